@@ -1,0 +1,142 @@
+//! What crosses the engine boundary: [`Input`]s the runtime feeds in (process events, replies to
+//! effects), [`Effect`]s the engine asks the runtime to carry out (spawn, kill, read a PID file),
+//! and [`Change`]s observers (the D-Bus façades) turn into signals.
+//!
+//! Effects that need an answer (`Spawn`, `Kill`, `GuessMainPid`, `ReadPidFile`) are answered by
+//! the runtime with the matching `Input` right after it carries the effect out, before any
+//! other input is fed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::spec::{ExecCommand, ExecContext};
+
+use super::types::{ExecPhase, ExitStatus, JobId, JobResult, UnitId};
+
+/// Identifies one spawn request, so replies can be matched even after state changed.
+pub type SpawnToken = u64;
+
+/// Main or control process of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessRole {
+    Main,
+    Control,
+}
+
+/// Everything the supervisor needs to start one command.
+#[derive(Debug, Clone)]
+pub struct SpawnRequest {
+    pub unit: UnitId,
+    /// The unit's id, for logs and the per-unit log store.
+    pub unit_name: String,
+    pub token: SpawnToken,
+    pub role: ProcessRole,
+    pub phase: ExecPhase,
+    pub command: ExecCommand,
+    pub exec: Arc<ExecContext>,
+    /// The environment the engine decided on, in order: the manager environment (built-in
+    /// defaults plus `set-environment`), then per-spawn variables (`INVOCATION_ID`, `MAINPID`,
+    /// `SERVICE_RESULT`, `EXIT_CODE`, `EXIT_STATUS`, `PIDFILE`, `MANAGERPID`, …). The supervisor
+    /// then applies `SYSTEMD_EXEC_PID`, `PassEnvironment=`, `Environment=`, `EnvironmentFile=`
+    /// (read now), `UnsetEnvironment=` and finally `$VAR` expansion of argv.
+    pub env: Vec<(String, String)>,
+    /// Whether to set `NOTIFY_SOCKET` (NotifyAccess rules already applied).
+    pub notify_socket: bool,
+}
+
+/// Which processes of a unit to signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KillRequest {
+    pub unit: UnitId,
+    /// Main process, if alive.
+    pub main: Option<u32>,
+    /// Control process, if alive.
+    pub control: Option<u32>,
+    /// Also every other process the supervisor attributes to the unit (its "cgroup").
+    pub others: bool,
+    pub signal: i32,
+    /// Follow with SIGCONT (every signal except SIGKILL/SIGCONT).
+    pub sigcont: bool,
+    /// Follow with SIGHUP (`SendSIGHUP=`).
+    pub sighup: bool,
+}
+
+/// Requests from the engine to the outside world.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Fork and exec a command. Answer: [`Input::Spawned`] or [`Input::SpawnFailed`].
+    Spawn(SpawnRequest),
+    /// Deliver a signal. Answer: [`Input::KillDelivered`].
+    Kill(KillRequest),
+    /// Find the main PID of a forking service whose start process exited (the only remaining
+    /// process of the unit). Answer: [`Input::MainPidGuessed`].
+    GuessMainPid { unit: UnitId },
+    /// Read a `PIDFile=`. Answer: [`Input::PidFileRead`].
+    ReadPidFile { unit: UnitId, path: PathBuf },
+    /// Remove a `PIDFile=` (unit went dead/failed). No answer.
+    RemovePidFile { path: PathBuf },
+    /// Forget everything about a unit's processes (unit went dead/failed). No answer.
+    ForgetProcesses { unit: UnitId },
+}
+
+/// Events from the outside world.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// The process for `token` was forked. `exec_ok` is false when set-up or `execve` failed in
+    /// the child (it then exits with a 200–245 code, reported later as `Exited`).
+    Spawned {
+        unit: UnitId,
+        token: SpawnToken,
+        pid: u32,
+        exec_ok: bool,
+    },
+    /// The spawn failed in the manager (fork failed, EnvironmentFile missing, …): `Result=resources`.
+    SpawnFailed {
+        unit: UnitId,
+        token: SpawnToken,
+        reason: String,
+    },
+    /// A process was reaped. `unit` is the unit the supervisor attributes it to (if any) and
+    /// `remaining` how many other processes of that unit are still alive.
+    Exited {
+        pid: u32,
+        status: ExitStatus,
+        unit: Option<UnitId>,
+        remaining: u32,
+    },
+    /// Reply to [`Effect::Kill`]: how many processes of the unit are still alive.
+    KillDelivered { unit: UnitId, remaining: u32 },
+    /// Reply to [`Effect::GuessMainPid`].
+    MainPidGuessed { unit: UnitId, pid: Option<u32> },
+    /// Reply to [`Effect::ReadPidFile`].
+    PidFileRead { unit: UnitId, pid: Option<u32> },
+}
+
+/// What observers learn, in the order things happened. Unit changes are coalesced per call
+/// (one `UnitChanged` per unit per engine step) and always precede the `JobRemoved` they caused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A unit was added to the engine (loaded or referenced).
+    UnitNew { unit: UnitId, name: String },
+    /// Some property of the unit changed (state, PIDs, result, timestamps, job).
+    UnitChanged { unit: UnitId },
+    /// A unit was removed (garbage-collected).
+    UnitRemoved { unit: UnitId, name: String },
+    /// A job was installed.
+    JobNew {
+        job: JobId,
+        unit: UnitId,
+        unit_name: String,
+    },
+    /// A job's state changed (waiting → running).
+    JobChanged { job: JobId },
+    /// A job finished.
+    JobRemoved {
+        job: JobId,
+        unit: UnitId,
+        unit_name: String,
+        result: JobResult,
+    },
+    /// daemon-reload started (`true`) or finished (`false`).
+    Reloading { active: bool },
+}

@@ -1,0 +1,1 @@
+//! Engine tests: simulated inputs at explicit times.

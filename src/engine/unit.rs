@@ -1,0 +1,223 @@
+//! The runtime record of one unit: its loaded spec plus everything that changes while it runs
+//! (states, PIDs, results, timestamps, counters). Read by façades through [`Engine::unit`]
+//! (`super::Engine::unit`); written only by the engine.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{DepKind, LoadedUnit};
+
+use super::types::{
+    ActiveState, ExecPhase, JobId, ServiceResult, ServiceState, Timestamp, UnitId,
+};
+
+/// Timestamps of the last transitions (`*Timestamp`/`*TimestampMonotonic` properties).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct UnitTimestamps {
+    pub state_change: Timestamp,
+    pub inactive_exit: Timestamp,
+    pub active_enter: Timestamp,
+    pub active_exit: Timestamp,
+    pub inactive_enter: Timestamp,
+    pub condition: Timestamp,
+    pub assert: Timestamp,
+}
+
+/// Last run of one command (`Exec*` property tuples).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct ExecRun {
+    pub pid: u32,
+    pub start: Timestamp,
+    pub exit: Timestamp,
+    /// CLD_EXITED=1, CLD_KILLED=2, CLD_DUMPED=3; 0 while running / never ran.
+    pub code: i32,
+    pub status: i32,
+}
+
+/// Service-specific runtime state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceRuntime {
+    pub state: ServiceState,
+    pub result: ServiceResult,
+    pub reload_result: ServiceResult,
+    pub main_pid: Option<u32>,
+    pub control_pid: Option<u32>,
+    /// `ExecMain*`: the main process's last run.
+    pub exec_main: ExecRun,
+    pub n_restarts: u32,
+    pub status_text: String,
+    pub status_errno: i32,
+    /// Last run of each command, per phase, parallel to the spec's lists.
+    pub exec_runs: [Vec<ExecRun>; 7],
+    /// Which phase/command the control (or oneshot main) process is running.
+    pub(crate) current: Option<(ExecPhase, usize)>,
+    /// Spawn token of the process we are waiting for.
+    pub(crate) pending_token: Option<u64>,
+    /// Processes of the unit still alive besides main/control (from the supervisor).
+    pub(crate) others_remaining: u32,
+    /// Start times within the rate-limit interval (monotonic µs).
+    pub(crate) start_times: VecDeque<u64>,
+    /// A manual stop: never restart after it.
+    pub(crate) forbid_restart: bool,
+    /// Result of the main process to report in `$EXIT_CODE`/`$EXIT_STATUS`.
+    pub(crate) main_exit: Option<super::types::ExitStatus>,
+    /// The stop sequence was entered on behalf of a restart job.
+    pub(crate) restarting: bool,
+}
+
+impl Default for ServiceRuntime {
+    fn default() -> Self {
+        ServiceRuntime {
+            state: ServiceState::Dead,
+            result: ServiceResult::Success,
+            reload_result: ServiceResult::Success,
+            main_pid: None,
+            control_pid: None,
+            exec_main: ExecRun::default(),
+            n_restarts: 0,
+            status_text: String::new(),
+            status_errno: 0,
+            exec_runs: Default::default(),
+            current: None,
+            pending_token: None,
+            others_remaining: 0,
+            start_times: VecDeque::new(),
+            forbid_restart: false,
+            main_exit: None,
+            restarting: false,
+        }
+    }
+}
+
+/// One unit as the engine keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: UnitId,
+    /// Name, aliases, load state, file paths, diagnostics and the spec.
+    pub loaded: LoadedUnit,
+    pub active_state: ActiveState,
+    pub timestamps: UnitTimestamps,
+    /// The installed job, if any.
+    pub job: Option<JobId>,
+    /// `InvocationID`: new per activation cycle; all zero before the first start.
+    pub invocation_id: [u8; 16],
+    /// `ConditionResult` of the last start attempt.
+    pub condition_result: bool,
+    /// `AssertResult` of the last start attempt.
+    pub assert_result: bool,
+    /// Service state (default for other types).
+    pub service: ServiceRuntime,
+    /// Target and other non-service units: whether active.
+    pub(crate) simple_active: bool,
+    /// Resolved dependency edges (forward and reverse), by kind.
+    pub(crate) edges: Vec<(DepEdge, UnitId)>,
+    /// Clients holding a reference (`Ref()`/`AddRef`), maintained by the runtime.
+    pub refs: u32,
+}
+
+/// A resolved dependency edge: forward kinds from the spec plus derived reverse kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DepEdge {
+    Forward(DepKind),
+    /// `RequiredBy`, `WantedBy`, … : the reverse of a forward kind.
+    Reverse(DepKind),
+}
+
+impl DepEdge {
+    /// The D-Bus property name of this edge list (`Requires`, `RequiredBy`, `TriggeredBy`…);
+    /// `None` for edges systemd does not expose.
+    pub fn property(self) -> Option<&'static str> {
+        use DepKind::*;
+        Some(match self {
+            DepEdge::Forward(k) => k.key(),
+            DepEdge::Reverse(k) => match k {
+                Requires => "RequiredBy",
+                Requisite => "RequisiteOf",
+                Wants => "WantedBy",
+                BindsTo => "BoundBy",
+                PartOf => "ConsistsOf",
+                Upholds => "UpheldBy",
+                Conflicts => "ConflictedBy",
+                Before => "After",
+                After => "Before",
+                OnFailure => "OnFailureOf",
+                OnSuccess => "OnSuccessOf",
+                PropagatesReloadTo => "ReloadPropagatedFrom",
+                ReloadPropagatedFrom => "PropagatesReloadTo",
+                PropagatesStopTo => "StopPropagatedFrom",
+                StopPropagatedFrom => "PropagatesStopTo",
+                JoinsNamespaceOf => "JoinsNamespaceOf",
+            },
+        })
+    }
+
+    /// The equivalent forward kind as seen from the other unit (reverse `Before` is `After`…),
+    /// for symmetric kinds; otherwise `None`.
+    pub fn as_forward(self) -> Option<DepKind> {
+        use DepKind::*;
+        match self {
+            DepEdge::Forward(k) => Some(k),
+            DepEdge::Reverse(Before) => Some(After),
+            DepEdge::Reverse(After) => Some(Before),
+            DepEdge::Reverse(Conflicts) => Some(Conflicts),
+            DepEdge::Reverse(PropagatesReloadTo) => Some(ReloadPropagatedFrom),
+            DepEdge::Reverse(ReloadPropagatedFrom) => Some(PropagatesReloadTo),
+            DepEdge::Reverse(PropagatesStopTo) => Some(StopPropagatedFrom),
+            DepEdge::Reverse(StopPropagatedFrom) => Some(PropagatesStopTo),
+            _ => None,
+        }
+    }
+}
+
+impl Unit {
+    /// Primary name.
+    pub fn name(&self) -> &str {
+        &self.loaded.name
+    }
+
+    /// `SubState` string.
+    pub fn sub_state(&self) -> &'static str {
+        match self.loaded.spec.kind {
+            crate::spec::KindSpec::Service(_) => self.service.state.as_str(),
+            _ => {
+                if self.simple_active {
+                    "active"
+                } else if self.active_state == ActiveState::Failed {
+                    "failed"
+                } else {
+                    "dead"
+                }
+            }
+        }
+    }
+
+    /// `Description`, falling back to the name like systemd.
+    pub fn description(&self) -> &str {
+        if self.loaded.spec.description.is_empty() {
+            &self.loaded.name
+        } else {
+            &self.loaded.spec.description
+        }
+    }
+
+    /// Names of units on the other side of edges with this D-Bus property name, deduplicated
+    /// in first-seen order.
+    pub fn dependency_names<'a>(&'a self, engine: &'a super::Engine, property: &str) -> Vec<&'a str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (edge, other) in &self.edges {
+            if edge.property() == Some(property) {
+                let n = engine.unit(*other).name();
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether this is a service unit.
+    pub fn is_service(&self) -> bool {
+        matches!(self.loaded.spec.kind, crate::spec::KindSpec::Service(_))
+    }
+}

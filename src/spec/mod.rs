@@ -1,0 +1,630 @@
+//! Engine-neutral, format-neutral description of what to run.
+//!
+//! Owns the typed records that the parsers (`unit_file`, later `job_file`) lower *into* and the
+//! engine consumes: [`UnitSpec`] and its parts, plus [`LoadedUnit`], the result of loading one
+//! unit name (fragment + drop-ins, or not-found / masked / bad-setting). Nothing here parses text,
+//! touches the file system or knows about D-Bus; values are already validated and defaulted.
+//!
+//! Times are microseconds (`u64`); [`USEC_INFINITY`] means "no limit", as in systemd.
+
+pub mod unit_name;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use unit_name::{UnitName, UnitNameError, UnitType};
+
+/// "No limit" for every `*USec` value, systemd's `USEC_INFINITY`.
+pub const USEC_INFINITY: u64 = u64::MAX;
+/// One second in microseconds.
+pub const USEC_PER_SEC: u64 = 1_000_000;
+
+/// How far loading a unit got: systemd's `LoadState` vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoadState {
+    /// Referenced but not loaded yet (internal; never shown to clients once loading ran).
+    Stub,
+    /// Fragment (and drop-ins) parsed successfully.
+    Loaded,
+    /// No fragment found in the search path.
+    NotFound,
+    /// A setting was invalid in a way that makes the unit unusable.
+    BadSetting,
+    /// The file could not be read or had a fatal syntax error (e.g. a bad section header).
+    Error,
+    /// The unit file is empty or a symlink to /dev/null.
+    Masked,
+}
+
+impl LoadState {
+    /// The systemd string (`loaded`, `not-found`, `bad-setting`, `error`, `masked`, `stub`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadState::Stub => "stub",
+            LoadState::Loaded => "loaded",
+            LoadState::NotFound => "not-found",
+            LoadState::BadSetting => "bad-setting",
+            LoadState::Error => "error",
+            LoadState::Masked => "masked",
+        }
+    }
+}
+
+/// A problem found while reading a unit file, with its position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// File the problem is in (a fragment or a drop-in).
+    pub file: PathBuf,
+    /// 1-based line number; 0 when the problem concerns the file as a whole.
+    pub line: u32,
+    /// Errors make the unit `bad-setting`/`error`; warnings leave it loaded.
+    pub severity: Severity,
+    /// Human-readable message, without the `file:line: ` prefix.
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+        } else {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        }
+    }
+}
+
+/// Whether a [`Diagnostic`] stops the unit from loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Severity {
+    /// Reported, unit still loads (unknown key, ignored invalid value).
+    Warning,
+    /// Unit gets `bad-setting` (or `error` for syntax errors).
+    Error,
+}
+
+/// The outcome of loading one unit name: what the engine inserts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadedUnit {
+    /// Primary id, e.g. `foo@bar.service`.
+    pub name: String,
+    /// Other names of this unit (aliases by symlink or `Alias=`), without `name` itself.
+    pub aliases: Vec<String>,
+    /// Result of loading.
+    pub load_state: LoadState,
+    /// `(error name, message)` for not-found/bad-setting/error/masked, as the `LoadError`
+    /// property shows it, e.g. `("org.freedesktop.systemd1.NoSuchUnit", "Unit x.service not found.")`.
+    pub load_error: Option<(String, String)>,
+    /// The fragment file, if one was found (symlink-resolved path as systemd reports it).
+    pub fragment_path: Option<PathBuf>,
+    /// Drop-in files applied, in application order.
+    pub dropin_paths: Vec<PathBuf>,
+    /// Everything the parser reported, warnings included.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The unit's settings. For units that did not load this is `UnitSpec::default_for(name)`.
+    pub spec: UnitSpec,
+}
+
+/// A dependency edge kind as written in `[Unit]` (forward direction only; the engine derives
+/// the reverse edges).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DepKind {
+    Requires,
+    Requisite,
+    Wants,
+    BindsTo,
+    PartOf,
+    Upholds,
+    Conflicts,
+    Before,
+    After,
+    OnFailure,
+    OnSuccess,
+    PropagatesReloadTo,
+    ReloadPropagatedFrom,
+    PropagatesStopTo,
+    StopPropagatedFrom,
+    JoinsNamespaceOf,
+}
+
+impl DepKind {
+    /// Every kind, in the order `[Unit]` keys are usually listed.
+    pub const ALL: [DepKind; 16] = [
+        DepKind::Requires,
+        DepKind::Requisite,
+        DepKind::Wants,
+        DepKind::BindsTo,
+        DepKind::PartOf,
+        DepKind::Upholds,
+        DepKind::Conflicts,
+        DepKind::Before,
+        DepKind::After,
+        DepKind::OnFailure,
+        DepKind::OnSuccess,
+        DepKind::PropagatesReloadTo,
+        DepKind::ReloadPropagatedFrom,
+        DepKind::PropagatesStopTo,
+        DepKind::StopPropagatedFrom,
+        DepKind::JoinsNamespaceOf,
+    ];
+
+    /// The `[Unit]` key naming this kind.
+    pub fn key(self) -> &'static str {
+        match self {
+            DepKind::Requires => "Requires",
+            DepKind::Requisite => "Requisite",
+            DepKind::Wants => "Wants",
+            DepKind::BindsTo => "BindsTo",
+            DepKind::PartOf => "PartOf",
+            DepKind::Upholds => "Upholds",
+            DepKind::Conflicts => "Conflicts",
+            DepKind::Before => "Before",
+            DepKind::After => "After",
+            DepKind::OnFailure => "OnFailure",
+            DepKind::OnSuccess => "OnSuccess",
+            DepKind::PropagatesReloadTo => "PropagatesReloadTo",
+            DepKind::ReloadPropagatedFrom => "ReloadPropagatedFrom",
+            DepKind::PropagatesStopTo => "PropagatesStopTo",
+            DepKind::StopPropagatedFrom => "StopPropagatedFrom",
+            DepKind::JoinsNamespaceOf => "JoinsNamespaceOf",
+        }
+    }
+
+    /// Parse a `[Unit]` key.
+    pub fn from_key(key: &str) -> Option<DepKind> {
+        DepKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
+/// Job mode used by `OnFailureJobMode=`/`OnSuccessJobMode=` (full set lives in the engine; the
+/// spec only stores the validated string form).
+pub type JobModeName = String;
+
+/// Settings of the `[Unit]` section plus the type-specific section.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnitSpec {
+    /// `Description=`; empty means "use the name".
+    pub description: String,
+    /// `Documentation=` URIs.
+    pub documentation: Vec<String>,
+    /// Forward dependency edges in file order, duplicates removed (kind, unit name).
+    pub deps: Vec<(DepKind, String)>,
+    /// `DefaultDependencies=` (default yes).
+    pub default_dependencies: bool,
+    /// `RefuseManualStart=`.
+    pub refuse_manual_start: bool,
+    /// `RefuseManualStop=`.
+    pub refuse_manual_stop: bool,
+    /// `AllowIsolate=`.
+    pub allow_isolate: bool,
+    /// `IgnoreOnIsolate=` (default no; targets and a few types default differently in systemd,
+    /// the lowering applies that).
+    pub ignore_on_isolate: bool,
+    /// `StopWhenUnneeded=`.
+    pub stop_when_unneeded: bool,
+    /// `StartLimitIntervalSec=` (default 10 s; 0 disables).
+    pub start_limit_interval_usec: u64,
+    /// `StartLimitBurst=` (default 5).
+    pub start_limit_burst: u32,
+    /// `OnFailureJobMode=` (default `replace`).
+    pub on_failure_job_mode: JobModeName,
+    /// `JobTimeoutSec=` (default infinity).
+    pub job_timeout_usec: u64,
+    /// `CollectMode=` (`inactive` or `inactive-or-failed`).
+    pub collect_inactive_or_failed: bool,
+    /// Type-specific settings.
+    pub kind: KindSpec,
+    /// `[Install]`; never read at runtime, kept for the install verbs and `UnitFileState`.
+    pub install: InstallSpec,
+}
+
+impl UnitSpec {
+    /// The settings of a unit that has no (valid) file: all defaults, type from the name.
+    pub fn default_for(name: &UnitName) -> UnitSpec {
+        UnitSpec {
+            description: String::new(),
+            documentation: Vec::new(),
+            deps: Vec::new(),
+            default_dependencies: true,
+            refuse_manual_start: false,
+            refuse_manual_stop: false,
+            allow_isolate: false,
+            ignore_on_isolate: false,
+            stop_when_unneeded: false,
+            start_limit_interval_usec: 10 * USEC_PER_SEC,
+            start_limit_burst: 5,
+            on_failure_job_mode: "replace".into(),
+            job_timeout_usec: USEC_INFINITY,
+            collect_inactive_or_failed: false,
+            kind: KindSpec::default_for(name.unit_type()),
+            install: InstallSpec::default(),
+        }
+    }
+}
+
+/// `[Install]` section.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InstallSpec {
+    pub wanted_by: Vec<String>,
+    pub required_by: Vec<String>,
+    pub alias: Vec<String>,
+    pub also: Vec<String>,
+    pub default_instance: Option<String>,
+}
+
+impl InstallSpec {
+    /// Whether the section carries anything `enable` acts on (else the unit is `static`).
+    pub fn is_empty(&self) -> bool {
+        self.wanted_by.is_empty()
+            && self.required_by.is_empty()
+            && self.alias.is_empty()
+            && self.also.is_empty()
+    }
+}
+
+/// Type-specific settings. Types whose behaviour is not implemented yet still load and are
+/// listed; their raw section is kept so later work can lower it without reparsing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum KindSpec {
+    Service(Box<ServiceSpec>),
+    Target,
+    /// `.socket`, `.timer`, `.path`, `.mount`, `.slice`, `.scope`, `.device`, `.swap`,
+    /// `.automount`: loaded and listed; behaviour arrives with later issues.
+    Other(RawSection),
+}
+
+impl KindSpec {
+    /// Default settings for a unit of type `t` without a file.
+    pub fn default_for(t: UnitType) -> KindSpec {
+        match t {
+            UnitType::Service => KindSpec::Service(Box::default()),
+            UnitType::Target => KindSpec::Target,
+            _ => KindSpec::Other(RawSection::default()),
+        }
+    }
+}
+
+/// Key/value pairs of a section the lowering does not interpret yet (in file order).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RawSection {
+    pub entries: Vec<(String, String)>,
+}
+
+/// `Type=` of a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ServiceType {
+    #[default]
+    Simple,
+    Exec,
+    Forking,
+    Oneshot,
+    Dbus,
+    Notify,
+    NotifyReload,
+    Idle,
+}
+
+impl ServiceType {
+    /// The systemd string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::Simple => "simple",
+            ServiceType::Exec => "exec",
+            ServiceType::Forking => "forking",
+            ServiceType::Oneshot => "oneshot",
+            ServiceType::Dbus => "dbus",
+            ServiceType::Notify => "notify",
+            ServiceType::NotifyReload => "notify-reload",
+            ServiceType::Idle => "idle",
+        }
+    }
+}
+
+/// `Restart=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RestartPolicy {
+    #[default]
+    No,
+    Always,
+    OnSuccess,
+    OnFailure,
+    OnAbnormal,
+    OnAbort,
+    OnWatchdog,
+}
+
+impl RestartPolicy {
+    /// The systemd string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::No => "no",
+            RestartPolicy::Always => "always",
+            RestartPolicy::OnSuccess => "on-success",
+            RestartPolicy::OnFailure => "on-failure",
+            RestartPolicy::OnAbnormal => "on-abnormal",
+            RestartPolicy::OnAbort => "on-abort",
+            RestartPolicy::OnWatchdog => "on-watchdog",
+        }
+    }
+}
+
+/// `KillMode=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum KillMode {
+    #[default]
+    ControlGroup,
+    Mixed,
+    Process,
+    None,
+}
+
+impl KillMode {
+    /// The systemd string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KillMode::ControlGroup => "control-group",
+            KillMode::Mixed => "mixed",
+            KillMode::Process => "process",
+            KillMode::None => "none",
+        }
+    }
+}
+
+/// `NotifyAccess=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum NotifyAccess {
+    #[default]
+    None,
+    Main,
+    Exec,
+    All,
+}
+
+impl NotifyAccess {
+    /// The systemd string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyAccess::None => "none",
+            NotifyAccess::Main => "main",
+            NotifyAccess::Exec => "exec",
+            NotifyAccess::All => "all",
+        }
+    }
+}
+
+/// Signal settings of `systemd.kill(5)`. Signals are plain numbers (Linux values).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KillSpec {
+    pub mode: KillMode,
+    /// `KillSignal=` (default SIGTERM = 15).
+    pub kill_signal: i32,
+    /// `RestartKillSignal=` (default: same as kill_signal).
+    pub restart_kill_signal: Option<i32>,
+    /// `SendSIGHUP=`.
+    pub send_sighup: bool,
+    /// `SendSIGKILL=` (default yes).
+    pub send_sigkill: bool,
+    /// `FinalKillSignal=` (default SIGKILL = 9).
+    pub final_kill_signal: i32,
+    /// `WatchdogSignal=` (default SIGABRT = 6).
+    pub watchdog_signal: i32,
+}
+
+impl Default for KillSpec {
+    fn default() -> Self {
+        KillSpec {
+            mode: KillMode::ControlGroup,
+            kill_signal: 15,
+            restart_kill_signal: None,
+            send_sighup: false,
+            send_sigkill: true,
+            final_kill_signal: 9,
+            watchdog_signal: 6,
+        }
+    }
+}
+
+/// A set of exit statuses and signals (`SuccessExitStatus=`, `RestartPreventExitStatus=`,
+/// `RestartForceExitStatus=`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitStatusSet {
+    /// Exit codes 0..=255.
+    pub statuses: Vec<u8>,
+    /// Signal numbers.
+    pub signals: Vec<i32>,
+}
+
+impl ExitStatusSet {
+    /// True if neither codes nor signals are listed.
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty() && self.signals.is_empty()
+    }
+}
+
+/// `[Service]` settings, validated (`service_verify` rules applied by the lowering).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    pub service_type: ServiceType,
+    pub remain_after_exit: bool,
+    pub guess_main_pid: bool,
+    /// `PIDFile=`, already made absolute (`/run/` prefixed when relative).
+    pub pid_file: Option<PathBuf>,
+    /// `BusName=`.
+    pub bus_name: Option<String>,
+    pub exec_condition: Vec<ExecCommand>,
+    pub exec_start_pre: Vec<ExecCommand>,
+    pub exec_start: Vec<ExecCommand>,
+    pub exec_start_post: Vec<ExecCommand>,
+    pub exec_reload: Vec<ExecCommand>,
+    pub exec_stop: Vec<ExecCommand>,
+    pub exec_stop_post: Vec<ExecCommand>,
+    pub restart: RestartPolicy,
+    /// `RestartSec=` (default 100 ms).
+    pub restart_usec: u64,
+    pub success_exit_status: ExitStatusSet,
+    pub restart_prevent_exit_status: ExitStatusSet,
+    pub restart_force_exit_status: ExitStatusSet,
+    /// `TimeoutStartSec=`; `USEC_INFINITY` for none. The lowering applies defaults (90 s, or
+    /// infinity for oneshot unless set explicitly).
+    pub timeout_start_usec: u64,
+    /// `TimeoutStopSec=`.
+    pub timeout_stop_usec: u64,
+    /// `TimeoutAbortSec=`; `None` = use timeout_stop_usec.
+    pub timeout_abort_usec: Option<u64>,
+    /// `RuntimeMaxSec=`.
+    pub runtime_max_usec: u64,
+    /// `WatchdogSec=` (0 = off).
+    pub watchdog_usec: u64,
+    /// Effective `NotifyAccess=` (automatic upgrade to `main` already applied).
+    pub notify_access: NotifyAccess,
+    /// `FileDescriptorStoreMax=`.
+    pub fd_store_max: u32,
+    pub kill: KillSpec,
+    /// How processes are set up; shared by every command of the unit.
+    pub exec: Arc<ExecContext>,
+}
+
+impl Default for ServiceSpec {
+    fn default() -> Self {
+        ServiceSpec {
+            service_type: ServiceType::Simple,
+            remain_after_exit: false,
+            guess_main_pid: true,
+            pid_file: None,
+            bus_name: None,
+            exec_condition: Vec::new(),
+            exec_start_pre: Vec::new(),
+            exec_start: Vec::new(),
+            exec_start_post: Vec::new(),
+            exec_reload: Vec::new(),
+            exec_stop: Vec::new(),
+            exec_stop_post: Vec::new(),
+            restart: RestartPolicy::No,
+            restart_usec: 100_000,
+            success_exit_status: ExitStatusSet::default(),
+            restart_prevent_exit_status: ExitStatusSet::default(),
+            restart_force_exit_status: ExitStatusSet::default(),
+            timeout_start_usec: 90 * USEC_PER_SEC,
+            timeout_stop_usec: 90 * USEC_PER_SEC,
+            timeout_abort_usec: None,
+            runtime_max_usec: USEC_INFINITY,
+            watchdog_usec: 0,
+            notify_access: NotifyAccess::None,
+            fd_store_max: 0,
+            kill: KillSpec::default(),
+            exec: Arc::new(ExecContext::default()),
+        }
+    }
+}
+
+/// Prefix flags of an `Exec*=` line (`systemd.service(5)` table).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecFlags {
+    /// `-`: failure is recorded but treated as success; a missing binary is skipped.
+    pub ignore_failure: bool,
+    /// `:`: no `$VAR` expansion.
+    pub no_env_expand: bool,
+    /// `+`: run with full privileges (no User=/Group=/sandboxing).
+    pub full_privileges: bool,
+    /// `!` / `!!`: skip only the credential change.
+    pub no_setuid: bool,
+    /// `!!`: only on systems without ambient capabilities.
+    pub ambient_fallback: bool,
+}
+
+/// One command of an `Exec*=` setting, after unquoting and specifier expansion (load time).
+/// `$VAR` expansion happens at spawn time in the supervisor, unless `flags.no_env_expand`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecCommand {
+    /// Executable: absolute path or bare file name (resolved against the default PATH at spawn).
+    pub path: String,
+    /// Full argv including argv[0] (with `@`, argv[0] is the second word of the line).
+    pub argv: Vec<String>,
+    pub flags: ExecFlags,
+}
+
+/// `WorkingDirectory=`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkingDirectory {
+    /// An absolute path.
+    Path(PathBuf),
+    /// `~`: the home directory of `User=` (or of the manager's user).
+    Home,
+}
+
+/// `StandardInput=` (the subset implemented; others are rejected with a warning by the parser
+/// and fall back to `Null`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StdInput {
+    #[default]
+    Null,
+    /// `file:PATH`.
+    File(PathBuf),
+    /// Socket activation (later issue).
+    Socket,
+}
+
+/// `StandardOutput=` / `StandardError=`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StdOutput {
+    /// `inherit`: stdout = stdin's target (→ default when stdin is null); stderr = stdout.
+    #[default]
+    Inherit,
+    Null,
+    /// `journal`, `kmsg`, `journal+console`, `kmsg+console`: unitd's per-unit log store.
+    Journal,
+    /// `file:PATH` (no truncation, write from offset 0).
+    File(PathBuf),
+    /// `append:PATH`.
+    Append(PathBuf),
+    /// `truncate:PATH`.
+    Truncate(PathBuf),
+    /// `socket` (later issue).
+    Socket,
+}
+
+/// One `Limit*=` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceLimit {
+    /// Linux `RLIMIT_*` number.
+    pub resource: i32,
+    /// Soft limit; `u64::MAX` = infinity.
+    pub soft: u64,
+    /// Hard limit; `u64::MAX` = infinity.
+    pub hard: u64,
+}
+
+/// Process set-up shared by every command of a unit (`systemd.exec(5)`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecContext {
+    /// `WorkingDirectory=`; `None` = `/` (system) or home (user) decided by the supervisor.
+    pub working_directory: Option<WorkingDirectory>,
+    /// `-` prefix on WorkingDirectory=: a missing directory is not fatal.
+    pub working_directory_missing_ok: bool,
+    /// `User=` (name or numeric uid, as written).
+    pub user: Option<String>,
+    /// `Group=`.
+    pub group: Option<String>,
+    /// `SupplementaryGroups=`.
+    pub supplementary_groups: Vec<String>,
+    /// `UMask=`; `None` = inherit (user) / 0022 (system).
+    pub umask: Option<u32>,
+    /// `Nice=`.
+    pub nice: Option<i32>,
+    /// `Limit*=`.
+    pub limits: Vec<ResourceLimit>,
+    /// `Environment=`, in order (later entries override earlier ones when applied).
+    pub environment: Vec<(String, String)>,
+    /// `EnvironmentFile=`: (path or glob, `-` optional flag), read at every spawn.
+    pub environment_files: Vec<(String, bool)>,
+    /// `PassEnvironment=`.
+    pub pass_environment: Vec<String>,
+    /// `UnsetEnvironment=` entries: `NAME` or `NAME=VALUE`.
+    pub unset_environment: Vec<String>,
+    pub stdin: StdInput,
+    pub stdout: StdOutput,
+    pub stderr: StdOutput,
+    /// `IgnoreSIGPIPE=` (default yes — but `Default` derives false; the lowering sets it).
+    pub ignore_sigpipe: bool,
+}

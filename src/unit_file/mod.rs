@@ -1,0 +1,1 @@
+//! Unit-file parser (placeholder).
