@@ -1,3 +1,113 @@
-//! Command line (placeholder).
-/// Entry point.
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The `unitd` command line: parses arguments (clap) and dispatches to the owning module.
+//! Owns nothing else: every subcommand's behaviour lives with the module it belongs to.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::settings::{Scope, Settings};
+
+/// unitd: the init manager as far as D-Bus clients can tell.
+#[derive(Debug, Parser)]
+#[command(name = "unitd", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options shared by every subcommand that runs a manager.
+#[derive(Debug, Args, Clone)]
+pub struct ManagerArgs {
+    /// Be the user manager (session bus, user search path).
+    #[arg(long, conflicts_with = "system")]
+    pub user: bool,
+    /// Be the system manager (system bus, system search path).
+    #[arg(long)]
+    pub system: bool,
+    /// D-Bus address to connect to instead of the scope's default bus.
+    #[arg(long, value_name = "ADDR")]
+    pub bus: Option<String>,
+    /// Unit directory; repeat for several. Replaces the default search path.
+    #[arg(long = "unit-path", value_name = "DIR")]
+    pub unit_path: Vec<PathBuf>,
+    /// Directory for unitd's own state (logs).
+    #[arg(long = "state-dir", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl ManagerArgs {
+    /// Scope chosen on the command line; default: system when root, else user.
+    pub fn scope(&self) -> Scope {
+        if self.user {
+            Scope::User
+        } else if self.system || nix::unistd::getuid().is_root() {
+            Scope::System
+        } else {
+            Scope::User
+        }
+    }
+
+    /// Resolve [`Settings`] from these options and the environment.
+    pub fn settings(&self) -> Settings {
+        Settings::resolve(
+            self.scope(),
+            self.unit_path.clone(),
+            self.state_dir.clone(),
+            self.bus.clone(),
+        )
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Own org.freedesktop.systemd1 on the bus and manage units.
+    Serve(ManagerArgs),
+    /// Check unit files like `systemd-analyze verify`: print `file:line: message` diagnostics.
+    Check {
+        /// Unit files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run one unit in the foreground with full supervision, without D-Bus; stop it on
+    /// SIGINT/SIGTERM.
+    Run {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// The unit to start.
+        unit: String,
+    },
+    /// Print a unit's captured stdout/stderr.
+    Logs {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// The unit whose output to show.
+        unit: String,
+        /// Keep printing new output as it arrives.
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// Show only the last N lines.
+        #[arg(short = 'n', long = "lines", value_name = "N")]
+        lines: Option<usize>,
+    },
+    /// Start a private session bus and serve the example units on it; prints the `export`
+    /// lines after which `systemctl --user status demo.service` works.
+    Demo,
+}
+
+/// Parse the command line and run the subcommand.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => crate::runtime::serve(args.settings()),
+        Command::Check { files } => crate::loader::check::check_command(&files),
+        Command::Run { manager, unit } => crate::runtime::run_unit(manager.settings(), &unit),
+        Command::Logs {
+            manager,
+            unit,
+            follow,
+            lines,
+        } => crate::supervisor::logs::logs_command(&manager.settings(), &unit, follow, lines),
+        Command::Demo => crate::demo::demo_command(),
+    }
+}

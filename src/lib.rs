@@ -13,6 +13,7 @@
 
 pub mod bus;
 pub mod cli;
+pub mod demo;
 pub mod engine;
 pub mod loader;
 pub mod runtime;

@@ -35,3 +35,179 @@ pub struct Settings {
     /// Bus address to connect to; `None` = the default bus of the scope.
     pub bus_address: Option<String>,
 }
+
+impl Settings {
+    /// Resolve settings for `scope` from the process environment and identity.
+    ///
+    /// `unit_paths`, when non-empty, replaces the search path (`--unit-path`); otherwise
+    /// `$SYSTEMD_UNIT_PATH` (a trailing `:` appends the defaults) or systemd's default order.
+    pub fn resolve(
+        scope: Scope,
+        unit_paths: Vec<PathBuf>,
+        state_dir: Option<PathBuf>,
+        bus_address: Option<String>,
+    ) -> Settings {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let uid = current_uid();
+        let gid = current_gid();
+        let user_name = user_name_for(uid);
+        let home = env("HOME").unwrap_or_else(|| {
+            if uid == 0 {
+                PathBuf::from("/root")
+            } else {
+                PathBuf::from("/")
+            }
+        });
+        let runtime_dir = match scope {
+            Scope::System => PathBuf::from("/run"),
+            Scope::User => env("XDG_RUNTIME_DIR")
+                .unwrap_or_else(|| std::env::temp_dir().join(format!("unitd-runtime-{uid}"))),
+        };
+        let config_home = env("XDG_CONFIG_HOME").unwrap_or_else(|| home.join(".config"));
+        let data_home = env("XDG_DATA_HOME").unwrap_or_else(|| home.join(".local/share"));
+        let state_home = env("XDG_STATE_HOME").unwrap_or_else(|| home.join(".local/state"));
+        let cache_home = env("XDG_CACHE_HOME").unwrap_or_else(|| home.join(".cache"));
+        let (state_root, cache_root, logs_root, config_root) = match scope {
+            Scope::System => (
+                PathBuf::from("/var/lib"),
+                PathBuf::from("/var/cache"),
+                PathBuf::from("/var/log"),
+                PathBuf::from("/etc"),
+            ),
+            Scope::User => (
+                state_home.clone(),
+                cache_home,
+                state_home.join("log"),
+                config_home.clone(),
+            ),
+        };
+        let unit_paths = if !unit_paths.is_empty() {
+            unit_paths
+        } else {
+            let defaults = default_unit_paths(scope, &runtime_dir, &config_home, &data_home);
+            match std::env::var("SYSTEMD_UNIT_PATH") {
+                Ok(p) if !p.is_empty() => {
+                    let mut v: Vec<PathBuf> = p
+                        .split(':')
+                        .filter(|s| !s.is_empty())
+                        .map(PathBuf::from)
+                        .collect();
+                    if p.ends_with(':') {
+                        v.extend(defaults);
+                    }
+                    v
+                }
+                _ => defaults,
+            }
+        };
+        let state_dir = state_dir.unwrap_or_else(|| match scope {
+            Scope::System => PathBuf::from("/var/lib/unitd"),
+            Scope::User => state_home.join("unitd"),
+        });
+        Settings {
+            scope,
+            unit_paths,
+            state_dir,
+            runtime_dir,
+            home,
+            user_name,
+            uid,
+            gid,
+            state_root,
+            cache_root,
+            logs_root,
+            config_root,
+            bus_address,
+        }
+    }
+}
+
+/// systemd 252's unit search path (Debian layout), highest priority first
+/// (`systemd-analyze unit-paths`).
+pub fn default_unit_paths(
+    scope: Scope,
+    runtime_dir: &std::path::Path,
+    config_home: &std::path::Path,
+    data_home: &std::path::Path,
+) -> Vec<PathBuf> {
+    match scope {
+        Scope::System => [
+            "/etc/systemd/system.control",
+            "/run/systemd/system.control",
+            "/run/systemd/transient",
+            "/run/systemd/generator.early",
+            "/etc/systemd/system",
+            "/etc/systemd/system.attached",
+            "/run/systemd/system",
+            "/run/systemd/system.attached",
+            "/run/systemd/generator",
+            "/usr/local/lib/systemd/system",
+            "/lib/systemd/system",
+            "/usr/lib/systemd/system",
+            "/run/systemd/generator.late",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect(),
+        Scope::User => {
+            let rt = runtime_dir.join("systemd");
+            let config_dirs = std::env::var("XDG_CONFIG_DIRS")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "/etc/xdg".into());
+            let data_dirs = std::env::var("XDG_DATA_DIRS")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "/usr/local/share:/usr/share".into());
+            let mut v = vec![
+                config_home.join("systemd/user.control"),
+                rt.join("user.control"),
+                rt.join("transient"),
+                rt.join("generator.early"),
+                config_home.join("systemd/user"),
+            ];
+            v.extend(
+                config_dirs
+                    .split(':')
+                    .filter(|s| !s.is_empty())
+                    .map(|d| PathBuf::from(d).join("systemd/user")),
+            );
+            v.push(PathBuf::from("/etc/systemd/user"));
+            v.push(rt.join("user"));
+            v.push(PathBuf::from("/run/systemd/user"));
+            v.push(rt.join("generator"));
+            v.push(data_home.join("systemd/user"));
+            v.extend(
+                data_dirs
+                    .split(':')
+                    .filter(|s| !s.is_empty())
+                    .map(|d| PathBuf::from(d).join("systemd/user")),
+            );
+            v.push(PathBuf::from("/usr/local/lib/systemd/user"));
+            v.push(PathBuf::from("/usr/lib/systemd/user"));
+            v.push(rt.join("generator.late"));
+            v
+        }
+    }
+}
+
+fn current_uid() -> u32 {
+    nix::unistd::getuid().as_raw()
+}
+
+fn current_gid() -> u32 {
+    nix::unistd::getgid().as_raw()
+}
+
+fn user_name_for(uid: u32) -> String {
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(u)) => u.name,
+        _ => {
+            if uid == 0 {
+                "root".into()
+            } else {
+                uid.to_string()
+            }
+        }
+    }
+}

@@ -1,1 +1,2 @@
 //! Loader (placeholder).
+pub mod check;

@@ -6,3 +6,19 @@
 pub mod manager;
 
 pub use manager::Manager;
+
+use std::process::ExitCode;
+
+use crate::settings::Settings;
+
+/// `unitd serve`: run the manager until SIGTERM/SIGINT.
+pub fn serve(settings: Settings) -> ExitCode {
+    let _ = settings;
+    todo!("runtime::serve")
+}
+
+/// `unitd run UNIT`: start one unit in the foreground, without D-Bus.
+pub fn run_unit(settings: Settings, unit: &str) -> ExitCode {
+    let _ = (settings, unit);
+    todo!("runtime::run_unit")
+}

@@ -1,1 +1,2 @@
 //! Supervisor (placeholder).
+pub mod logs;
