@@ -1,11 +1,16 @@
-//! Public operations of the engine (temporary stub bodies while the engine is written).
-#![allow(unused_variables)]
+//! Public operations of the engine: loading units, requests, inputs, timers, queries.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use super::service::TimerKind;
 use super::*;
+use crate::spec::{DepKind, KindSpec, LoadState, LoadedUnit, UnitName};
 
 impl Engine {
     /// A new, empty engine.
     pub fn new(cfg: EngineConfig) -> Engine {
-        let env = cfg.manager_env.clone();
+        let mut env = cfg.manager_env.clone();
+        env.sort();
         Engine {
             cfg,
             units: Vec::new(),
@@ -22,54 +27,508 @@ impl Engine {
             timers: BTreeMap::new(),
             pids: HashMap::new(),
             run_queue: VecDeque::new(),
+            now: Timestamp::NEVER,
         }
     }
+
+    /// Whether this engine is a user manager.
+    pub fn user_scope(&self) -> bool {
+        self.cfg.user_scope
+    }
+
     /// Add a loaded unit, or replace the load data of an existing one (daemon-reload, stub
-    /// resolution) keeping its runtime state. Registers aliases and dependency edges; names it
-    /// references that are not known yet become stubs (see [`Engine::take_stubs`]).
-    pub fn insert(&mut self, now: Timestamp, loaded: LoadedUnit) -> UnitId { todo!() }
-    /// Names referenced by dependencies that have not been loaded yet; the caller loads each and
-    /// calls [`Engine::insert`]. Drains the list.
-    pub fn take_stubs(&mut self) -> Vec<String> { todo!() }
+    /// resolution) keeping its runtime state. `requested` is the name the caller asked the
+    /// loader for (it may be an alias of `loaded.name`). Registers aliases and dependency edges
+    /// (including default dependencies); names it references that are not known yet become
+    /// stubs (see [`Engine::take_stubs`]).
+    pub fn insert(&mut self, now: Timestamp, requested: &str, loaded: LoadedUnit) -> UnitId {
+        self.now = now;
+        let primary = loaded.name.clone();
+        let id = match self.names.get(&primary) {
+            Some(&id) => self.resolve(id),
+            None => self.create_unit(&primary),
+        };
+        // Every other name of this unit that already has its own record is merged into it.
+        let mut other_names: Vec<String> = loaded.aliases.clone();
+        if requested != primary {
+            other_names.push(requested.to_owned());
+        }
+        for name in &other_names {
+            match self.names.get(name).copied() {
+                Some(other) => {
+                    let other = self.resolve(other);
+                    if other != id {
+                        self.merge_into(other, id);
+                    }
+                }
+                None => {
+                    self.names.insert(name.clone(), id);
+                }
+            }
+        }
+        self.names.insert(primary.clone(), id);
+
+        // Replace forward edges.
+        self.drop_forward_edges(id);
+        let was_stub = self.u(id).loaded.load_state == LoadState::Stub;
+        {
+            let u = self.um(id);
+            u.loaded = loaded;
+            let kind = &u.loaded.spec.kind;
+            if let KindSpec::Service(s) = kind {
+                let lens = [
+                    s.exec_condition.len(),
+                    s.exec_start_pre.len(),
+                    s.exec_start.len(),
+                    s.exec_start_post.len(),
+                    s.exec_reload.len(),
+                    s.exec_stop.len(),
+                    s.exec_stop_post.len(),
+                ];
+                for (runs, len) in u.service.exec_runs.iter_mut().zip(lens) {
+                    runs.resize(len, ExecRun::default());
+                }
+            }
+        }
+        let mut deps = self.u(id).loaded.spec.deps.clone();
+        deps.extend(self.default_dependencies(id));
+        for (kind, name) in deps {
+            let other = self.lookup_or_stub(&name);
+            if other == id && kind != DepKind::JoinsNamespaceOf {
+                continue;
+            }
+            self.add_edge(id, kind, other);
+        }
+        if was_stub {
+            self.changes.push_back(Change::UnitNew {
+                unit: id,
+                name: primary,
+            });
+        }
+        self.mark_dirty(id);
+        self.flush_dirty();
+        id
+    }
+
+    /// Names referenced by dependencies that have not been loaded yet; the caller loads each
+    /// and calls [`Engine::insert`]. Drains the list.
+    pub fn take_stubs(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.stubs)
+            .into_iter()
+            .filter(|id| {
+                self.u(*id).merged_into.is_none()
+                    && self.u(*id).loaded.load_state == LoadState::Stub
+            })
+            .map(|id| self.u(id).name().to_owned())
+            .collect()
+    }
+
     /// Find a unit by name or alias.
-    pub fn lookup(&self, name: &str) -> Option<UnitId> { self.names.get(name).copied() }
+    pub fn lookup(&self, name: &str) -> Option<UnitId> {
+        self.names.get(name).map(|id| self.resolve(*id))
+    }
+
     /// A unit by id. Panics on an id this engine never handed out.
-    pub fn unit(&self, id: UnitId) -> &Unit { &self.units[id.0 as usize] }
-    /// All units (including not-found ones that were referenced or queried).
-    pub fn units(&self) -> impl Iterator<Item = &Unit> { self.units.iter() }
+    pub fn unit(&self, id: UnitId) -> &Unit {
+        &self.units[self.resolve(id).0 as usize]
+    }
+
+    /// All units (including not-found ones that were referenced or queried), in load order.
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.units
+            .iter()
+            .filter(|u| u.merged_into.is_none() && u.loaded.load_state != LoadState::Stub)
+    }
+
+    /// Number of names (ids and aliases) the engine knows.
+    pub fn n_names(&self) -> usize {
+        self.names.len()
+    }
+
     /// A job by id.
-    pub fn job(&self, id: JobId) -> Option<&Job> { self.jobs.get(&id) }
+    pub fn job(&self, id: JobId) -> Option<&Job> {
+        self.jobs.get(&id)
+    }
+
     /// All installed jobs, by id.
-    pub fn jobs(&self) -> impl Iterator<Item = &Job> { self.jobs.values() }
+    pub fn jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.values()
+    }
+
     /// Enqueue a job for `unit` (a client request when `manual`), building the transaction.
     /// Returns the anchor job id; the job may already be finished (its `JobRemoved` change is
     /// then queued).
-    pub fn enqueue(&mut self, now: Timestamp, unit: UnitId, job_type: JobType, mode: JobMode, manual: bool) -> Result<JobId, EnqueueError> { todo!() }
+    pub fn enqueue(
+        &mut self,
+        now: Timestamp,
+        unit: UnitId,
+        job_type: JobType,
+        mode: JobMode,
+        manual: bool,
+    ) -> Result<JobId, EnqueueError> {
+        self.now = now;
+        let unit = self.resolve(unit);
+        let r = self.enqueue_internal(unit, job_type, mode, manual);
+        self.finish_step();
+        r
+    }
+
     /// Cancel a job (`CancelJob`, `Job.Cancel`).
-    pub fn cancel_job(&mut self, now: Timestamp, job: JobId) -> Result<(), EnqueueError> { todo!() }
+    pub fn cancel_job(&mut self, now: Timestamp, job: JobId) -> Result<(), EnqueueError> {
+        self.now = now;
+        if !self.jobs.contains_key(&job) {
+            return Err(EnqueueError::NoSuchJob(format!(
+                "Job {job} does not exist."
+            )));
+        }
+        self.finish_job(job, JobResult::Canceled);
+        self.finish_step();
+        Ok(())
+    }
+
     /// Feed an event.
-    pub fn handle_input(&mut self, now: Timestamp, input: Input) { todo!() }
+    pub fn handle_input(&mut self, now: Timestamp, input: Input) {
+        self.now = now;
+        match input {
+            Input::Spawned {
+                unit,
+                token,
+                pid,
+                exec_ok,
+            } => self.service_spawned(unit, token, pid, exec_ok),
+            Input::SpawnFailed {
+                unit,
+                token,
+                reason,
+            } => self.service_spawn_failed(unit, token, &reason),
+            Input::Exited {
+                pid,
+                status,
+                unit,
+                remaining,
+            } => self.service_exited(pid, status, unit, remaining),
+            Input::KillDelivered { unit, remaining } => {
+                self.service_kill_delivered(unit, remaining)
+            }
+            Input::MainPidGuessed { unit, pid } | Input::PidFileRead { unit, pid } => {
+                self.service_main_pid_found(unit, pid)
+            }
+        }
+        self.finish_step();
+    }
+
     /// Fire every timer due at `now`.
-    pub fn handle_timeout(&mut self, now: Timestamp) { todo!() }
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.now = now;
+        while let Some((&(deadline, id), &kind)) = self.timers.iter().next() {
+            if deadline > now.monotonic {
+                break;
+            }
+            self.timers.remove(&(deadline, id));
+            if self.u(id).service.timer == Some((deadline, kind)) {
+                self.um(id).service.timer = None;
+            }
+            match kind {
+                TimerKind::JobTimeout => {
+                    if let Some(j) = self.u(id).job {
+                        self.finish_job(j, JobResult::Timeout);
+                    }
+                }
+                _ => self.service_timer_fired(id, kind),
+            }
+        }
+        self.finish_step();
+    }
+
     /// Earliest pending timer deadline (monotonic µs).
-    pub fn next_deadline(&self) -> Option<u64> { self.timers.keys().next().map(|k| k.0) }
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.timers.keys().next().map(|k| k.0)
+    }
+
     /// Next effect to carry out.
-    pub fn poll_effect(&mut self) -> Option<Effect> { self.effects.pop_front() }
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
     /// Next change to publish.
-    pub fn poll_change(&mut self) -> Option<Change> { todo!() }
-    /// `ResetFailedUnit` (`Some`) / `ResetFailed` (`None`).
-    pub fn reset_failed(&mut self, now: Timestamp, unit: Option<UnitId>) { todo!() }
+    pub fn poll_change(&mut self) -> Option<Change> {
+        self.changes.pop_front()
+    }
+
+    /// `ResetFailedUnit` (`Some`) / `ResetFailed` (`None`): failed units become inactive, their
+    /// result, restart counter and start rate limit are reset.
+    pub fn reset_failed(&mut self, now: Timestamp, unit: Option<UnitId>) {
+        self.now = now;
+        let ids: Vec<UnitId> = match unit {
+            Some(u) => vec![self.resolve(u)],
+            None => self.units().map(|u| u.id).collect(),
+        };
+        for id in ids {
+            let u = self.um(id);
+            u.service.n_restarts = 0;
+            u.service.start_window = (0, 0);
+            if u.active_state == ActiveState::Failed {
+                u.service.result = ServiceResult::Success;
+                if u.service.state == ServiceState::Failed {
+                    u.service.state = ServiceState::Dead;
+                }
+                self.set_active_state(id, ActiveState::Inactive, false);
+            }
+        }
+        self.finish_step();
+    }
+
     /// `KillUnit`: signal processes of a unit without changing its state directly.
-    pub fn kill_unit(&mut self, unit: UnitId, whom: KillWhom, signal: i32) -> Result<(), EnqueueError> { todo!() }
+    pub fn kill_unit(
+        &mut self,
+        unit: UnitId,
+        whom: KillWhom,
+        signal: i32,
+    ) -> Result<(), EnqueueError> {
+        let unit = self.resolve(unit);
+        let s = &self.u(unit).service;
+        let (main, control) = (s.main_pid, s.control_pid);
+        let req = match whom {
+            KillWhom::Main => {
+                let Some(pid) = main else {
+                    return Err(EnqueueError::NoSuchProcess(
+                        "No main process to kill".into(),
+                    ));
+                };
+                KillRequest {
+                    unit,
+                    main: Some(pid),
+                    control: None,
+                    others: false,
+                    signal,
+                    sigcont: false,
+                    sighup: false,
+                }
+            }
+            KillWhom::Control => {
+                let Some(pid) = control else {
+                    return Err(EnqueueError::NoSuchProcess(
+                        "No control process to kill".into(),
+                    ));
+                };
+                KillRequest {
+                    unit,
+                    main: None,
+                    control: Some(pid),
+                    others: false,
+                    signal,
+                    sigcont: false,
+                    sighup: false,
+                }
+            }
+            KillWhom::All => KillRequest {
+                unit,
+                main,
+                control,
+                others: true,
+                signal,
+                sigcont: false,
+                sighup: false,
+            },
+        };
+        self.effects.push_back(Effect::Kill(req));
+        Ok(())
+    }
+
     /// The manager environment (`Environment` property), `KEY=VALUE` strings, sorted.
-    pub fn environment(&self) -> &[String] { &self.env }
+    pub fn environment(&self) -> &[String] {
+        &self.env
+    }
+
     /// `SetEnvironment`/`UnsetEnvironment`/`UnsetAndSetEnvironment`: unset first, then set.
-    /// Entries in `unset` may be `NAME` or `NAME=VALUE`.
-    pub fn set_environment(&mut self, unset: &[String], set: &[String]) { todo!() }
+    /// Entries in `unset` may be `NAME` or `NAME=VALUE` (the latter removes only that exact
+    /// assignment). Entries in `set` must be `NAME=VALUE` (validated by the caller).
+    pub fn set_environment(&mut self, unset: &[String], set: &[String]) {
+        for entry in unset {
+            if entry.contains('=') {
+                self.env.retain(|e| e != entry);
+            } else {
+                self.env
+                    .retain(|e| e.split_once('=').map(|(k, _)| k) != Some(entry.as_str()));
+            }
+        }
+        for entry in set {
+            let key = entry.split_once('=').map(|(k, _)| k).unwrap_or(entry);
+            self.env
+                .retain(|e| e.split_once('=').map(|(k, _)| k) != Some(key));
+            self.env.push(entry.clone());
+        }
+        self.env.sort();
+    }
+
     /// Number of units in `failed` state.
-    pub fn n_failed_units(&self) -> u32 { todo!() }
+    pub fn n_failed_units(&self) -> u32 {
+        self.units()
+            .filter(|u| u.active_state == ActiveState::Failed)
+            .count() as u32
+    }
+
     /// The unit watching `pid` as main or control process.
-    pub fn unit_by_pid(&self, pid: u32) -> Option<UnitId> { self.pids.get(&pid).copied() }
+    pub fn unit_by_pid(&self, pid: u32) -> Option<UnitId> {
+        self.pids.get(&pid).map(|id| self.resolve(*id))
+    }
+
     /// Mark a daemon-reload as started/finished (emits `Reloading`).
-    pub fn set_reloading(&mut self, active: bool) { todo!() }
+    pub fn set_reloading(&mut self, active: bool) {
+        self.changes.push_back(Change::Reloading { active });
+    }
+
+    /// Whether `unit` may currently be reloaded (`CanReload`).
+    pub fn can_reload(&self, unit: UnitId) -> bool {
+        match &self.unit(unit).loaded.spec.kind {
+            KindSpec::Service(s) => !s.exec_reload.is_empty(),
+            _ => false,
+        }
+    }
+
+    // ---- internals used by insert ----
+
+    fn create_unit(&mut self, name: &str) -> UnitId {
+        let id = UnitId(self.units.len() as u32);
+        let spec_name = UnitName::new(name).ok();
+        let spec = match &spec_name {
+            Some(n) => crate::spec::UnitSpec::default_for(n),
+            None => crate::spec::UnitSpec::default_for(
+                &UnitName::new("invalid.service").expect("valid literal"),
+            ),
+        };
+        self.units.push(Unit {
+            id,
+            loaded: LoadedUnit {
+                name: name.to_owned(),
+                aliases: Vec::new(),
+                load_state: LoadState::Stub,
+                load_error: None,
+                fragment_path: None,
+                dropin_paths: Vec::new(),
+                diagnostics: Vec::new(),
+                spec,
+            },
+            active_state: ActiveState::Inactive,
+            timestamps: UnitTimestamps::default(),
+            job: None,
+            invocation_id: [0; 16],
+            condition_result: false,
+            assert_result: false,
+            service: ServiceRuntime::default(),
+            simple_active: false,
+            edges: Vec::new(),
+            refs: 0,
+            merged_into: None,
+            dirty: false,
+        });
+        self.names.insert(name.to_owned(), id);
+        id
+    }
+
+    fn lookup_or_stub(&mut self, name: &str) -> UnitId {
+        if let Some(id) = self.lookup(name) {
+            return id;
+        }
+        let id = self.create_unit(name);
+        self.stubs.push(id);
+        id
+    }
+
+    fn add_edge(&mut self, from: UnitId, kind: DepKind, to: UnitId) {
+        let fwd = (DepEdge::Forward(kind), to);
+        if !self.u(from).edges.contains(&fwd) {
+            self.um(from).edges.push(fwd);
+            self.um(to).edges.push((DepEdge::Reverse(kind), from));
+        }
+    }
+
+    fn drop_forward_edges(&mut self, id: UnitId) {
+        let edges = std::mem::take(&mut self.um(id).edges);
+        let mut keep = Vec::with_capacity(edges.len());
+        for (e, other) in edges {
+            match e {
+                DepEdge::Forward(k) => {
+                    let back = (DepEdge::Reverse(k), id);
+                    let o = self.um(other);
+                    if let Some(pos) = o.edges.iter().position(|x| *x == back) {
+                        o.edges.swap_remove(pos);
+                    }
+                }
+                DepEdge::Reverse(_) => keep.push((e, other)),
+            }
+        }
+        self.um(id).edges = keep;
+    }
+
+    /// Merge the record `from` (an alias that got its own record earlier) into `into`.
+    fn merge_into(&mut self, from: UnitId, into: UnitId) {
+        self.drop_forward_edges(from);
+        let reverse = std::mem::take(&mut self.um(from).edges);
+        for (e, other) in reverse {
+            if let DepEdge::Reverse(k) = e {
+                // `other` has a forward edge to `from`; point it at `into`.
+                let o = self.um(other);
+                for edge in o.edges.iter_mut() {
+                    if *edge == (DepEdge::Forward(k), from) {
+                        edge.1 = into;
+                    }
+                }
+                if !self.u(into).edges.contains(&(DepEdge::Reverse(k), other)) {
+                    self.um(into).edges.push((DepEdge::Reverse(k), other));
+                }
+            }
+        }
+        let name = self.u(from).name().to_owned();
+        self.um(from).merged_into = Some(into);
+        self.names.insert(name, into);
+    }
+
+    /// systemd's default dependencies for the unit's type and scope.
+    fn default_dependencies(&self, id: UnitId) -> Vec<(DepKind, String)> {
+        let u = self.u(id);
+        if !u.loaded.spec.default_dependencies || u.loaded.load_state != LoadState::Loaded {
+            return Vec::new();
+        }
+        let mut deps = Vec::new();
+        let shutdown = "shutdown.target".to_string();
+        match &u.loaded.spec.kind {
+            KindSpec::Service(_) => {
+                if self.cfg.user_scope {
+                    deps.push((DepKind::Requires, "basic.target".to_string()));
+                    deps.push((DepKind::After, "basic.target".to_string()));
+                } else {
+                    deps.push((DepKind::Requires, "sysinit.target".to_string()));
+                    deps.push((DepKind::After, "sysinit.target".to_string()));
+                    deps.push((DepKind::After, "basic.target".to_string()));
+                }
+                deps.push((DepKind::Conflicts, shutdown.clone()));
+                deps.push((DepKind::Before, shutdown));
+            }
+            KindSpec::Target => {
+                if u.name() != "shutdown.target" {
+                    deps.push((DepKind::Conflicts, shutdown.clone()));
+                    deps.push((DepKind::Before, shutdown));
+                }
+                // A target is ordered after the units it pulls in (unless they opt out).
+                for (k, name) in &u.loaded.spec.deps {
+                    if matches!(k, DepKind::Requires | DepKind::Wants | DepKind::BindsTo)
+                        && !u
+                            .loaded
+                            .spec
+                            .deps
+                            .iter()
+                            .any(|(k2, n2)| *k2 == DepKind::Before && n2 == name)
+                        && self
+                            .lookup(name)
+                            .is_none_or(|o| self.u(o).loaded.spec.default_dependencies)
+                    {
+                        deps.push((DepKind::After, name.clone()));
+                    }
+                }
+            }
+            KindSpec::Other(_) => {}
+        }
+        deps
+    }
 }

@@ -39,6 +39,9 @@ pub enum EnqueueError {
     /// `org.freedesktop.systemd1.NoSuchJob`.
     #[error("{0}")]
     NoSuchJob(String),
+    /// `org.freedesktop.systemd1.NoSuchProcess` (KillUnit with no such process).
+    #[error("{0}")]
+    NoSuchProcess(String),
 }
 
 impl EnqueueError {
@@ -62,6 +65,7 @@ impl EnqueueError {
             }
             EnqueueError::InvalidArgs(_) => "org.freedesktop.DBus.Error.InvalidArgs",
             EnqueueError::NoSuchJob(_) => "org.freedesktop.systemd1.NoSuchJob",
+            EnqueueError::NoSuchProcess(_) => "org.freedesktop.systemd1.NoSuchProcess",
         }
     }
 
@@ -78,7 +82,8 @@ impl EnqueueError {
             | EnqueueError::TransactionIsDestructive(m)
             | EnqueueError::TransactionOrderIsCyclic(m)
             | EnqueueError::InvalidArgs(m)
-            | EnqueueError::NoSuchJob(m) => m,
+            | EnqueueError::NoSuchJob(m)
+            | EnqueueError::NoSuchProcess(m) => m,
         }
     }
 }

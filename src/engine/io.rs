@@ -17,7 +17,7 @@ use super::types::{ExecPhase, ExitStatus, JobId, JobResult, UnitId};
 pub type SpawnToken = u64;
 
 /// Main or control process of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProcessRole {
     Main,
     Control,

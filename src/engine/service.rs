@@ -1,6 +1,15 @@
-//! Service state machine (systemd `service.c` naming: enter_start_pre, enter_running, …).
+//! The service state machine, after systemd 252's `service.c`: `service_enter_*` transitions,
+//! the handling of spawned/exited processes per state, timeouts, kill phases and the restart
+//! decision. Every transition goes through [`Engine::service_set_state`], which derives the
+//! unit's ActiveState and runs job completion and dependency side effects.
 
 use serde::{Deserialize, Serialize};
+
+use super::job::Outcome;
+use super::*;
+use crate::spec::{
+    ExitStatusSet, KillMode, RestartPolicy, ServiceSpec, ServiceType, USEC_INFINITY,
+};
 
 /// What a pending timer does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,4 +22,995 @@ pub enum TimerKind {
     RuntimeMax,
     /// JobTimeoutSec elapsed.
     JobTimeout,
+}
+
+const SIGHUP: i32 = 1;
+const SIGINT: i32 = 2;
+const SIGKILL: i32 = 9;
+const SIGPIPE: i32 = 13;
+const SIGTERM: i32 = 15;
+const SIGCONT: i32 = 18;
+
+/// Whether an exit counts as clean (systemd's `is_clean_exit`). `daemon` is true for the main
+/// process of non-oneshot services, where SIGHUP/SIGINT/SIGTERM/SIGPIPE are clean too.
+pub(crate) fn classify(status: ExitStatus, daemon: bool, success: &ExitStatusSet) -> ServiceResult {
+    match status {
+        ExitStatus::Exited(c) => {
+            if c == 0 || u8::try_from(c).is_ok_and(|c| success.statuses.contains(&c)) {
+                ServiceResult::Success
+            } else {
+                ServiceResult::ExitCode
+            }
+        }
+        ExitStatus::Killed(s) => {
+            if (daemon && matches!(s, SIGHUP | SIGINT | SIGTERM | SIGPIPE))
+                || success.signals.contains(&s)
+            {
+                ServiceResult::Success
+            } else {
+                ServiceResult::Signal
+            }
+        }
+        ExitStatus::Dumped(_) => ServiceResult::CoreDump,
+    }
+}
+
+fn status_in(set: &ExitStatusSet, status: ExitStatus) -> bool {
+    match status {
+        ExitStatus::Exited(c) => u8::try_from(c).is_ok_and(|c| set.statuses.contains(&c)),
+        ExitStatus::Killed(s) | ExitStatus::Dumped(s) => set.signals.contains(&s),
+    }
+}
+
+/// The `Restart=` table of systemd.service(5).
+fn restart_table(policy: RestartPolicy, result: ServiceResult) -> bool {
+    use RestartPolicy as P;
+    use ServiceResult as R;
+    match policy {
+        P::No => false,
+        P::Always => !matches!(result, R::SkipCondition | R::StartLimitHit),
+        P::OnSuccess => result == R::Success,
+        P::OnFailure => !matches!(result, R::Success | R::SkipCondition | R::StartLimitHit),
+        P::OnAbnormal => matches!(
+            result,
+            R::Signal
+                | R::CoreDump
+                | R::Timeout
+                | R::Watchdog
+                | R::Protocol
+                | R::Resources
+                | R::OomKill
+        ),
+        P::OnAbort => matches!(result, R::Signal | R::CoreDump),
+        P::OnWatchdog => result == R::Watchdog,
+    }
+}
+
+fn is_stop_state(s: ServiceState) -> bool {
+    use ServiceState::*;
+    matches!(
+        s,
+        Stop | StopWatchdog
+            | StopSigterm
+            | StopSigkill
+            | StopPost
+            | FinalWatchdog
+            | FinalSigterm
+            | FinalSigkill
+            | Cleaning
+    )
+}
+
+fn is_kill_state(s: ServiceState) -> bool {
+    use ServiceState::*;
+    matches!(
+        s,
+        StopWatchdog | StopSigterm | StopSigkill | FinalWatchdog | FinalSigterm | FinalSigkill
+    )
+}
+
+impl Engine {
+    /// The service settings of a service unit.
+    fn sspec(&self, id: UnitId) -> &ServiceSpec {
+        match &self.u(id).loaded.spec.kind {
+            crate::spec::KindSpec::Service(s) => s,
+            _ => unreachable!("service operation on a non-service unit"),
+        }
+    }
+
+    fn set_result(&mut self, id: UnitId, f: ServiceResult) {
+        let s = &mut self.um(id).service;
+        if s.result == ServiceResult::Success {
+            s.result = f;
+        }
+    }
+
+    fn service_set_state(&mut self, id: UnitId, state: ServiceState, will_restart: bool) {
+        let idle = self.sspec(id).service_type == ServiceType::Idle;
+        self.um(id).service.state = state;
+        let ns = state.active_state(idle);
+        self.set_active_state(id, ns, will_restart);
+    }
+
+    // ---- entry points from jobs ----
+
+    pub(crate) fn service_start(&mut self, id: UnitId) -> Outcome {
+        use ServiceState::*;
+        let state = self.u(id).service.state;
+        if is_stop_state(state) || state == AutoRestart {
+            return Outcome::Again;
+        }
+        if matches!(state, Condition | StartPre | Start | StartPost) {
+            return Outcome::Pending;
+        }
+        if matches!(state, Running | Exited | Reload) {
+            return Outcome::Already;
+        }
+        // Start rate limit: every start that gets this far counts.
+        let (interval, burst) = {
+            let spec = &self.u(id).loaded.spec;
+            (spec.start_limit_interval_usec, spec.start_limit_burst)
+        };
+        if interval > 0 && burst > 0 {
+            let now = self.now.monotonic;
+            let w = &mut self.um(id).service.start_window;
+            if w.1 == 0 || now.saturating_sub(w.0) > interval {
+                *w = (now, 0);
+            }
+            if w.1 >= burst {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "Start request repeated too quickly."
+                );
+                self.service_enter_dead(id, ServiceResult::StartLimitHit, false);
+                return Outcome::Finish(JobResult::Failed);
+            }
+            w.1 += 1;
+        }
+        let invocation = self.new_invocation_id();
+        let now = self.now;
+        {
+            let u = self.um(id);
+            u.invocation_id = invocation;
+            u.condition_result = true;
+            u.assert_result = true;
+            u.timestamps.condition = now;
+            u.timestamps.assert = now;
+            let s = &mut u.service;
+            s.result = ServiceResult::Success;
+            s.reload_result = ServiceResult::Success;
+            s.main_pid = None;
+            s.control_pid = None;
+            s.forbid_restart = false;
+            s.status_text.clear();
+            s.status_errno = 0;
+            s.main_exit = None;
+            s.exec_failed = false;
+            s.main_command = 0;
+            s.exec_main = ExecRun::default();
+            if s.flush_n_restarts {
+                s.n_restarts = 0;
+                s.flush_n_restarts = false;
+            }
+        }
+        self.service_enter_condition(id);
+        Outcome::Pending
+    }
+
+    pub(crate) fn service_stop(&mut self, id: UnitId) -> Outcome {
+        use ServiceState::*;
+        self.um(id).service.forbid_restart = true;
+        let state = self.u(id).service.state;
+        if is_stop_state(state) {
+            return Outcome::Pending;
+        }
+        match state {
+            AutoRestart => {
+                self.disarm_timer(id);
+                self.service_set_state(id, Dead, false);
+                Outcome::Pending
+            }
+            Condition | StartPre | Start | StartPost | Reload => {
+                self.service_enter_signal(id, StopSigterm, ServiceResult::Success);
+                Outcome::Pending
+            }
+            Running | Exited => {
+                self.service_enter_stop(id, ServiceResult::Success);
+                Outcome::Pending
+            }
+            _ => Outcome::Already,
+        }
+    }
+
+    pub(crate) fn service_reload(&mut self, id: UnitId) -> Outcome {
+        if self.sspec(id).exec_reload.is_empty() {
+            return Outcome::Already;
+        }
+        self.um(id).service.reload_result = ServiceResult::Success;
+        self.service_set_state(id, ServiceState::Reload, false);
+        self.service_spawn(id, ExecPhase::Reload, 0, ProcessRole::Control);
+        Outcome::Pending
+    }
+
+    // ---- transitions ----
+
+    fn service_enter_condition(&mut self, id: UnitId) {
+        if self.sspec(id).exec_condition.is_empty() {
+            return self.service_enter_start_pre(id);
+        }
+        self.service_set_state(id, ServiceState::Condition, false);
+        self.service_spawn(id, ExecPhase::Condition, 0, ProcessRole::Control);
+    }
+
+    fn service_enter_start_pre(&mut self, id: UnitId) {
+        if self.sspec(id).exec_start_pre.is_empty() {
+            return self.service_enter_start(id);
+        }
+        self.service_set_state(id, ServiceState::StartPre, false);
+        self.service_spawn(id, ExecPhase::StartPre, 0, ProcessRole::Control);
+    }
+
+    fn service_enter_start(&mut self, id: UnitId) {
+        let (empty, forking) = {
+            let s = self.sspec(id);
+            (
+                s.exec_start.is_empty(),
+                s.service_type == ServiceType::Forking,
+            )
+        };
+        self.service_set_state(id, ServiceState::Start, false);
+        if empty {
+            return self.service_enter_start_post(id);
+        }
+        let role = if forking {
+            ProcessRole::Control
+        } else {
+            ProcessRole::Main
+        };
+        self.service_spawn(id, ExecPhase::Start, 0, role);
+    }
+
+    fn service_enter_start_post(&mut self, id: UnitId) {
+        if self.sspec(id).exec_start_post.is_empty() {
+            return self.service_enter_running(id, ServiceResult::Success);
+        }
+        self.service_set_state(id, ServiceState::StartPost, false);
+        self.service_spawn(id, ExecPhase::StartPost, 0, ProcessRole::Control);
+    }
+
+    fn service_enter_running(&mut self, id: UnitId, f: ServiceResult) {
+        self.set_result(id, f);
+        let s = &self.u(id).service;
+        if s.result != ServiceResult::Success {
+            return self.service_enter_signal(id, ServiceState::StopSigterm, f);
+        }
+        let main_alive = s.main_pid.is_some();
+        let unknown_main_alive = s.main_pid.is_none()
+            && s.others_remaining > 0
+            && self.sspec(id).service_type == ServiceType::Forking;
+        if main_alive || unknown_main_alive {
+            self.disarm_timer(id);
+            self.service_set_state(id, ServiceState::Running, false);
+            let max = self.sspec(id).runtime_max_usec;
+            self.arm_timer(id, max, TimerKind::RuntimeMax);
+        } else if self.sspec(id).remain_after_exit {
+            self.disarm_timer(id);
+            self.service_set_state(id, ServiceState::Exited, false);
+        } else {
+            self.service_enter_stop(id, ServiceResult::Success);
+        }
+    }
+
+    fn service_enter_stop(&mut self, id: UnitId, f: ServiceResult) {
+        self.set_result(id, f);
+        if self.sspec(id).exec_stop.is_empty() {
+            return self.service_enter_signal(
+                id,
+                ServiceState::StopSigterm,
+                ServiceResult::Success,
+            );
+        }
+        self.service_set_state(id, ServiceState::Stop, false);
+        self.service_spawn(id, ExecPhase::Stop, 0, ProcessRole::Control);
+    }
+
+    fn service_enter_signal(&mut self, id: UnitId, state: ServiceState, f: ServiceResult) {
+        use ServiceState::*;
+        self.set_result(id, f);
+        let (kill, stop_usec, abort_usec) = {
+            let s = self.sspec(id);
+            (
+                s.kill.clone(),
+                s.timeout_stop_usec,
+                s.timeout_abort_usec.unwrap_or(s.timeout_stop_usec),
+            )
+        };
+        let restarting = self
+            .u(id)
+            .job
+            .and_then(|j| self.jobs.get(&j))
+            .is_some_and(|j| j.job_type == JobType::Restart);
+        let signal = match state {
+            StopSigkill | FinalSigkill => kill.final_kill_signal,
+            StopWatchdog | FinalWatchdog => kill.watchdog_signal,
+            _ if restarting => kill.restart_kill_signal.unwrap_or(kill.kill_signal),
+            _ => kill.kill_signal,
+        };
+        let sigkill_phase = matches!(state, StopSigkill | FinalSigkill);
+        let (main, control) = (self.u(id).service.main_pid, self.u(id).service.control_pid);
+        let (main, control, others) = match kill.mode {
+            KillMode::ControlGroup => (main, control, true),
+            KillMode::Mixed => (main, control, sigkill_phase),
+            KillMode::Process => (main, control, false),
+            KillMode::None => (None, None, false),
+        };
+        self.service_set_state(id, state, false);
+        if main.is_none() && control.is_none() && !others {
+            return self.service_kill_phase_done(id, ServiceResult::Success);
+        }
+        let timeout = if matches!(state, StopWatchdog | FinalWatchdog) {
+            abort_usec
+        } else {
+            stop_usec
+        };
+        self.arm_timer(id, timeout, TimerKind::StateTimeout);
+        self.effects.push_back(Effect::Kill(KillRequest {
+            unit: id,
+            main,
+            control,
+            others,
+            signal,
+            sigcont: signal != SIGKILL && signal != SIGCONT,
+            sighup: kill.send_sighup && matches!(state, StopSigterm | FinalSigterm),
+        }));
+    }
+
+    /// A kill phase may end: nothing we wait for is alive any more.
+    fn service_kill_progress(&mut self, id: UnitId, f: ServiceResult) {
+        let s = &self.u(id).service;
+        if !is_kill_state(s.state) || s.main_pid.is_some() || s.control_pid.is_some() {
+            return;
+        }
+        let mode = self.sspec(id).kill.mode;
+        if matches!(mode, KillMode::ControlGroup | KillMode::Mixed) && s.others_remaining > 0 {
+            return;
+        }
+        self.service_kill_phase_done(id, f);
+    }
+
+    fn service_kill_phase_done(&mut self, id: UnitId, f: ServiceResult) {
+        use ServiceState::*;
+        match self.u(id).service.state {
+            StopWatchdog | StopSigterm | StopSigkill => self.service_enter_stop_post(id, f),
+            _ => self.service_enter_dead(id, f, true),
+        }
+    }
+
+    fn service_enter_stop_post(&mut self, id: UnitId, f: ServiceResult) {
+        self.set_result(id, f);
+        if self.sspec(id).exec_stop_post.is_empty() {
+            return self.service_enter_signal(
+                id,
+                ServiceState::FinalSigterm,
+                ServiceResult::Success,
+            );
+        }
+        self.service_set_state(id, ServiceState::StopPost, false);
+        self.service_spawn(id, ExecPhase::StopPost, 0, ProcessRole::Control);
+    }
+
+    fn service_enter_dead(&mut self, id: UnitId, f: ServiceResult, allow_restart: bool) {
+        self.set_result(id, f);
+        self.disarm_timer(id);
+        let result = self.u(id).service.result;
+        for pid in [self.u(id).service.main_pid, self.u(id).service.control_pid]
+            .into_iter()
+            .flatten()
+        {
+            self.pids.remove(&pid);
+        }
+        {
+            let s = &mut self.um(id).service;
+            s.main_pid = None;
+            s.control_pid = None;
+            s.control_command = None;
+            s.pending = None;
+            s.others_remaining = 0;
+        }
+        if let Some(path) = self.sspec(id).pid_file.clone() {
+            self.effects.push_back(Effect::RemovePidFile { path });
+        }
+        self.effects.push_back(Effect::ForgetProcesses { unit: id });
+        let will_restart = allow_restart && self.service_shall_restart(id);
+        let end = if matches!(
+            result,
+            ServiceResult::Success | ServiceResult::SkipCondition
+        ) {
+            ServiceState::Dead
+        } else {
+            ServiceState::Failed
+        };
+        self.service_set_state(id, end, will_restart);
+        self.um(id).service.forbid_restart = false;
+        if will_restart {
+            self.service_set_state(id, ServiceState::AutoRestart, true);
+            let usec = self.sspec(id).restart_usec;
+            self.arm_timer(id, usec, TimerKind::AutoRestart);
+        } else {
+            self.um(id).service.flush_n_restarts = true;
+        }
+    }
+
+    fn service_shall_restart(&self, id: UnitId) -> bool {
+        let u = self.u(id);
+        let s = &u.service;
+        if s.forbid_restart {
+            return false;
+        }
+        if u.job
+            .and_then(|j| self.jobs.get(&j))
+            .is_some_and(|j| j.job_type == JobType::Stop)
+        {
+            return false;
+        }
+        if matches!(
+            s.result,
+            ServiceResult::SkipCondition | ServiceResult::StartLimitHit
+        ) {
+            return false;
+        }
+        let spec = self.sspec(id);
+        if let Some(st) = s.main_exit {
+            if status_in(&spec.restart_prevent_exit_status, st) {
+                return false;
+            }
+            if status_in(&spec.restart_force_exit_status, st) {
+                return true;
+            }
+        }
+        restart_table(spec.restart, s.result)
+    }
+
+    // ---- spawning ----
+
+    /// Ask the supervisor to run command `idx` of `phase`.
+    fn service_spawn(&mut self, id: UnitId, phase: ExecPhase, idx: usize, role: ProcessRole) {
+        let (command, exec, notify, timeout) = {
+            let s = self.sspec(id);
+            let list = match phase {
+                ExecPhase::Condition => &s.exec_condition,
+                ExecPhase::StartPre => &s.exec_start_pre,
+                ExecPhase::Start => &s.exec_start,
+                ExecPhase::StartPost => &s.exec_start_post,
+                ExecPhase::Reload => &s.exec_reload,
+                ExecPhase::Stop => &s.exec_stop,
+                ExecPhase::StopPost => &s.exec_stop_post,
+            };
+            let notify = match s.notify_access {
+                crate::spec::NotifyAccess::None => false,
+                crate::spec::NotifyAccess::Main => role == ProcessRole::Main,
+                crate::spec::NotifyAccess::Exec | crate::spec::NotifyAccess::All => true,
+            };
+            let timeout = match phase {
+                ExecPhase::Stop | ExecPhase::StopPost => s.timeout_stop_usec,
+                ExecPhase::Start
+                    if matches!(s.service_type, ServiceType::Simple | ServiceType::Idle) =>
+                {
+                    USEC_INFINITY
+                }
+                _ => s.timeout_start_usec,
+            };
+            (list[idx].clone(), s.exec.clone(), notify, timeout)
+        };
+        let env = self.spawn_environment(id, phase, role);
+        let token = self.new_token();
+        {
+            let now = self.now;
+            let s = &mut self.um(id).service;
+            s.pending = Some((token, role, phase, idx));
+            match role {
+                ProcessRole::Main => s.main_command = idx,
+                ProcessRole::Control => s.control_command = Some((phase, idx)),
+            }
+            if let Some(run) = s.exec_runs[phase.index()].get_mut(idx) {
+                *run = ExecRun {
+                    pid: 0,
+                    start: now,
+                    exit: Timestamp::NEVER,
+                    code: 0,
+                    status: 0,
+                };
+            }
+        }
+        self.arm_timer(id, timeout, TimerKind::StateTimeout);
+        let unit_name = self.u(id).name().to_owned();
+        self.effects.push_back(Effect::Spawn(SpawnRequest {
+            unit: id,
+            unit_name,
+            token,
+            role,
+            phase,
+            command,
+            exec,
+            env,
+            notify_socket: notify,
+        }));
+    }
+
+    /// Manager environment plus the per-spawn variables systemd sets (service-contract §7.1).
+    fn spawn_environment(
+        &self,
+        id: UnitId,
+        phase: ExecPhase,
+        role: ProcessRole,
+    ) -> Vec<(String, String)> {
+        let u = self.u(id);
+        let s = &u.service;
+        let mut env: Vec<(String, String)> = self
+            .env
+            .iter()
+            .filter_map(|e| e.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let hex: String = u.invocation_id.iter().map(|b| format!("{b:02x}")).collect();
+        env.push(("INVOCATION_ID".into(), hex));
+        if self.cfg.user_scope {
+            env.push(("MANAGERPID".into(), self.cfg.manager_pid.to_string()));
+        }
+        if role == ProcessRole::Control
+            && let Some(main) = s.main_pid
+        {
+            env.push(("MAINPID".into(), main.to_string()));
+        }
+        if let Some(p) = &self.sspec(id).pid_file {
+            env.push(("PIDFILE".into(), p.display().to_string()));
+        }
+        if matches!(phase, ExecPhase::Stop | ExecPhase::StopPost) {
+            env.push(("SERVICE_RESULT".into(), s.result.as_str().into()));
+            if let Some(st) = s.main_exit {
+                let (code, status) = match st {
+                    ExitStatus::Exited(c) => ("exited", c.to_string()),
+                    ExitStatus::Killed(sig) => (
+                        "killed",
+                        signal_name(sig)
+                            .map(str::to_owned)
+                            .unwrap_or(sig.to_string()),
+                    ),
+                    ExitStatus::Dumped(sig) => (
+                        "dumped",
+                        signal_name(sig)
+                            .map(str::to_owned)
+                            .unwrap_or(sig.to_string()),
+                    ),
+                };
+                env.push(("EXIT_CODE".into(), code.into()));
+                env.push(("EXIT_STATUS".into(), status));
+            }
+        }
+        env
+    }
+
+    pub(crate) fn service_spawned(
+        &mut self,
+        id: UnitId,
+        token: SpawnToken,
+        pid: u32,
+        exec_ok: bool,
+    ) {
+        let Some((t, role, phase, idx)) = self.u(id).service.pending else {
+            return;
+        };
+        if t != token {
+            return;
+        }
+        let now = self.now;
+        {
+            let s = &mut self.um(id).service;
+            s.pending = None;
+            if let Some(run) = s.exec_runs[phase.index()].get_mut(idx) {
+                run.pid = pid;
+            }
+            match role {
+                ProcessRole::Main => {
+                    s.main_pid = Some(pid);
+                    s.exec_main = ExecRun {
+                        pid,
+                        start: now,
+                        exit: Timestamp::NEVER,
+                        code: 0,
+                        status: 0,
+                    };
+                }
+                ProcessRole::Control => s.control_pid = Some(pid),
+            }
+            if !exec_ok {
+                s.exec_failed = true;
+            }
+        }
+        self.pids.insert(pid, id);
+        self.mark_dirty(id);
+        if role == ProcessRole::Main && self.u(id).service.state == ServiceState::Start {
+            match self.sspec(id).service_type {
+                ServiceType::Simple | ServiceType::Idle => self.service_enter_start_post(id),
+                ServiceType::Exec if exec_ok => self.service_enter_start_post(id),
+                // Oneshot, notify, dbus and a failed exec wait for the process (or READY).
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn service_spawn_failed(&mut self, id: UnitId, token: SpawnToken, reason: &str) {
+        use ServiceState::*;
+        let Some((t, _, phase, _)) = self.u(id).service.pending else {
+            return;
+        };
+        if t != token {
+            return;
+        }
+        self.um(id).service.pending = None;
+        tracing::warn!(
+            unit = self.u(id).name(),
+            "Failed to spawn {}: {reason}",
+            phase.key()
+        );
+        let f = ServiceResult::Resources;
+        match self.u(id).service.state {
+            Condition | StartPre => self.service_enter_dead(id, f, true),
+            Start => self.service_enter_signal(id, StopSigterm, f),
+            StartPost => self.service_enter_stop(id, f),
+            Reload => {
+                self.um(id).service.reload_result = f;
+                self.service_enter_running(id, ServiceResult::Success);
+            }
+            Stop => self.service_enter_signal(id, StopSigterm, f),
+            StopPost => self.service_enter_signal(id, FinalSigterm, f),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn service_kill_delivered(&mut self, id: UnitId, remaining: u32) {
+        self.um(id).service.others_remaining = remaining;
+        self.service_kill_progress(id, ServiceResult::Success);
+    }
+
+    pub(crate) fn service_exited(
+        &mut self,
+        pid: u32,
+        status: ExitStatus,
+        hint: Option<UnitId>,
+        remaining: u32,
+    ) {
+        let Some(id) = self.pids.remove(&pid).or(hint) else {
+            return;
+        };
+        let id = self.resolve(id);
+        if !self.u(id).is_service() {
+            return;
+        }
+        self.um(id).service.others_remaining = remaining;
+        let (is_main, is_control) = {
+            let s = &self.u(id).service;
+            (s.main_pid == Some(pid), s.control_pid == Some(pid))
+        };
+        if is_main {
+            self.service_main_exited(id, status);
+        } else if is_control {
+            self.service_control_exited(id, status);
+        } else {
+            // Another process of the unit (e.g. a daemon whose main PID is unknown).
+            use ServiceState::*;
+            match self.u(id).service.state {
+                Running if self.u(id).service.main_pid.is_none() && remaining == 0 => {
+                    self.service_enter_running(id, ServiceResult::Success)
+                }
+                _ => self.service_kill_progress(id, ServiceResult::Success),
+            }
+        }
+        self.mark_dirty(id);
+    }
+
+    fn service_main_exited(&mut self, id: UnitId, status: ExitStatus) {
+        use ServiceState::*;
+        let now = self.now;
+        let (oneshot, ignore, more) = {
+            let s = self.sspec(id);
+            let idx = self.u(id).service.main_command;
+            let cmd = s.exec_start.get(idx);
+            (
+                s.service_type == ServiceType::Oneshot,
+                cmd.is_some_and(|c| c.flags.ignore_failure),
+                idx + 1 < s.exec_start.len(),
+            )
+        };
+        let mut f = classify(status, !oneshot, &self.sspec(id).success_exit_status);
+        if ignore {
+            f = ServiceResult::Success;
+        }
+        {
+            let s = &mut self.um(id).service;
+            s.main_pid = None;
+            s.main_exit = Some(status);
+            s.exec_main.exit = now;
+            s.exec_main.code = status.code();
+            s.exec_main.status = status.status();
+            let idx = s.main_command;
+            if let Some(run) = s.exec_runs[ExecPhase::Start.index()].get_mut(idx) {
+                run.exit = now;
+                run.code = status.code();
+                run.status = status.status();
+            }
+        }
+        let state = self.u(id).service.state;
+        if oneshot && more && f == ServiceResult::Success && state == Start {
+            let next = self.u(id).service.main_command + 1;
+            self.service_spawn(id, ExecPhase::Start, next, ProcessRole::Main);
+            return;
+        }
+        match state {
+            StartPost | Reload | Stop => {
+                // The operation in progress decides; remember the outcome.
+                self.set_result(id, f);
+            }
+            Start => match self.sspec(id).service_type {
+                ServiceType::Oneshot => {
+                    if f == ServiceResult::Success {
+                        self.service_enter_start_post(id)
+                    } else {
+                        self.service_enter_signal(id, StopSigterm, f)
+                    }
+                }
+                ServiceType::Notify | ServiceType::NotifyReload => {
+                    if f != ServiceResult::Success {
+                        self.service_enter_signal(id, StopSigterm, f)
+                    } else {
+                        self.service_enter_signal(id, StopSigterm, ServiceResult::Protocol)
+                    }
+                }
+                _ => self.service_enter_running(id, f),
+            },
+            Running => self.service_enter_running(id, f),
+            StopWatchdog | StopSigterm | StopSigkill | FinalWatchdog | FinalSigterm
+            | FinalSigkill => self.service_kill_progress(id, f),
+            StopPost => self.set_result(id, f),
+            _ => {}
+        }
+    }
+
+    fn service_control_exited(&mut self, id: UnitId, status: ExitStatus) {
+        use ServiceState::*;
+        let now = self.now;
+        let Some((phase, idx)) = self.u(id).service.control_command else {
+            return;
+        };
+        let (ignore, more) = {
+            let s = self.sspec(id);
+            let list = match phase {
+                ExecPhase::Condition => &s.exec_condition,
+                ExecPhase::StartPre => &s.exec_start_pre,
+                ExecPhase::Start => &s.exec_start,
+                ExecPhase::StartPost => &s.exec_start_post,
+                ExecPhase::Reload => &s.exec_reload,
+                ExecPhase::Stop => &s.exec_stop,
+                ExecPhase::StopPost => &s.exec_stop_post,
+            };
+            (
+                list.get(idx).is_some_and(|c| c.flags.ignore_failure),
+                idx + 1 < list.len(),
+            )
+        };
+        let mut f = classify(status, false, &self.sspec(id).success_exit_status);
+        if ignore {
+            f = ServiceResult::Success;
+        }
+        {
+            let s = &mut self.um(id).service;
+            s.control_pid = None;
+            s.control_command = None;
+            if let Some(run) = s.exec_runs[phase.index()].get_mut(idx) {
+                run.exit = now;
+                run.code = status.code();
+                run.status = status.status();
+            }
+        }
+        let state = self.u(id).service.state;
+        if f == ServiceResult::Success && more && !is_kill_state(state) {
+            self.service_spawn(id, phase, idx + 1, ProcessRole::Control);
+            return;
+        }
+        match state {
+            Condition => {
+                if f == ServiceResult::Success {
+                    self.service_enter_start_pre(id)
+                } else if matches!(status, ExitStatus::Exited(c) if (1..255).contains(&c)) {
+                    self.um(id).condition_result = false;
+                    self.service_enter_dead(id, ServiceResult::SkipCondition, false)
+                } else {
+                    self.service_enter_signal(id, StopSigterm, f)
+                }
+            }
+            StartPre => {
+                if f == ServiceResult::Success {
+                    self.service_enter_start(id)
+                } else {
+                    self.service_enter_signal(id, StopSigterm, f)
+                }
+            }
+            Start => {
+                // Forking: the start process exited.
+                if f != ServiceResult::Success {
+                    return self.service_enter_signal(id, StopSigterm, f);
+                }
+                let spec = self.sspec(id);
+                if let Some(path) = spec.pid_file.clone() {
+                    self.effects
+                        .push_back(Effect::ReadPidFile { unit: id, path });
+                } else if spec.guess_main_pid {
+                    self.effects.push_back(Effect::GuessMainPid { unit: id });
+                } else {
+                    self.service_enter_start_post(id);
+                }
+            }
+            StartPost => {
+                if f == ServiceResult::Success {
+                    self.service_enter_running(id, ServiceResult::Success)
+                } else {
+                    self.service_enter_signal(id, StopSigterm, f)
+                }
+            }
+            Reload => {
+                self.um(id).service.reload_result = f;
+                self.service_enter_running(id, ServiceResult::Success);
+            }
+            Stop => self.service_enter_signal(id, StopSigterm, f),
+            StopWatchdog | StopSigterm | StopSigkill | FinalWatchdog | FinalSigterm
+            | FinalSigkill => self.service_kill_progress(id, f),
+            StopPost => self.service_enter_signal(id, FinalSigterm, f),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn service_main_pid_found(&mut self, id: UnitId, pid: Option<u32>) {
+        if self.u(id).service.state != ServiceState::Start {
+            return;
+        }
+        let now = self.now;
+        match pid {
+            Some(pid) => {
+                let s = &mut self.um(id).service;
+                s.main_pid = Some(pid);
+                s.exec_main = ExecRun {
+                    pid,
+                    start: now,
+                    exit: Timestamp::NEVER,
+                    code: 0,
+                    status: 0,
+                };
+                self.pids.insert(pid, id);
+                self.service_enter_start_post(id);
+            }
+            None => {
+                if self.sspec(id).pid_file.is_some() && self.u(id).service.others_remaining == 0 {
+                    tracing::warn!(unit = self.u(id).name(), "Daemon never wrote its PID file.");
+                    self.service_enter_signal(
+                        id,
+                        ServiceState::StopSigterm,
+                        ServiceResult::Protocol,
+                    );
+                } else {
+                    self.service_enter_start_post(id);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn service_timer_fired(&mut self, id: UnitId, kind: TimerKind) {
+        use ServiceState::*;
+        let state = self.u(id).service.state;
+        let send_sigkill = self.sspec(id).kill.send_sigkill;
+        let t = ServiceResult::Timeout;
+        match (kind, state) {
+            (TimerKind::AutoRestart, AutoRestart) => self.service_enter_restart(id),
+            (TimerKind::RuntimeMax, Running) => self.service_enter_stop(id, t),
+            (TimerKind::StateTimeout, Condition | StartPre | Start) => {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "Start operation timed out. Terminating."
+                );
+                self.service_enter_signal(id, StopSigterm, t)
+            }
+            (TimerKind::StateTimeout, StartPost) => self.service_enter_stop(id, t),
+            (TimerKind::StateTimeout, Reload) => {
+                if let Some(pid) = self.u(id).service.control_pid {
+                    self.effects.push_back(Effect::Kill(KillRequest {
+                        unit: id,
+                        main: None,
+                        control: Some(pid),
+                        others: false,
+                        signal: SIGKILL,
+                        sigcont: false,
+                        sighup: false,
+                    }));
+                }
+                self.um(id).service.reload_result = t;
+                self.service_enter_running(id, ServiceResult::Success);
+            }
+            (TimerKind::StateTimeout, Stop) => self.service_enter_signal(id, StopSigterm, t),
+            (TimerKind::StateTimeout, StopWatchdog | StopSigterm) => {
+                if send_sigkill {
+                    self.service_enter_signal(id, StopSigkill, t)
+                } else {
+                    self.forget_stuck_processes(id);
+                    self.service_enter_stop_post(id, t)
+                }
+            }
+            (TimerKind::StateTimeout, StopSigkill) => {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "Processes still around after SIGKILL. Ignoring."
+                );
+                self.forget_stuck_processes(id);
+                self.service_enter_stop_post(id, t)
+            }
+            (TimerKind::StateTimeout, StopPost) => self.service_enter_signal(id, FinalSigterm, t),
+            (TimerKind::StateTimeout, FinalWatchdog | FinalSigterm) => {
+                if send_sigkill {
+                    self.service_enter_signal(id, FinalSigkill, t)
+                } else {
+                    self.forget_stuck_processes(id);
+                    self.service_enter_dead(id, t, true)
+                }
+            }
+            (TimerKind::StateTimeout, FinalSigkill) => {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "Processes still around after final SIGKILL. Entering failed mode."
+                );
+                self.forget_stuck_processes(id);
+                self.service_enter_dead(id, t, true)
+            }
+            _ => {}
+        }
+    }
+
+    /// Stop waiting for processes that did not die in time.
+    fn forget_stuck_processes(&mut self, id: UnitId) {
+        for pid in [self.u(id).service.main_pid, self.u(id).service.control_pid]
+            .into_iter()
+            .flatten()
+        {
+            self.pids.remove(&pid);
+        }
+        let s = &mut self.um(id).service;
+        s.main_pid = None;
+        s.control_pid = None;
+        s.control_command = None;
+        s.others_remaining = 0;
+    }
+
+    /// RestartSec elapsed: enqueue the automatic restart (systemd's `service_enter_restart`).
+    fn service_enter_restart(&mut self, id: UnitId) {
+        if self
+            .u(id)
+            .job
+            .and_then(|j| self.jobs.get(&j))
+            .is_some_and(|j| j.job_type == JobType::Stop)
+        {
+            return;
+        }
+        match self.enqueue_internal(id, JobType::Restart, JobMode::Replace, false) {
+            Ok(_) => {
+                let s = &mut self.um(id).service;
+                s.n_restarts += 1;
+                s.flush_n_restarts = false;
+                self.mark_dirty(id);
+            }
+            Err(e) => {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "Failed to schedule restart job: {e}"
+                );
+                self.service_enter_dead(id, ServiceResult::Resources, false);
+            }
+        }
+    }
 }

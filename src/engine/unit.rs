@@ -2,15 +2,11 @@
 //! (states, PIDs, results, timestamps, counters). Read by façades through [`Engine::unit`]
 //! (`super::Engine::unit`); written only by the engine.
 
-use std::collections::VecDeque;
-
 use serde::{Deserialize, Serialize};
 
 use crate::spec::{DepKind, LoadedUnit};
 
-use super::types::{
-    ActiveState, ExecPhase, JobId, ServiceResult, ServiceState, Timestamp, UnitId,
-};
+use super::types::{ActiveState, ExecPhase, JobId, ServiceResult, ServiceState, Timestamp, UnitId};
 
 /// Timestamps of the last transitions (`*Timestamp`/`*TimestampMonotonic` properties).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -50,14 +46,22 @@ pub struct ServiceRuntime {
     pub status_errno: i32,
     /// Last run of each command, per phase, parallel to the spec's lists.
     pub exec_runs: [Vec<ExecRun>; 7],
-    /// Which phase/command the control (or oneshot main) process is running.
-    pub(crate) current: Option<(ExecPhase, usize)>,
-    /// Spawn token of the process we are waiting for.
-    pub(crate) pending_token: Option<u64>,
+    /// Which phase/command the control process is running.
+    pub(crate) control_command: Option<(ExecPhase, usize)>,
+    /// Which `ExecStart=` command the main process runs (oneshot runs several in turn).
+    pub(crate) main_command: usize,
+    /// The spawn we are waiting to hear about: (token, role, phase, command index).
+    pub(crate) pending: Option<(u64, super::io::ProcessRole, ExecPhase, usize)>,
     /// Processes of the unit still alive besides main/control (from the supervisor).
     pub(crate) others_remaining: u32,
-    /// Start times within the rate-limit interval (monotonic µs).
-    pub(crate) start_times: VecDeque<u64>,
+    /// Start rate limit window: (begin monotonic µs, starts counted in it).
+    pub(crate) start_window: (u64, u32),
+    /// Reset `n_restarts` at the next start (set when the unit went down for good).
+    pub(crate) flush_n_restarts: bool,
+    /// The pending state timer, if any: (deadline monotonic µs, kind).
+    pub(crate) timer: Option<(u64, super::service::TimerKind)>,
+    /// `Spawned` said the exec failed (Type=exec waits for this).
+    pub(crate) exec_failed: bool,
     /// A manual stop: never restart after it.
     pub(crate) forbid_restart: bool,
     /// Result of the main process to report in `$EXIT_CODE`/`$EXIT_STATUS`.
@@ -79,10 +83,14 @@ impl Default for ServiceRuntime {
             status_text: String::new(),
             status_errno: 0,
             exec_runs: Default::default(),
-            current: None,
-            pending_token: None,
+            control_command: None,
+            main_command: 0,
+            pending: None,
             others_remaining: 0,
-            start_times: VecDeque::new(),
+            start_window: (0, 0),
+            flush_n_restarts: false,
+            timer: None,
+            exec_failed: false,
             forbid_restart: false,
             main_exit: None,
             restarting: false,
@@ -114,6 +122,10 @@ pub struct Unit {
     pub(crate) edges: Vec<(DepEdge, UnitId)>,
     /// Clients holding a reference (`Ref()`/`AddRef`), maintained by the runtime.
     pub refs: u32,
+    /// Set when this unit was found to be an alias of another and merged into it.
+    pub(crate) merged_into: Option<UnitId>,
+    /// Pending `UnitChanged` (coalescing).
+    pub(crate) dirty: bool,
 }
 
 /// A resolved dependency edge: forward kinds from the spec plus derived reverse kinds.
@@ -203,7 +215,11 @@ impl Unit {
 
     /// Names of units on the other side of edges with this D-Bus property name, deduplicated
     /// in first-seen order.
-    pub fn dependency_names<'a>(&'a self, engine: &'a super::Engine, property: &str) -> Vec<&'a str> {
+    pub fn dependency_names<'a>(
+        &'a self,
+        engine: &'a super::Engine,
+        property: &str,
+    ) -> Vec<&'a str> {
         let mut out: Vec<&str> = Vec::new();
         for (edge, other) in &self.edges {
             if edge.property() == Some(property) {
