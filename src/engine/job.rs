@@ -52,16 +52,16 @@ impl Engine {
             let other_stopping = matches!(oj.job_type, JobType::Stop | JobType::Restart);
             match e {
                 // This unit is ordered after `other`: a start waits for any job there.
-                DepEdge::Forward(DepKind::After) | DepEdge::Reverse(DepKind::Before) => {
-                    if !stopping {
-                        return false;
-                    }
+                DepEdge::Forward(DepKind::After) | DepEdge::Reverse(DepKind::Before)
+                    if !stopping =>
+                {
+                    return false;
                 }
                 // This unit is ordered before `other`: wait if `other` is stopping.
-                DepEdge::Forward(DepKind::Before) | DepEdge::Reverse(DepKind::After) => {
-                    if other_stopping {
-                        return false;
-                    }
+                DepEdge::Forward(DepKind::Before) | DepEdge::Reverse(DepKind::After)
+                    if other_stopping =>
+                {
+                    return false;
                 }
                 _ => {}
             }

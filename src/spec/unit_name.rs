@@ -124,14 +124,11 @@ impl UnitName {
         if stem.is_empty() {
             return Err(UnitNameError::Malformed);
         }
-        match stem.find('@') {
-            None => {}
-            Some(at) => {
-                // Exactly one '@', non-empty prefix; the instance may be empty (template).
-                if at == 0 || stem[at + 1..].contains('@') {
-                    return Err(UnitNameError::Malformed);
-                }
-            }
+        // Exactly one '@', non-empty prefix; the instance may be empty (template).
+        if let Some(at) = stem.find('@')
+            && (at == 0 || stem[at + 1..].contains('@'))
+        {
+            return Err(UnitNameError::Malformed);
         }
         Ok(UnitName(s.to_owned()))
     }
