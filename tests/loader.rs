@@ -319,10 +319,9 @@ fn aliases_resolve_to_one_primary_name() {
         );
         assert_eq!(env_value(&u, "VIA").as_deref(), Some("alias"), "{name}");
     }
-    assert_eq!(
-        l.load("wrong.socket").unwrap().load_state,
-        LoadState::NotFound
-    );
+    let w = l.load("wrong.socket").unwrap();
+    assert_eq!(w.load_state, LoadState::NotFound);
+    assert!(w.diagnostics[0].message.contains("different unit types"));
     assert_eq!(l.unit_names(), ["real.service"]);
 }
 

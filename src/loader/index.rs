@@ -136,7 +136,11 @@ fn alias_is_valid(alias: &UnitName, target: &UnitName) -> Result<(), &'static st
 impl Index {
     /// Read every directory of `search_path` (missing ones are empty).
     pub fn build(search_path: &[PathBuf]) -> Index {
-        let search_path: Vec<PathBuf> = search_path.iter().map(|p| normalize(p)).collect();
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let search_path: Vec<PathBuf> = search_path
+            .iter()
+            .map(|p| normalize(&cwd.join(p)))
+            .collect();
         let mut idx = Index {
             stamps: search_path.iter().map(|p| mtime(p)).collect(),
             search_path,

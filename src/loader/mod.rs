@@ -164,7 +164,7 @@ impl Loader {
             load_error: load_error(LoadState::NotFound, name.as_str(), None),
             fragment_path: None,
             dropin_paths: Vec::new(),
-            diagnostics: Vec::new(),
+            diagnostics: index_warnings(idx, &[name.as_str()]),
             spec: UnitSpec::default_for(&name),
         }
     }
@@ -281,19 +281,7 @@ impl Loader {
         } else {
             spec = UnitSpec::default_for(&primary);
         }
-        for w in &idx.warnings {
-            let names_it = names
-                .iter()
-                .any(|n| w.path.file_name().and_then(|f| f.to_str()) == Some(n));
-            if names_it {
-                diagnostics.push(Diagnostic {
-                    file: w.path.clone(),
-                    line: 0,
-                    severity: Severity::Warning,
-                    message: w.message.clone(),
-                });
-            }
-        }
+        diagnostics.extend(index_warnings(idx, &names));
         LoadedUnit {
             name: primary.as_str().to_owned(),
             aliases,
@@ -305,6 +293,23 @@ impl Loader {
             spec,
         }
     }
+}
+
+/// Index warnings about directory entries named like one of `names` (e.g. an invalid alias).
+fn index_warnings(idx: &Index, names: &[&str]) -> Vec<Diagnostic> {
+    idx.warnings
+        .iter()
+        .filter(|w| {
+            let f = w.path.file_name().and_then(|f| f.to_str());
+            names.iter().any(|n| f == Some(n))
+        })
+        .map(|w| Diagnostic {
+            file: w.path.clone(),
+            line: 0,
+            severity: Severity::Warning,
+            message: w.message.clone(),
+        })
+        .collect()
 }
 
 /// Where a unit's file is and what it is called.

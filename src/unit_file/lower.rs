@@ -223,6 +223,30 @@ impl<'a> Lower<'a> {
             _ => KindSpec::Other(std::mem::take(&mut self.raw)),
         };
         self.unit.kind = kind;
+        if verify && !self.bad_setting {
+            // unit_load: isolating needs exactly one target to isolate to.
+            for (kind, mode) in [
+                (DepKind::OnFailure, &self.unit.on_failure_job_mode),
+                (DepKind::OnSuccess, &self.unit.on_success_job_mode),
+            ] {
+                let n = self.unit.deps.iter().filter(|(k, _)| *k == kind).count();
+                if mode == "isolate" && n > 1 {
+                    let msg = format!(
+                        "More than one {}= dependencies specified but {}JobMode=isolate set. Refusing.",
+                        kind.key(),
+                        kind.key()
+                    );
+                    let file = self.fragment.map(Path::to_path_buf).unwrap_or_default();
+                    self.bad_setting = true;
+                    self.diagnostics.push(Diagnostic {
+                        file,
+                        line: 0,
+                        severity: Severity::Error,
+                        message: msg,
+                    });
+                }
+            }
+        }
         (self.unit, self.diagnostics, self.bad_setting)
     }
 

@@ -561,6 +561,21 @@ fn unit_section() {
 }
 
 #[test]
+fn isolate_job_mode_needs_a_single_target() {
+    let p = parse(
+        "a.target",
+        "[Unit]\nOnFailure=x.target y.target\nOnFailureJobMode=isolate\n",
+    );
+    assert_eq!(p.load_state, LoadState::BadSetting);
+    assert!(messages(&p)[0].contains("More than one OnFailure= dependencies"));
+    let p = parse(
+        "a.target",
+        "[Unit]\nOnFailure=x.target\nOnFailureJobMode=isolate\n",
+    );
+    assert_eq!(p.load_state, LoadState::Loaded);
+}
+
+#[test]
 fn dependency_specifier_errors_skip_the_word() {
     let p = parse(
         "a.service",

@@ -360,7 +360,7 @@ enum LimitKind {
     Nice,
 }
 
-/// `Limit*=` keys, their `RLIMIT_*` number and value grammar.
+/// The Linux `RLIMIT_*` number of a `Limit*=` key.
 pub fn rlimit_for_key(key: &str) -> Option<i32> {
     RLIMITS
         .iter()
