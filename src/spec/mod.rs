@@ -209,10 +209,17 @@ pub struct UnitSpec {
     pub start_limit_burst: u32,
     /// `OnFailureJobMode=` (default `replace`).
     pub on_failure_job_mode: JobModeName,
+    /// `OnSuccessJobMode=` (default `fail`).
+    pub on_success_job_mode: JobModeName,
     /// `JobTimeoutSec=` (default infinity).
     pub job_timeout_usec: u64,
     /// `CollectMode=` (`inactive` or `inactive-or-failed`).
     pub collect_inactive_or_failed: bool,
+    /// `Condition*=` checks in file order (evaluated when a start job runs; a failing one skips
+    /// the start without failing the unit).
+    pub conditions: Vec<Condition>,
+    /// `Assert*=` checks in file order (like conditions, but a failing one fails the job).
+    pub asserts: Vec<Condition>,
     /// Type-specific settings.
     pub kind: KindSpec,
     /// `[Install]`; never read at runtime, kept for the install verbs and `UnitFileState`.
@@ -235,15 +242,35 @@ impl UnitSpec {
             start_limit_interval_usec: 10 * USEC_PER_SEC,
             start_limit_burst: 5,
             on_failure_job_mode: "replace".into(),
+            on_success_job_mode: "fail".into(),
             job_timeout_usec: USEC_INFINITY,
             collect_inactive_or_failed: false,
+            conditions: Vec::new(),
+            asserts: Vec::new(),
             kind: KindSpec::default_for(name.unit_type()),
             install: InstallSpec::default(),
         }
     }
 }
 
-/// `[Install]` section.
+/// One `Condition*=` or `Assert*=` setting, kept as written (specifiers already expanded) for
+/// the engine to evaluate when a start job runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    /// The check without its `Condition`/`Assert` prefix, e.g. `PathExists`, `User`,
+    /// `Environment` (systemd's D-Bus `Conditions` property shows it with the prefix).
+    pub kind: String,
+    /// `|` prefix: a triggering condition (at least one triggering condition must hold).
+    pub trigger: bool,
+    /// `!` prefix: the check is negated.
+    pub negate: bool,
+    /// The parameter after the prefixes.
+    pub parameter: String,
+}
+
+/// `[Install]` section. Values are kept as written (unquoted words); `%` specifiers in them are
+/// resolved by the install verbs (`unit_file::expand_install_specifiers`), because `%i` depends
+/// on the instance being enabled.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct InstallSpec {
     pub wanted_by: Vec<String>,
