@@ -213,6 +213,11 @@ impl Engine {
             Input::MainPidGuessed { unit, pid } | Input::PidFileRead { unit, pid } => {
                 self.service_main_pid_found(unit, pid)
             }
+            Input::ConditionsChecked {
+                unit,
+                conditions,
+                asserts,
+            } => self.conditions_checked(unit, conditions, asserts),
         }
         self.finish_step();
     }
@@ -415,6 +420,9 @@ impl Engine {
             invocation_id: [0; 16],
             condition_result: false,
             assert_result: false,
+            condition_states: Vec::new(),
+            assert_states: Vec::new(),
+            conditions_checked: false,
             service: ServiceRuntime::default(),
             simple_active: false,
             edges: Vec::new(),

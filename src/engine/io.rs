@@ -77,6 +77,13 @@ pub enum Effect {
     RemovePidFile { path: PathBuf },
     /// Forget everything about a unit's processes (unit went dead/failed). No answer.
     ForgetProcesses { unit: UnitId },
+    /// Evaluate the unit's `Condition*=`/`Assert*=` checks (they read the file system, the
+    /// environment, …). Answer: [`Input::ConditionsChecked`].
+    CheckConditions {
+        unit: UnitId,
+        conditions: Vec<crate::spec::Condition>,
+        asserts: Vec<crate::spec::Condition>,
+    },
 }
 
 /// Events from the outside world.
@@ -110,6 +117,13 @@ pub enum Input {
     MainPidGuessed { unit: UnitId, pid: Option<u32> },
     /// Reply to [`Effect::ReadPidFile`].
     PidFileRead { unit: UnitId, pid: Option<u32> },
+    /// Reply to [`Effect::CheckConditions`]: per check, whether it holds (negation applied),
+    /// in the order they were given.
+    ConditionsChecked {
+        unit: UnitId,
+        conditions: Vec<bool>,
+        asserts: Vec<bool>,
+    },
 }
 
 /// What observers learn, in the order things happened. Unit changes are coalesced per call

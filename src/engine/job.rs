@@ -123,6 +123,24 @@ impl Engine {
     }
 
     fn unit_start(&mut self, unit: UnitId) -> Outcome {
+        let u = self.u(unit);
+        let has_checks = !u.loaded.spec.conditions.is_empty() || !u.loaded.spec.asserts.is_empty();
+        if has_checks
+            && !u.conditions_checked
+            && u.active_state.is_inactive_or_failed()
+            && !matches!(u.loaded.spec.kind, KindSpec::Other(_))
+        {
+            // Conditions are evaluated when the job runs (after ordering), not when enqueued.
+            let conditions = u.loaded.spec.conditions.clone();
+            let asserts = u.loaded.spec.asserts.clone();
+            self.effects.push_back(Effect::CheckConditions {
+                unit,
+                conditions,
+                asserts,
+            });
+            return Outcome::Pending;
+        }
+        self.um(unit).conditions_checked = false;
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_start(unit),
             KindSpec::Target => {
@@ -164,6 +182,73 @@ impl Engine {
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_reload(unit),
             _ => Outcome::Already,
+        }
+    }
+
+    /// Results of `Condition*=`/`Assert*=` for the start job that is running.
+    pub(crate) fn conditions_checked(
+        &mut self,
+        unit: UnitId,
+        conditions: Vec<bool>,
+        asserts: Vec<bool>,
+    ) {
+        let Some(jid) = self.u(unit).job else {
+            return;
+        };
+        let now = self.now;
+        let spec = &self.u(unit).loaded.spec;
+        let overall = |checks: &[crate::spec::Condition], results: &[bool]| {
+            let mut any_trigger = false;
+            let mut trigger_ok = false;
+            for (c, ok) in checks.iter().zip(results) {
+                if c.trigger {
+                    any_trigger = true;
+                    trigger_ok |= *ok;
+                } else if !ok {
+                    return false;
+                }
+            }
+            !any_trigger || trigger_ok
+        };
+        let cond_ok = overall(&spec.conditions, &conditions);
+        let assert_ok = overall(&spec.asserts, &asserts);
+        {
+            let u = self.um(unit);
+            u.condition_result = cond_ok;
+            u.assert_result = assert_ok;
+            u.timestamps.condition = now;
+            u.timestamps.assert = now;
+            u.condition_states = conditions
+                .iter()
+                .map(|ok| if *ok { 1 } else { -1 })
+                .collect();
+            u.assert_states = asserts.iter().map(|ok| if *ok { 1 } else { -1 }).collect();
+        }
+        self.mark_dirty(unit);
+        if !assert_ok {
+            tracing::info!(
+                unit = self.u(unit).name(),
+                "Assertion failed, not starting."
+            );
+            return self.finish_job(jid, JobResult::Assert);
+        }
+        if !cond_ok {
+            tracing::info!(
+                unit = self.u(unit).name(),
+                "Condition check resulted in the unit being skipped."
+            );
+            return self.finish_job(jid, JobResult::Done);
+        }
+        self.um(unit).conditions_checked = true;
+        match self.unit_start(unit) {
+            Outcome::Already => self.finish_job(jid, JobResult::Done),
+            Outcome::Pending => {}
+            Outcome::Again => {
+                if let Some(j) = self.jobs.get_mut(&jid) {
+                    j.state = JobState::Waiting;
+                }
+            }
+            Outcome::Finish(r) => self.finish_job(jid, r),
         }
     }
 

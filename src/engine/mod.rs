@@ -220,8 +220,13 @@ impl Engine {
     }
 
     fn trigger_on(&mut self, id: UnitId, kind: crate::spec::DepKind) {
-        let mode = JobMode::from_str_opt(&self.u(id).loaded.spec.on_failure_job_mode)
-            .unwrap_or(JobMode::Replace);
+        let spec = &self.u(id).loaded.spec;
+        let mode_name = if kind == crate::spec::DepKind::OnSuccess {
+            &spec.on_success_job_mode
+        } else {
+            &spec.on_failure_job_mode
+        };
+        let mode = JobMode::from_str_opt(mode_name).unwrap_or(JobMode::Replace);
         for other in self.edge_targets(id, DepEdge::Forward(kind)) {
             if let Err(e) = self.enqueue_internal(other, JobType::Start, mode, false) {
                 tracing::warn!(

@@ -172,10 +172,14 @@ impl Engine {
         {
             let u = self.um(id);
             u.invocation_id = invocation;
-            u.condition_result = true;
-            u.assert_result = true;
-            u.timestamps.condition = now;
-            u.timestamps.assert = now;
+            if u.loaded.spec.conditions.is_empty() {
+                u.condition_result = true;
+                u.timestamps.condition = now;
+            }
+            if u.loaded.spec.asserts.is_empty() {
+                u.assert_result = true;
+                u.timestamps.assert = now;
+            }
             let s = &mut u.service;
             s.result = ServiceResult::Success;
             s.reload_result = ServiceResult::Success;

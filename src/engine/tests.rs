@@ -215,6 +215,25 @@ impl Sim {
                         let pid = self.guess.take();
                         self.e.handle_input(t, Input::PidFileRead { unit, pid });
                     }
+                    Effect::CheckConditions {
+                        unit,
+                        conditions,
+                        asserts,
+                    } => {
+                        // Simulated file system: only paths named "/exists" exist.
+                        let eval =
+                            |c: &crate::spec::Condition| (c.parameter == "/exists") != c.negate;
+                        let conditions = conditions.iter().map(eval).collect();
+                        let asserts = asserts.iter().map(eval).collect();
+                        self.e.handle_input(
+                            t,
+                            Input::ConditionsChecked {
+                                unit,
+                                conditions,
+                                asserts,
+                            },
+                        );
+                    }
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
             }
@@ -1077,4 +1096,65 @@ fn invocation_ids_are_fresh_per_activation() {
     s.exit(pid, ExitStatus::Killed(SIGTERM));
     s.start("i.service").unwrap();
     assert_ne!(s.e.unit(s.id("i.service")).invocation_id, first);
+}
+
+#[test]
+fn conditions_are_checked_when_the_job_runs() {
+    use crate::spec::Condition;
+    let mut s = Sim::new();
+    let id = s.add_service("c.service", &[], |_| {});
+    let mut loaded = s.e.unit(id).loaded.clone();
+    loaded.spec.conditions = vec![Condition {
+        kind: "PathExists".into(),
+        trigger: false,
+        negate: false,
+        parameter: "/nonexistent".into(),
+    }];
+    let t = s.t();
+    s.e.insert(t, "c.service", loaded);
+    // The simulated runtime answers CheckConditions from this list.
+    let job = s.start("c.service").unwrap();
+    assert_eq!(
+        s.job_result(job),
+        Some(JobResult::Done),
+        "a failed condition is not a failure"
+    );
+    assert_eq!(s.state("c.service"), ("inactive", "dead"));
+    let u = s.e.unit(id);
+    assert!(!u.condition_result);
+    assert_eq!(u.condition_states, vec![-1]);
+
+    // An assert that fails gives job result `assert`, the unit does not fail.
+    let mut loaded = s.e.unit(id).loaded.clone();
+    loaded.spec.conditions.clear();
+    loaded.spec.asserts = vec![Condition {
+        kind: "PathExists".into(),
+        trigger: false,
+        negate: false,
+        parameter: "/nonexistent".into(),
+    }];
+    s.e.insert(t, "c.service", loaded);
+    let job = s.start("c.service").unwrap();
+    assert_eq!(s.job_result(job), Some(JobResult::Assert));
+    assert_eq!(s.state("c.service"), ("inactive", "dead"));
+}
+
+#[test]
+fn triggering_conditions_need_one_to_hold() {
+    use crate::spec::Condition;
+    let mut s = Sim::new();
+    let id = s.add_service("t.service", &[], |_| {});
+    let mut loaded = s.e.unit(id).loaded.clone();
+    let c = |p: &str| Condition {
+        kind: "PathExists".into(),
+        trigger: true,
+        negate: false,
+        parameter: p.into(),
+    };
+    loaded.spec.conditions = vec![c("/nonexistent"), c("/exists")];
+    let t = s.t();
+    s.e.insert(t, "t.service", loaded);
+    s.start("t.service").unwrap();
+    assert_eq!(s.state("t.service"), ("active", "running"));
+    assert_eq!(s.e.unit(id).condition_states, vec![-1, 1]);
 }

@@ -114,6 +114,12 @@ pub struct Unit {
     pub condition_result: bool,
     /// `AssertResult` of the last start attempt.
     pub assert_result: bool,
+    /// Per `Condition*=`: 1 held, -1 failed, 0 not evaluated (the `Conditions` property).
+    pub condition_states: Vec<i32>,
+    /// Per `Assert*=`, like `condition_states`.
+    pub assert_states: Vec<i32>,
+    /// Conditions were checked for the start job now running.
+    pub(crate) conditions_checked: bool,
     /// Service state (default for other types).
     pub service: ServiceRuntime,
     /// Target and other non-service units: whether active.
