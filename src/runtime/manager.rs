@@ -34,7 +34,12 @@ impl Manager {
         todo!()
     }
     /// `StartUnit` & co.: load `name`, then enqueue. `mode` is the client's string.
-    pub fn enqueue(&mut self, name: &str, job_type: JobType, mode: &str) -> Result<JobId, EnqueueError> {
+    pub fn enqueue(
+        &mut self,
+        name: &str,
+        job_type: JobType,
+        mode: &str,
+    ) -> Result<JobId, EnqueueError> {
         todo!()
     }
     /// `CancelJob`.
@@ -42,7 +47,12 @@ impl Manager {
         todo!()
     }
     /// `KillUnit`.
-    pub fn kill_unit(&mut self, name: &str, whom: KillWhom, signal: i32) -> Result<(), EnqueueError> {
+    pub fn kill_unit(
+        &mut self,
+        name: &str,
+        whom: KillWhom,
+        signal: i32,
+    ) -> Result<(), EnqueueError> {
         todo!()
     }
     /// `ResetFailedUnit` / `ResetFailed`.
@@ -55,6 +65,11 @@ impl Manager {
     }
     /// `Reload` (daemon-reload): re-read every unit file, keep runtime state.
     pub fn reload(&mut self) {
+        todo!()
+    }
+    /// Adjust the count of client references on `unit` by `delta` (`Ref()`/`Unref()`/`RefUnit`,
+    /// released when the client disconnects); a referenced unit is not garbage-collected.
+    pub fn unit_ref(&mut self, unit: UnitId, delta: i32) {
         todo!()
     }
 }
