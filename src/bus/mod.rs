@@ -11,3 +11,6 @@ pub mod connection;
 pub mod systemd;
 
 pub use connection::{Bus, BusError, BusEvent, CallContext, ConnId};
+
+#[cfg(test)]
+mod connection_tests;
