@@ -309,7 +309,8 @@ impl Bus {
     }
 
     /// Serve peer-to-peer clients on a Unix socket at `path` (parent directories are created
-    /// with mode 0755, the socket gets mode 0600; a stale socket file is replaced). Only clients
+    /// with mode 0755, the socket gets mode 0600; a stale socket file is replaced, a socket
+    /// someone still serves is an error). Only clients
     /// running as root or as this process's user are accepted. Call this after owning the bus
     /// name, so a second manager never steals a live manager's socket.
     pub fn listen_private(&mut self, path: &Path) -> Result<(), BusError> {
@@ -324,6 +325,14 @@ impl Bus {
                 .mode(0o755)
                 .create(parent)
                 .map_err(listen_err)?;
+        }
+        // Replace a stale socket, never a live one (another manager, e.g. a real
+        // `systemd --user`, may be serving it).
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(listen_err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                "another process is serving this socket",
+            )));
         }
         match std::fs::remove_file(path) {
             Ok(()) => {}

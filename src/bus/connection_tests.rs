@@ -3,88 +3,19 @@
 //! starts its own bus in its own temporary directory and kills only that daemon, by PID.
 //! Every wait has a timeout.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use tokio::time::timeout;
-use zbus::{Connection, Message, MessageStream, connection::Builder};
+use zbus::{Message, MessageStream, connection::Builder};
 
 use super::connection::{Bus, BusError, BusEvent};
+use super::test_support::TestBus;
 use crate::settings::Scope;
 
 const T: Duration = Duration::from_secs(10);
 const NAME: &str = "org.freedesktop.systemd1";
-
-/// A private session-type dbus-daemon, killed on drop.
-struct TestBus {
-    child: Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
-
-impl TestBus {
-    fn start() -> TestBus {
-        let dir = tempfile::tempdir().unwrap();
-        let conf = dir.path().join("session.conf");
-        std::fs::write(
-            &conf,
-            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <keep_umask/>
-  <listen>unix:tmpdir=/tmp</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-        )
-        .unwrap();
-        let sock = dir.path().join("bus");
-        let mut child = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", conf.display()))
-            .arg(format!("--address=unix:path={}", sock.display()))
-            .arg("--nofork")
-            .arg("--print-address=1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon is installed");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        TestBus {
-            child,
-            address: line.trim().to_owned(),
-            _dir: dir,
-        }
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    async fn client(&self) -> Connection {
-        timeout(T, Builder::address(self.address.as_str()).build())
-            .await
-            .unwrap()
-            .unwrap()
-    }
-}
-
-impl Drop for TestBus {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 async fn next(bus: &mut Bus) -> Option<BusEvent> {
     timeout(T, bus.next_event())
@@ -402,6 +333,14 @@ async fn a_stale_socket_file_is_replaced() {
     std::fs::write(&path, b"stale").unwrap();
     let mut bus = Bus::new();
     bus.listen_private(&path).unwrap();
+    assert!(std::os::unix::net::UnixStream::connect(&path).is_ok());
+    // A live socket is never taken over.
+    let mut second = Bus::new();
+    let err = second.listen_private(&path).unwrap_err();
+    assert!(
+        err.to_string().contains("another process is serving"),
+        "{err}"
+    );
     assert!(std::os::unix::net::UnixStream::connect(&path).is_ok());
     drop(bus);
 }

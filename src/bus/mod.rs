@@ -14,3 +14,5 @@ pub use connection::{Bus, BusError, BusEvent, CallContext, ConnId};
 
 #[cfg(test)]
 mod connection_tests;
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -25,14 +25,19 @@ pub use crate::bus::CallContext;
 
 /// A decoded method call.
 pub(crate) struct Call<'m> {
+    /// The message.
     pub msg: &'m Message,
+    /// Object path (empty if the header had none).
     pub path: String,
+    /// Interface field, if present.
     pub interface: Option<String>,
+    /// Member name.
     pub member: String,
     /// Body signature without the outer parentheses (`ss`, `` for none).
     pub signature: String,
     /// Bus unique name of the caller (`None` on peer-to-peer connections).
     pub sender: Option<String>,
+    /// Connection and caller facts from the [`crate::bus::Bus`].
     pub ctx: &'m CallContext,
 }
 
@@ -81,11 +86,17 @@ pub(crate) enum Object {
 impl SystemdFacade {
     /// Route and run one call; `Ok` is the reply.
     pub(crate) fn dispatch(&mut self, mgr: &mut Manager, call: &Call<'_>) -> CallResult<Message> {
-        if call.interface.as_deref() == Some(PEER) {
+        // A call without an interface field names the member only; the standard interfaces'
+        // members are unambiguous.
+        let iface = call
+            .interface
+            .as_deref()
+            .or_else(|| standard_interface_of(&call.member));
+        if iface == Some(PEER) {
             return self.peer_method(call);
         }
         let object = self.resolve(mgr, call)?;
-        match call.interface.as_deref() {
+        match iface {
             Some(INTROSPECTABLE) => {
                 if call.member != "Introspect" {
                     return Err(CallError::unknown_method(&call.member, INTROSPECTABLE));
@@ -298,6 +309,16 @@ impl SystemdFacade {
     }
 }
 
+/// The standard interface that declares `member`, for calls without an interface field.
+fn standard_interface_of(member: &str) -> Option<&'static str> {
+    match member {
+        "Ping" | "GetMachineId" => Some(PEER),
+        "Introspect" => Some(INTROSPECTABLE),
+        "Get" | "GetAll" | "Set" => Some(PROPERTIES),
+        _ => None,
+    }
+}
+
 /// Parse a 128-bit id written as 32 hex digits (the form systemd accepts in unit paths).
 pub(crate) fn parse_id128(s: &str) -> Option<[u8; 16]> {
     if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -363,6 +384,7 @@ pub(crate) enum PropGroup<'a> {
 }
 
 impl PropGroup<'_> {
+    /// The interface these properties belong to.
     pub fn interface(&self) -> &'static str {
         match self {
             PropGroup::Manager(_) => manager::INTERFACE,
@@ -373,6 +395,7 @@ impl PropGroup<'_> {
         }
     }
 
+    /// Append every property with a value, in table order.
     pub fn get_all(&self, dict: &mut PropDict) {
         match self {
             PropGroup::Manager(c) => dict.extend_from(manager::PROPS, |g| g(c)),
@@ -383,6 +406,7 @@ impl PropGroup<'_> {
         }
     }
 
+    /// One property's value; `None` if undeclared or absent for this object.
     pub fn get(&self, name: &str) -> Option<Value> {
         use super::properties::get_one;
         let r = match self {
@@ -407,6 +431,7 @@ impl PropGroup<'_> {
         }
     }
 
+    /// Whether the interface declares property `name`.
     pub fn declares(&self, name: &str) -> bool {
         match self {
             PropGroup::Manager(_) => manager::PROPS.iter().any(|p| p.name == name),

@@ -61,6 +61,12 @@ pub const UNIT_PATH_PREFIX: &str = "/org/freedesktop/systemd1/unit/";
 /// Job objects live below this prefix.
 pub const JOB_PATH_PREFIX: &str = "/org/freedesktop/systemd1/job/";
 
+/// Where systemd's private peer-to-peer socket lives for this scope:
+/// `$XDG_RUNTIME_DIR/systemd/private` (user) or `/run/systemd/private` (system).
+pub fn private_socket_path(settings: &crate::settings::Settings) -> std::path::PathBuf {
+    settings.runtime_dir.join("systemd/private")
+}
+
 /// Whether handling `msg` needs the caller's PID, which on a message bus must be asked from
 /// the bus driver before the call is handed to the daemon loop: calls on
 /// `/org/freedesktop/systemd1/unit/self`, and `GetUnit("")`, `LoadUnit("")`,

@@ -471,3 +471,115 @@ fn list_units_filter_matches_load_active_or_sub_state_and_globs() {
     );
     assert_eq!((info.7, info.8.as_str(), info.9.as_str()), (0, "", "/"));
 }
+
+/// The real `busctl introspect` parses the served XML and decodes the manager's `GetAll`
+/// reply (its type column comes from the XML, its values from the `a{sv}`), served over a
+/// private dbus-daemon by the façade's own XML generator and property table.
+#[tokio::test]
+async fn busctl_reads_served_introspection_and_properties() {
+    use crate::bus::test_support::TestBus;
+    use crate::bus::{Bus, BusEvent};
+    use std::time::Duration;
+    use tokio::time::timeout;
+    use zbus::Message;
+
+    const T: Duration = Duration::from_secs(10);
+    let tb = TestBus::start();
+    let mut bus = Bus::new();
+    timeout(
+        T,
+        bus.connect_bus(Scope::User, Some(&tb.address), super::BUS_NAME),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let address = tb.address.clone();
+    let child = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("busctl")
+            .arg(format!("--address={address}"))
+            .args([
+                "introspect",
+                "--no-pager",
+                "org.freedesktop.systemd1",
+                "/org/freedesktop/systemd1",
+            ])
+            .output()
+            .unwrap()
+    });
+    let e = engine();
+    let s = settings(Scope::User);
+    let host = HostInfo {
+        machine_id: None,
+        virtualization: String::new(),
+        architecture: "x86-64",
+    };
+    let out = loop {
+        let ev = timeout(T, bus.next_event()).await.unwrap();
+        let Some(BusEvent::Call(msg, ctx)) = ev else {
+            continue;
+        };
+        let hdr = msg.header();
+        let member = hdr.member().unwrap().as_str().to_owned();
+        let reply = match member.as_str() {
+            "Introspect" => Message::method_return(&hdr)
+                .build(&super::introspect::node_xml(
+                    &[manager::interface()],
+                    &["unit".into(), "job".into()],
+                ))
+                .unwrap(),
+            "GetAll" => {
+                let iface: String = msg.body().deserialize().unwrap();
+                let mut d = PropDict::default();
+                if iface == manager::INTERFACE {
+                    let ctx = manager::ManagerCtx {
+                        engine: &e,
+                        settings: &s,
+                        host: &host,
+                        start_time: Timestamp {
+                            realtime: 1,
+                            monotonic: 2,
+                        },
+                        job_stats: JobStats::default(),
+                    };
+                    PropGroup::Manager(ctx).get_all(&mut d);
+                }
+                Message::method_return(&hdr).build(&d).unwrap()
+            }
+            _ => Message::error(&hdr, "org.freedesktop.DBus.Error.UnknownMethod")
+                .build(&("not in this test",))
+                .unwrap(),
+        };
+        bus.send(ctx.conn, reply);
+        if member == "GetAll" {
+            // busctl asks once per interface with properties; the Manager is the last one.
+            let iface: String = msg.body().deserialize().unwrap();
+            if iface == manager::INTERFACE {
+                break timeout(T, child).await.unwrap().unwrap();
+            }
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} missing:\n{stdout}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(line(".StartUnit ").starts_with(".StartUnit method ss o"));
+    assert!(line(".JobRemoved ").starts_with(".JobRemoved signal uoss"));
+    assert!(line(".Version ").starts_with(".Version property s \"252 (unitd"));
+    assert_eq!(
+        line(".NFailedUnits "),
+        ".NFailedUnits property u 0 emits-change"
+    );
+    assert!(line(".Environment ").contains("\"PATH=/usr/bin:/bin\""));
+    assert!(line(".DefaultTimeoutStartUSec ").contains("90000000 const"));
+}
