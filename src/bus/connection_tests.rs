@@ -366,3 +366,11 @@ fn bus_address_prefers_flag_then_starter() {
         Some("unix:path=/b")
     );
 }
+
+#[test]
+fn bus_and_facade_can_live_in_a_spawned_task() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Bus>();
+    assert_send::<BusEvent>();
+    assert_send::<crate::bus::systemd::SystemdFacade>();
+}
