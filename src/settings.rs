@@ -47,11 +47,7 @@ impl Settings {
         state_dir: Option<PathBuf>,
         bus_address: Option<String>,
     ) -> Settings {
-        let env = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         let uid = current_uid();
         let gid = current_gid();
         let user_name = user_name_for(uid);

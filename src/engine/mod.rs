@@ -6,9 +6,9 @@
 //! [`Effect`]s (spawn, kill, …) and [`Change`]s (for observers). No D-Bus, no async runtime, no
 //! syscalls and no clock reads happen here; an architecture test enforces that.
 
-mod api;
 pub mod error;
 pub mod io;
+mod api;
 mod job;
 mod service;
 mod transaction;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::spec::{DepKind, LoadedUnit};
 
-use super::types::{ActiveState, ExecPhase, JobId, ServiceResult, ServiceState, Timestamp, UnitId};
+use super::types::{
+    ActiveState, ExecPhase, JobId, ServiceResult, ServiceState, Timestamp, UnitId,
+};
 
 /// Timestamps of the last transitions (`*Timestamp`/`*TimestampMonotonic` properties).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -201,11 +203,7 @@ impl Unit {
 
     /// Names of units on the other side of edges with this D-Bus property name, deduplicated
     /// in first-seen order.
-    pub fn dependency_names<'a>(
-        &'a self,
-        engine: &'a super::Engine,
-        property: &str,
-    ) -> Vec<&'a str> {
+    pub fn dependency_names<'a>(&'a self, engine: &'a super::Engine, property: &str) -> Vec<&'a str> {
         let mut out: Vec<&str> = Vec::new();
         for (edge, other) in &self.edges {
             if edge.property() == Some(property) {

@@ -2,7 +2,4 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 /// `unitd check FILE...`.
-pub fn check_command(files: &[PathBuf]) -> ExitCode {
-    let _ = files;
-    todo!()
-}
+pub fn check_command(files: &[PathBuf]) -> ExitCode { let _ = files; todo!() }

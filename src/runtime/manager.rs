@@ -34,12 +34,7 @@ impl Manager {
         todo!()
     }
     /// `StartUnit` & co.: load `name`, then enqueue. `mode` is the client's string.
-    pub fn enqueue(
-        &mut self,
-        name: &str,
-        job_type: JobType,
-        mode: &str,
-    ) -> Result<JobId, EnqueueError> {
+    pub fn enqueue(&mut self, name: &str, job_type: JobType, mode: &str) -> Result<JobId, EnqueueError> {
         todo!()
     }
     /// `CancelJob`.
@@ -47,12 +42,7 @@ impl Manager {
         todo!()
     }
     /// `KillUnit`.
-    pub fn kill_unit(
-        &mut self,
-        name: &str,
-        whom: KillWhom,
-        signal: i32,
-    ) -> Result<(), EnqueueError> {
+    pub fn kill_unit(&mut self, name: &str, whom: KillWhom, signal: i32) -> Result<(), EnqueueError> {
         todo!()
     }
     /// `ResetFailedUnit` / `ResetFailed`.
