@@ -133,6 +133,16 @@ impl Engine {
         &self.units[self.resolve(id).0 as usize]
     }
 
+    /// A unit by id, or `None` for an id that was never handed out or whose unit was merged
+    /// into another (an alias) or removed.
+    pub fn try_unit(&self, id: UnitId) -> Option<&Unit> {
+        let u = self.units.get(id.0 as usize)?;
+        if u.merged_into.is_some() || u.loaded.load_state == LoadState::Stub {
+            return None;
+        }
+        Some(u)
+    }
+
     /// All units (including not-found ones that were referenced or queried), in load order.
     pub fn units(&self) -> impl Iterator<Item = &Unit> {
         self.units

@@ -67,4 +67,9 @@ impl Manager {
     pub fn reload(&mut self) {
         todo!()
     }
+    /// Adjust the count of client references on `unit` by `delta` (`Ref()`/`Unref()`/`RefUnit`,
+    /// released when the client disconnects); a referenced unit is not garbage-collected.
+    pub fn unit_ref(&mut self, unit: UnitId, delta: i32) {
+        todo!()
+    }
 }

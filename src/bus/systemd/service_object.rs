@@ -1,0 +1,515 @@
+//! `org.freedesktop.systemd1.Service` on service unit objects: the `[Service]` settings from
+//! the spec, the runtime state the engine tracks (main/control PID, results, restarts,
+//! `ExecMain*`, per-command `Exec*` runs) and the execution settings unitd applies.
+//!
+//! Resource accounting is not implemented, so the accounting counters report systemd's "unset"
+//! value (`UINT64_MAX`) and `ControlGroup` is empty; clients then hide them instead of showing
+//! invented numbers. Settings unitd does not implement are not declared.
+
+use zbus::Variant;
+
+use crate::engine::{ExecPhase, ExecRun};
+use crate::settings::Scope;
+use crate::spec::{
+    ExecCommand, ExitStatusSet, KindSpec, ServiceSpec, StdInput, StdOutput, WorkingDirectory,
+};
+
+use super::introspect::{InterfaceDesc, infos};
+use super::manager::manager_rlimit;
+use super::properties::{PropDesc, Value, prop, vas, vb, vi, vs, vstring, vt, vu};
+use super::unit_object::UnitCtx;
+
+/// Interface name.
+pub const INTERFACE: &str = "org.freedesktop.systemd1.Service";
+
+/// What service property getters read.
+#[derive(Clone, Copy)]
+pub struct ServiceCtx<'a> {
+    /// The unit part.
+    pub unit: UnitCtx<'a>,
+    /// The `[Service]` settings.
+    pub spec: &'a ServiceSpec,
+}
+
+impl<'a> ServiceCtx<'a> {
+    /// The service view of a unit, if it is a service.
+    pub fn new(unit: UnitCtx<'a>) -> Option<ServiceCtx<'a>> {
+        match &unit.unit.loaded.spec.kind {
+            KindSpec::Service(spec) => Some(ServiceCtx { unit, spec }),
+            _ => None,
+        }
+    }
+
+    fn rt(&self) -> &'a crate::engine::ServiceRuntime {
+        &self.unit.unit.service
+    }
+
+    fn commands(&self, phase: ExecPhase) -> &'a [ExecCommand] {
+        let s = self.spec;
+        match phase {
+            ExecPhase::Condition => &s.exec_condition,
+            ExecPhase::StartPre => &s.exec_start_pre,
+            ExecPhase::Start => &s.exec_start,
+            ExecPhase::StartPost => &s.exec_start_post,
+            ExecPhase::Reload => &s.exec_reload,
+            ExecPhase::Stop => &s.exec_stop,
+            ExecPhase::StopPost => &s.exec_stop_post,
+        }
+    }
+
+    fn run(&self, phase: ExecPhase, i: usize) -> ExecRun {
+        self.rt().exec_runs[phase.index()]
+            .get(i)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// `a(sasbttttuii)`: path, argv, ignore-failure, start/exit timestamps, pid, code, status.
+    fn exec(&self, phase: ExecPhase) -> Option<Value> {
+        let v: Vec<ExecTuple> = self
+            .commands(phase)
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let r = self.run(phase, i);
+                (
+                    c.path.clone(),
+                    c.argv.clone(),
+                    c.flags.ignore_failure,
+                    r.start.realtime,
+                    r.start.monotonic,
+                    r.exit.realtime,
+                    r.exit.monotonic,
+                    r.pid,
+                    r.code,
+                    r.status,
+                )
+            })
+            .collect();
+        Some(Variant::from(v))
+    }
+
+    /// `a(sasasttttuii)`: as [`Self::exec`] with the flags as words.
+    fn exec_ex(&self, phase: ExecPhase) -> Option<Value> {
+        let v: Vec<ExecExTuple> = self
+            .commands(phase)
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let r = self.run(phase, i);
+                (
+                    c.path.clone(),
+                    c.argv.clone(),
+                    exec_flag_words(c),
+                    r.start.realtime,
+                    r.start.monotonic,
+                    r.exit.realtime,
+                    r.exit.monotonic,
+                    r.pid,
+                    r.code,
+                    r.status,
+                )
+            })
+            .collect();
+        Some(Variant::from(v))
+    }
+
+    /// `Limit*` (hard) / `Limit*Soft`: the unit's setting, else the manager's own limit, which
+    /// spawned processes inherit.
+    fn limit(&self, res: i32, soft: bool) -> Option<Value> {
+        let (s, h) = match self.spec.exec.limits.iter().find(|l| l.resource == res) {
+            Some(l) => (l.soft, l.hard),
+            None => manager_rlimit(res)?,
+        };
+        Some(vt(if soft { s } else { h }))
+    }
+}
+
+type ExecTuple = (String, Vec<String>, bool, u64, u64, u64, u64, u32, i32, i32);
+type ExecExTuple = (
+    String,
+    Vec<String>,
+    Vec<String>,
+    u64,
+    u64,
+    u64,
+    u64,
+    u32,
+    i32,
+    i32,
+);
+
+/// The `…Ex` flag words of a command, in systemd's bit order.
+pub fn exec_flag_words(c: &ExecCommand) -> Vec<String> {
+    let f = c.flags;
+    [
+        (f.ignore_failure, "ignore-failure"),
+        (f.full_privileges, "privileged"),
+        (f.no_setuid, "no-setuid"),
+        (f.ambient_fallback, "ambient"),
+        (f.no_env_expand, "no-env-expand"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, w)| w.to_owned())
+    .collect()
+}
+
+/// `(aiai)`: exit statuses and signals, each sorted ascending.
+fn exit_status_set(s: &ExitStatusSet) -> Option<Value> {
+    let mut statuses: Vec<i32> = s.statuses.iter().map(|v| i32::from(*v)).collect();
+    statuses.sort_unstable();
+    statuses.dedup();
+    let mut signals = s.signals.clone();
+    signals.sort_unstable();
+    signals.dedup();
+    Some(Variant::from((statuses, signals)))
+}
+
+/// The effective `StandardOutput=` (systemd replaces `inherit` by the default, `journal`,
+/// unless standard input is a socket).
+fn stdout_name(spec: &ServiceSpec) -> &'static str {
+    match &spec.exec.stdout {
+        StdOutput::Inherit if spec.exec.stdin == StdInput::Socket => "inherit",
+        StdOutput::Inherit => "journal",
+        other => output_name(other),
+    }
+}
+
+fn output_name(o: &StdOutput) -> &'static str {
+    match o {
+        StdOutput::Inherit => "inherit",
+        StdOutput::Null => "null",
+        StdOutput::Journal => "journal",
+        StdOutput::File(_) => "file",
+        StdOutput::Append(_) => "append",
+        StdOutput::Truncate(_) => "truncate",
+        StdOutput::Socket => "socket",
+    }
+}
+
+fn input_name(i: &StdInput) -> &'static str {
+    match i {
+        StdInput::Null => "null",
+        StdInput::File(_) => "file",
+        StdInput::Socket => "socket",
+    }
+}
+
+/// The manager's own nice value (what children inherit when `Nice=` is unset), from
+/// `/proc/self/stat` (field 19); 0 if unreadable.
+fn manager_nice() -> i32 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 1..];
+            // Fields after the command start at field 3 (state); nice is field 19.
+            rest.split_whitespace().nth(16)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// `UINT64_MAX`: systemd's "not available" for accounting counters.
+const UNSET: u64 = u64::MAX;
+
+type Getter = fn(&ServiceCtx<'_>) -> Option<Value>;
+
+/// The Service interface's properties, in man-page order.
+pub static PROPS: &[PropDesc<Getter>] = &[
+    prop!("Type", "s", Const, |c| Some(vs(c
+        .spec
+        .service_type
+        .as_str()))),
+    prop!("Restart", "s", Const, |c| Some(vs(c.spec.restart.as_str()))),
+    prop!("PIDFile", "s", Const, |c| {
+        Some(vstring(
+            c.spec
+                .pid_file
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ))
+    }),
+    prop!("NotifyAccess", "s", Const, |c| Some(vs(c
+        .spec
+        .notify_access
+        .as_str()))),
+    prop!("RestartUSec", "t", Const, |c| Some(vt(c.spec.restart_usec))),
+    prop!("TimeoutStartUSec", "t", Const, |c| Some(vt(c
+        .spec
+        .timeout_start_usec))),
+    prop!("TimeoutStopUSec", "t", Const, |c| Some(vt(c
+        .spec
+        .timeout_stop_usec))),
+    prop!("TimeoutAbortUSec", "t", False, |c| {
+        Some(vt(c
+            .spec
+            .timeout_abort_usec
+            .unwrap_or(c.spec.timeout_stop_usec)))
+    }),
+    prop!("RuntimeMaxUSec", "t", Const, |c| Some(vt(c
+        .spec
+        .runtime_max_usec))),
+    prop!("WatchdogUSec", "t", False, |c| Some(vt(c
+        .spec
+        .watchdog_usec))),
+    prop!("RootDirectoryStartOnly", "b", Const, |_| Some(vb(false))),
+    prop!("RemainAfterExit", "b", Const, |c| Some(vb(c
+        .spec
+        .remain_after_exit))),
+    prop!("GuessMainPID", "b", Const, |c| Some(vb(c
+        .spec
+        .guess_main_pid))),
+    prop!("RestartPreventExitStatus", "(aiai)", Const, |c| {
+        exit_status_set(&c.spec.restart_prevent_exit_status)
+    }),
+    prop!("RestartForceExitStatus", "(aiai)", Const, |c| {
+        exit_status_set(&c.spec.restart_force_exit_status)
+    }),
+    prop!("SuccessExitStatus", "(aiai)", Const, |c| exit_status_set(
+        &c.spec.success_exit_status
+    )),
+    prop!("MainPID", "u", True, |c| Some(vu(c
+        .rt()
+        .main_pid
+        .unwrap_or(0)))),
+    prop!("ControlPID", "u", True, |c| Some(vu(c
+        .rt()
+        .control_pid
+        .unwrap_or(0)))),
+    prop!("BusName", "s", Const, |c| Some(vs(c
+        .spec
+        .bus_name
+        .as_deref()
+        .unwrap_or("")))),
+    prop!("FileDescriptorStoreMax", "u", Const, |c| Some(vu(c
+        .spec
+        .fd_store_max))),
+    prop!("NFileDescriptorStore", "u", False, |_| Some(vu(0))),
+    prop!("StatusText", "s", True, |c| Some(vs(&c.rt().status_text))),
+    prop!("StatusErrno", "i", True, |c| Some(vi(c.rt().status_errno))),
+    prop!("Result", "s", True, |c| Some(vs(c.rt().result.as_str()))),
+    prop!("ReloadResult", "s", True, |c| Some(vs(c
+        .rt()
+        .reload_result
+        .as_str()))),
+    prop!("CleanResult", "s", True, |_| Some(vs("success"))),
+    prop!("NRestarts", "u", True, |c| Some(vu(c.rt().n_restarts))),
+    prop!("ExecMainStartTimestamp", "t", True, |c| Some(vt(c
+        .rt()
+        .exec_main
+        .start
+        .realtime))),
+    prop!("ExecMainStartTimestampMonotonic", "t", True, |c| {
+        Some(vt(c.rt().exec_main.start.monotonic))
+    }),
+    prop!("ExecMainExitTimestamp", "t", True, |c| Some(vt(c
+        .rt()
+        .exec_main
+        .exit
+        .realtime))),
+    prop!("ExecMainExitTimestampMonotonic", "t", True, |c| {
+        Some(vt(c.rt().exec_main.exit.monotonic))
+    }),
+    prop!("ExecMainPID", "u", True, |c| Some(vu(c.rt().exec_main.pid))),
+    prop!("ExecMainCode", "i", True, |c| Some(vi(c
+        .rt()
+        .exec_main
+        .code))),
+    prop!("ExecMainStatus", "i", True, |c| Some(vi(c
+        .rt()
+        .exec_main
+        .status))),
+    prop!("ExecCondition", "a(sasbttttuii)", Invalidates, |c| c
+        .exec(ExecPhase::Condition)),
+    prop!("ExecConditionEx", "a(sasasttttuii)", Invalidates, |c| c
+        .exec_ex(ExecPhase::Condition)),
+    prop!("ExecStartPre", "a(sasbttttuii)", Invalidates, |c| c
+        .exec(ExecPhase::StartPre)),
+    prop!("ExecStartPreEx", "a(sasasttttuii)", Invalidates, |c| c
+        .exec_ex(ExecPhase::StartPre)),
+    prop!("ExecStart", "a(sasbttttuii)", Invalidates, |c| c
+        .exec(ExecPhase::Start)),
+    prop!("ExecStartEx", "a(sasasttttuii)", Invalidates, |c| c
+        .exec_ex(ExecPhase::Start)),
+    prop!("ExecStartPost", "a(sasbttttuii)", Invalidates, |c| c
+        .exec(ExecPhase::StartPost)),
+    prop!("ExecStartPostEx", "a(sasasttttuii)", Invalidates, |c| c
+        .exec_ex(ExecPhase::StartPost)),
+    prop!("ExecReload", "a(sasbttttuii)", Invalidates, |c| c
+        .exec(ExecPhase::Reload)),
+    prop!("ExecReloadEx", "a(sasasttttuii)", Invalidates, |c| c
+        .exec_ex(ExecPhase::Reload)),
+    prop!("ExecStop", "a(sasbttttuii)", Invalidates, |c| c
+        .exec(ExecPhase::Stop)),
+    prop!("ExecStopEx", "a(sasasttttuii)", Invalidates, |c| c
+        .exec_ex(ExecPhase::Stop)),
+    prop!("ExecStopPost", "a(sasbttttuii)", Invalidates, |c| c
+        .exec(ExecPhase::StopPost)),
+    prop!("ExecStopPostEx", "a(sasasttttuii)", Invalidates, |c| c
+        .exec_ex(ExecPhase::StopPost)),
+    prop!("ControlGroup", "s", False, |_| Some(vs(""))),
+    prop!("MemoryCurrent", "t", False, |_| Some(vt(UNSET))),
+    prop!("CPUUsageNSec", "t", False, |_| Some(vt(UNSET))),
+    prop!("TasksCurrent", "t", False, |_| Some(vt(UNSET))),
+    prop!("IPIngressBytes", "t", False, |_| Some(vt(UNSET))),
+    prop!("IPIngressPackets", "t", False, |_| Some(vt(UNSET))),
+    prop!("IPEgressBytes", "t", False, |_| Some(vt(UNSET))),
+    prop!("IPEgressPackets", "t", False, |_| Some(vt(UNSET))),
+    prop!("IOReadBytes", "t", False, |_| Some(vt(UNSET))),
+    prop!("IOReadOperations", "t", False, |_| Some(vt(UNSET))),
+    prop!("IOWriteBytes", "t", False, |_| Some(vt(UNSET))),
+    prop!("IOWriteOperations", "t", False, |_| Some(vt(UNSET))),
+    prop!("Environment", "as", Const, |c| {
+        Some(vas(c
+            .spec
+            .exec
+            .environment
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))))
+    }),
+    prop!("EnvironmentFiles", "a(sb)", Const, |c| {
+        Some(Variant::from(c.spec.exec.environment_files.clone()))
+    }),
+    prop!("PassEnvironment", "as", Const, |c| Some(vas(c
+        .spec
+        .exec
+        .pass_environment
+        .iter()
+        .cloned()))),
+    prop!("UnsetEnvironment", "as", Const, |c| {
+        Some(vas(c.spec.exec.unset_environment.iter().cloned()))
+    }),
+    prop!(
+        "UMask",
+        "u",
+        Const,
+        |c| match (c.spec.exec.umask, c.unit.settings.scope) {
+            (Some(m), _) => Some(vu(m)),
+            // System units get 0022; user units inherit the manager's umask, which unitd does not
+            // read (reading it means changing it), so the property is left out there.
+            (None, Scope::System) => Some(vu(0o022)),
+            (None, Scope::User) => None,
+        }
+    ),
+    prop!("LimitCPU", "t", Const, |c| c.limit(0, false)),
+    prop!("LimitCPUSoft", "t", Const, |c| c.limit(0, true)),
+    prop!("LimitFSIZE", "t", Const, |c| c.limit(1, false)),
+    prop!("LimitFSIZESoft", "t", Const, |c| c.limit(1, true)),
+    prop!("LimitDATA", "t", Const, |c| c.limit(2, false)),
+    prop!("LimitDATASoft", "t", Const, |c| c.limit(2, true)),
+    prop!("LimitSTACK", "t", Const, |c| c.limit(3, false)),
+    prop!("LimitSTACKSoft", "t", Const, |c| c.limit(3, true)),
+    prop!("LimitCORE", "t", Const, |c| c.limit(4, false)),
+    prop!("LimitCORESoft", "t", Const, |c| c.limit(4, true)),
+    prop!("LimitRSS", "t", Const, |c| c.limit(5, false)),
+    prop!("LimitRSSSoft", "t", Const, |c| c.limit(5, true)),
+    prop!("LimitNOFILE", "t", Const, |c| c.limit(7, false)),
+    prop!("LimitNOFILESoft", "t", Const, |c| c.limit(7, true)),
+    prop!("LimitAS", "t", Const, |c| c.limit(9, false)),
+    prop!("LimitASSoft", "t", Const, |c| c.limit(9, true)),
+    prop!("LimitNPROC", "t", Const, |c| c.limit(6, false)),
+    prop!("LimitNPROCSoft", "t", Const, |c| c.limit(6, true)),
+    prop!("LimitMEMLOCK", "t", Const, |c| c.limit(8, false)),
+    prop!("LimitMEMLOCKSoft", "t", Const, |c| c.limit(8, true)),
+    prop!("LimitLOCKS", "t", Const, |c| c.limit(10, false)),
+    prop!("LimitLOCKSSoft", "t", Const, |c| c.limit(10, true)),
+    prop!("LimitSIGPENDING", "t", Const, |c| c.limit(11, false)),
+    prop!("LimitSIGPENDINGSoft", "t", Const, |c| c.limit(11, true)),
+    prop!("LimitMSGQUEUE", "t", Const, |c| c.limit(12, false)),
+    prop!("LimitMSGQUEUESoft", "t", Const, |c| c.limit(12, true)),
+    prop!("LimitNICE", "t", Const, |c| c.limit(13, false)),
+    prop!("LimitNICESoft", "t", Const, |c| c.limit(13, true)),
+    prop!("LimitRTPRIO", "t", Const, |c| c.limit(14, false)),
+    prop!("LimitRTPRIOSoft", "t", Const, |c| c.limit(14, true)),
+    prop!("LimitRTTIME", "t", Const, |c| c.limit(15, false)),
+    prop!("LimitRTTIMESoft", "t", Const, |c| c.limit(15, true)),
+    prop!("WorkingDirectory", "s", Const, |c| {
+        let e = &c.spec.exec;
+        let wd = match &e.working_directory {
+            None => String::new(),
+            Some(WorkingDirectory::Home) => "~".into(),
+            Some(WorkingDirectory::Path(p)) => p.to_string_lossy().into_owned(),
+        };
+        Some(vstring(if e.working_directory_missing_ok {
+            format!("!{wd}")
+        } else {
+            wd
+        }))
+    }),
+    prop!("Nice", "i", Const, |c| Some(vi(c
+        .spec
+        .exec
+        .nice
+        .unwrap_or_else(manager_nice)))),
+    prop!("StandardInput", "s", Const, |c| Some(vs(input_name(
+        &c.spec.exec.stdin
+    )))),
+    prop!("StandardOutput", "s", Const, |c| Some(vs(stdout_name(
+        c.spec
+    )))),
+    prop!("StandardError", "s", Const, |c| Some(vs(output_name(
+        &c.spec.exec.stderr
+    )))),
+    prop!("User", "s", Const, |c| Some(vs(c
+        .spec
+        .exec
+        .user
+        .as_deref()
+        .unwrap_or("")))),
+    prop!("Group", "s", Const, |c| Some(vs(c
+        .spec
+        .exec
+        .group
+        .as_deref()
+        .unwrap_or("")))),
+    prop!("SupplementaryGroups", "as", Const, |c| {
+        Some(vas(c.spec.exec.supplementary_groups.iter().cloned()))
+    }),
+    prop!("IgnoreSIGPIPE", "b", Const, |c| Some(vb(c
+        .spec
+        .exec
+        .ignore_sigpipe))),
+    prop!("KillMode", "s", Const, |c| Some(vs(c
+        .spec
+        .kill
+        .mode
+        .as_str()))),
+    prop!("KillSignal", "i", Const, |c| Some(vi(c
+        .spec
+        .kill
+        .kill_signal))),
+    prop!("RestartKillSignal", "i", Const, |c| {
+        Some(vi(c
+            .spec
+            .kill
+            .restart_kill_signal
+            .unwrap_or(c.spec.kill.kill_signal)))
+    }),
+    prop!("FinalKillSignal", "i", Const, |c| Some(vi(c
+        .spec
+        .kill
+        .final_kill_signal))),
+    prop!("SendSIGKILL", "b", Const, |c| Some(vb(c
+        .spec
+        .kill
+        .send_sigkill))),
+    prop!("SendSIGHUP", "b", Const, |c| Some(vb(c
+        .spec
+        .kill
+        .send_sighup))),
+    prop!("WatchdogSignal", "i", Const, |c| Some(vi(c
+        .spec
+        .kill
+        .watchdog_signal))),
+];
+
+/// The interface description (no methods: `GetProcesses` & co. need cgroups).
+pub fn interface() -> InterfaceDesc {
+    InterfaceDesc {
+        name: INTERFACE,
+        methods: &[],
+        signals: &[],
+        properties: infos(PROPS),
+    }
+}
