@@ -1,0 +1,116 @@
+//! Acceptance: bus activation. No daemon is started by the test: the private bus's only
+//! service directory holds `org.freedesktop.systemd1.service`, generated from
+//! `dbus-policy/test/org.freedesktop.systemd1.service.in` with `Exec=` = the built `unitd serve
+//! --user --unit-path … --state-dir …`. The first stock `systemctl --user` call makes
+//! dbus-daemon start unitd, which connects to `$DBUS_STARTER_ADDRESS`. Teardown kills the
+//! activated daemon by the PID the bus reports (GetConnectionUnixProcessID).
+
+mod common;
+
+use common::*;
+
+const SLEEPER: &str = "\
+[Unit]
+Description=Activated sleeper
+
+[Service]
+ExecStart=/bin/sleep infinity
+";
+
+#[track_caller]
+fn activated(units: &[(&str, &str)]) -> Option<UserManager> {
+    let m = UserManager::start_with(Start::Activated, units)?;
+    assert!(
+        m.bus.activatable_names().iter().any(|n| n == SYSTEMD1),
+        "{SYSTEMD1} is activatable from the test's servicedir"
+    );
+    assert!(
+        !m.bus.name_has_owner(SYSTEMD1),
+        "nothing owns {SYSTEMD1} before the first call"
+    );
+    Some(m)
+}
+
+#[track_caller]
+fn assert_is_our_unitd(m: &UserManager) -> u32 {
+    let pid = m
+        .daemon_pid()
+        .expect("after the first call the bus reports the owner's PID");
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).expect("readlink /proc/PID/exe");
+    assert_eq!(exe, unitd_bin(), "the activated owner is the built unitd");
+    let argv = proc_cmdline(pid);
+    assert_eq!(
+        argv.get(1..3),
+        Some(&["serve".to_string(), "--user".to_string()][..]),
+        "{argv:?}"
+    );
+    pid
+}
+
+#[test]
+fn first_systemctl_call_activates_unitd_and_start_status_stop_work() {
+    let Some(m) = activated(&[("sleeper.service", SLEEPER)]) else {
+        return;
+    };
+    m.expect(0, &["start", "sleeper.service"]);
+    let daemon = assert_is_our_unitd(&m);
+    let pid = m.main_pid("sleeper.service");
+    assert_ne!(pid, 0);
+    assert_eq!(proc_cmdline(pid), ["/bin/sleep", "infinity"]);
+
+    let out = m.expect(0, &["status", "sleeper.service"]);
+    m.check(
+        out.stdout.contains("Loaded: loaded"),
+        "Loaded: loaded",
+        &out,
+    );
+    m.check(
+        out.stdout.contains("Active: active (running)"),
+        "Active: active (running)",
+        &out,
+    );
+    m.check(
+        out.stdout.contains(&format!("Main PID: {pid}")),
+        "Main PID",
+        &out,
+    );
+
+    m.expect(0, &["stop", "sleeper.service"]);
+    m.wait_gone(pid, "stop");
+    let out = m.expect(3, &["is-active", "sleeper.service"]);
+    assert_eq!(out.stdout.trim(), "inactive");
+    // Still the same daemon: activation happened exactly once.
+    assert_eq!(m.bus.connection_pid(SYSTEMD1), Some(daemon));
+}
+
+#[test]
+fn list_units_as_first_call_activates_unitd() {
+    let Some(m) = activated(&[("sleeper.service", SLEEPER)]) else {
+        return;
+    };
+    let out = m.expect(0, &["list-units", "--all"]);
+    assert_is_our_unitd(&m);
+    m.check(
+        out.stdout.contains("loaded units listed"),
+        "list-units footer",
+        &out,
+    );
+}
+
+#[test]
+fn activated_daemon_exits_when_the_bus_goes_away() {
+    let Some(m) = activated(&[("sleeper.service", SLEEPER)]) else {
+        return;
+    };
+    m.expect(0, &["start", "sleeper.service"]);
+    let daemon = TrackedPid::new(assert_is_our_unitd(&m));
+    let service = m.main_pid("sleeper.service");
+    // Tear down in the order a real session ends: the bus first. unitd must notice the lost
+    // connection and exit (stopping its services) instead of running on a dead socket.
+    let bus_pid = TrackedPid::new(m.bus.pid());
+    bus_pid.terminate(TIMEOUT);
+    wait_for("unitd exits after losing its bus", TIMEOUT, || {
+        !daemon.alive()
+    });
+    m.wait_gone(service, "services stop when unitd exits on bus loss");
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The project's test command: installs missing prerequisites (Debian), then runs the same
+# gates as CI: rustfmt, clippy (warnings are errors), and every test.
+#
+#   tools/test.sh            # locally: tests needing root/D-Bus tools print "skipped: …" if unavailable
+#   CI=true tools/test.sh    # CI: a missing tool is a failure, never a silent skip
+#
+# The integration tests need root (they use `unshare -m` to give the stock systemctl a private
+# /run/systemd) and Debian's dbus-daemon, dbus-send, systemctl and unshare.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Program -> Debian package providing it.
+declare -A providers=(
+    [dbus-daemon]=dbus-daemon
+    [dbus-send]=dbus-bin
+    [systemctl]=systemd
+    [busctl]=systemd
+    [unshare]=util-linux
+    [setpriv]=util-linux
+    [python3]=python3
+)
+missing=()
+for tool in "${!providers[@]}"; do
+    if [ "$tool" = python3 ]; then
+        [ -x /usr/bin/python3 ] || missing+=("${providers[$tool]}")
+    else
+        command -v "$tool" >/dev/null 2>&1 || missing+=("${providers[$tool]}")
+    fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "tools/test.sh: installing ${missing[*]}" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        # Update the package lists only when the install fails without it (fresh images).
+        apt-get install -y --no-install-recommends "${missing[@]}" \
+            || { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }
+    else
+        echo "tools/test.sh: missing packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2
+    fi
+fi
+
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        if command -v rustup >/dev/null 2>&1; then
+            rustup component add "$component"
+        else
+            echo "tools/test.sh: cargo $component is missing" >&2
+            exit 1
+        fi
+    fi
+done
+
+echo "==> cargo fmt --all --check" >&2
+cargo fmt --all --check
+echo "==> cargo clippy --all-targets --locked -- -D warnings" >&2
+cargo clippy --all-targets --locked -- -D warnings
+echo "==> cargo test --locked" >&2
+cargo test --locked
