@@ -1,2 +1,520 @@
-//! Supervisor (placeholder).
+//! The supervisor: the only code that forks, execs, reaps and kills, plus the per-unit log store.
+//!
+//! It carries out the engine's process [`Effect`]s synchronously and turns OS events into
+//! engine [`Input`]s. Modules: [`env`] (pure environment rules), `spawn` (fork/exec with the
+//! set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), [`logs`] (log
+//! store, pumps, `unitd logs`).
+//!
+//! # How the runtime drives it
+//! 1. Create one [`Supervisor`] at start-up, inside (or with a handle to) the tokio runtime: log
+//!    pumps are tokio tasks spawned on it ([`SupervisorConfig::runtime`], else the current
+//!    runtime). The constructor makes the daemon a child subreaper.
+//! 2. Install a `SIGCHLD` listener (`tokio::signal::unix::signal(SignalKind::child())`) **before
+//!    the first spawn**, and on every notification call [`Supervisor::reap`] (or
+//!    [`Supervisor::reap_inputs`]); it loops until no exited child is left, so coalesced
+//!    signals lose nothing. Never use `tokio::process`, `std::process::Child::wait` or any
+//!    other `wait*` caller in the daemon: this reaper collects every child.
+//! 3. Feed each effect through [`Supervisor::execute`] and give its answer (if any) to the
+//!    engine immediately, as `engine::io` requires.
+//!
+//! Log pumps need nothing else: each spawn whose stdout/stderr goes to the journal starts one
+//! task per pipe, which ends by itself when the last writer closes the pipe. Every call here is
+//! synchronous; `spawn` blocks only until the child has exec'd (or failed its set-up).
+
+pub mod env;
 pub mod logs;
+mod procs;
+mod spawn;
+
+use std::collections::BTreeSet;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::engine::{Effect, ExitStatus, Input, KillRequest, SpawnRequest, UnitId};
+use crate::settings::{Scope, Settings};
+
+pub use logs::{LogPump, LogStore};
+pub use procs::{ProcStat, parse_stat};
+pub use spawn::{DEFAULT_EXEC_PATH, exit_status_name, load_environment_files, resolve_executable};
+
+/// Construction parameters of a [`Supervisor`].
+#[derive(Debug, Clone)]
+pub struct SupervisorConfig {
+    /// User or system manager (default working directory, umask).
+    pub scope: Scope,
+    /// unitd's state directory; logs live in `<state_dir>/logs/`.
+    pub state_dir: PathBuf,
+    /// The manager's uid and gid (decide whether `User=`/`Group=` can be honoured).
+    pub uid: u32,
+    pub gid: u32,
+    /// The manager's home (`WorkingDirectory=~` without `User=`; user-scope default).
+    pub home: PathBuf,
+    /// The notify socket path, once there is one; `NOTIFY_SOCKET` is set only when a spawn
+    /// asks for it and this is `Some`.
+    pub notify_socket: Option<PathBuf>,
+    /// Runtime the log pumps run on; `None` = the runtime current at [`Supervisor::new`].
+    pub runtime: Option<tokio::runtime::Handle>,
+    /// Size at which a unit's log file is rotated.
+    pub max_log_file: u64,
+}
+
+impl SupervisorConfig {
+    /// The configuration for a manager with these settings (no notify socket yet, current
+    /// runtime).
+    pub fn from_settings(s: &Settings) -> SupervisorConfig {
+        SupervisorConfig {
+            scope: s.scope,
+            state_dir: s.state_dir.clone(),
+            uid: s.uid,
+            gid: s.gid,
+            home: s.home.clone(),
+            notify_socket: None,
+            runtime: None,
+            max_log_file: logs::DEFAULT_MAX_FILE,
+        }
+    }
+}
+
+/// A successful fork.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spawned {
+    pub pid: u32,
+    /// `false` when set-up or `execve` failed in the child; it then exits with a 200–245 code
+    /// that [`Supervisor::reap`] reports like any other exit. A `-` command whose executable
+    /// is missing counts as ok (it exits 0).
+    pub exec_ok: bool,
+}
+
+/// One reaped process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reaped {
+    pub pid: u32,
+    pub status: ExitStatus,
+    /// The unit the process belonged to, if any.
+    pub unit: Option<UnitId>,
+    /// Processes of that unit still alive after this reap (0 when `unit` is `None`).
+    pub remaining: u32,
+}
+
+/// The supervisor. See the module docs for how the runtime drives it.
+pub struct Supervisor {
+    cfg: SupervisorConfig,
+    own_pid: u32,
+    table: procs::ProcessTable,
+    logs: Arc<LogStore>,
+    pump: LogPump,
+}
+
+fn errno_desc(e: i32) -> &'static str {
+    nix::errno::Errno::from_raw(e).desc()
+}
+
+impl Supervisor {
+    /// Create the supervisor and make this process a child subreaper, so orphans of services
+    /// (double-forking daemons) are re-parented to us and stay reapable.
+    pub fn new(cfg: SupervisorConfig) -> io::Result<Supervisor> {
+        let handle = match cfg.runtime.clone() {
+            Some(h) => h,
+            None => tokio::runtime::Handle::try_current().map_err(|_| {
+                io::Error::other("the supervisor needs a tokio runtime for its log pumps")
+            })?,
+        };
+        // SAFETY: prctl with integer arguments only.
+        if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let logs = Arc::new(LogStore::new(&cfg.state_dir, cfg.max_log_file));
+        let pump = LogPump::new(logs.clone(), handle);
+        let own_pid = std::process::id();
+        Ok(Supervisor {
+            cfg,
+            own_pid,
+            table: procs::ProcessTable::new(own_pid),
+            logs,
+            pump,
+        })
+    }
+
+    /// Set or clear the notify socket path used for spawns that ask for `NOTIFY_SOCKET`.
+    pub fn set_notify_socket(&mut self, path: Option<PathBuf>) {
+        self.cfg.notify_socket = path;
+    }
+
+    /// The per-unit log store (e.g. for the manager's own messages about a unit).
+    pub fn log_store(&self) -> &Arc<LogStore> {
+        &self.logs
+    }
+
+    /// Number of log pipes still being pumped.
+    pub fn active_log_pumps(&self) -> usize {
+        self.pump.active()
+    }
+
+    /// Append a manager message about `unit_name` to its log (shown as `unitd[PID]: text`).
+    pub fn log_manager_message(&self, unit_name: &str, text: &str) {
+        self.logs.append(unit_name, "unitd", self.own_pid, text);
+    }
+
+    /// Carry out one engine effect, returning the answer the engine expects (if any).
+    pub fn execute(&mut self, effect: &Effect) -> Option<Input> {
+        match effect {
+            Effect::Spawn(req) => Some(match self.spawn(req) {
+                Ok(s) => Input::Spawned {
+                    unit: req.unit,
+                    token: req.token,
+                    pid: s.pid,
+                    exec_ok: s.exec_ok,
+                },
+                Err(reason) => Input::SpawnFailed {
+                    unit: req.unit,
+                    token: req.token,
+                    reason,
+                },
+            }),
+            Effect::Kill(req) => Some(Input::KillDelivered {
+                unit: req.unit,
+                remaining: self.kill(req),
+            }),
+            Effect::GuessMainPid { unit } => Some(Input::MainPidGuessed {
+                unit: *unit,
+                pid: self.guess_main_pid(*unit, None),
+            }),
+            Effect::ReadPidFile { unit, path } => {
+                let pid = self.read_pid_file(path);
+                if let Some(pid) = pid
+                    && self.table.unit_of(pid).is_none()
+                {
+                    self.table.add_pid(*unit, pid);
+                }
+                Some(Input::PidFileRead { unit: *unit, pid })
+            }
+            Effect::RemovePidFile { path } => {
+                self.remove_pid_file(path);
+                None
+            }
+            Effect::ForgetProcesses { unit } => {
+                self.forget(*unit);
+                None
+            }
+        }
+    }
+
+    /// Fork and exec one command (see `spawn` module docs for the set-up order). `Err` is a
+    /// failure in the manager (fork failed, `EnvironmentFile=` missing, …): `Result=resources`.
+    pub fn spawn(&mut self, req: &SpawnRequest) -> Result<Spawned, String> {
+        let senv = spawn::SpawnEnv {
+            scope: self.cfg.scope,
+            manager_uid: self.cfg.uid,
+            manager_gid: self.cfg.gid,
+            manager_home: &self.cfg.home,
+            notify_socket: self.cfg.notify_socket.as_deref(),
+        };
+        let mut prepared = spawn::prepare(req, &senv, spawn::pipe_cloexec).map_err(|e| {
+            let msg = format!("Failed to spawn '{}' task: {e}", req.phase.key());
+            self.log_manager_message(&req.unit_name, &msg);
+            msg
+        })?;
+        let (status_r, status_w) =
+            spawn::pipe_cloexec().map_err(|e| format!("Failed to create pipe: {e}"))?;
+
+        // Block every signal across fork so no handler of ours runs in the child before it
+        // resets dispositions; the child clears its mask itself.
+        // SAFETY: plain sigset manipulation and fork; the child only runs spawn::child.
+        let pid = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            let pid = libc::fork();
+            if pid == 0 {
+                spawn::child(&prepared, status_w.as_raw_fd());
+            }
+            let fork_errno = io::Error::last_os_error();
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            if pid < 0 {
+                return Err(format!("Failed to fork: {fork_errno}"));
+            }
+            pid as u32
+        };
+        drop(status_w);
+        let log_pipes = std::mem::take(&mut prepared.log_pipes);
+        let exec_path = prepared.exec_path.clone();
+        let skip = prepared.skip;
+        // Close the child's ends of stdio now.
+        drop(prepared);
+
+        let invocation = req
+            .env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "INVOCATION_ID")
+            .map(|(_, v)| v.as_str());
+        self.table.add_spawned(req.unit, pid, invocation);
+        for fd in log_pipes {
+            self.pump.start(fd, &req.unit_name, pid);
+        }
+
+        let failure = read_status(&status_r);
+        if skip {
+            let msg = format!(
+                "Executable {} missing, skipping: No such file or directory",
+                req.command.path
+            );
+            tracing::info!("{}: {msg}", req.unit_name);
+            self.log_manager_message(&req.unit_name, &msg);
+        }
+        if let Some((code, e)) = failure {
+            let step = exit_status_name(code).unwrap_or("?");
+            let msg = format!(
+                "Failed at step {step} spawning {exec_path}: {}",
+                errno_desc(e)
+            );
+            tracing::warn!("{}: {msg}", req.unit_name);
+            self.logs.append(&req.unit_name, &req.unit_name, pid, &msg);
+        }
+        tracing::debug!(
+            "{}: spawned {} as pid {pid} ({:?})",
+            req.unit_name,
+            exec_path,
+            req.phase
+        );
+        Ok(Spawned {
+            pid,
+            exec_ok: failure.is_none(),
+        })
+    }
+
+    /// Reap every exited child (loops until none is left; call on each SIGCHLD). Children are
+    /// attributed to units before they are collected, so orphans re-parented to us count too.
+    pub fn reap(&mut self) -> Vec<Reaped> {
+        let mut out = Vec::new();
+        loop {
+            // Peek first (WNOWAIT): the zombie's /proc entry still tells its session.
+            // SAFETY: waitid fills the zeroed siginfo_t.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let r = unsafe {
+                libc::waitid(
+                    libc::P_ALL,
+                    0,
+                    &mut info,
+                    libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+                )
+            };
+            if r < 0 {
+                if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                break; // ECHILD: no children at all.
+            }
+            let pid = unsafe { info.si_pid() };
+            if pid <= 0 {
+                break;
+            }
+            let unit = self.table.attribute_exiting(pid as u32);
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let r = loop {
+                let r = unsafe {
+                    libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED)
+                };
+                if r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                break r;
+            };
+            if r < 0 {
+                tracing::warn!("waitid({pid}): {}", io::Error::last_os_error());
+                break;
+            }
+            let st = unsafe { info.si_status() };
+            let status = match info.si_code {
+                libc::CLD_EXITED => ExitStatus::Exited(st),
+                libc::CLD_DUMPED => ExitStatus::Dumped(st),
+                _ => ExitStatus::Killed(st),
+            };
+            self.table.remove(pid as u32);
+            out.push(Reaped {
+                pid: pid as u32,
+                status,
+                unit,
+                remaining: 0,
+            });
+        }
+        if out.iter().any(|r| r.unit.is_some()) {
+            self.table.scan();
+            for r in out.iter_mut() {
+                if let Some(u) = r.unit {
+                    r.remaining = self.table.live_of(u).len() as u32;
+                }
+            }
+        }
+        out
+    }
+
+    /// [`Self::reap`] as engine inputs.
+    pub fn reap_inputs(&mut self) -> Vec<Input> {
+        self.reap()
+            .into_iter()
+            .map(|r| Input::Exited {
+                pid: r.pid,
+                status: r.status,
+                unit: r.unit,
+                remaining: r.remaining,
+            })
+            .collect()
+    }
+
+    /// Whether `pid` may be signalled at all (never 0, 1, negative or ourselves).
+    fn signallable(&self, pid: u32) -> bool {
+        pid > 1 && pid != self.own_pid && pid <= i32::MAX as u32
+    }
+
+    fn send(&self, pid: u32, sig: i32) -> bool {
+        if !self.signallable(pid) {
+            return false;
+        }
+        // SAFETY: kill(2) on one positive pid.
+        let r = unsafe { libc::kill(pid as libc::pid_t, sig) };
+        if r < 0 {
+            tracing::debug!("kill({pid}, {sig}): {}", io::Error::last_os_error());
+        }
+        r == 0
+    }
+
+    /// Deliver a signal as the engine asks: main and control, and with `others` every process
+    /// attributed to the unit; each followed by SIGCONT (`sigcont`, except after
+    /// SIGKILL/SIGCONT) and SIGHUP (`sighup`). Returns how many processes of the unit (plus
+    /// the given main/control, if alive) are still alive.
+    pub fn kill(&mut self, req: &KillRequest) -> u32 {
+        let mut targets: Vec<u32> = Vec::new();
+        for pid in [req.main, req.control].into_iter().flatten() {
+            if self.signallable(pid) && !targets.contains(&pid) {
+                targets.push(pid);
+            }
+        }
+        if req.others {
+            for pid in self.table.processes_of(req.unit) {
+                if !targets.contains(&pid) {
+                    targets.push(pid);
+                }
+            }
+        }
+        for &pid in &targets {
+            self.send(pid, req.signal);
+            if req.sigcont && req.signal != libc::SIGKILL && req.signal != libc::SIGCONT {
+                self.send(pid, libc::SIGCONT);
+            }
+            if req.sighup {
+                self.send(pid, libc::SIGHUP);
+            }
+        }
+        let mut alive: BTreeSet<u32> = self.table.processes_of(req.unit).into_iter().collect();
+        for pid in [req.main, req.control].into_iter().flatten() {
+            if self.signallable(pid) && self.alive(pid) {
+                alive.insert(pid);
+            }
+        }
+        alive.len() as u32
+    }
+
+    /// Alive = exists and is not a zombie someone else will reap.
+    fn alive(&self, pid: u32) -> bool {
+        match procs::read_stat(pid) {
+            Some(st) => st.state != b'Z' || st.ppid == self.own_pid,
+            None => false,
+        }
+    }
+
+    /// Every live process attributed to `unit` (scans `/proc`).
+    pub fn processes_of(&mut self, unit: UnitId) -> Vec<u32> {
+        self.table.processes_of(unit)
+    }
+
+    /// The unit a pid belongs to (scans `/proc` when the pid is not known yet).
+    pub fn unit_of_pid(&mut self, pid: u32) -> Option<UnitId> {
+        if let Some(u) = self.table.unit_of(pid) {
+            return Some(u);
+        }
+        self.table.scan();
+        self.table.unit_of(pid)
+    }
+
+    /// systemd's GuessMainPID: the unit's only process that is our (possibly adopted) child,
+    /// not counting `exclude_control`; `None` when there is none or more than one.
+    pub fn guess_main_pid(&mut self, unit: UnitId, exclude_control: Option<u32>) -> Option<u32> {
+        let candidates: Vec<u32> = self
+            .table
+            .children_of(unit)
+            .into_iter()
+            .filter(|p| Some(*p) != exclude_control)
+            .collect();
+        match candidates.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// Forget every process of `unit` (it went dead or failed); survivors become unattributed.
+    pub fn forget(&mut self, unit: UnitId) {
+        self.table.forget(unit);
+    }
+
+    /// Read a `PIDFile=`: a positive pid of an existing process other than 1 and ourselves.
+    pub fn read_pid_file(&self, path: &Path) -> Option<u32> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let pid: u32 = text.trim().parse().ok()?;
+        if !self.signallable(pid) {
+            return None;
+        }
+        // SAFETY: signal 0 only checks existence.
+        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+        if r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) {
+            Some(pid)
+        } else {
+            None
+        }
+    }
+
+    /// Remove a `PIDFile=` (missing is fine).
+    pub fn remove_pid_file(&self, path: &Path) {
+        if let Err(e) = std::fs::remove_file(path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove PID file {}: {e}", path.display());
+        }
+    }
+}
+
+/// Read the child's set-up report: `None` on EOF (exec succeeded or the command was skipped),
+/// else `(exit code, errno)`.
+fn read_status(fd: &std::os::fd::OwnedFd) -> Option<(i32, i32)> {
+    let mut buf = [0u8; 8];
+    let mut got = 0;
+    while got < buf.len() {
+        // SAFETY: read into our buffer from an fd we own.
+        let n = unsafe {
+            libc::read(
+                fd.as_raw_fd(),
+                buf[got..].as_mut_ptr().cast(),
+                buf.len() - got,
+            )
+        };
+        if n < 0 {
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return None;
+        }
+        if n == 0 {
+            break;
+        }
+        got += n as usize;
+    }
+    if got < buf.len() {
+        return None;
+    }
+    let code = i32::from_ne_bytes(buf[..4].try_into().expect("4 bytes"));
+    let errno = i32::from_ne_bytes(buf[4..].try_into().expect("4 bytes"));
+    Some((code, errno))
+}
