@@ -362,7 +362,14 @@ fn user_switch_when_root() {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(&out).unwrap();
     assert_eq!(meta.uid(), 0);
-    assert_eq!(meta.mode() & 0o777, 0o644);
+    // 0666 & ~UMask (0022 for the system manager), and the daemon's own umask on top.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let own_umask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|v| u32::from_str_radix(v.trim(), 8).unwrap())
+        .unwrap_or(0o022);
+    assert_eq!(meta.mode() & 0o777, 0o644 & !own_umask);
 }
 
 #[test]

@@ -80,6 +80,7 @@ pub fn format_record(out: &mut Vec<u8>, usec: u64, pid: u32, ident: &str, line: 
 pub struct Record {
     /// CLOCK_REALTIME µs when the line was read.
     pub usec: u64,
+    /// The process that wrote it (the spawned process for service output).
     pub pid: u32,
     /// Unit name, or `unitd` for manager messages.
     pub ident: String,
