@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -80,6 +80,7 @@ pub fn format_record(out: &mut Vec<u8>, usec: u64, pid: u32, ident: &str, line: 
 pub struct Record {
     /// CLOCK_REALTIME µs when the line was read.
     pub usec: u64,
+    /// The process that wrote it (the spawned process for service output).
     pub pid: u32,
     /// Unit name, or `unitd` for manager messages.
     pub ident: String,
@@ -475,20 +476,39 @@ pub fn logs_command(
     lines: Option<usize>,
 ) -> ExitCode {
     let unit = normalize_unit_arg(unit);
-    let records = match read_records(&settings.state_dir, &unit) {
-        Ok(r) => r,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            eprintln!(
-                "No log for unit {unit} (looked in {}).",
-                logs_dir(&settings.state_dir).display()
-            );
-            return ExitCode::from(1);
-        }
-        Err(e) => {
+    let path = log_path(&settings.state_dir, &unit);
+    // Open the current file first and keep the handle, so following continues exactly where
+    // the initial read stopped.
+    let mut file = File::open(&path).ok();
+    let current_ino = file
+        .as_ref()
+        .and_then(|f| f.metadata().ok())
+        .map(|m| m.ino());
+    let mut data = Vec::new();
+    let mut found = file.is_some();
+    if let Ok(mut r) = File::open(rotated_path(&path)) {
+        found = true;
+        let same = r.metadata().ok().map(|m| m.ino()) == current_ino;
+        if !same && let Err(e) = r.read_to_end(&mut data) {
             eprintln!("Failed to read log of {unit}: {e}");
             return ExitCode::from(1);
         }
-    };
+    }
+    if !found {
+        eprintln!(
+            "No log for unit {unit} (looked in {}).",
+            logs_dir(&settings.state_dir).display()
+        );
+        return ExitCode::from(1);
+    }
+    if let Some(f) = file.as_mut()
+        && let Err(e) = f.read_to_end(&mut data)
+    {
+        eprintln!("Failed to read log of {unit}: {e}");
+        return ExitCode::from(1);
+    }
+    let (records, used) = parse_records(&data);
+    let pending = data[used..].to_vec();
     let limit = lines.or(if follow { Some(10) } else { None });
     let skip = limit.map_or(0, |n| records.len().saturating_sub(n));
     let mut out = Vec::new();
@@ -496,13 +516,10 @@ pub fn logs_command(
         display_record(&mut out, r);
     }
     let mut stdout = io::stdout().lock();
-    if write_out(&mut stdout, &out).is_err() {
+    if write_out(&mut stdout, &out).is_err() || !follow {
         return ExitCode::SUCCESS;
     }
-    if !follow {
-        return ExitCode::SUCCESS;
-    }
-    match follow_log(&log_path(&settings.state_dir, &unit), &mut stdout) {
+    match follow_log(&path, file, pending, &mut stdout) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
@@ -517,47 +534,63 @@ fn write_out(w: &mut impl Write, data: &[u8]) -> io::Result<()> {
     w.flush()
 }
 
-/// Print records appended to `path` from now on, forever; reopens the file after rotation.
-fn follow_log(path: &Path, out: &mut impl Write) -> io::Result<()> {
-    let mut file = File::open(path).ok();
-    if let Some(f) = file.as_mut() {
-        f.seek(SeekFrom::End(0))?;
-    }
-    let mut pending: Vec<u8> = Vec::new();
+/// Print records appended to `path` after what `file` (already read to its end) held, forever. After a rotation the old file is
+/// drained first; if the file rotated twice since the last poll, the intermediate `.1` is read
+/// too before switching to the new file.
+fn follow_log(
+    path: &Path,
+    mut file: Option<File>,
+    mut pending: Vec<u8>,
+    out: &mut impl Write,
+) -> io::Result<()> {
     loop {
-        let mut progressed = false;
-        if let Some(f) = file.as_mut() {
-            let mut chunk = Vec::new();
-            f.read_to_end(&mut chunk)?;
-            if !chunk.is_empty() {
-                progressed = true;
-                pending.extend_from_slice(&chunk);
-                let (recs, used) = parse_records(&pending);
-                pending.drain(..used);
-                let mut buf = Vec::new();
-                for r in &recs {
-                    display_record(&mut buf, r);
-                }
-                write_out(out, &buf)?;
-            }
+        let progressed = match file.as_mut() {
+            Some(f) => drain(f, &mut pending, out)?,
+            None => false,
+        };
+        if progressed {
+            continue;
         }
-        // Rotated (or created)? Switch to the new file once the old one is drained.
         let current_ino = file
             .as_ref()
             .and_then(|f| f.metadata().ok())
             .map(|m| m.ino());
         match std::fs::metadata(path) {
-            Ok(m) if Some(m.ino()) != current_ino && !progressed => {
-                file = File::open(path).ok();
+            Ok(m) if Some(m.ino()) != current_ino => {
                 pending.clear();
+                if current_ino.is_some() {
+                    let rotated = rotated_path(path);
+                    if let Ok(mut r) = File::open(&rotated)
+                        && Some(r.metadata()?.ino()) != current_ino
+                    {
+                        drain(&mut r, &mut pending, out)?;
+                        pending.clear();
+                    }
+                }
+                file = File::open(path).ok();
                 continue;
             }
-            _ => {}
-        }
-        if !progressed {
-            std::thread::sleep(Duration::from_millis(200));
+            _ => std::thread::sleep(Duration::from_millis(200)),
         }
     }
+}
+
+/// Print every complete record readable from `f`; returns whether anything was read.
+fn drain(f: &mut File, pending: &mut Vec<u8>, out: &mut impl Write) -> io::Result<bool> {
+    let mut chunk = Vec::new();
+    f.read_to_end(&mut chunk)?;
+    if chunk.is_empty() {
+        return Ok(false);
+    }
+    pending.extend_from_slice(&chunk);
+    let (recs, used) = parse_records(pending);
+    pending.drain(..used);
+    let mut buf = Vec::new();
+    for r in &recs {
+        display_record(&mut buf, r);
+    }
+    write_out(out, &buf)?;
+    Ok(true)
 }
 
 #[cfg(test)]

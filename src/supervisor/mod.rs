@@ -48,6 +48,7 @@ pub struct SupervisorConfig {
     pub state_dir: PathBuf,
     /// The manager's uid and gid (decide whether `User=`/`Group=` can be honoured).
     pub uid: u32,
+    /// The manager's primary gid.
     pub gid: u32,
     /// The manager's home (`WorkingDirectory=~` without `User=`; user-scope default).
     pub home: PathBuf,
@@ -80,6 +81,7 @@ impl SupervisorConfig {
 /// A successful fork.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spawned {
+    /// The child's pid.
     pub pid: u32,
     /// `false` when set-up or `execve` failed in the child; it then exits with a 200–245 code
     /// that [`Supervisor::reap`] reports like any other exit. A `-` command whose executable
@@ -90,7 +92,9 @@ pub struct Spawned {
 /// One reaped process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reaped {
+    /// The collected pid.
     pub pid: u32,
+    /// How it ended.
     pub status: ExitStatus,
     /// The unit the process belonged to, if any.
     pub unit: Option<UnitId>,

@@ -11,7 +11,9 @@ use crate::engine::UnitId;
 /// What `/proc/<pid>/stat` tells about one process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcStat {
+    /// Parent pid.
     pub ppid: u32,
+    /// Session id.
     pub sid: u32,
     /// Start time in clock ticks since boot (field 22), identifies the incarnation of a pid.
     pub start_time: u64,
@@ -179,6 +181,12 @@ impl ProcessTable {
             {
                 t.start_time = st.start_time;
             }
+        }
+        // A session nobody is in any more is over; its id may be recycled by a stranger.
+        let live_sids: std::collections::HashSet<u32> = snap.values().map(|st| st.sid).collect();
+        self.sessions.retain(|sid, _| live_sids.contains(sid));
+        for u in self.units.values_mut() {
+            u.sessions.retain(|sid| live_sids.contains(sid));
         }
         // Attribute the rest. Memoized walk up the parent chain.
         let mut memo: HashMap<u32, Option<UnitId>> = HashMap::new();

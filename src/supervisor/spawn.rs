@@ -507,14 +507,13 @@ pub(crate) fn prepare(
                 let own_groups: Vec<u32> = nix::unistd::getgroups()
                     .map(|v| v.into_iter().map(|g| g.as_raw()).collect())
                     .unwrap_or_default();
+                let foreign_group = gid.is_some_and(|g| g != senv.manager_gid)
+                    || supplementary
+                        .iter()
+                        .any(|g| *g != senv.manager_gid && !own_groups.contains(g));
                 if user.as_ref().is_some_and(|u| u.uid != senv.manager_uid) {
                     cred_error = Some((exit::USER, libc::EPERM));
-                } else if gid.is_some_and(|g| g != senv.manager_gid) {
-                    cred_error = Some((exit::GROUP, libc::EPERM));
-                } else if supplementary
-                    .iter()
-                    .any(|g| *g != senv.manager_gid && !own_groups.contains(g))
-                {
+                } else if foreign_group {
                     cred_error = Some((exit::GROUP, libc::EPERM));
                 }
             }
@@ -584,8 +583,16 @@ pub(crate) fn prepare(
                 Err(e) => Stdio::Error(e),
             }
         }
-        StdInput::File(p) => match open_fd(p, libc::O_RDONLY, 0) {
-            Ok(fd) => Stdio::Fd(fd),
+        // O_NONBLOCK so a FIFO without writer cannot block the manager; cleared right after.
+        StdInput::File(p) => match open_fd(p, libc::O_RDONLY | libc::O_NONBLOCK, 0) {
+            Ok(fd) => {
+                // SAFETY: fcntl on an fd we own.
+                unsafe {
+                    let fl = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+                    libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl & !libc::O_NONBLOCK);
+                }
+                Stdio::Fd(fd)
+            }
             Err(e) => Stdio::Error(e),
         },
     };
