@@ -5,6 +5,7 @@
 //! - [`unit_file`]: systemd unit-file text → [`spec`] (pure: text in, spec + diagnostics out).
 //! - [`loader`]: the file-system side of loading: search paths, drop-ins, templates, aliases,
 //!   masks, `.wants/` directories; calls [`unit_file`].
+//! - [`conditions`]: `Condition*=`/`Assert*=` checks evaluated against the running system.
 //! - [`engine`]: the deterministic unit/job state machine (time passed in, effects out).
 //! - [`supervisor`]: the only place that forks, execs, reaps and kills; per-unit logs.
 //! - [`runtime`]: the manager loop gluing engine, loader, supervisor and façades together.
@@ -13,6 +14,7 @@
 
 pub mod bus;
 pub mod cli;
+pub mod conditions;
 pub mod demo;
 pub mod engine;
 pub mod loader;
