@@ -7,6 +7,7 @@
 //!
 //! Times are microseconds (`u64`); [`USEC_INFINITY`] means "no limit", as in systemd.
 
+pub mod linux;
 pub mod unit_name;
 
 use std::path::PathBuf;

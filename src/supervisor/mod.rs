@@ -202,6 +202,8 @@ impl Supervisor {
                 self.forget(*unit);
                 None
             }
+            // Not process work: the runtime evaluates conditions itself.
+            Effect::CheckConditions { .. } => None,
         }
     }
 
@@ -521,4 +523,61 @@ fn read_status(fd: &std::os::fd::OwnedFd) -> Option<(i32, i32)> {
     let code = i32::from_ne_bytes(buf[..4].try_into().expect("4 bytes"));
     let errno = i32::from_ne_bytes(buf[4..].try_into().expect("4 bytes"));
     Some((code, errno))
+}
+
+#[cfg(test)]
+mod abi_tests {
+    use crate::spec::linux;
+
+    /// The parser's and engine's plain numbers are the ones the kernel gets from us.
+    #[test]
+    fn spec_linux_numbers_match_libc() {
+        for (name, n) in linux::SIGNALS {
+            assert!(*n > 0 && *n < libc::SIGRTMIN(), "{name}");
+        }
+        let pairs = [
+            (linux::SIGHUP, libc::SIGHUP),
+            (linux::SIGINT, libc::SIGINT),
+            (linux::SIGQUIT, libc::SIGQUIT),
+            (linux::SIGABRT, libc::SIGABRT),
+            (linux::SIGKILL, libc::SIGKILL),
+            (linux::SIGUSR1, libc::SIGUSR1),
+            (linux::SIGSEGV, libc::SIGSEGV),
+            (linux::SIGUSR2, libc::SIGUSR2),
+            (linux::SIGPIPE, libc::SIGPIPE),
+            (linux::SIGTERM, libc::SIGTERM),
+            (linux::SIGCHLD, libc::SIGCHLD),
+            (linux::SIGCONT, libc::SIGCONT),
+            (linux::SIGSTOP, libc::SIGSTOP),
+            (linux::SIGWINCH, libc::SIGWINCH),
+            (linux::SIGPWR, libc::SIGPWR),
+            (linux::SIGSYS, libc::SIGSYS),
+            (linux::SIGRTMIN, libc::SIGRTMIN()),
+            (linux::SIGRTMAX, libc::SIGRTMAX()),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours, theirs);
+        }
+        let limits = [
+            (linux::RLIMIT_CPU, libc::RLIMIT_CPU),
+            (linux::RLIMIT_FSIZE, libc::RLIMIT_FSIZE),
+            (linux::RLIMIT_DATA, libc::RLIMIT_DATA),
+            (linux::RLIMIT_STACK, libc::RLIMIT_STACK),
+            (linux::RLIMIT_CORE, libc::RLIMIT_CORE),
+            (linux::RLIMIT_RSS, libc::RLIMIT_RSS),
+            (linux::RLIMIT_NPROC, libc::RLIMIT_NPROC),
+            (linux::RLIMIT_NOFILE, libc::RLIMIT_NOFILE),
+            (linux::RLIMIT_MEMLOCK, libc::RLIMIT_MEMLOCK),
+            (linux::RLIMIT_AS, libc::RLIMIT_AS),
+            (linux::RLIMIT_LOCKS, libc::RLIMIT_LOCKS),
+            (linux::RLIMIT_SIGPENDING, libc::RLIMIT_SIGPENDING),
+            (linux::RLIMIT_MSGQUEUE, libc::RLIMIT_MSGQUEUE),
+            (linux::RLIMIT_NICE, libc::RLIMIT_NICE),
+            (linux::RLIMIT_RTPRIO, libc::RLIMIT_RTPRIO),
+            (linux::RLIMIT_RTTIME, libc::RLIMIT_RTTIME),
+        ];
+        for (ours, theirs) in limits {
+            assert_eq!(ours, theirs as i32);
+        }
+    }
 }

@@ -1010,10 +1010,10 @@ fn set_signal(l: &mut Lower<'_>, e: &Entry) {
     let k = &mut l.service.spec.kill;
     if e.value.is_empty() {
         match e.key.as_str() {
-            "KillSignal" => k.kill_signal = libc::SIGTERM,
+            "KillSignal" => k.kill_signal = crate::spec::linux::SIGTERM,
             "RestartKillSignal" => k.restart_kill_signal = None,
-            "FinalKillSignal" => k.final_kill_signal = libc::SIGKILL,
-            _ => k.watchdog_signal = libc::SIGABRT,
+            "FinalKillSignal" => k.final_kill_signal = crate::spec::linux::SIGKILL,
+            _ => k.watchdog_signal = crate::spec::linux::SIGABRT,
         }
         return;
     }

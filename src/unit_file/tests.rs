@@ -308,8 +308,8 @@ fn exec_context_settings() {
     assert_eq!(x.supplementary_groups, ["a", "b", "c"]);
     assert_eq!(x.umask, Some(0o027));
     assert_eq!(x.nice, Some(-5));
-    let nofile = libc::RLIMIT_NOFILE as i32;
-    let core = libc::RLIMIT_CORE as i32;
+    let nofile = crate::spec::linux::RLIMIT_NOFILE;
+    let core = crate::spec::linux::RLIMIT_CORE;
     assert_eq!(x.limits.len(), 2);
     assert!(
         x.limits
@@ -429,9 +429,15 @@ fn restart_and_exit_status_sets() {
     assert_eq!(s.restart, RestartPolicy::OnFailure);
     assert_eq!(s.restart_usec, 2 * USEC_PER_SEC);
     assert_eq!(s.success_exit_status.statuses, [75, 3, 5]);
-    assert_eq!(s.success_exit_status.signals, [libc::SIGUSR1, libc::SIGHUP]);
+    assert_eq!(
+        s.success_exit_status.signals,
+        [crate::spec::linux::SIGUSR1, crate::spec::linux::SIGHUP]
+    );
     assert_eq!(s.restart_prevent_exit_status.statuses, [9]);
-    assert_eq!(s.restart_force_exit_status.signals, [libc::SIGTERM]);
+    assert_eq!(
+        s.restart_force_exit_status.signals,
+        [crate::spec::linux::SIGTERM]
+    );
     assert_eq!(
         messages(&p),
         ["/units/a.service:6: Failed to parse SuccessExitStatus=bogus, ignoring"]
@@ -447,10 +453,10 @@ fn kill_settings() {
     );
     let k = &s.kill;
     assert_eq!(k.mode.as_str(), "mixed");
-    assert_eq!(k.kill_signal, libc::SIGINT);
-    assert_eq!(k.restart_kill_signal, Some(libc::SIGHUP));
+    assert_eq!(k.kill_signal, crate::spec::linux::SIGINT);
+    assert_eq!(k.restart_kill_signal, Some(crate::spec::linux::SIGHUP));
     assert!(k.send_sighup && !k.send_sigkill);
-    assert_eq!(k.final_kill_signal, libc::SIGQUIT);
+    assert_eq!(k.final_kill_signal, crate::spec::linux::SIGQUIT);
     assert_eq!(k.watchdog_signal, 10);
 }
 
@@ -482,7 +488,7 @@ fn invalid_values_warn_and_keep_defaults() {
     assert_eq!(s.restart, RestartPolicy::No);
     assert_eq!(s.timeout_stop_usec, 90 * USEC_PER_SEC);
     assert!(!s.remain_after_exit);
-    assert_eq!(s.kill.kill_signal, libc::SIGTERM);
+    assert_eq!(s.kill.kill_signal, crate::spec::linux::SIGTERM);
     assert_eq!(s.exec.nice, None);
     assert_eq!(s.exec.umask, None);
     assert!(s.exec.limits.is_empty());

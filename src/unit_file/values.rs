@@ -187,53 +187,12 @@ pub fn parse_u64(s: &str) -> Option<u64> {
     t.parse().ok()
 }
 
-/// Linux signal names without the `SIG` prefix.
-const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", libc::SIGHUP),
-    ("INT", libc::SIGINT),
-    ("QUIT", libc::SIGQUIT),
-    ("ILL", libc::SIGILL),
-    ("TRAP", libc::SIGTRAP),
-    ("ABRT", libc::SIGABRT),
-    ("IOT", libc::SIGIOT),
-    ("BUS", libc::SIGBUS),
-    ("FPE", libc::SIGFPE),
-    ("KILL", libc::SIGKILL),
-    ("USR1", libc::SIGUSR1),
-    ("SEGV", libc::SIGSEGV),
-    ("USR2", libc::SIGUSR2),
-    ("PIPE", libc::SIGPIPE),
-    ("ALRM", libc::SIGALRM),
-    ("TERM", libc::SIGTERM),
-    ("STKFLT", libc::SIGSTKFLT),
-    ("CHLD", libc::SIGCHLD),
-    ("CONT", libc::SIGCONT),
-    ("STOP", libc::SIGSTOP),
-    ("TSTP", libc::SIGTSTP),
-    ("TTIN", libc::SIGTTIN),
-    ("TTOU", libc::SIGTTOU),
-    ("URG", libc::SIGURG),
-    ("XCPU", libc::SIGXCPU),
-    ("XFSZ", libc::SIGXFSZ),
-    ("VTALRM", libc::SIGVTALRM),
-    ("PROF", libc::SIGPROF),
-    ("WINCH", libc::SIGWINCH),
-    ("IO", libc::SIGIO),
-    ("POLL", libc::SIGPOLL),
-    ("PWR", libc::SIGPWR),
-    ("SYS", libc::SIGSYS),
-];
+use crate::spec::linux::SIGNALS;
 
 /// Highest valid signal number (`_NSIG - 1`).
 const SIGNAL_MAX: i32 = 64;
 
-/// The name of signal `sig` without `SIG` (`TERM`), or `None` for real-time and unknown ones.
-pub fn signal_name(sig: i32) -> Option<&'static str> {
-    SIGNALS
-        .iter()
-        .find(|(n, s)| *s == sig && *n != "IOT" && *n != "POLL")
-        .map(|(n, _)| *n)
-}
+pub use crate::spec::linux::signal_name;
 
 /// `signal_from_string`: `15`, `TERM`, `SIGTERM`, `RTMIN`, `RTMIN+3`, `SIGRTMAX-1`.
 pub fn parse_signal(s: &str) -> Option<i32> {
@@ -244,7 +203,7 @@ pub fn parse_signal(s: &str) -> Option<i32> {
     if let Some((_, n)) = SIGNALS.iter().find(|(name, _)| *name == s) {
         return Some(*n);
     }
-    let (rtmin, rtmax) = (libc::SIGRTMIN(), libc::SIGRTMAX());
+    let (rtmin, rtmax) = (crate::spec::linux::SIGRTMIN, crate::spec::linux::SIGRTMAX);
     if let Some(rest) = s.strip_prefix("RTMIN") {
         if rest.is_empty() {
             return Some(rtmin);
@@ -370,30 +329,78 @@ pub fn rlimit_for_key(key: &str) -> Option<i32> {
 
 #[allow(clippy::unnecessary_cast)]
 const RLIMITS: &[(&str, i32, LimitKind)] = &[
-    ("LimitCPU", libc::RLIMIT_CPU as i32, LimitKind::Seconds),
-    ("LimitFSIZE", libc::RLIMIT_FSIZE as i32, LimitKind::Size),
-    ("LimitDATA", libc::RLIMIT_DATA as i32, LimitKind::Size),
-    ("LimitSTACK", libc::RLIMIT_STACK as i32, LimitKind::Size),
-    ("LimitCORE", libc::RLIMIT_CORE as i32, LimitKind::Size),
-    ("LimitRSS", libc::RLIMIT_RSS as i32, LimitKind::Size),
-    ("LimitNOFILE", libc::RLIMIT_NOFILE as i32, LimitKind::Count),
-    ("LimitAS", libc::RLIMIT_AS as i32, LimitKind::Size),
-    ("LimitNPROC", libc::RLIMIT_NPROC as i32, LimitKind::Count),
-    ("LimitMEMLOCK", libc::RLIMIT_MEMLOCK as i32, LimitKind::Size),
-    ("LimitLOCKS", libc::RLIMIT_LOCKS as i32, LimitKind::Count),
+    (
+        "LimitCPU",
+        crate::spec::linux::RLIMIT_CPU,
+        LimitKind::Seconds,
+    ),
+    (
+        "LimitFSIZE",
+        crate::spec::linux::RLIMIT_FSIZE,
+        LimitKind::Size,
+    ),
+    (
+        "LimitDATA",
+        crate::spec::linux::RLIMIT_DATA,
+        LimitKind::Size,
+    ),
+    (
+        "LimitSTACK",
+        crate::spec::linux::RLIMIT_STACK,
+        LimitKind::Size,
+    ),
+    (
+        "LimitCORE",
+        crate::spec::linux::RLIMIT_CORE,
+        LimitKind::Size,
+    ),
+    ("LimitRSS", crate::spec::linux::RLIMIT_RSS, LimitKind::Size),
+    (
+        "LimitNOFILE",
+        crate::spec::linux::RLIMIT_NOFILE,
+        LimitKind::Count,
+    ),
+    ("LimitAS", crate::spec::linux::RLIMIT_AS, LimitKind::Size),
+    (
+        "LimitNPROC",
+        crate::spec::linux::RLIMIT_NPROC,
+        LimitKind::Count,
+    ),
+    (
+        "LimitMEMLOCK",
+        crate::spec::linux::RLIMIT_MEMLOCK,
+        LimitKind::Size,
+    ),
+    (
+        "LimitLOCKS",
+        crate::spec::linux::RLIMIT_LOCKS,
+        LimitKind::Count,
+    ),
     (
         "LimitSIGPENDING",
-        libc::RLIMIT_SIGPENDING as i32,
+        crate::spec::linux::RLIMIT_SIGPENDING,
         LimitKind::Count,
     ),
     (
         "LimitMSGQUEUE",
-        libc::RLIMIT_MSGQUEUE as i32,
+        crate::spec::linux::RLIMIT_MSGQUEUE,
         LimitKind::Size,
     ),
-    ("LimitNICE", libc::RLIMIT_NICE as i32, LimitKind::Nice),
-    ("LimitRTPRIO", libc::RLIMIT_RTPRIO as i32, LimitKind::Count),
-    ("LimitRTTIME", libc::RLIMIT_RTTIME as i32, LimitKind::Micros),
+    (
+        "LimitNICE",
+        crate::spec::linux::RLIMIT_NICE,
+        LimitKind::Nice,
+    ),
+    (
+        "LimitRTPRIO",
+        crate::spec::linux::RLIMIT_RTPRIO,
+        LimitKind::Count,
+    ),
+    (
+        "LimitRTTIME",
+        crate::spec::linux::RLIMIT_RTTIME,
+        LimitKind::Micros,
+    ),
 ];
 
 /// Why a `Limit*=` value was refused.
@@ -681,9 +688,15 @@ mod tests {
         assert_eq!(parse_signal("9"), Some(9));
         assert_eq!(parse_signal("SIGKILL"), Some(9));
         assert_eq!(parse_signal("HUP"), Some(1));
-        assert_eq!(parse_signal("RTMIN"), Some(libc::SIGRTMIN()));
-        assert_eq!(parse_signal("SIGRTMIN+2"), Some(libc::SIGRTMIN() + 2));
-        assert_eq!(parse_signal("RTMAX-1"), Some(libc::SIGRTMAX() - 1));
+        assert_eq!(parse_signal("RTMIN"), Some(crate::spec::linux::SIGRTMIN));
+        assert_eq!(
+            parse_signal("SIGRTMIN+2"),
+            Some(crate::spec::linux::SIGRTMIN + 2)
+        );
+        assert_eq!(
+            parse_signal("RTMAX-1"),
+            Some(crate::spec::linux::SIGRTMAX - 1)
+        );
         assert_eq!(parse_signal("0"), None);
         assert_eq!(parse_signal("65"), None);
         assert_eq!(parse_signal("SIGFOO"), None);
@@ -705,7 +718,7 @@ mod tests {
 
     #[test]
     fn rlimits() {
-        let nofile = libc::RLIMIT_NOFILE as i32;
+        let nofile = crate::spec::linux::RLIMIT_NOFILE;
         assert_eq!(
             parse_rlimit("LimitNOFILE", "1024:4096"),
             Ok((nofile, 1024, 4096))
@@ -722,27 +735,30 @@ mod tests {
             parse_rlimit("LimitNOFILE", "lots"),
             Err(RlimitError::Invalid)
         );
-        let core = libc::RLIMIT_CORE as i32;
+        let core = crate::spec::linux::RLIMIT_CORE;
         assert_eq!(
             parse_rlimit("LimitCORE", "8M:infinity"),
             Ok((core, 8 << 20, u64::MAX))
         );
-        let cpu = libc::RLIMIT_CPU as i32;
+        let cpu = crate::spec::linux::RLIMIT_CPU;
         assert_eq!(parse_rlimit("LimitCPU", "90"), Ok((cpu, 90, 90)));
         assert_eq!(parse_rlimit("LimitCPU", "1min"), Ok((cpu, 60, 60)));
         assert_eq!(parse_rlimit("LimitCPU", "1500ms"), Ok((cpu, 2, 2)));
-        let rt = libc::RLIMIT_RTTIME as i32;
+        let rt = crate::spec::linux::RLIMIT_RTTIME;
         assert_eq!(parse_rlimit("LimitRTTIME", "500"), Ok((rt, 500, 500)));
         assert_eq!(
             parse_rlimit("LimitRTTIME", "1s"),
             Ok((rt, 1_000_000, 1_000_000))
         );
-        let nice = libc::RLIMIT_NICE as i32;
+        let nice = crate::spec::linux::RLIMIT_NICE;
         assert_eq!(parse_rlimit("LimitNICE", "-5"), Ok((nice, 25, 25)));
         assert_eq!(parse_rlimit("LimitNICE", "+5"), Ok((nice, 15, 15)));
         assert_eq!(parse_rlimit("LimitNICE", "30"), Ok((nice, 30, 30)));
         assert_eq!(parse_rlimit("LimitNICE", "41"), Err(RlimitError::Invalid));
-        assert_eq!(rlimit_for_key("LimitAS"), Some(libc::RLIMIT_AS as i32));
+        assert_eq!(
+            rlimit_for_key("LimitAS"),
+            Some(crate::spec::linux::RLIMIT_AS)
+        );
     }
 
     #[test]
