@@ -1,6 +1,6 @@
 //! Public operations of the engine: loading units, requests, inputs, timers, queries.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use super::service::TimerKind;
 use super::*;
@@ -24,7 +24,7 @@ impl Engine {
             effects: VecDeque::new(),
             changes: VecDeque::new(),
             dirty: Vec::new(),
-            timers: BTreeMap::new(),
+            timers: BTreeSet::new(),
             pids: HashMap::new(),
             run_queue: VecDeque::new(),
             now: Timestamp::NEVER,
@@ -235,21 +235,29 @@ impl Engine {
     /// Fire every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.now = now;
-        while let Some((&(deadline, id), &kind)) = self.timers.iter().next() {
+        while let Some(&(deadline, id, kind)) = self.timers.iter().next() {
             if deadline > now.monotonic {
                 break;
             }
-            self.timers.remove(&(deadline, id));
-            if self.u(id).service.timer == Some((deadline, kind)) {
-                self.um(id).service.timer = None;
-            }
+            self.timers.remove(&(deadline, id, kind));
             match kind {
                 TimerKind::JobTimeout => {
-                    if let Some(j) = self.u(id).job {
+                    if let Some(j) = self.u(id).job
+                        && self
+                            .jobs
+                            .get(&j)
+                            .is_some_and(|j| j.timeout_at == Some(deadline))
+                    {
+                        tracing::warn!(unit = self.u(id).name(), "Job timed out.");
                         self.finish_job(j, JobResult::Timeout);
                     }
                 }
-                _ => self.service_timer_fired(id, kind),
+                _ => {
+                    if self.u(id).service.timer == Some((deadline, kind)) {
+                        self.um(id).service.timer = None;
+                        self.service_timer_fired(id, kind);
+                    }
+                }
             }
         }
         self.finish_step();
@@ -257,7 +265,7 @@ impl Engine {
 
     /// Earliest pending timer deadline (monotonic µs).
     pub fn next_deadline(&self) -> Option<u64> {
-        self.timers.keys().next().map(|k| k.0)
+        self.timers.iter().next().map(|k| k.0)
     }
 
     /// Next effect to carry out.
@@ -350,6 +358,13 @@ impl Engine {
         Ok(())
     }
 
+    /// Adjust the count of client references held on `unit` (never below zero).
+    pub fn add_refs(&mut self, unit: UnitId, delta: i32) {
+        let unit = self.resolve(unit);
+        let u = self.um(unit);
+        u.refs = u.refs.saturating_add_signed(delta);
+    }
+
     /// The manager environment (`Environment` property), `KEY=VALUE` strings, sorted.
     pub fn environment(&self) -> &[String] {
         &self.env
@@ -412,9 +427,9 @@ impl Engine {
                 &UnitName::new("invalid.service").expect("valid literal"),
             ),
         };
-        self.units.push(Unit {
+        self.units.push(Unit::new(
             id,
-            loaded: LoadedUnit {
+            LoadedUnit {
                 name: name.to_owned(),
                 aliases: Vec::new(),
                 load_state: LoadState::Stub,
@@ -424,22 +439,7 @@ impl Engine {
                 diagnostics: Vec::new(),
                 spec,
             },
-            active_state: ActiveState::Inactive,
-            timestamps: UnitTimestamps::default(),
-            job: None,
-            invocation_id: [0; 16],
-            condition_result: false,
-            assert_result: false,
-            condition_states: Vec::new(),
-            assert_states: Vec::new(),
-            conditions_checked: false,
-            service: ServiceRuntime::default(),
-            simple_active: false,
-            edges: Vec::new(),
-            refs: 0,
-            merged_into: None,
-            dirty: false,
-        });
+        ));
         self.names.insert(name.to_owned(), id);
         id
     }

@@ -21,6 +21,8 @@ pub struct Job {
     pub(crate) irreversible: bool,
     /// `ignore-dependencies`: ordering is not honoured either.
     pub(crate) ignore_order: bool,
+    /// `JobTimeoutSec=` deadline (monotonic µs), if any.
+    pub(crate) timeout_at: Option<u64>,
 }
 
 /// What starting or stopping a unit did right away.
@@ -342,6 +344,10 @@ impl Engine {
             return;
         }
         self.jobs.remove(&jid);
+        if let Some(at) = job.timeout_at {
+            self.timers
+                .remove(&(at, unit, super::service::TimerKind::JobTimeout));
+        }
         if self.u(unit).job == Some(jid) {
             self.um(unit).job = None;
         }

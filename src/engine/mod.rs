@@ -22,7 +22,7 @@ pub mod unit;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 pub use error::EnqueueError;
 pub use io::{Change, Effect, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken};
@@ -68,7 +68,7 @@ pub struct Engine {
     /// Units with a pending `UnitChanged` (coalescing; see [`Unit::dirty`]).
     dirty: Vec<UnitId>,
     /// Pending timers, ordered by deadline (monotonic µs).
-    timers: BTreeMap<(u64, UnitId), service::TimerKind>,
+    timers: BTreeSet<(u64, UnitId, service::TimerKind)>,
     /// Which unit watches which PID (main and control processes).
     pids: HashMap<u32, UnitId>,
     /// Jobs that may have become runnable.
@@ -147,13 +147,13 @@ impl Engine {
             return;
         }
         let deadline = self.now.monotonic.saturating_add(usec);
-        self.timers.insert((deadline, id), kind);
+        self.timers.insert((deadline, id, kind));
         self.um(id).service.timer = Some((deadline, kind));
     }
 
     fn disarm_timer(&mut self, id: UnitId) {
-        if let Some((deadline, _)) = self.um(id).service.timer.take() {
-            self.timers.remove(&(deadline, id));
+        if let Some((deadline, kind)) = self.um(id).service.timer.take() {
+            self.timers.remove(&(deadline, id, kind));
         }
     }
 

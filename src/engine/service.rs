@@ -12,7 +12,7 @@ use crate::spec::{
 };
 
 /// What a pending timer does when it fires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TimerKind {
     /// The state's timeout (start, stop, kill phases).
     StateTimeout,
@@ -24,12 +24,7 @@ pub enum TimerKind {
     JobTimeout,
 }
 
-const SIGHUP: i32 = 1;
-const SIGINT: i32 = 2;
-const SIGKILL: i32 = 9;
-const SIGPIPE: i32 = 13;
-const SIGTERM: i32 = 15;
-const SIGCONT: i32 = 18;
+use crate::spec::linux::{SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGTERM};
 
 /// Whether an exit counts as clean (systemd's `is_clean_exit`). `daemon` is true for the main
 /// process of non-oneshot services, where SIGHUP/SIGINT/SIGTERM/SIGPIPE are clean too.

@@ -1158,3 +1158,22 @@ fn triggering_conditions_need_one_to_hold() {
     assert_eq!(s.state("t.service"), ("active", "running"));
     assert_eq!(s.e.unit(id).condition_states, vec![-1, 1]);
 }
+
+#[test]
+fn job_timeout_cancels_only_the_job() {
+    let mut s = Sim::new();
+    let id = s.add_service("slow.service", &[], |sv| {
+        sv.service_type = ServiceType::Oneshot;
+    });
+    let mut loaded = s.e.unit(id).loaded.clone();
+    loaded.spec.job_timeout_usec = 5 * USEC_PER_SEC;
+    let t = s.t();
+    s.e.insert(t, "slow.service", loaded);
+    let job = s.start("slow.service").unwrap();
+    s.advance(4 * USEC_PER_SEC);
+    assert_eq!(s.job_result(job), None);
+    s.advance(USEC_PER_SEC);
+    assert_eq!(s.job_result(job), Some(JobResult::Timeout));
+    // The unit's state is not changed by a job timeout.
+    assert_eq!(s.state("slow.service"), ("activating", "start"));
+}

@@ -512,8 +512,18 @@ impl Engine {
                 anchor,
                 irreversible: mode == JobMode::ReplaceIrreversibly,
                 ignore_order: mode == JobMode::IgnoreDependencies,
+                timeout_at: None,
             },
         );
+        let timeout = self.u(unit).loaded.spec.job_timeout_usec;
+        if timeout != crate::spec::USEC_INFINITY && timeout > 0 {
+            let at = self.now.monotonic.saturating_add(timeout);
+            self.timers
+                .insert((at, unit, super::service::TimerKind::JobTimeout));
+            if let Some(j) = self.jobs.get_mut(&id) {
+                j.timeout_at = Some(at);
+            }
+        }
         self.um(unit).job = Some(id);
         self.changes.push_back(Change::JobNew {
             job: id,

@@ -189,6 +189,29 @@ impl DepEdge {
 }
 
 impl Unit {
+    /// A fresh record for `loaded`: inactive, never started, no edges.
+    pub(crate) fn new(id: UnitId, loaded: LoadedUnit) -> Unit {
+        Unit {
+            id,
+            loaded,
+            active_state: ActiveState::Inactive,
+            timestamps: UnitTimestamps::default(),
+            job: None,
+            invocation_id: [0; 16],
+            condition_result: false,
+            assert_result: false,
+            condition_states: Vec::new(),
+            assert_states: Vec::new(),
+            conditions_checked: false,
+            service: ServiceRuntime::default(),
+            simple_active: false,
+            edges: Vec::new(),
+            refs: 0,
+            merged_into: None,
+            dirty: false,
+        }
+    }
+
     /// Primary name.
     pub fn name(&self) -> &str {
         &self.loaded.name

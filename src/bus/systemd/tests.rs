@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::engine::{
     ActiveState, Engine, EngineConfig, ExecRun, Job, JobState, JobType, ServiceRuntime,
-    ServiceState, Timestamp, Unit, UnitId, UnitTimestamps,
+    ServiceState, Timestamp, Unit, UnitId,
 };
 use crate::settings::{Scope, Settings};
 use crate::spec::{
@@ -50,9 +50,9 @@ pub(crate) fn unit(name: &str, loaded: bool, kind: Option<KindSpec>) -> Unit {
     if let Some(k) = kind {
         spec.kind = k;
     }
-    Unit {
-        id: UnitId(0),
-        loaded: LoadedUnit {
+    Unit::new(
+        UnitId(0),
+        LoadedUnit {
             name: name.into(),
             aliases: vec![],
             load_state: if loaded {
@@ -72,17 +72,7 @@ pub(crate) fn unit(name: &str, loaded: bool, kind: Option<KindSpec>) -> Unit {
             diagnostics: vec![],
             spec,
         },
-        active_state: ActiveState::Inactive,
-        timestamps: UnitTimestamps::default(),
-        job: None,
-        invocation_id: [0; 16],
-        condition_result: false,
-        assert_result: false,
-        service: ServiceRuntime::default(),
-        simple_active: false,
-        edges: vec![],
-        refs: 0,
-    }
+    )
 }
 
 fn rich_service() -> Unit {
@@ -401,9 +391,10 @@ fn manager_properties_have_declared_types() {
     );
     assert_eq!(
         d.get("Environment"),
+        // The engine keeps the manager environment sorted, as systemd does.
         Some(&zbus::Variant::from(vec![
-            "PATH=/usr/bin:/bin".to_string(),
-            "HOME=/root".to_string()
+            "HOME=/root".to_string(),
+            "PATH=/usr/bin:/bin".to_string()
         ]))
     );
     assert_eq!(d.get("Progress"), Some(&zbus::Variant::from(1.0f64)));
@@ -420,7 +411,8 @@ fn job_properties_have_declared_types() {
         mode: crate::engine::JobMode::Replace,
         anchor: true,
         irreversible: false,
-        required_by: vec![],
+        ignore_order: false,
+        timeout_at: None,
     };
     let ctx = job_object::JobCtx {
         engine: &e,
