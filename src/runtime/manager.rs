@@ -1,38 +1,227 @@
 //! [`Manager`]: the synchronous core the façades call into — engine + loader + supervisor.
-#![allow(unused_variables)]
+//!
+//! Owns the composition of the three: it loads units on demand (resolving every name they
+//! reference), turns client requests into engine calls, carries out the engine's effects
+//! through the supervisor and feeds the answers back, and reads the clocks. It does no async
+//! I/O itself; the daemon loop ([`super::serve`]) drives it.
 
-use crate::engine::{Engine, EnqueueError, JobId, JobType, KillWhom, Timestamp, UnitId};
-use crate::settings::Settings;
-use crate::spec::UnitNameError;
+use std::collections::VecDeque;
+
+use crate::conditions::{self, ConditionContext};
+use crate::engine::{
+    Change, Effect, Engine, EngineConfig, EnqueueError, Input, JobId, JobMode, JobType, KillWhom,
+    Timestamp, UnitId,
+};
+use crate::loader::Loader;
+use crate::settings::{Scope, Settings};
+use crate::spec::{LoadState, LoadedUnit, UnitName, UnitNameError, UnitSpec};
+use crate::supervisor::{Supervisor, SupervisorConfig};
+
+/// Variables systemd never passes from the manager's own environment to services.
+const REMOVED_ENV: &[&str] = &[
+    "NOTIFY_SOCKET",
+    "MAINPID",
+    "MANAGERPID",
+    "LISTEN_PID",
+    "LISTEN_FDS",
+    "LISTEN_FDNAMES",
+    "WATCHDOG_PID",
+    "WATCHDOG_USEC",
+    "INVOCATION_ID",
+    "JOURNAL_STREAM",
+    "EXIT_CODE",
+    "EXIT_STATUS",
+    "SERVICE_RESULT",
+    "PIDFILE",
+    "REMOTE_ADDR",
+    "REMOTE_PORT",
+    "DBUS_STARTER_ADDRESS",
+    "DBUS_STARTER_BUS_TYPE",
+];
+
+/// systemd's compile-time default PATH (Debian: split-usr directories included).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Read both clocks.
+pub fn now() -> Timestamp {
+    use nix::time::{ClockId, clock_gettime};
+    let us = |c: ClockId| {
+        clock_gettime(c)
+            .map(|t| t.tv_sec() as u64 * 1_000_000 + t.tv_nsec() as u64 / 1_000)
+            .unwrap_or(0)
+    };
+    Timestamp {
+        realtime: us(ClockId::CLOCK_REALTIME),
+        monotonic: us(ClockId::CLOCK_MONOTONIC),
+    }
+}
+
+/// The manager environment services start from (service-contract §7.1, step 1).
+fn manager_environment(scope: Scope) -> Vec<String> {
+    let mut env: Vec<String> = Vec::new();
+    match scope {
+        Scope::User => {
+            for (k, v) in std::env::vars_os() {
+                let (Some(k), Some(v)) = (k.to_str(), v.to_str()) else {
+                    continue;
+                };
+                if k == "PATH"
+                    || REMOVED_ENV.contains(&k)
+                    || k.ends_with("_DIRECTORY")
+                    || k.starts_with("UNITD_")
+                {
+                    continue;
+                }
+                env.push(format!("{k}={v}"));
+            }
+        }
+        Scope::System => {
+            if let Ok(text) = std::fs::read_to_string("/etc/locale.conf")
+                .or_else(|_| std::fs::read_to_string("/etc/default/locale"))
+            {
+                for line in text.lines() {
+                    let line = line.trim();
+                    if (line.starts_with("LANG=") || line.starts_with("LC_")) && line.contains('=')
+                    {
+                        env.push(line.replace('"', ""));
+                    }
+                }
+            }
+        }
+    }
+    env.push(format!("PATH={DEFAULT_PATH}"));
+    env
+}
 
 /// The manager. Façades get `&mut Manager` while handling one call.
 pub struct Manager {
     settings: Settings,
     engine: Engine,
+    loader: Loader,
+    supervisor: Supervisor,
+    start_time: Timestamp,
+    changes: VecDeque<Change>,
+    /// Facts `Condition*=` checks read (detected once at start).
+    conditions: ConditionContext,
 }
 
 impl Manager {
+    /// Build a manager and load every unit found in the search path.
+    pub fn new(settings: Settings) -> std::io::Result<Manager> {
+        let start_time = now();
+        let mut seed = [0u8; 16];
+        if let Ok(bytes) = std::fs::read("/proc/sys/kernel/random/uuid") {
+            for (i, b) in bytes.iter().enumerate() {
+                seed[i % 16] ^= b.rotate_left(i as u32 % 8);
+            }
+        }
+        seed[..8]
+            .copy_from_slice(&(start_time.realtime ^ u64::from(std::process::id())).to_le_bytes());
+        let manager_env = manager_environment(settings.scope);
+        let conditions =
+            ConditionContext::detect(settings.scope == Scope::User, manager_env.clone());
+        let engine = Engine::new(EngineConfig {
+            user_scope: settings.scope == Scope::User,
+            manager_env,
+            manager_pid: std::process::id(),
+            id_seed: seed,
+        });
+        let loader = Loader::new(&settings);
+        let supervisor = Supervisor::new(SupervisorConfig::from_settings(&settings))?;
+        let mut m = Manager {
+            settings,
+            engine,
+            loader,
+            supervisor,
+            start_time,
+            changes: VecDeque::new(),
+            conditions,
+        };
+        m.load_all();
+        Ok(m)
+    }
+
     /// Read-only view of the engine (units, jobs, environment).
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+
     /// Daemon settings.
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
+
+    /// The supervisor (log store, process queries).
+    pub fn supervisor(&mut self) -> &mut Supervisor {
+        &mut self.supervisor
+    }
+
     /// The current time (both clocks).
     pub fn now(&self) -> Timestamp {
-        todo!()
+        now()
     }
+
     /// When the manager started (`UserspaceTimestamp`…).
     pub fn start_time(&self) -> Timestamp {
-        todo!()
+        self.start_time
     }
+
+    /// Load every unit file of the search path.
+    fn load_all(&mut self) {
+        for name in self.loader.unit_names() {
+            if let Err(e) = self.load_unit(&name) {
+                tracing::warn!("skipping unit file {name}: {e}");
+            }
+        }
+    }
+
+    /// Run the loader for `name`, falling back to unitd's built-in units.
+    fn load_from_disk(&self, name: &str) -> Result<LoadedUnit, UnitNameError> {
+        let loaded = self.loader.load(name)?;
+        if loaded.load_state == LoadState::NotFound
+            && let Some(builtin) = super::builtin::load(name, self.settings.scope)
+        {
+            return Ok(builtin);
+        }
+        Ok(loaded)
+    }
+
     /// Load `name` (and what it references) if not loaded yet: systemd's on-demand loading when
     /// a client touches a unit. A name without a file yields a `not-found` unit.
     pub fn load_unit(&mut self, name: &str) -> Result<UnitId, UnitNameError> {
-        todo!()
+        UnitName::new(name)?;
+        if let Some(id) = self.engine.lookup(name)
+            && self.engine.unit(id).loaded.load_state != LoadState::Stub
+        {
+            return Ok(id);
+        }
+        let loaded = self.load_from_disk(name)?;
+        let id = self.engine.insert(now(), name, loaded);
+        self.resolve_stubs();
+        self.process();
+        Ok(id)
     }
+
+    /// Load every name the engine saw referenced but does not know yet.
+    fn resolve_stubs(&mut self) {
+        loop {
+            let stubs = self.engine.take_stubs();
+            if stubs.is_empty() {
+                break;
+            }
+            for name in stubs {
+                let loaded = match self.load_from_disk(&name) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::warn!("invalid unit name {name:?} referenced: {e}");
+                        not_found_unit(&name)
+                    }
+                };
+                self.engine.insert(now(), &name, loaded);
+            }
+        }
+    }
+
     /// `StartUnit` & co.: load `name`, then enqueue. `mode` is the client's string.
     pub fn enqueue(
         &mut self,
@@ -40,12 +229,26 @@ impl Manager {
         job_type: JobType,
         mode: &str,
     ) -> Result<JobId, EnqueueError> {
-        todo!()
+        let Some(mode) = JobMode::from_str_opt(mode) else {
+            return Err(EnqueueError::InvalidArgs(format!(
+                "Job mode {mode} invalid."
+            )));
+        };
+        let id = self
+            .load_unit(name)
+            .map_err(|_| EnqueueError::InvalidArgs(format!("Unit name {name} is not valid.")))?;
+        let r = self.engine.enqueue(now(), id, job_type, mode, true);
+        self.collect_changes();
+        r
     }
+
     /// `CancelJob`.
     pub fn cancel_job(&mut self, job: JobId) -> Result<(), EnqueueError> {
-        todo!()
+        let r = self.engine.cancel_job(now(), job);
+        self.collect_changes();
+        r
     }
+
     /// `KillUnit`.
     pub fn kill_unit(
         &mut self,
@@ -53,23 +256,170 @@ impl Manager {
         whom: KillWhom,
         signal: i32,
     ) -> Result<(), EnqueueError> {
-        todo!()
+        let Some(id) = self.engine.lookup(name) else {
+            return Err(EnqueueError::NoSuchUnit(format!("Unit {name} not loaded.")));
+        };
+        self.engine.kill_unit(id, whom, signal)
     }
+
     /// `ResetFailedUnit` / `ResetFailed`.
     pub fn reset_failed(&mut self, name: Option<&str>) -> Result<(), EnqueueError> {
-        todo!()
+        let id = match name {
+            Some(n) => Some(
+                self.engine
+                    .lookup(n)
+                    .ok_or_else(|| EnqueueError::NoSuchUnit(format!("Unit {n} not loaded.")))?,
+            ),
+            None => None,
+        };
+        self.engine.reset_failed(now(), id);
+        self.collect_changes();
+        Ok(())
     }
+
     /// `SetEnvironment` & co.
     pub fn set_environment(&mut self, unset: &[String], set: &[String]) {
-        todo!()
+        self.engine.set_environment(unset, set);
+        // `ConditionEnvironment=` checks the manager environment as it is now.
+        self.conditions.manager_env = self.engine.environment().to_vec();
     }
+
     /// `Reload` (daemon-reload): re-read every unit file, keep runtime state.
     pub fn reload(&mut self) {
-        todo!()
+        self.engine.set_reloading(true);
+        self.loader.rescan();
+        let mut names: Vec<String> = self.engine.units().map(|u| u.name().to_owned()).collect();
+        names.extend(self.loader.unit_names());
+        names.sort();
+        names.dedup();
+        for name in names {
+            match self.load_from_disk(&name) {
+                Ok(loaded) => {
+                    self.engine.insert(now(), &name, loaded);
+                }
+                Err(e) => tracing::warn!("skipping {name}: {e}"),
+            }
+        }
+        self.resolve_stubs();
+        self.engine.set_reloading(false);
+        self.collect_changes();
     }
+
+    /// Carry out every pending effect, feeding the answers back, until the engine is quiet.
+    pub fn process(&mut self) {
+        while let Some(effect) = self.engine.poll_effect() {
+            let answer = match &effect {
+                Effect::GuessMainPid { unit } => {
+                    let control = self.engine.unit(*unit).service.control_pid;
+                    Some(Input::MainPidGuessed {
+                        unit: *unit,
+                        pid: self.supervisor.guess_main_pid(*unit, control),
+                    })
+                }
+                Effect::CheckConditions {
+                    unit,
+                    conditions,
+                    asserts,
+                } => Some(Input::ConditionsChecked {
+                    unit: *unit,
+                    conditions: conditions::evaluate_all(conditions, &self.conditions),
+                    asserts: conditions::evaluate_all(asserts, &self.conditions),
+                }),
+                other => self.supervisor.execute(other),
+            };
+            if let Some(input) = answer {
+                self.engine.handle_input(now(), input);
+            }
+        }
+        self.collect_changes();
+    }
+
+    /// Reap exited children and tell the engine.
+    pub fn reap_children(&mut self) {
+        for r in self.supervisor.reap() {
+            self.engine.handle_input(
+                now(),
+                Input::Exited {
+                    pid: r.pid,
+                    status: r.status,
+                    unit: r.unit,
+                    remaining: r.remaining,
+                },
+            );
+            self.process();
+        }
+        self.process();
+    }
+
+    /// The next engine timer deadline (monotonic µs).
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.engine.next_deadline()
+    }
+
+    /// Fire due timers.
+    pub fn fire_timers(&mut self) {
+        self.engine.handle_timeout(now());
+        self.process();
+    }
+
+    fn collect_changes(&mut self) {
+        while let Some(c) = self.engine.poll_change() {
+            self.changes.push_back(c);
+        }
+    }
+
+    /// Changes since the last call, in order.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        self.collect_changes();
+        self.changes.drain(..).collect()
+    }
+
+    /// Whether any unit is not inactive/failed or any job is pending.
+    pub fn busy(&self) -> bool {
+        self.engine.jobs().next().is_some()
+            || self
+                .engine
+                .units()
+                .any(|u| !u.active_state.is_inactive_or_failed())
+    }
+
     /// Adjust the count of client references on `unit` by `delta` (`Ref()`/`Unref()`/`RefUnit`,
     /// released when the client disconnects); a referenced unit is not garbage-collected.
     pub fn unit_ref(&mut self, unit: UnitId, delta: i32) {
-        todo!()
+        self.engine.add_refs(unit, delta);
+    }
+
+    /// Enqueue a stop job for every unit that is not inactive (shutdown).
+    pub fn stop_all(&mut self) {
+        let active: Vec<UnitId> = self
+            .engine
+            .units()
+            .filter(|u| !u.active_state.is_inactive_or_failed())
+            .map(|u| u.id)
+            .collect();
+        for id in active {
+            let _ = self
+                .engine
+                .enqueue(now(), id, JobType::Stop, JobMode::Replace, false);
+        }
+        self.process();
+    }
+}
+
+/// The record of a name that could not even be validated.
+fn not_found_unit(name: &str) -> LoadedUnit {
+    let n = UnitName::new("invalid.service").expect("valid literal");
+    LoadedUnit {
+        name: name.to_owned(),
+        aliases: Vec::new(),
+        load_state: LoadState::NotFound,
+        load_error: Some((
+            "org.freedesktop.systemd1.NoSuchUnit".into(),
+            format!("Unit {name} not found."),
+        )),
+        fragment_path: None,
+        dropin_paths: Vec::new(),
+        diagnostics: Vec::new(),
+        spec: UnitSpec::default_for(&n),
     }
 }

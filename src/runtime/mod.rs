@@ -1,24 +1,288 @@
-//! The manager loop: owns the [`Engine`], the [`Loader`](crate::loader), the
-//! [`Supervisor`](crate::supervisor) and the façades' connections, and moves data between them.
-//! One task, one thread of control: incoming D-Bus calls, reaped children, timers and (later)
-//! the notify socket are handled one at a time, so replies always precede the signals they cause.
+//! The manager loop: owns the [`Manager`] (engine + loader + supervisor) and the façades'
+//! connections, and moves data between them. One task, one thread of control: incoming D-Bus
+//! calls, reaped children and timers are handled one at a time, and every reply is sent before
+//! the signals its call caused — the ordering stock clients rely on.
 
+pub mod builtin;
 pub mod manager;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
 
 pub use manager::Manager;
 
-use std::process::ExitCode;
+use crate::bus::systemd::{self, SystemdFacade};
+use crate::bus::{Bus, BusEvent};
+use crate::engine::{ActiveState, JobType};
+use crate::settings::{Scope, Settings};
 
-use crate::settings::Settings;
+/// How long a shutdown waits for units to stop before giving up on them.
+const SHUTDOWN_BUDGET: Duration = Duration::from_secs(90);
 
-/// `unitd serve`: run the manager until SIGTERM/SIGINT.
-pub fn serve(settings: Settings) -> ExitCode {
-    let _ = settings;
-    todo!("runtime::serve")
+/// Install the tracing subscriber: stderr, filter from `UNITD_LOG` or `RUST_LOG` (default
+/// `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("UNITD_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
-/// `unitd run UNIT`: start one unit in the foreground, without D-Bus.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// A tokio sleep until the engine's next deadline (monotonic µs), or forever.
+fn sleep_until_deadline(deadline: Option<u64>) -> tokio::time::Sleep {
+    let wait = match deadline {
+        Some(d) => Duration::from_micros(d.saturating_sub(manager::now().monotonic)),
+        None => Duration::from_secs(3600),
+    };
+    tokio::time::sleep(wait)
+}
+
+/// `unitd serve`: own `org.freedesktop.systemd1` and run the manager until SIGTERM/SIGINT or
+/// until the bus goes away; then stop every unit and exit.
+pub fn serve(settings: Settings) -> ExitCode {
+    init_logging();
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("unitd: cannot start the event loop: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(async move {
+        match serve_async(settings).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("unitd: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn serve_async(settings: Settings) -> Result<(), String> {
+    if settings.scope == Scope::User {
+        // dbus-update-activation-environment and systemctl look for this directory.
+        let dir = settings.runtime_dir.join("systemd");
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!("cannot create {}: {e}", dir.display());
+        }
+    }
+    let mut sigchld = signal(SignalKind::child()).map_err(|e| e.to_string())?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
+    let mut bus = Bus::connect(&settings, systemd::BUS_NAME)
+        .await
+        .map_err(|e| e.to_string())?;
+    if settings.scope == Scope::User {
+        // The system-scope private socket (/run/systemd/private) arrives with system-scope
+        // support; serving it must not disturb a host's own systemd.
+        let private = systemd::private_socket_path(&settings);
+        if let Err(e) = bus.listen_private(&private) {
+            tracing::warn!("not serving {}: {e}", private.display());
+        }
+    }
+    let mut facade = SystemdFacade::new();
+    tracing::info!(
+        "unitd {} serving org.freedesktop.systemd1 ({} scope)",
+        env!("CARGO_PKG_VERSION"),
+        if settings.scope == Scope::User {
+            "user"
+        } else {
+            "system"
+        }
+    );
+    let mut stopping: Option<tokio::time::Instant> = None;
+    loop {
+        let deadline = mgr.next_deadline();
+        tokio::select! {
+            biased;
+            _ = sigchld.recv() => mgr.reap_children(),
+            event = bus.next_event() => match event {
+                Some(BusEvent::Call(msg, ctx)) => {
+                    if let Some(reply) = facade.handle_call(&mut mgr, &msg, &ctx) {
+                        bus.send(ctx.conn, reply);
+                    }
+                }
+                Some(BusEvent::PeerGone { conn, name }) => {
+                    facade.peer_gone(&mut mgr, conn, name.as_deref());
+                }
+                None => {
+                    tracing::info!("lost the bus connection; stopping all units");
+                    if stopping.is_none() {
+                        stopping = Some(tokio::time::Instant::now() + SHUTDOWN_BUDGET);
+                        mgr.stop_all();
+                    }
+                }
+            },
+            _ = sleep_until_deadline(deadline) => mgr.fire_timers(),
+            _ = sigterm.recv() => {
+                tracing::info!("SIGTERM: stopping all units");
+                stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
+                mgr.stop_all();
+            }
+            _ = sigint.recv() => {
+                tracing::info!("SIGINT: stopping all units");
+                stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
+                mgr.stop_all();
+            }
+        }
+        mgr.process();
+        let changes = mgr.take_changes();
+        if !changes.is_empty() {
+            let msgs = facade.signals(&mgr, &changes);
+            bus.emit(&msgs);
+        }
+        if let Some(budget) = stopping {
+            if !mgr.busy() {
+                break;
+            }
+            if tokio::time::Instant::now() >= budget {
+                tracing::warn!("shutdown budget exhausted; exiting with units still running");
+                break;
+            }
+        }
+    }
+    bus.flush(Duration::from_secs(1)).await;
+    Ok(())
+}
+
+/// `unitd run UNIT`: start one unit in the foreground with full supervision, without D-Bus.
+/// Prints state changes to stderr; SIGINT/SIGTERM stop it. Exits 0 when the unit ends
+/// `inactive`, 1 when it ends `failed` or cannot be started.
 pub fn run_unit(settings: Settings, unit: &str) -> ExitCode {
-    let _ = (settings, unit);
-    todo!("runtime::run_unit")
+    init_logging();
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("unitd: cannot start the event loop: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    rt.block_on(run_unit_async(settings, unit))
+}
+
+async fn run_unit_async(settings: Settings, name: &str) -> ExitCode {
+    let (Ok(mut sigchld), Ok(mut sigterm), Ok(mut sigint)) = (
+        signal(SignalKind::child()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        eprintln!("unitd: cannot install signal handlers");
+        return ExitCode::FAILURE;
+    };
+    let mut mgr = match Manager::new(settings) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("unitd: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = mgr.enqueue(name, JobType::Start, "replace") {
+        eprintln!("Failed to start {name}: {}", e.message());
+        return ExitCode::from(1);
+    }
+    mgr.process();
+    let Some(id) = mgr.engine().lookup(name) else {
+        return ExitCode::FAILURE;
+    };
+    let mut last = String::new();
+    let mut tail = LogTail::new(crate::supervisor::logs::log_path(
+        &mgr.settings().state_dir,
+        name,
+    ));
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tail.print_new();
+        let u = mgr.engine().unit(id);
+        let now = format!("{} ({})", u.active_state.as_str(), u.sub_state());
+        if now != last {
+            eprintln!("unitd: {name}: {now}");
+            last = now;
+        }
+        let done = u.active_state.is_inactive_or_failed() && mgr.engine().jobs().next().is_none();
+        if done {
+            // Give the log pumps a moment to drain what the last process wrote.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            tail.print_new();
+            return if u.active_state == ActiveState::Failed {
+                eprintln!("unitd: {name}: result {}", u.service.result.as_str());
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+        let deadline = mgr.next_deadline();
+        tokio::select! {
+            biased;
+            _ = sigchld.recv() => mgr.reap_children(),
+            _ = sleep_until_deadline(deadline) => mgr.fire_timers(),
+            _ = tick.tick() => {}
+            _ = sigterm.recv() => { let _ = mgr.enqueue(name, JobType::Stop, "replace"); }
+            _ = sigint.recv() => { let _ = mgr.enqueue(name, JobType::Stop, "replace"); }
+        }
+        mgr.process();
+        let _ = mgr.take_changes();
+    }
+}
+
+/// Follows one unit's log file and prints new records to stdout (`unitd run`).
+struct LogTail {
+    path: std::path::PathBuf,
+    offset: u64,
+    partial: Vec<u8>,
+}
+
+impl LogTail {
+    fn new(path: std::path::PathBuf) -> LogTail {
+        // Only what the run produces: skip what is already there.
+        let offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        LogTail {
+            path,
+            offset,
+            partial: Vec::new(),
+        }
+    }
+
+    fn print_new(&mut self) {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let Ok(mut f) = std::fs::File::open(&self.path) else {
+            return;
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < self.offset {
+            // Rotated: start over in the new file.
+            self.offset = 0;
+            self.partial.clear();
+        }
+        if f.seek(SeekFrom::Start(self.offset)).is_err() {
+            return;
+        }
+        let mut buf = Vec::new();
+        if f.read_to_end(&mut buf).is_err() {
+            return;
+        }
+        self.offset += buf.len() as u64;
+        self.partial.extend_from_slice(&buf);
+        let mut out = Vec::new();
+        while let Some(nl) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=nl).collect();
+            if let Some(rec) = crate::supervisor::logs::parse_record(&line[..line.len() - 1]) {
+                crate::supervisor::logs::display_record(&mut out, &rec);
+            }
+        }
+        let _ = std::io::stdout().write_all(&out);
+    }
 }

@@ -1,0 +1,215 @@
+//! Built-in units: the standard targets systemd ships (basic.target, default.target,
+//! shutdown.target, …), used only when the search path has no file of that name — e.g. under
+//! `--unit-path` or in a container without Debian's systemd package. Without them every
+//! service's default dependencies (`Requires=basic.target`, `Conflicts=shutdown.target`) would
+//! point at missing units. Their settings mirror systemd 252's own unit files.
+
+use crate::settings::Scope;
+use crate::spec::{DepKind, KindSpec, LoadState, LoadedUnit, UnitName, UnitSpec};
+
+/// (name, description, dependencies, DefaultDependencies=, RefuseManualStart=, AllowIsolate=)
+type Builtin = (
+    &'static str,
+    &'static str,
+    &'static [(DepKind, &'static str)],
+    bool,
+    bool,
+    bool,
+);
+
+const USER: &[Builtin] = &[
+    (
+        "basic.target",
+        "Basic System",
+        &[
+            (DepKind::Wants, "sockets.target"),
+            (DepKind::Wants, "timers.target"),
+            (DepKind::Wants, "paths.target"),
+            (DepKind::After, "sockets.target"),
+            (DepKind::After, "timers.target"),
+            (DepKind::After, "paths.target"),
+        ],
+        true,
+        true,
+        false,
+    ),
+    (
+        "default.target",
+        "Main User Target",
+        &[
+            (DepKind::Requires, "basic.target"),
+            (DepKind::After, "basic.target"),
+        ],
+        true,
+        false,
+        true,
+    ),
+    ("shutdown.target", "Shutdown", &[], false, true, false),
+    (
+        "exit.target",
+        "Exit the Session",
+        &[
+            (DepKind::Requires, "shutdown.target"),
+            (DepKind::After, "shutdown.target"),
+        ],
+        false,
+        false,
+        true,
+    ),
+    ("sockets.target", "Sockets", &[], true, false, false),
+    ("timers.target", "Timers", &[], true, false, false),
+    ("paths.target", "Paths", &[], true, false, false),
+];
+
+const SYSTEM: &[Builtin] = &[
+    (
+        "sysinit.target",
+        "System Initialization",
+        &[
+            (DepKind::Wants, "local-fs.target"),
+            (DepKind::After, "local-fs.target"),
+        ],
+        false,
+        false,
+        false,
+    ),
+    (
+        "basic.target",
+        "Basic System",
+        &[
+            (DepKind::Requires, "sysinit.target"),
+            (DepKind::Wants, "sockets.target"),
+            (DepKind::Wants, "timers.target"),
+            (DepKind::Wants, "paths.target"),
+            (DepKind::After, "sysinit.target"),
+            (DepKind::After, "sockets.target"),
+            (DepKind::After, "timers.target"),
+            (DepKind::After, "paths.target"),
+        ],
+        true,
+        false,
+        false,
+    ),
+    (
+        "multi-user.target",
+        "Multi-User System",
+        &[
+            (DepKind::Requires, "basic.target"),
+            (DepKind::After, "basic.target"),
+        ],
+        true,
+        false,
+        true,
+    ),
+    (
+        "default.target",
+        "Multi-User System",
+        &[
+            (DepKind::Requires, "multi-user.target"),
+            (DepKind::After, "multi-user.target"),
+        ],
+        true,
+        false,
+        true,
+    ),
+    (
+        "shutdown.target",
+        "System Shutdown",
+        &[],
+        false,
+        true,
+        false,
+    ),
+    (
+        "local-fs.target",
+        "Local File Systems",
+        &[],
+        false,
+        false,
+        false,
+    ),
+    ("sockets.target", "Sockets", &[], true, false, false),
+    ("timers.target", "Timers", &[], true, false, false),
+    ("paths.target", "Path Units", &[], true, false, false),
+    ("network.target", "Network", &[], true, false, false),
+    (
+        "network-online.target",
+        "Network is Online",
+        &[],
+        true,
+        false,
+        false,
+    ),
+    (
+        "nss-lookup.target",
+        "Host and Network Name Lookups",
+        &[],
+        true,
+        false,
+        false,
+    ),
+    (
+        "time-sync.target",
+        "System Time Synchronized",
+        &[],
+        true,
+        false,
+        false,
+    ),
+    (
+        "remote-fs.target",
+        "Remote File Systems",
+        &[],
+        true,
+        false,
+        false,
+    ),
+];
+
+/// The built-in unit `name` for `scope`, if there is one.
+pub fn load(name: &str, scope: Scope) -> Option<LoadedUnit> {
+    let table = match scope {
+        Scope::User => USER,
+        Scope::System => SYSTEM,
+    };
+    let &(n, description, deps, default_deps, refuse_start, isolate) =
+        table.iter().find(|b| b.0 == name)?;
+    let unit_name = UnitName::new(n).ok()?;
+    let mut spec = UnitSpec::default_for(&unit_name);
+    spec.description = description.to_owned();
+    spec.deps = deps.iter().map(|(k, d)| (*k, (*d).to_owned())).collect();
+    spec.default_dependencies = default_deps;
+    spec.refuse_manual_start = refuse_start;
+    spec.allow_isolate = isolate;
+    spec.kind = KindSpec::Target;
+    Some(LoadedUnit {
+        name: n.to_owned(),
+        aliases: Vec::new(),
+        load_state: LoadState::Loaded,
+        load_error: None,
+        fragment_path: None,
+        dropin_paths: Vec::new(),
+        diagnostics: Vec::new(),
+        spec,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_are_valid_targets() {
+        for scope in [Scope::User, Scope::System] {
+            let table = if scope == Scope::User { USER } else { SYSTEM };
+            for b in table {
+                let u = load(b.0, scope).expect("loads");
+                assert!(matches!(u.spec.kind, KindSpec::Target), "{}", b.0);
+                for (_, d) in &u.spec.deps {
+                    assert!(load(d, scope).is_some(), "{} references unknown {d}", b.0);
+                }
+            }
+        }
+        assert!(load("nope.target", Scope::User).is_none());
+    }
+}
