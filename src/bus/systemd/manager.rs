@@ -257,7 +257,8 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     }),
     prop!("DefaultStandardOutput", "s", Const, |_| Some(vs("journal"))),
     prop!("DefaultStandardError", "s", Const, |_| Some(vs("inherit"))),
-    prop!("ControlGroup", "s", False, |_| Some(vs(""))),
+    // No `ControlGroup`: unitd has no cgroup of its own, and with an empty value `systemctl
+    // status` walks the host's root cgroup and lists every process on the machine.
     prop!("SystemState", "s", False, |c| Some(vs(system_state(
         c.engine
     )))),
