@@ -57,4 +57,11 @@ cargo fmt --all --check
 echo "==> cargo clippy --all-targets --locked -- -D warnings" >&2
 cargo clippy --all-targets --locked -- -D warnings
 echo "==> cargo test --locked" >&2
-cargo test --locked
+# Doc tests first, then every other target, so the run closes on the real test binaries; the
+# last line sums up all of them.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --locked --doc 2>&1 | tee "$log"
+cargo test --locked --lib --bins --tests 2>&1 | tee -a "$log"
+awk '/^test result:/ { p += $4; f += $6; i += $8 }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, i }' "$log"
