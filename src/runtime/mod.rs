@@ -105,12 +105,14 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
         }
     );
     let mut stopping: Option<tokio::time::Instant> = None;
+    // Once the bus is gone, its event stream is not polled again (it would return at once).
+    let mut bus_lost = false;
     loop {
         let deadline = mgr.next_deadline();
         tokio::select! {
             biased;
             _ = sigchld.recv() => mgr.reap_children(),
-            event = bus.next_event() => match event {
+            event = bus.next_event(), if !bus_lost => match event {
                 Some(BusEvent::Call(msg, ctx)) => {
                     if let Some(reply) = facade.handle_call(&mut mgr, &msg, &ctx) {
                         bus.send(ctx.conn, reply);
@@ -120,6 +122,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                     facade.peer_gone(&mut mgr, conn, name.as_deref());
                 }
                 None => {
+                    bus_lost = true;
                     tracing::info!("lost the bus connection; stopping all units");
                     if stopping.is_none() {
                         stopping = Some(tokio::time::Instant::now() + SHUTDOWN_BUDGET);
