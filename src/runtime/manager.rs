@@ -166,6 +166,12 @@ impl Manager {
         self.start_time
     }
 
+    /// The install verbs' file-system logic for this scope (`enable`, `mask`, …), with the
+    /// loader's specifier values.
+    pub fn installer(&self) -> crate::install::Installer<'_> {
+        crate::install::Installer::new(&self.settings, self.loader.specifier_context())
+    }
+
     /// Load every unit file of the search path.
     fn load_all(&mut self) {
         for name in self.loader.unit_names() {
@@ -179,8 +185,10 @@ impl Manager {
     fn load_from_disk(&self, name: &str) -> Result<LoadedUnit, UnitNameError> {
         let loaded = self.loader.load(name)?;
         if loaded.load_state == LoadState::NotFound
-            && let Some(builtin) = super::builtin::load(name, self.settings.scope)
+            && let Some(mut builtin) = super::builtin::load(name, self.settings.scope)
         {
+            // `systemctl enable` links units into the built-in targets' `.wants/`.
+            builtin.spec.deps.extend(self.loader.directory_deps(name));
             return Ok(builtin);
         }
         Ok(loaded)

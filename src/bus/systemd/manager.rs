@@ -103,6 +103,63 @@ pub static METHODS: &[MethodDesc] = &[
         [("as", "names"), ("as", "assignments")],
         []
     ),
+    method!("ListUnitFiles", [], [("a(ss)", "unit_files")]),
+    method!(
+        "ListUnitFilesByPatterns",
+        [("as", "states"), ("as", "patterns")],
+        [("a(ss)", "unit_files")]
+    ),
+    method!("GetUnitFileState", [("s", "file")], [("s", "state")]),
+    method!(
+        "EnableUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("b", "carries_install_info"), ("a(sss)", "changes")]
+    ),
+    method!(
+        "DisableUnitFiles",
+        [("as", "files"), ("b", "runtime")],
+        [("a(sss)", "changes")]
+    ),
+    method!(
+        "ReenableUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("b", "carries_install_info"), ("a(sss)", "changes")]
+    ),
+    method!(
+        "LinkUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("a(sss)", "changes")]
+    ),
+    method!(
+        "PresetUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("b", "carries_install_info"), ("a(sss)", "changes")]
+    ),
+    method!(
+        "PresetUnitFilesWithMode",
+        [
+            ("as", "files"),
+            ("s", "mode"),
+            ("b", "runtime"),
+            ("b", "force")
+        ],
+        [("b", "carries_install_info"), ("a(sss)", "changes")]
+    ),
+    method!(
+        "MaskUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("a(sss)", "changes")]
+    ),
+    method!(
+        "UnmaskUnitFiles",
+        [("as", "files"), ("b", "runtime")],
+        [("a(sss)", "changes")]
+    ),
+    method!(
+        "GetUnitFileLinks",
+        [("s", "name"), ("b", "runtime")],
+        [("as", "links")]
+    ),
 ];
 
 /// Signals unitd emits on the manager object.
@@ -122,6 +179,10 @@ pub static SIGNALS: &[SignalDesc] = &[
     SignalDesc {
         name: "JobRemoved",
         args: &[("u", "id"), ("o", "job"), ("s", "unit"), ("s", "result")],
+    },
+    SignalDesc {
+        name: "UnitFilesChanged",
+        args: &[],
     },
     SignalDesc {
         name: "Reloading",
@@ -499,6 +560,9 @@ pub(crate) fn handle(
     call: &Call<'_>,
 ) -> CallResult<Message> {
     let member = call.member.as_str();
+    if super::install_verbs::is_install_method(member) {
+        return super::install_verbs::handle(f, mgr, call);
+    }
     match member {
         "GetUnit" => {
             let name: String = call.args()?;
