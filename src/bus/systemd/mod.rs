@@ -17,7 +17,7 @@
 //! (ordered `a{sv}`, property descriptors), [`introspect`] (XML from the member tables),
 //! `dispatch` (routing, generic interfaces), [`manager`], [`unit_object`],
 //! [`service_object`], [`target_object`], [`job_object`] (one module per D-Bus object kind),
-//! `signals` (Changes → messages), [`install_verbs`] (install methods), [`unit_file_state`], [`host`], [`glob`].
+//! `signals` (Changes → messages), [`install_verbs`] (install methods), [`transient`] (`StartTransientUnit`), [`unit_file_state`], [`host`], [`glob`].
 
 pub mod errors;
 pub mod glob;
@@ -30,6 +30,7 @@ pub mod object_path;
 pub mod properties;
 pub mod service_object;
 pub mod target_object;
+pub mod transient;
 pub mod unit_file_state;
 pub mod unit_object;
 
