@@ -6,6 +6,8 @@
 //! - [`loader`]: the file-system side of loading: search paths, drop-ins, templates, aliases,
 //!   masks, `.wants/` directories; calls [`unit_file`].
 //! - [`conditions`]: `Condition*=`/`Assert*=` checks evaluated against the running system.
+//! - [`install`]: the install verbs' file-system logic (enable/disable/mask/link symlinks,
+//!   `UnitFileState`).
 //! - [`engine`]: the deterministic unit/job state machine (time passed in, effects out).
 //! - [`supervisor`]: the only place that forks, execs, reaps and kills; per-unit logs.
 //! - [`runtime`]: the manager loop gluing engine, loader, supervisor and façades together.
@@ -17,6 +19,7 @@ pub mod cli;
 pub mod conditions;
 pub mod demo;
 pub mod engine;
+pub mod install;
 pub mod loader;
 pub mod runtime;
 pub mod settings;

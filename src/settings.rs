@@ -34,6 +34,12 @@ pub struct Settings {
     pub config_root: PathBuf,
     /// Bus address to connect to; `None` = the default bus of the scope.
     pub bus_address: Option<String>,
+    /// Where the install verbs (`enable`, `mask`, `link`, …) write persistent symlinks:
+    /// `~/.config/systemd/user` (user) or `/etc/systemd/system` (system).
+    pub install_dir: PathBuf,
+    /// Where they write `--runtime` symlinks: `$XDG_RUNTIME_DIR/systemd/user` (user) or
+    /// `/run/systemd/system` (system).
+    pub install_runtime_dir: PathBuf,
 }
 
 impl Settings {
@@ -85,8 +91,27 @@ impl Settings {
                 config_home.clone(),
             ),
         };
+        let (install_dir, install_runtime_dir) = match scope {
+            Scope::System => (
+                PathBuf::from("/etc/systemd/system"),
+                PathBuf::from("/run/systemd/system"),
+            ),
+            Scope::User => (
+                config_home.join("systemd/user"),
+                runtime_dir.join("systemd/user"),
+            ),
+        };
         let unit_paths = if !unit_paths.is_empty() {
-            unit_paths
+            // In user scope the per-user install directories stay in front of an explicit
+            // search path, so what `systemctl --user enable/mask` writes takes effect (both
+            // are private to the user; the system directories are not added).
+            let mut v = Vec::new();
+            if scope == Scope::User {
+                v.push(install_dir.clone());
+                v.push(install_runtime_dir.clone());
+            }
+            v.extend(unit_paths);
+            v
         } else {
             let defaults = default_unit_paths(scope, &runtime_dir, &config_home, &data_home);
             match std::env::var("SYSTEMD_UNIT_PATH") {
@@ -122,6 +147,8 @@ impl Settings {
             logs_root,
             config_root,
             bus_address,
+            install_dir,
+            install_runtime_dir,
         }
     }
 }

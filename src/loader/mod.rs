@@ -151,6 +151,36 @@ impl Loader {
         })
     }
 
+    /// The dependencies the `.wants/`, `.requires/` and `.upholds/` directories of the search
+    /// path add to `name` — for units without a file of their own (the manager's built-in
+    /// targets), so `systemctl enable` works on them too. Empty for an invalid name.
+    pub fn directory_deps(&self, name: &str) -> Vec<(DepKind, String)> {
+        let Ok(unit) = UnitName::new(name) else {
+            return Vec::new();
+        };
+        self.refresh_if_stale();
+        let idx = self.index();
+        let mut spec = UnitSpec::default_for(&unit);
+        let before = spec.deps.len();
+        let mut diagnostics = Vec::new();
+        for (suffix, kind) in [
+            (".wants", DepKind::Wants),
+            (".requires", DepKind::Requires),
+            (".upholds", DepKind::Upholds),
+        ] {
+            add_directory_deps(
+                &idx,
+                &[name],
+                suffix,
+                kind,
+                &unit,
+                &mut spec,
+                &mut diagnostics,
+            );
+        }
+        spec.deps.split_off(before)
+    }
+
     fn load_without_fragment(&self, idx: &Index, name: UnitName) -> LoadedUnit {
         // Slices and devices exist without a file (drop-ins still apply); everything else is
         // not found.

@@ -103,6 +103,9 @@ pub struct Manager {
     changes: VecDeque<Change>,
     /// Facts `Condition*=` checks read (detected once at start).
     conditions: ConditionContext,
+    /// Transient units (`StartTransientUnit`) by name: they have no file, so loading and
+    /// daemon-reload take them from here.
+    transient: std::collections::HashMap<String, LoadedUnit>,
 }
 
 impl Manager {
@@ -136,6 +139,7 @@ impl Manager {
             start_time,
             changes: VecDeque::new(),
             conditions,
+            transient: std::collections::HashMap::new(),
         };
         m.load_all();
         Ok(m)
@@ -166,6 +170,33 @@ impl Manager {
         self.start_time
     }
 
+    /// The install verbs' file-system logic for this scope (`enable`, `mask`, …), with the
+    /// loader's specifier values.
+    pub fn installer(&self) -> crate::install::Installer<'_> {
+        crate::install::Installer::new(&self.settings, self.loader.specifier_context())
+    }
+
+    /// The specifier values units are loaded with (transient units are parsed with them too).
+    pub fn specifier_context(&self) -> &crate::unit_file::SpecifierContext {
+        self.loader.specifier_context()
+    }
+
+    /// Add the transient unit `loaded` (built by `StartTransientUnit`); it stays across
+    /// daemon-reload. The caller checked that no unit of that name exists.
+    pub fn add_transient(&mut self, loaded: LoadedUnit) -> UnitId {
+        let name = loaded.name.clone();
+        self.transient.insert(name.clone(), loaded.clone());
+        let id = self.engine.insert(now(), &name, loaded);
+        self.resolve_stubs();
+        self.process();
+        id
+    }
+
+    /// Whether `name` is a transient unit.
+    pub fn is_transient(&self, name: &str) -> bool {
+        self.transient.contains_key(name)
+    }
+
     /// Load every unit file of the search path.
     fn load_all(&mut self) {
         for name in self.loader.unit_names() {
@@ -177,10 +208,15 @@ impl Manager {
 
     /// Run the loader for `name`, falling back to unitd's built-in units.
     fn load_from_disk(&self, name: &str) -> Result<LoadedUnit, UnitNameError> {
+        if let Some(t) = self.transient.get(name) {
+            return Ok(t.clone());
+        }
         let loaded = self.loader.load(name)?;
         if loaded.load_state == LoadState::NotFound
-            && let Some(builtin) = super::builtin::load(name, self.settings.scope)
+            && let Some(mut builtin) = super::builtin::load(name, self.settings.scope)
         {
+            // `systemctl enable` links units into the built-in targets' `.wants/`.
+            builtin.spec.deps.extend(self.loader.directory_deps(name));
             return Ok(builtin);
         }
         Ok(loaded)

@@ -144,7 +144,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
         }
         mgr.process();
         let changes = mgr.take_changes();
-        if !changes.is_empty() {
+        if !changes.is_empty() || facade.has_pending_signals() {
             let msgs = facade.signals(&mgr, &changes);
             bus.emit(&msgs);
         }

@@ -1136,6 +1136,11 @@ impl UserManager {
         out
     }
 
+    /// The stock-client runner (namespace + environment), e.g. for `run_other`.
+    pub fn systemctl_runner(&self) -> &Systemctl {
+        &self.systemctl
+    }
+
     /// Run `systemctl --user ARGS…` and require exit code `code`; returns the output.
     #[track_caller]
     pub fn expect(&self, code: i32, args: &[&str]) -> Output {

@@ -40,6 +40,16 @@ pub static METHODS: &[MethodDesc] = &[
     ),
     method!("LoadUnit", [("s", "name")], [("o", "unit")]),
     method!("StartUnit", [("s", "name"), ("s", "mode")], [("o", "job")]),
+    method!(
+        "StartTransientUnit",
+        [
+            ("s", "name"),
+            ("s", "mode"),
+            ("a(sv)", "properties"),
+            ("a(sa(sv))", "aux")
+        ],
+        [("o", "job")]
+    ),
     method!("StopUnit", [("s", "name"), ("s", "mode")], [("o", "job")]),
     method!("ReloadUnit", [("s", "name"), ("s", "mode")], [("o", "job")]),
     method!(
@@ -103,6 +113,63 @@ pub static METHODS: &[MethodDesc] = &[
         [("as", "names"), ("as", "assignments")],
         []
     ),
+    method!("ListUnitFiles", [], [("a(ss)", "unit_files")]),
+    method!(
+        "ListUnitFilesByPatterns",
+        [("as", "states"), ("as", "patterns")],
+        [("a(ss)", "unit_files")]
+    ),
+    method!("GetUnitFileState", [("s", "file")], [("s", "state")]),
+    method!(
+        "EnableUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("b", "carries_install_info"), ("a(sss)", "changes")]
+    ),
+    method!(
+        "DisableUnitFiles",
+        [("as", "files"), ("b", "runtime")],
+        [("a(sss)", "changes")]
+    ),
+    method!(
+        "ReenableUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("b", "carries_install_info"), ("a(sss)", "changes")]
+    ),
+    method!(
+        "LinkUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("a(sss)", "changes")]
+    ),
+    method!(
+        "PresetUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("b", "carries_install_info"), ("a(sss)", "changes")]
+    ),
+    method!(
+        "PresetUnitFilesWithMode",
+        [
+            ("as", "files"),
+            ("s", "mode"),
+            ("b", "runtime"),
+            ("b", "force")
+        ],
+        [("b", "carries_install_info"), ("a(sss)", "changes")]
+    ),
+    method!(
+        "MaskUnitFiles",
+        [("as", "files"), ("b", "runtime"), ("b", "force")],
+        [("a(sss)", "changes")]
+    ),
+    method!(
+        "UnmaskUnitFiles",
+        [("as", "files"), ("b", "runtime")],
+        [("a(sss)", "changes")]
+    ),
+    method!(
+        "GetUnitFileLinks",
+        [("s", "name"), ("b", "runtime")],
+        [("as", "links")]
+    ),
 ];
 
 /// Signals unitd emits on the manager object.
@@ -122,6 +189,10 @@ pub static SIGNALS: &[SignalDesc] = &[
     SignalDesc {
         name: "JobRemoved",
         args: &[("u", "id"), ("o", "job"), ("s", "unit"), ("s", "result")],
+    },
+    SignalDesc {
+        name: "UnitFilesChanged",
+        args: &[],
     },
     SignalDesc {
         name: "Reloading",
@@ -499,6 +570,9 @@ pub(crate) fn handle(
     call: &Call<'_>,
 ) -> CallResult<Message> {
     let member = call.member.as_str();
+    if super::install_verbs::is_install_method(member) {
+        return super::install_verbs::handle(f, mgr, call);
+    }
     match member {
         "GetUnit" => {
             let name: String = call.args()?;
@@ -563,6 +637,7 @@ pub(crate) fn handle(
             let (name, mode): (String, String) = call.args()?;
             enqueue_job(mgr, call, member, &name, &mode)
         }
+        "StartTransientUnit" => start_transient(f, mgr, call),
         "KillUnit" => {
             let (name, whom, signal): (String, String, i32) = call.args()?;
             let whom = parse_whom(&whom)?;
@@ -709,6 +784,46 @@ pub(crate) fn handle(
         }
         other => Err(CallError::unknown_method(other, INTERFACE)),
     }
+}
+
+type PropList = Vec<(String, zbus::OwnedVariant)>;
+
+/// `StartTransientUnit(s name, s mode, a(sv) properties, a(sa(sv)) aux)`.
+fn start_transient(
+    f: &mut SystemdFacade,
+    mgr: &mut Manager,
+    call: &Call<'_>,
+) -> CallResult<Message> {
+    use super::transient::{self, NOT_SUPPORTED, UNIT_EXISTS};
+    let (name, mode, props, aux): (String, String, PropList, Vec<(String, PropList)>) =
+        call.args()?;
+    if crate::engine::JobMode::from_str_opt(&mode).is_none() {
+        return Err(CallError::invalid_args(format!("Job mode {mode} invalid.")));
+    }
+    if !aux.is_empty() {
+        return Err(CallError::new(
+            NOT_SUPPORTED,
+            "Auxiliary transient units are not supported by unitd.",
+        ));
+    }
+    let (loaded, opts) = transient::build(&name, &props, mgr.specifier_context())?;
+    // A unit that is loaded (or has a file) already: systemd's UnitExists.
+    let existing = mgr
+        .load_unit(&name)
+        .map_err(|_| CallError::invalid_unit_name(&name))?;
+    let state = mgr.engine().unit(existing).loaded.load_state;
+    if state != crate::spec::LoadState::NotFound || mgr.is_transient(&name) {
+        return Err(CallError::new(
+            UNIT_EXISTS,
+            format!("Unit {name} was already loaded or has a fragment file."),
+        ));
+    }
+    let id = mgr.add_transient(loaded);
+    if opts.add_ref {
+        f.add_ref(mgr, call.peer(), id);
+    }
+    let job = mgr.enqueue(&name, JobType::Start, &mode)?;
+    call.reply(&opath(job_path(job)))
 }
 
 /// `Unref` without a reference: systemd's `NotReferenced`.

@@ -17,11 +17,12 @@
 //! (ordered `a{sv}`, property descriptors), [`introspect`] (XML from the member tables),
 //! `dispatch` (routing, generic interfaces), [`manager`], [`unit_object`],
 //! [`service_object`], [`target_object`], [`job_object`] (one module per D-Bus object kind),
-//! `signals` (Changes → messages), [`unit_file_state`], [`host`], [`glob`].
+//! `signals` (Changes → messages), [`install_verbs`] (install methods), [`transient`] (`StartTransientUnit`), [`unit_file_state`], [`host`], [`glob`].
 
 pub mod errors;
 pub mod glob;
 pub mod host;
+pub mod install_verbs;
 pub mod introspect;
 pub mod job_object;
 pub mod manager;
@@ -29,6 +30,7 @@ pub mod object_path;
 pub mod properties;
 pub mod service_object;
 pub mod target_object;
+pub mod transient;
 pub mod unit_file_state;
 pub mod unit_object;
 
@@ -115,6 +117,8 @@ pub struct SystemdFacade {
     job_stats: JobStats,
     /// `NFailedUnits` as last announced.
     last_n_failed: Option<u32>,
+    /// An install method changed unit files: `UnitFilesChanged` is due.
+    unit_files_changed: bool,
 }
 
 impl Default for SystemdFacade {
@@ -138,6 +142,7 @@ impl SystemdFacade {
             refs: Vec::new(),
             job_stats: JobStats::default(),
             last_n_failed: None,
+            unit_files_changed: false,
         }
     }
 
@@ -177,6 +182,12 @@ impl SystemdFacade {
     /// `PropertiesChanged` for `NFailedUnits` if it changed.
     pub fn signals(&mut self, mgr: &Manager, changes: &[Change]) -> Vec<Message> {
         signals::signals(self, mgr, changes)
+    }
+
+    /// Whether signals are due that no engine change caused (`UnitFilesChanged`): the daemon
+    /// loop then calls [`Self::signals`] even with an empty change list.
+    pub fn has_pending_signals(&self) -> bool {
+        self.unit_files_changed
     }
 
     /// A client went away (p2p connection closed: `name` is `None`; bus client disconnected:

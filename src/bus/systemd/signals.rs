@@ -140,6 +140,14 @@ pub(super) fn signals(f: &mut SystemdFacade, mgr: &Manager, changes: &[Change]) 
             }
         }
     }
+    if std::mem::take(&mut f.unit_files_changed) {
+        out.extend(build(
+            MANAGER_PATH.into(),
+            manager::INTERFACE,
+            "UnitFilesChanged",
+            &(),
+        ));
+    }
     if units_touched {
         let n = n_failed_units(engine);
         match f.last_n_failed {

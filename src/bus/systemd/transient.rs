@@ -1,0 +1,276 @@
+//! `StartTransientUnit`: a unit built from D-Bus properties instead of a file.
+//!
+//! The `a(sv)` properties are translated into the unit-file settings they stand for and run
+//! through the ordinary parser ([`crate::unit_file::parse_unit`]), so a transient unit gets
+//! exactly the defaults, validation and diagnostics of a unit written to disk — the way
+//! systemd itself writes transient units as files under `…/systemd/transient/`. Properties
+//! unitd cannot honour (file-descriptor passing, scopes, auxiliary units) are refused with a
+//! clear error rather than ignored.
+
+use std::path::Path;
+
+use zbus::{OwnedVariant as OwnedValue, Variant as Value};
+
+use crate::spec::{LoadState, LoadedUnit, Severity, UnitName, UnitType};
+use crate::unit_file::{self, SpecifierContext};
+
+use super::errors::{CallError, INVALID_ARGS};
+
+/// `org.freedesktop.DBus.Error.NotSupported`.
+pub const NOT_SUPPORTED: &str = "org.freedesktop.DBus.Error.NotSupported";
+/// `org.freedesktop.systemd1.UnitExists`.
+pub const UNIT_EXISTS: &str = "org.freedesktop.systemd1.UnitExists";
+
+/// What the façade needs besides the unit: `AddRef=`.
+#[derive(Debug, Default)]
+pub struct TransientOptions {
+    /// Pin the unit to the calling client.
+    pub add_ref: bool,
+}
+
+fn unknown(name: &str) -> CallError {
+    CallError::new(
+        INVALID_ARGS,
+        format!("Cannot set property {name}, or unknown property."),
+    )
+}
+
+fn wrong_type(name: &str, want: &str) -> CallError {
+    CallError::new(
+        INVALID_ARGS,
+        format!("Invalid type for property {name}: expected {want}."),
+    )
+}
+
+/// Escape a value for a unit file: specifiers (`%` → `%%`); no newlines allowed.
+fn plain(name: &str, s: &str) -> Result<String, CallError> {
+    if s.contains('\n') {
+        return Err(CallError::invalid_args(format!(
+            "Invalid value for {name}: contains a newline."
+        )));
+    }
+    Ok(s.replace('%', "%%"))
+}
+
+/// One word of an `ExecStart=`/`Environment=` line, double-quoted with C escapes; `$` doubled
+/// so no variable expansion happens when `dollar` is set.
+fn quoted(name: &str, s: &str, dollar: bool) -> Result<String, CallError> {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in plain(name, s)?.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' if dollar => out.push_str("$$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(out)
+}
+
+fn get_str(name: &str, v: &Value<'_>) -> Result<String, CallError> {
+    match v {
+        Value::Str(s) => Ok(s.as_str().to_owned()),
+        _ => Err(wrong_type(name, "s")),
+    }
+}
+
+fn get_bool(name: &str, v: &Value<'_>) -> Result<bool, CallError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        _ => Err(wrong_type(name, "b")),
+    }
+}
+
+fn get_strv(name: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
+    let arr: Vec<String> = v
+        .try_clone()
+        .ok()
+        .and_then(|v| Vec::<String>::try_from(v).ok())
+        .ok_or_else(|| wrong_type(name, "as"))?;
+    Ok(arr)
+}
+
+fn get_u64(name: &str, v: &Value<'_>) -> Result<u64, CallError> {
+    match v {
+        Value::U64(n) => Ok(*n),
+        _ => Err(wrong_type(name, "t")),
+    }
+}
+
+fn get_i32(name: &str, v: &Value<'_>) -> Result<i32, CallError> {
+    match v {
+        Value::I32(n) => Ok(*n),
+        _ => Err(wrong_type(name, "i")),
+    }
+}
+
+/// `ExecStart` & co.: `a(sasb)` = (path, argv, ignore_failure) → unit-file command lines.
+fn exec_lines(name: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
+    let cmds: Vec<(String, Vec<String>, bool)> = v
+        .try_clone()
+        .ok()
+        .and_then(|v| Vec::<(String, Vec<String>, bool)>::try_from(v).ok())
+        .ok_or_else(|| wrong_type(name, "a(sasb)"))?;
+    let mut out = Vec::with_capacity(cmds.len());
+    for (path, argv, ignore) in cmds {
+        if !Path::new(&path).is_absolute() {
+            return Err(CallError::invalid_args(format!(
+                "Path {path} is not absolute."
+            )));
+        }
+        if argv.is_empty() {
+            return Err(CallError::invalid_args(format!(
+                "{name}: argv must not be empty."
+            )));
+        }
+        let mut line = String::new();
+        if ignore {
+            line.push('-');
+        }
+        // `@path argv0 args…`: the executable and argv[0] as given.
+        line.push('@');
+        line.push_str(&quoted(name, &path, true)?);
+        for a in &argv {
+            line.push(' ');
+            line.push_str(&quoted(name, a, true)?);
+        }
+        out.push(line);
+    }
+    Ok(out)
+}
+
+/// Build the unit `name` from `props` (`a(sv)`): returns the loaded unit and the options the
+/// façade acts on. Errors are systemd's (`InvalidArgs` for unknown or mistyped properties,
+/// `NotSupported` for what unitd cannot do).
+pub fn build(
+    name: &str,
+    props: &[(String, OwnedValue)],
+    ctx: &SpecifierContext,
+) -> Result<(LoadedUnit, TransientOptions), CallError> {
+    let un = UnitName::new(name).map_err(|_| CallError::invalid_unit_name(name))?;
+    if un.is_template() {
+        return Err(CallError::invalid_args(format!(
+            "Unit name {name} is a template."
+        )));
+    }
+    if un.unit_type() != UnitType::Service {
+        return Err(CallError::new(
+            NOT_SUPPORTED,
+            format!(
+                "Transient units of type .{} are not supported by unitd.",
+                un.unit_type().suffix()
+            ),
+        ));
+    }
+    let mut opts = TransientOptions::default();
+    let mut unit_lines: Vec<String> = vec![format!("Description={}", plain("Description", name)?)];
+    let mut service_lines: Vec<String> = Vec::new();
+    for (key, value) in props {
+        let v: &Value<'_> = value;
+        // A variant inside the variant (some clients nest them).
+        let v = match v {
+            Value::Variant(inner) => inner.as_ref(),
+            other => other,
+        };
+        let k = key.as_str();
+        match k {
+            "Description" => unit_lines.push(format!("Description={}", plain(k, &get_str(k, v)?)?)),
+            "AddRef" => opts.add_ref = get_bool(k, v)?,
+            "CollectMode" => unit_lines.push(format!("CollectMode={}", plain(k, &get_str(k, v)?)?)),
+            "ExecStart" | "ExecStartPre" | "ExecStartPost" | "ExecReload" | "ExecStop"
+            | "ExecStopPost" | "ExecCondition" => {
+                for line in exec_lines(k, v)? {
+                    service_lines.push(format!("{k}={line}"));
+                }
+            }
+            "Environment" => {
+                for a in get_strv(k, v)? {
+                    if !super::manager::env_assignment_is_valid(&a) {
+                        return Err(CallError::invalid_args(format!(
+                            "Invalid environment assignment: {a}"
+                        )));
+                    }
+                    service_lines.push(format!("Environment={}", quoted(k, &a, false)?));
+                }
+            }
+            "WorkingDirectory" | "User" | "Group" | "Type" | "Restart" | "KillMode" | "PIDFile"
+            | "NotifyAccess" => {
+                service_lines.push(format!("{k}={}", plain(k, &get_str(k, v)?)?));
+            }
+            "RemainAfterExit" | "SendSIGHUP" | "SendSIGKILL" | "GuessMainPID" => {
+                let b = if get_bool(k, v)? { "yes" } else { "no" };
+                service_lines.push(format!("{k}={b}"));
+            }
+            "Nice" | "KillSignal" => {
+                service_lines.push(format!("{k}={}", get_i32(k, v)?));
+            }
+            "TimeoutStartUSec" | "TimeoutStopUSec" | "RuntimeMaxUSec" | "RestartUSec" => {
+                let usec = get_u64(k, v)?;
+                let key = k.replace("USec", "Sec");
+                let val = if usec == u64::MAX {
+                    "infinity".to_owned()
+                } else {
+                    format!("{usec}us")
+                };
+                service_lines.push(format!("{key}={val}"));
+            }
+            "StandardInputFileDescriptor"
+            | "StandardOutputFileDescriptor"
+            | "StandardErrorFileDescriptor"
+            | "TTYPath"
+            | "PIDs"
+            | "Slice" => {
+                return Err(CallError::new(
+                    NOT_SUPPORTED,
+                    format!("Property {k} is not supported by unitd for transient units."),
+                ));
+            }
+            _ => return Err(unknown(k)),
+        }
+    }
+    if !service_lines.iter().any(|l| l.starts_with("ExecStart="))
+        && !service_lines.iter().any(|l| l == "RemainAfterExit=yes")
+    {
+        return Err(CallError::invalid_args(
+            "Service has no ExecStart= setting, which is only allowed for RemainAfterExit=yes \
+             services.",
+        ));
+    }
+    let text = format!(
+        "[Unit]\n{}\n\n[Service]\n{}\n",
+        unit_lines.join("\n"),
+        service_lines.join("\n")
+    );
+    let fragment = Path::new("/transient").join(name);
+    let parsed = unit_file::parse_unit(&un, Some((&fragment, text.as_bytes())), &[], ctx);
+    if let Some(d) = parsed
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+    {
+        return Err(CallError::invalid_args(d.message.clone()));
+    }
+    if parsed.load_state != LoadState::Loaded {
+        let msg = parsed
+            .diagnostics
+            .first()
+            .map(|d| d.message.clone())
+            .unwrap_or_else(|| format!("Unit {name} has a bad unit file setting."));
+        return Err(CallError::invalid_args(msg));
+    }
+    Ok((
+        LoadedUnit {
+            name: name.to_owned(),
+            aliases: Vec::new(),
+            load_state: LoadState::Loaded,
+            load_error: None,
+            fragment_path: None,
+            dropin_paths: Vec::new(),
+            diagnostics: parsed.diagnostics,
+            spec: parsed.spec,
+        },
+        opts,
+    ))
+}
