@@ -34,6 +34,9 @@ pub struct Settings {
     pub config_root: PathBuf,
     /// Bus address to connect to; `None` = the default bus of the scope.
     pub bus_address: Option<String>,
+    /// Upstart job directories, highest priority first: `/etc/init` (system) or
+    /// `$XDG_CONFIG_HOME/upstart` (user); `--job-path` replaces them.
+    pub job_paths: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -108,7 +111,12 @@ impl Settings {
             Scope::System => PathBuf::from("/var/lib/unitd"),
             Scope::User => state_home.join("unitd"),
         });
+        let job_paths = match scope {
+            Scope::System => vec![PathBuf::from("/etc/init")],
+            Scope::User => vec![config_home.join("upstart")],
+        };
         Settings {
+            job_paths,
             scope,
             unit_paths,
             state_dir,
