@@ -34,6 +34,10 @@ pub struct ManagerArgs {
     /// Directory for unitd's own state (logs).
     #[arg(long = "state-dir", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Upstart job directory (`*.conf`); repeat for several. Replaces the default
+    /// (`/etc/init`, or `~/.config/upstart` for --user).
+    #[arg(long = "job-path", value_name = "DIR")]
+    pub job_path: Vec<PathBuf>,
 }
 
 impl ManagerArgs {
@@ -50,12 +54,16 @@ impl ManagerArgs {
 
     /// Resolve [`Settings`] from these options and the environment.
     pub fn settings(&self) -> Settings {
-        Settings::resolve(
+        let mut s = Settings::resolve(
             self.scope(),
             self.unit_path.clone(),
             self.state_dir.clone(),
             self.bus.clone(),
-        )
+        );
+        if !self.job_path.is_empty() {
+            s.job_paths = self.job_path.clone();
+        }
+        s
     }
 }
 

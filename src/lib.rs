@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`spec`]: engine-neutral unit descriptions (what to run); no parsing, no I/O.
 //! - [`unit_file`]: systemd unit-file text → [`spec`] (pure: text in, spec + diagnostics out).
+//! - [`job_file`]: Upstart job files → [`spec`] (pure, like [`unit_file`]).
 //! - [`loader`]: the file-system side of loading: search paths, drop-ins, templates, aliases,
 //!   masks, `.wants/` directories; calls [`unit_file`].
 //! - [`conditions`]: `Condition*=`/`Assert*=` checks evaluated against the running system.
@@ -20,6 +21,7 @@ pub mod conditions;
 pub mod demo;
 pub mod engine;
 pub mod install;
+pub mod job_file;
 pub mod loader;
 pub mod runtime;
 pub mod settings;

@@ -40,6 +40,9 @@ pub struct Settings {
     /// Where they write `--runtime` symlinks: `$XDG_RUNTIME_DIR/systemd/user` (user) or
     /// `/run/systemd/system` (system).
     pub install_runtime_dir: PathBuf,
+    /// Upstart job directories, highest priority first: `/etc/init` (system) or
+    /// `$XDG_CONFIG_HOME/upstart` (user); `--job-path` replaces them.
+    pub job_paths: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -133,7 +136,12 @@ impl Settings {
             Scope::System => PathBuf::from("/var/lib/unitd"),
             Scope::User => state_home.join("unitd"),
         });
+        let job_paths = match scope {
+            Scope::System => vec![PathBuf::from("/etc/init")],
+            Scope::User => vec![config_home.join("upstart")],
+        };
         Settings {
+            job_paths,
             scope,
             unit_paths,
             state_dir,

@@ -74,9 +74,16 @@ fn interface_files_match_what_is_served() {
             );
         }
     }
-    // No stale contract files for interfaces that are no longer served.
+    // No stale contract files for systemd interfaces that are no longer served (the Upstart
+    // façade's files are its own contract).
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name();
+        if !name
+            .to_string_lossy()
+            .starts_with("org.freedesktop.systemd1.")
+        {
+            continue;
+        }
         assert!(
             expected_files.contains(&name),
             "interfaces/{} is not served",

@@ -308,6 +308,25 @@ impl Bus {
         }
     }
 
+    /// Also own `name` on the message bus connection (`DO_NOT_QUEUE`), e.g. the Upstart name
+    /// next to systemd's.
+    pub async fn request_name(&self, name: &str) -> Result<(), BusError> {
+        let Some(conn) = self.bus_connection() else {
+            return Ok(());
+        };
+        match conn
+            .request_name_with_flags(name, RequestNameFlags::DO_NOT_QUEUE)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(zbus::Error::NameTaken) => Err(BusError::NameTaken(name.to_owned())),
+            Err(source) => Err(BusError::RequestName {
+                name: name.to_owned(),
+                source,
+            }),
+        }
+    }
+
     /// Serve peer-to-peer clients on a Unix socket at `path` (parent directories are created
     /// with mode 0755, the socket gets mode 0600; a stale socket file is replaced, a socket
     /// someone still serves is an error). Only clients

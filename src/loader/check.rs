@@ -7,7 +7,8 @@
 //! are checked for being executable (absolute paths directly, bare names in the default
 //! `PATH`), unless they have the `-` prefix. The exit status is 1 if any file has an error
 //! (unreadable, invalid name, masked, bad setting, fatal syntax error, missing command),
-//! otherwise 0 — warnings alone do not fail.
+//! otherwise 0 — warnings alone do not fail. Upstart job files (`*.conf`) are checked as jobs
+//! ([`check_job_file`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -148,7 +149,64 @@ pub fn check_file(path: &Path, ctx: &SpecifierContext) -> CheckReport {
     let loaded = parsed.load_state == LoadState::Loaded;
     report.failed |= !loaded || parsed.has_errors();
     report.diagnostics.extend(parsed.diagnostics);
-    if let (true, KindSpec::Service(s)) = (loaded, &parsed.spec.kind) {
+    if loaded {
+        check_commands(path, &parsed.spec, &mut report);
+    }
+    report
+}
+
+/// Check an Upstart job file (`*.conf`, with the `.override` next to it): every parse error
+/// fails, unsupported stanzas warn, and directly executed commands must be executable.
+pub fn check_job_file(path: &Path) -> CheckReport {
+    let mut report = CheckReport {
+        diagnostics: Vec::new(),
+        failed: false,
+    };
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            report.failed = true;
+            report.diagnostics.push(whole_file(
+                path,
+                Severity::Error,
+                format!("Failed to read: {}", errno_text(&e)),
+            ));
+            return report;
+        }
+    };
+    let job = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let ovr_path = crate::job_file::override_path(path);
+    let ovr = std::fs::read(&ovr_path).ok();
+    let parsed = crate::job_file::parse_job(
+        &job,
+        (path, &text),
+        ovr.as_deref().map(|t| (ovr_path.as_path(), t)),
+    );
+    report.failed |= !parsed.ok;
+    report.diagnostics.extend(parsed.diagnostics);
+    let unit = crate::job_file::unit_name_for_job(&job);
+    if parsed.ok
+        && let Ok(name) = UnitName::new(&unit)
+    {
+        let spec = crate::job_file::lower(&parsed.job, &name);
+        check_commands(path, &spec, &mut report);
+    }
+    report
+}
+
+/// `systemd-analyze verify`'s executable check for every command of a loaded service.
+fn check_commands(path: &Path, spec: &crate::spec::UnitSpec, report: &mut CheckReport) {
+    let fail = |report: &mut CheckReport, message: String| {
+        report.failed = true;
+        report
+            .diagnostics
+            .push(whole_file(path, Severity::Error, message));
+    };
+    if let KindSpec::Service(s) = &spec.kind {
         let lists = [
             &s.exec_condition,
             &s.exec_start_pre,
@@ -169,13 +227,12 @@ pub fn check_file(path: &Path, ctx: &SpecifierContext) -> CheckReport {
             };
             if let Err(e) = res {
                 fail(
-                    &mut report,
+                    report,
                     format!("Command {} is not executable: {e}", cmd.path),
                 );
             }
         }
     }
-    report
 }
 
 /// `unitd check FILE...`: print diagnostics to stderr; exit 1 if any file has an error.
@@ -190,7 +247,11 @@ pub fn check_command(files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     let mut err = std::io::stderr().lock();
     for f in files {
-        let report = check_file(f, &ctx);
+        let report = if f.extension().is_some_and(|e| e == "conf") {
+            check_job_file(f)
+        } else {
+            check_file(f, &ctx)
+        };
         for d in &report.diagnostics {
             let _ = writeln!(err, "{d}");
         }

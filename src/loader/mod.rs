@@ -12,6 +12,7 @@
 pub mod check;
 pub mod context;
 mod index;
+pub mod jobs;
 
 use std::io;
 use std::path::PathBuf;
@@ -32,6 +33,9 @@ pub struct Loader {
     search_path: Vec<PathBuf>,
     ctx: SpecifierContext,
     index: Mutex<Arc<Index>>,
+    /// Upstart job directories, highest priority first (empty: no jobs).
+    job_paths: Vec<PathBuf>,
+    jobs: jobs::JobIndex,
 }
 
 /// A file that is empty or a character/block device (`/dev/null`): systemd's `null_or_empty`.
@@ -83,6 +87,19 @@ impl Loader {
             settings.unit_paths.clone(),
             context::specifier_context(settings),
         )
+        .with_job_paths(settings.job_paths.clone())
+    }
+
+    /// Also load Upstart jobs from `paths` (highest priority first) as `<job>.service`.
+    pub fn with_job_paths(mut self, paths: Vec<PathBuf>) -> Loader {
+        self.jobs = jobs::JobIndex::build(&paths);
+        self.job_paths = paths;
+        self
+    }
+
+    /// The Upstart job directories, highest priority first.
+    pub fn job_paths(&self) -> &[PathBuf] {
+        &self.job_paths
     }
 
     /// A loader for `search_path` (highest priority first) with explicit specifier values.
@@ -92,6 +109,8 @@ impl Loader {
             search_path,
             ctx,
             index: Mutex::new(Arc::new(index)),
+            job_paths: Vec::new(),
+            jobs: jobs::JobIndex::default(),
         }
     }
 
@@ -109,6 +128,7 @@ impl Loader {
     pub fn rescan(&mut self) {
         let fresh = Arc::new(Index::build(&self.search_path));
         *self.index.get_mut().unwrap_or_else(|p| p.into_inner()) = fresh;
+        self.jobs = jobs::JobIndex::build(&self.job_paths);
     }
 
     fn index(&self) -> Arc<Index> {
@@ -128,8 +148,13 @@ impl Loader {
     /// Every unit file name in the search path that can be loaded by name: plain units,
     /// instances with their own file, linked and masked units. Aliases and templates are left
     /// out (loading the real name covers an alias; a template is not a unit). Sorted.
+    /// Units lowered from Upstart jobs are included.
     pub fn unit_names(&self) -> Vec<String> {
-        self.index().primary_names()
+        let mut names = self.index().primary_names();
+        names.extend(self.jobs.unit_names().cloned());
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// Load `name`. Fails only for an invalid name (templates included: `foo@.service` cannot
@@ -147,7 +172,10 @@ impl Loader {
         }
         Ok(match found {
             Some(f) => self.load_fragment(&idx, f),
-            None => self.load_without_fragment(&idx, requested),
+            None => match self.jobs.get(requested.as_str()) {
+                Some(job) => jobs::load_job(&requested, job),
+                None => self.load_without_fragment(&idx, requested),
+            },
         })
     }
 

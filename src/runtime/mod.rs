@@ -14,6 +14,7 @@ use tokio::signal::unix::{SignalKind, signal};
 pub use manager::Manager;
 
 use crate::bus::systemd::{self, SystemdFacade};
+use crate::bus::upstart::{self, UpstartFacade};
 use crate::bus::{Bus, BusEvent};
 use crate::engine::{ActiveState, JobType};
 use crate::settings::{Scope, Settings};
@@ -95,6 +96,10 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
         }
     }
     let mut facade = SystemdFacade::new();
+    let mut upstart = UpstartFacade::new();
+    if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
+        tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
+    }
     tracing::info!(
         "unitd {} serving org.freedesktop.systemd1 ({} scope)",
         env!("CARGO_PKG_VERSION"),
@@ -114,7 +119,12 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
             _ = sigchld.recv() => mgr.reap_children(),
             event = bus.next_event(), if !bus_lost => match event {
                 Some(BusEvent::Call(msg, ctx)) => {
-                    if let Some(reply) = facade.handle_call(&mut mgr, &msg, &ctx) {
+                    let reply = if upstart::owns_message(&msg) {
+                        upstart.handle_call(&mut mgr, &msg, &ctx)
+                    } else {
+                        facade.handle_call(&mut mgr, &msg, &ctx)
+                    };
+                    if let Some(reply) = reply {
                         bus.send(ctx.conn, reply);
                     }
                 }
@@ -146,6 +156,11 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
         let changes = mgr.take_changes();
         if !changes.is_empty() || facade.has_pending_signals() {
             let msgs = facade.signals(&mgr, &changes);
+            bus.emit(&msgs);
+            let msgs = upstart.signals(&mgr, &changes);
+            for (conn, reply) in upstart.take_replies() {
+                bus.send(conn, reply);
+            }
             bus.emit(&msgs);
         }
         if let Some(budget) = stopping {

@@ -7,8 +7,10 @@
 //!
 //! Times are microseconds (`u64`); [`USEC_INFINITY`] means "no limit", as in systemd.
 
+pub mod event_expr;
 pub mod linux;
 pub mod unit_name;
+pub mod upstart;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -225,6 +227,10 @@ pub struct UnitSpec {
     pub kind: KindSpec,
     /// `[Install]`; never read at runtime, kept for the install verbs and `UnitFileState`.
     pub install: InstallSpec,
+    /// For a unit lowered from an Upstart job file: the job's own settings (name, events,
+    /// metadata). `None` for systemd unit files.
+    #[serde(default)]
+    pub upstart: Option<Box<upstart::UpstartJob>>,
 }
 
 impl UnitSpec {
@@ -250,6 +256,7 @@ impl UnitSpec {
             asserts: Vec::new(),
             kind: KindSpec::default_for(name.unit_type()),
             install: InstallSpec::default(),
+            upstart: None,
         }
     }
 }

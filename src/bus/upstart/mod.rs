@@ -1,0 +1,828 @@
+//! The `com.ubuntu.Upstart0_6` façade over the one engine (reference: upstart.md §1): the
+//! manager at `/com/ubuntu/Upstart`, a job object per service unit at
+//! `/com/ubuntu/Upstart/jobs/<esc(job)>` (Upstart jobs by their job name, other services by
+//! their unit name without `.service`), and the single instance `…/<job>/_` while the unit is
+//! not `waiting`. Raw message dispatch like [`crate::bus::systemd`]; missing objects and
+//! members answer `org.freedesktop.DBus.Error.UnknownMethod` as libnih does (initctl relies on
+//! it). Deferred `wait=true` replies are kept here and answered from engine changes
+//! ([`UpstartFacade::signals`] → [`UpstartFacade::take_replies`]).
+//!
+//! Not served yet: EmitEvent and the event engine, instance jobs (`instance` stanza),
+//! the job-env methods other than the global `GetEnv`/`ListEnv`.
+
+pub mod path;
+pub mod state_names;
+
+use std::collections::HashMap;
+
+use zbus::Message;
+use zbus::Variant as Value;
+
+use crate::bus::CallContext;
+use crate::bus::ConnId;
+use crate::bus::systemd::errors::{CallError, FAILED, INVALID_ARGS, UNKNOWN_METHOD};
+use crate::engine::{Change, JobId, JobResult, JobType, UnitId};
+use crate::runtime::Manager;
+use crate::spec::{KindSpec, LoadState, ServiceType};
+
+use path::{JOBS_PATH, MANAGER_PATH};
+
+/// The well-known bus name.
+pub const BUS_NAME: &str = "com.ubuntu.Upstart";
+/// Manager interface.
+pub const IFACE: &str = "com.ubuntu.Upstart0_6";
+/// Job interface.
+pub const JOB_IFACE: &str = "com.ubuntu.Upstart0_6.Job";
+/// Instance interface.
+pub const INSTANCE_IFACE: &str = "com.ubuntu.Upstart0_6.Instance";
+/// What the `version` property says.
+pub const VERSION: &str = "init (upstart 1.13.2)";
+const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
+const INTROSPECTABLE: &str = "org.freedesktop.DBus.Introspectable";
+const ERR: &str = "com.ubuntu.Upstart0_6.Error.";
+const LOG_PRIORITIES: [&str; 6] = ["debug", "info", "message", "warn", "error", "fatal"];
+
+/// Whether `msg` is addressed to an Upstart object (route it to this façade).
+pub fn owns_message(msg: &Message) -> bool {
+    let hdr = msg.header();
+    if hdr.destination().is_some_and(|d| d.as_str() == BUS_NAME) {
+        return true;
+    }
+    hdr.path()
+        .is_some_and(|p| p.as_str() == "/com/ubuntu" || p.as_str().starts_with(MANAGER_PATH))
+}
+
+enum Object {
+    Node(Vec<String>),
+    Manager,
+    Job(UnitId),
+    Instance(UnitId),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WaitKind {
+    Start,
+    Stop,
+    Restart,
+}
+
+struct Pending {
+    conn: ConnId,
+    call: Message,
+    job: JobId,
+    kind: WaitKind,
+    reply_path: Option<String>,
+}
+
+/// The Upstart façade's state.
+pub struct UpstartFacade {
+    log_priority: String,
+    pending: Vec<Pending>,
+    replies: Vec<(ConnId, Message)>,
+    /// Last (goal, state) per unit, to emit GoalChanged/StateChanged/InstanceAdded/Removed.
+    last: HashMap<UnitId, (&'static str, &'static str)>,
+}
+
+impl Default for UpstartFacade {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+type R = Result<Message, CallError>;
+
+fn err(name: &'static str, msg: impl Into<String>) -> CallError {
+    CallError::new(name, msg)
+}
+
+fn upstart_err(name: &'static str, msg: impl Into<String>) -> CallError {
+    // Error names are static strings; build from the known suffixes.
+    let full: &'static str = match name {
+        "UnknownJob" => "com.ubuntu.Upstart0_6.Error.UnknownJob",
+        "UnknownInstance" => "com.ubuntu.Upstart0_6.Error.UnknownInstance",
+        "AlreadyStarted" => "com.ubuntu.Upstart0_6.Error.AlreadyStarted",
+        "AlreadyStopped" => "com.ubuntu.Upstart0_6.Error.AlreadyStopped",
+        "JobFailed" => "com.ubuntu.Upstart0_6.Error.JobFailed",
+        "NotRunning" => "com.ubuntu.Upstart0_6.Error.NotRunning",
+        _ => FAILED,
+    };
+    debug_assert!(full.starts_with(ERR) || full == FAILED);
+    CallError::new(full, msg)
+}
+
+fn unknown_method(member: &str, sig: &str, iface: &str) -> CallError {
+    err(
+        UNKNOWN_METHOD,
+        format!(
+            "Method \"{member}\" with signature \"{sig}\" on interface \"{iface}\" doesn't exist"
+        ),
+    )
+}
+
+fn reply<B: serde::Serialize + zbus::wire::DynamicType>(msg: &Message, body: &B) -> R {
+    Message::method_return(&msg.header())
+        .build(body)
+        .map_err(|e| err(FAILED, format!("Failed to build reply: {e}")))
+}
+
+/// The job name of a service unit: its Upstart job name, or the unit name without `.service`.
+pub fn job_name(mgr: &Manager, unit: UnitId) -> String {
+    let u = mgr.engine().unit(unit);
+    match &u.loaded.spec.upstart {
+        Some(j) => j.name.clone(),
+        None => u
+            .name()
+            .strip_suffix(".service")
+            .unwrap_or(u.name())
+            .to_owned(),
+    }
+}
+
+fn is_job(mgr: &Manager, unit: UnitId) -> bool {
+    let u = mgr.engine().unit(unit);
+    u.is_service()
+        && u.loaded.load_state == LoadState::Loaded
+        && !u.name().contains('@')
+        && u.merged_into.is_none()
+}
+
+fn find_job(mgr: &mut Manager, name: &str) -> Option<UnitId> {
+    let by_meta = mgr.engine().units().find(|u| {
+        u.loaded
+            .spec
+            .upstart
+            .as_ref()
+            .is_some_and(|j| j.name == name)
+    });
+    if let Some(u) = by_meta {
+        return Some(u.id);
+    }
+    let unit = crate::job_file::unit_name_for_job(name);
+    let id = mgr.load_unit(&unit).ok()?;
+    is_job(mgr, id).then_some(id)
+}
+
+fn goal_state(mgr: &Manager, unit: UnitId) -> (&'static str, &'static str) {
+    let e = mgr.engine();
+    let u = e.unit(unit);
+    let pending = u.job.and_then(|j| e.job(j)).map(|j| j.job_type);
+    let goal = state_names::goal(u.active_state, pending);
+    (goal, state_names::state(u.sub_state(), goal))
+}
+
+fn is_task(mgr: &Manager, unit: UnitId) -> bool {
+    match &mgr.engine().unit(unit).loaded.spec.kind {
+        KindSpec::Service(s) => s.service_type == ServiceType::Oneshot && !s.remain_after_exit,
+        _ => false,
+    }
+}
+
+fn processes(mgr: &Manager, unit: UnitId) -> Vec<(String, i32)> {
+    let u = mgr.engine().unit(unit);
+    let mut v = Vec::new();
+    if let Some(p) = u.service.main_pid {
+        v.push(("main".to_owned(), p as i32));
+    }
+    if let Some(p) = u.service.control_pid {
+        let name = state_names::control_process_name(u.sub_state());
+        if name != "main" || v.is_empty() {
+            v.push((name.to_owned(), p as i32));
+        }
+    }
+    let order = ["main", "pre-start", "post-start", "pre-stop", "post-stop"];
+    v.sort_by_key(|(n, _)| order.iter().position(|o| o == n));
+    v
+}
+
+fn event_rpn(e: Option<&crate::spec::event_expr::EventExpr>) -> Vec<Vec<String>> {
+    e.map(|e| e.to_rpn()).unwrap_or_default()
+}
+
+/// `<interface …>…</interface>` of an interface file, without comments and annotations (live
+/// Upstart sends no annotations).
+fn interface_xml(file: &str) -> String {
+    let mut out = String::new();
+    let mut rest = file;
+    while let Some(i) = rest.find("<!--") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find("-->") {
+            Some(j) => rest = &rest[i + j + 3..],
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    let start = out.find("<interface").unwrap_or(0);
+    let end = out
+        .rfind("</interface>")
+        .map(|e| e + "</interface>".len())
+        .unwrap_or(out.len());
+    out[start..end]
+        .lines()
+        .filter(|l| !l.contains("<annotation") && !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+const STANDARD_XML: &str = r#"  <interface name="org.freedesktop.DBus.Introspectable">
+    <method name="Introspect">
+      <arg name="data" type="s" direction="out"/>
+    </method>
+  </interface>
+  <interface name="org.freedesktop.DBus.Properties">
+    <method name="Get">
+      <arg name="interface_name" type="s" direction="in"/>
+      <arg name="property_name" type="s" direction="in"/>
+      <arg name="value" type="v" direction="out"/>
+    </method>
+    <method name="Set">
+      <arg name="interface_name" type="s" direction="in"/>
+      <arg name="property_name" type="s" direction="in"/>
+      <arg name="value" type="v" direction="in"/>
+    </method>
+    <method name="GetAll">
+      <arg name="interface_name" type="s" direction="in"/>
+      <arg name="props" type="a{sv}" direction="out"/>
+    </method>
+  </interface>
+"#;
+
+impl UpstartFacade {
+    /// A façade with log priority `message`.
+    pub fn new() -> UpstartFacade {
+        UpstartFacade {
+            log_priority: "message".into(),
+            pending: Vec::new(),
+            replies: Vec::new(),
+            last: HashMap::new(),
+        }
+    }
+
+    /// Handle one method call; `None` for non-calls and no-reply calls, and for calls whose
+    /// reply is deferred (`wait=true`).
+    pub fn handle_call(
+        &mut self,
+        mgr: &mut Manager,
+        msg: &Message,
+        ctx: &CallContext,
+    ) -> Option<Message> {
+        let hdr = msg.header();
+        if hdr.message_type() != zbus::message::Type::MethodCall {
+            return None;
+        }
+        let no_reply = msg
+            .primary_header()
+            .flags()
+            .contains(zbus::message::Flags::NO_REPLY_EXPECTED);
+        let result = self.dispatch(mgr, msg, ctx.conn);
+        if no_reply {
+            return None;
+        }
+        match result {
+            Ok(Some(m)) => Some(m),
+            Ok(None) => None,
+            Err(e) => e.reply_to(&hdr).ok(),
+        }
+    }
+
+    /// Replies that became ready (deferred `wait=true` calls), with their connection.
+    pub fn take_replies(&mut self) -> Vec<(ConnId, Message)> {
+        std::mem::take(&mut self.replies)
+    }
+
+    fn resolve(&self, mgr: &mut Manager, path: &str) -> Option<Object> {
+        match path {
+            "/" => return Some(Object::Node(vec!["com".into()])),
+            "/com" => return Some(Object::Node(vec!["ubuntu".into()])),
+            "/com/ubuntu" => return Some(Object::Node(vec!["Upstart".into()])),
+            MANAGER_PATH => return Some(Object::Manager),
+            JOBS_PATH => {
+                let kids = self
+                    .job_ids(mgr)
+                    .iter()
+                    .map(|u| path::escape(&job_name(mgr, *u)))
+                    .collect();
+                return Some(Object::Node(kids));
+            }
+            _ => {}
+        }
+        let rest = path.strip_prefix(JOBS_PATH)?.strip_prefix('/')?;
+        let (job, inst) = match rest.split_once('/') {
+            Some((j, i)) => (j, Some(i)),
+            None => (rest, None),
+        };
+        let unit = find_job(mgr, &path::unescape(job)?)?;
+        match inst {
+            None => Some(Object::Job(unit)),
+            Some("_") if goal_state(mgr, unit).1 != "waiting" => Some(Object::Instance(unit)),
+            Some(_) => None,
+        }
+    }
+
+    fn job_ids(&self, mgr: &Manager) -> Vec<UnitId> {
+        let mut v: Vec<UnitId> = mgr
+            .engine()
+            .units()
+            .map(|u| u.id)
+            .filter(|id| is_job(mgr, *id))
+            .collect();
+        v.sort_by_key(|id| mgr.engine().unit(*id).name().to_owned());
+        v
+    }
+
+    fn dispatch(
+        &mut self,
+        mgr: &mut Manager,
+        msg: &Message,
+        conn: ConnId,
+    ) -> Result<Option<Message>, CallError> {
+        let hdr = msg.header();
+        let path = hdr
+            .path()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let iface = hdr
+            .interface()
+            .map(|i| i.as_str().to_owned())
+            .unwrap_or_default();
+        let member = hdr
+            .member()
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default();
+        let sig = msg.body().signature().to_string_no_parens();
+        let Some(object) = self.resolve(mgr, &path) else {
+            return Err(unknown_method(&member, &sig, &iface));
+        };
+        let bad = || unknown_method(&member, &sig, &iface);
+        let args_err = |_| {
+            err(
+                INVALID_ARGS,
+                format!("Invalid arguments to {member} method"),
+            )
+        };
+        match (iface.as_str(), member.as_str()) {
+            (INTROSPECTABLE | "", "Introspect") => {
+                let xml = self.introspect(mgr, &path, &object);
+                return reply(msg, &xml).map(Some);
+            }
+            (PROPERTIES | "", "Get") => {
+                let (i, p): (String, String) = msg.body().deserialize().map_err(args_err)?;
+                let all = self.properties(mgr, &object, &i);
+                return match all.into_iter().find(|(k, _)| *k == p) {
+                    Some((_, v)) => reply(msg, &v).map(Some),
+                    None => Err(unknown_method("Get", "ss", PROPERTIES)),
+                };
+            }
+            (PROPERTIES | "", "GetAll") => {
+                let (i,): (String,) = msg.body().deserialize().map_err(args_err)?;
+                let all: HashMap<&str, Value> =
+                    self.properties(mgr, &object, &i).into_iter().collect();
+                return reply(msg, &all).map(Some);
+            }
+            (PROPERTIES | "", "Set") => {
+                let body = msg.body();
+                let (i, p, v): (String, String, Value) = body.deserialize().map_err(args_err)?;
+                if !matches!(object, Object::Manager) || (i != IFACE && !i.is_empty()) {
+                    return Err(unknown_method("Set", "ssv", PROPERTIES));
+                }
+                return match (p.as_str(), v) {
+                    ("log_priority", Value::Str(s)) if LOG_PRIORITIES.contains(&s.as_str()) => {
+                        self.log_priority = s.to_string();
+                        reply(msg, &()).map(Some)
+                    }
+                    ("log_priority", _) => Err(err(
+                        INVALID_ARGS,
+                        "The log priority given was not recognised",
+                    )),
+                    ("version", _) => Err(err(
+                        "org.freedesktop.DBus.Error.AccessDenied",
+                        "The version property is read-only",
+                    )),
+                    _ => Err(unknown_method("Set", "ssv", PROPERTIES)),
+                };
+            }
+            _ => {}
+        }
+        match object {
+            Object::Node(_) => Err(bad()),
+            Object::Manager => {
+                if !iface.is_empty() && iface != IFACE {
+                    return Err(bad());
+                }
+                match (member.as_str(), sig.as_str()) {
+                    ("GetJobByName", "s") => {
+                        let (name,): (String,) = msg.body().deserialize().map_err(args_err)?;
+                        if name.is_empty() {
+                            return Err(err(INVALID_ARGS, "Name may not be empty string"));
+                        }
+                        match find_job(mgr, &name) {
+                            Some(_) => reply(
+                                msg,
+                                &zbus::ObjectPath::try_from(path::job_path(&name))
+                                    .map_err(|e| err(FAILED, e.to_string()))?,
+                            )
+                            .map(Some),
+                            None => Err(upstart_err("UnknownJob", format!("Unknown job: {name}"))),
+                        }
+                    }
+                    ("GetAllJobs", "") => {
+                        let paths: Vec<zbus::ObjectPath<'static>> = self
+                            .job_ids(mgr)
+                            .into_iter()
+                            .filter_map(|u| {
+                                zbus::ObjectPath::try_from(path::job_path(&job_name(mgr, u))).ok()
+                            })
+                            .collect();
+                        reply(msg, &paths).map(Some)
+                    }
+                    ("ListEnv", "as") => {
+                        let env: Vec<String> = mgr.engine().environment().to_vec();
+                        reply(msg, &env).map(Some)
+                    }
+                    ("GetEnv", "ass") => {
+                        let (_d, name): (Vec<String>, String) =
+                            msg.body().deserialize().map_err(args_err)?;
+                        if name.is_empty() {
+                            return Err(err(INVALID_ARGS, "Variable may not be empty string"));
+                        }
+                        let prefix = format!("{name}=");
+                        match mgr
+                            .engine()
+                            .environment()
+                            .iter()
+                            .find_map(|e| e.strip_prefix(&prefix))
+                        {
+                            Some(v) => reply(msg, &v.to_owned()).map(Some),
+                            None => Err(err(INVALID_ARGS, format!("No such variable: {name}"))),
+                        }
+                    }
+                    ("ReloadConfiguration", "") => {
+                        mgr.reload();
+                        reply(msg, &()).map(Some)
+                    }
+                    _ => Err(bad()),
+                }
+            }
+            Object::Job(unit) => {
+                if !iface.is_empty() && iface != JOB_IFACE {
+                    return Err(bad());
+                }
+                let name = job_name(mgr, unit);
+                let inst_path = path::instance_path(&name, "");
+                let (_, state) = goal_state(mgr, unit);
+                let live = state != "waiting";
+                match (member.as_str(), sig.as_str()) {
+                    ("GetAllInstances", "") => {
+                        let v: Vec<zbus::ObjectPath<'static>> = if live {
+                            zbus::ObjectPath::try_from(inst_path).into_iter().collect()
+                        } else {
+                            Vec::new()
+                        };
+                        reply(msg, &v).map(Some)
+                    }
+                    ("GetInstance", "as") | ("GetInstanceByName", "s") => {
+                        if member == "GetInstance" {
+                            let (env,): (Vec<String>,) =
+                                msg.body().deserialize().map_err(args_err)?;
+                            check_env(&env)?;
+                        } else {
+                            let (n,): (String,) = msg.body().deserialize().map_err(args_err)?;
+                            if !n.is_empty() {
+                                return Err(upstart_err(
+                                    "UnknownInstance",
+                                    format!("Unknown instance: {n}"),
+                                ));
+                            }
+                        }
+                        if !live {
+                            return Err(upstart_err("UnknownInstance", "Unknown instance: "));
+                        }
+                        reply(
+                            msg,
+                            &zbus::ObjectPath::try_from(inst_path)
+                                .map_err(|e| err(FAILED, e.to_string()))?,
+                        )
+                        .map(Some)
+                    }
+                    ("Start" | "Stop" | "Restart", "asb") => {
+                        let (env, wait): (Vec<String>, bool) =
+                            msg.body().deserialize().map_err(args_err)?;
+                        check_env(&env)?;
+                        self.control(mgr, msg, conn, unit, &member, wait)
+                    }
+                    _ => Err(bad()),
+                }
+            }
+            Object::Instance(unit) => {
+                if !iface.is_empty() && iface != INSTANCE_IFACE {
+                    return Err(bad());
+                }
+                match (member.as_str(), sig.as_str()) {
+                    ("Start" | "Stop" | "Restart", "b") => {
+                        let (wait,): (bool,) = msg.body().deserialize().map_err(args_err)?;
+                        self.control(mgr, msg, conn, unit, &member, wait)
+                    }
+                    ("Reload", "") => {
+                        let name = job_name(mgr, unit);
+                        let u = mgr.engine().unit(unit);
+                        let Some(_pid) = u.service.main_pid else {
+                            return Err(upstart_err(
+                                "NotRunning",
+                                format!("Job is not running: {name}"),
+                            ));
+                        };
+                        let sig = u
+                            .loaded
+                            .spec
+                            .upstart
+                            .as_ref()
+                            .map(|j| j.reload_signal)
+                            .unwrap_or(crate::spec::linux::SIGHUP);
+                        let uname = u.name().to_owned();
+                        mgr.kill_unit(&uname, crate::engine::KillWhom::Main, sig)
+                            .map_err(|e| err(FAILED, e.to_string()))?;
+                        reply(msg, &()).map(Some)
+                    }
+                    _ => Err(bad()),
+                }
+            }
+        }
+    }
+
+    /// Job/Instance Start, Stop, Restart.
+    fn control(
+        &mut self,
+        mgr: &mut Manager,
+        msg: &Message,
+        conn: ConnId,
+        unit: UnitId,
+        member: &str,
+        wait: bool,
+    ) -> Result<Option<Message>, CallError> {
+        let name = job_name(mgr, unit);
+        let (goal, state) = goal_state(mgr, unit);
+        let (kind, job_type) = match member {
+            "Start" => {
+                if goal == "start" {
+                    return Err(upstart_err(
+                        "AlreadyStarted",
+                        format!("Job is already running: {name}"),
+                    ));
+                }
+                (WaitKind::Start, JobType::Start)
+            }
+            "Stop" => {
+                if state == "waiting" {
+                    return Err(upstart_err("UnknownInstance", "Unknown instance: "));
+                }
+                if goal == "stop" {
+                    return Err(upstart_err(
+                        "AlreadyStopped",
+                        format!("Job has already been stopped: {name}"),
+                    ));
+                }
+                (WaitKind::Stop, JobType::Stop)
+            }
+            _ => {
+                if state == "waiting" {
+                    return Err(upstart_err("UnknownInstance", "Unknown instance: "));
+                }
+                if goal == "stop" {
+                    return Err(upstart_err(
+                        "AlreadyStopped",
+                        "Job has already been stopped: ",
+                    ));
+                }
+                (WaitKind::Restart, JobType::Restart)
+            }
+        };
+        let uname = mgr.engine().unit(unit).name().to_owned();
+        let job = mgr
+            .enqueue(&uname, job_type, "replace")
+            .map_err(|e| err(FAILED, e.to_string()))?;
+        let is_job_iface = msg
+            .header()
+            .interface()
+            .is_none_or(|i| i.as_str() == JOB_IFACE)
+            && msg.body().signature().to_string_no_parens() == "asb";
+        let reply_path =
+            (is_job_iface && kind != WaitKind::Stop).then(|| path::instance_path(&name, ""));
+        if !wait {
+            return match &reply_path {
+                Some(p) => reply(
+                    msg,
+                    &zbus::ObjectPath::try_from(p.as_str())
+                        .map_err(|e| err(FAILED, e.to_string()))?,
+                )
+                .map(Some),
+                None => reply(msg, &()).map(Some),
+            };
+        }
+        self.pending.push(Pending {
+            conn,
+            call: msg.clone(),
+            job,
+            kind,
+            reply_path,
+        });
+        Ok(None)
+    }
+
+    fn properties(
+        &self,
+        mgr: &Manager,
+        object: &Object,
+        iface: &str,
+    ) -> Vec<(&'static str, Value<'static>)> {
+        match object {
+            Object::Manager if iface.is_empty() || iface == IFACE => vec![
+                ("version", Value::from(VERSION.to_owned())),
+                ("log_priority", Value::from(self.log_priority.clone())),
+            ],
+            Object::Job(unit) if iface.is_empty() || iface == JOB_IFACE => {
+                let u = mgr.engine().unit(*unit);
+                let meta = u.loaded.spec.upstart.as_deref();
+                let s = |f: fn(&crate::spec::upstart::UpstartJob) -> &String| {
+                    meta.map(|m| f(m).clone()).unwrap_or_default()
+                };
+                let description = match meta {
+                    Some(m) => m.description.clone(),
+                    None => u.loaded.spec.description.clone(),
+                };
+                vec![
+                    ("name", Value::from(job_name(mgr, *unit))),
+                    ("description", Value::from(description)),
+                    ("author", Value::from(s(|m| &m.author))),
+                    ("version", Value::from(s(|m| &m.version))),
+                    ("usage", Value::from(s(|m| &m.usage))),
+                    (
+                        "start_on",
+                        Value::from(event_rpn(meta.and_then(|m| m.start_on.as_ref()))),
+                    ),
+                    (
+                        "stop_on",
+                        Value::from(event_rpn(meta.and_then(|m| m.stop_on.as_ref()))),
+                    ),
+                    (
+                        "emits",
+                        Value::from(meta.map(|m| m.emits.clone()).unwrap_or_default()),
+                    ),
+                ]
+            }
+            Object::Instance(unit) if iface.is_empty() || iface == INSTANCE_IFACE => {
+                let (goal, state) = goal_state(mgr, *unit);
+                vec![
+                    ("name", Value::from(String::new())),
+                    ("goal", Value::from(goal.to_owned())),
+                    ("state", Value::from(state.to_owned())),
+                    ("processes", Value::from(processes(mgr, *unit))),
+                ]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn introspect(&self, mgr: &Manager, path: &str, object: &Object) -> String {
+        let mut x = String::from(
+            "<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n",
+        );
+        x.push_str(&format!("<node name=\"{path}\">\n"));
+        let mut children: Vec<String> = Vec::new();
+        match object {
+            Object::Node(kids) => children = kids.clone(),
+            Object::Manager => {
+                x.push_str(&interface_xml(include_str!(
+                    "../../../interfaces/com.ubuntu.Upstart0_6.xml"
+                )));
+                x.push_str(STANDARD_XML);
+                children.push("jobs".into());
+            }
+            Object::Job(unit) => {
+                x.push_str(&interface_xml(include_str!(
+                    "../../../interfaces/com.ubuntu.Upstart0_6.Job.xml"
+                )));
+                x.push_str(STANDARD_XML);
+                if goal_state(mgr, *unit).1 != "waiting" {
+                    children.push("_".into());
+                }
+            }
+            Object::Instance(_) => {
+                x.push_str(&interface_xml(include_str!(
+                    "../../../interfaces/com.ubuntu.Upstart0_6.Instance.xml"
+                )));
+                x.push_str(STANDARD_XML);
+            }
+        }
+        for c in children {
+            x.push_str(&format!("  <node name=\"{c}\"/>\n"));
+        }
+        x.push_str("</node>\n");
+        x
+    }
+
+    /// Signals for a batch of engine changes (JobAdded, InstanceAdded/Removed, GoalChanged,
+    /// StateChanged) and, as a side effect, the deferred replies that became ready (collect
+    /// them with [`Self::take_replies`]).
+    pub fn signals(&mut self, mgr: &Manager, changes: &[Change]) -> Vec<Message> {
+        let mut out = Vec::new();
+        for ch in changes {
+            match ch {
+                Change::UnitNew { unit, .. } if is_job(mgr, *unit) => {
+                    let p = path::job_path(&job_name(mgr, *unit));
+                    if let Ok(o) = zbus::ObjectPath::try_from(p.as_str()) {
+                        out.extend(signal(MANAGER_PATH, IFACE, "JobAdded", &(o,)).ok());
+                    }
+                }
+                Change::JobRemoved {
+                    job, unit, result, ..
+                } => {
+                    self.finish_pending(mgr, *job, *unit, *result);
+                }
+                _ => {}
+            }
+            let unit = match ch {
+                Change::UnitChanged { unit }
+                | Change::JobNew { unit, .. }
+                | Change::JobRemoved { unit, .. } => *unit,
+                _ => continue,
+            };
+            if mgr.engine().try_unit(unit).is_none() || !is_job(mgr, unit) {
+                continue;
+            }
+            let now = goal_state(mgr, unit);
+            let before = self.last.insert(unit, now).unwrap_or(("stop", "waiting"));
+            if before == now {
+                continue;
+            }
+            let name = job_name(mgr, unit);
+            let jp = path::job_path(&name);
+            let ip = path::instance_path(&name, "");
+            let Ok(ipath) = zbus::ObjectPath::try_from(ip.as_str()) else {
+                continue;
+            };
+            if before.1 == "waiting" && now.1 != "waiting" {
+                out.extend(signal(&jp, JOB_IFACE, "InstanceAdded", &(ipath.clone(),)).ok());
+            }
+            if before.0 != now.0 {
+                out.extend(signal(&ip, INSTANCE_IFACE, "GoalChanged", &(now.0,)).ok());
+            }
+            if before.1 != now.1 {
+                out.extend(signal(&ip, INSTANCE_IFACE, "StateChanged", &(now.1,)).ok());
+            }
+            if before.1 != "waiting" && now.1 == "waiting" {
+                out.extend(signal(&jp, JOB_IFACE, "InstanceRemoved", &(ipath,)).ok());
+            }
+        }
+        out
+    }
+
+    fn finish_pending(&mut self, mgr: &Manager, job: JobId, unit: UnitId, result: JobResult) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            if self.pending[i].job != job {
+                i += 1;
+                continue;
+            }
+            let p = self.pending.swap_remove(i);
+            let hdr = p.call.header();
+            let failed = result != JobResult::Done
+                || (p.kind != WaitKind::Stop
+                    && !is_task(mgr, unit)
+                    && goal_state(mgr, unit).1 != "running");
+            let msg = if failed {
+                let text = match p.kind {
+                    WaitKind::Start => "Job failed to start",
+                    WaitKind::Stop => "Job failed while stopping",
+                    WaitKind::Restart => "Job failed to restart",
+                };
+                upstart_err("JobFailed", text).reply_to(&hdr).ok()
+            } else {
+                match &p.reply_path {
+                    Some(path) => zbus::ObjectPath::try_from(path.as_str())
+                        .ok()
+                        .and_then(|o| Message::method_return(&hdr).build(&(o,)).ok()),
+                    None => Message::method_return(&hdr).build(&()).ok(),
+                }
+            };
+            if let Some(m) = msg {
+                self.replies.push((p.conn, m));
+            }
+        }
+    }
+}
+
+fn check_env(env: &[String]) -> Result<(), CallError> {
+    if env.iter().any(|e| !e.contains('=')) {
+        return Err(err(INVALID_ARGS, "Env must be KEY=VALUE pairs"));
+    }
+    Ok(())
+}
+
+fn signal<B: serde::Serialize + zbus::wire::DynamicType>(
+    path: &str,
+    iface: &str,
+    member: &str,
+    body: &B,
+) -> zbus::Result<Message> {
+    let p = zbus::ObjectPath::try_from(path)?;
+    Message::signal(p, iface, member).build(body)
+}
