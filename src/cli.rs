@@ -28,6 +28,10 @@ pub struct ManagerArgs {
     /// D-Bus address to connect to instead of the scope's default bus.
     #[arg(long, value_name = "ADDR")]
     pub bus: Option<String>,
+    /// Create the /run/systemd/system marker so stock clients see a systemd-booted host
+    /// (system scope; default: only when running as PID 1).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub mark_booted: Option<bool>,
     /// Unit directory; repeat for several. Replaces the default search path.
     #[arg(long = "unit-path", value_name = "DIR")]
     pub unit_path: Vec<PathBuf>,
@@ -50,12 +54,16 @@ impl ManagerArgs {
 
     /// Resolve [`Settings`] from these options and the environment.
     pub fn settings(&self) -> Settings {
-        Settings::resolve(
+        let mut s = Settings::resolve(
             self.scope(),
             self.unit_path.clone(),
             self.state_dir.clone(),
             self.bus.clone(),
-        )
+        );
+        if let Some(b) = self.mark_booted {
+            s.mark_booted = b && s.scope == Scope::System;
+        }
+        s
     }
 }
 

@@ -40,6 +40,9 @@ pub struct Settings {
     /// Where they write `--runtime` symlinks: `$XDG_RUNTIME_DIR/systemd/user` (user) or
     /// `/run/systemd/system` (system).
     pub install_runtime_dir: PathBuf,
+    /// Create the `/run/systemd/system` marker (`sd_booted()`) at start, so stock clients treat
+    /// the host as booted with systemd. Default: only for the system manager running as PID 1.
+    pub mark_booted: bool,
 }
 
 impl Settings {
@@ -149,6 +152,7 @@ impl Settings {
             bus_address,
             install_dir,
             install_runtime_dir,
+            mark_booted: scope == Scope::System && std::process::id() == 1,
         }
     }
 }

@@ -8,6 +8,7 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -65,18 +66,31 @@ impl SystemManager {
         };
         let log = dir.path().join("unitd.log");
         let f = std::fs::File::create(&log).unwrap();
-        let child = Command::new(unitd_bin())
-            .args(["serve", "--system", "--bus", bus.address(), "--unit-path"])
-            .arg(dir.units())
-            .arg("--state-dir")
-            .arg(dir.state())
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(f.try_clone().unwrap()))
-            .stderr(Stdio::from(f))
-            .spawn()
-            .expect("spawn unitd serve --system");
+        // In its own mount namespace with a tmpfs /run/systemd: the daemon's
+        // /run/systemd/private and marker never touch the host.
+        let units = dir.units().display().to_string();
+        let state = dir.state().display().to_string();
+        let bin = unitd_bin().display().to_string();
+        let child = in_namespace(
+            &bin,
+            &[
+                "serve",
+                "--system",
+                "--mark-booted",
+                "--bus",
+                bus.address(),
+                "--unit-path",
+                &units,
+                "--state-dir",
+                &state,
+            ],
+            &env,
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(f.try_clone().unwrap()))
+        .stderr(Stdio::from(f))
+        .spawn()
+        .expect("spawn unitd serve --system");
         let m = SystemManager {
             child,
             log,
@@ -125,6 +139,24 @@ impl SystemManager {
         run_with_timeout(
             &mut cmd,
             &format!("nobody: systemctl {}", args.join(" ")),
+            TIMEOUT,
+        )
+    }
+
+    /// `ARGS…` as root inside the daemon's mount namespace, with no bus address at all.
+    fn in_daemon_ns(&self, program: &str, args: &[&str]) -> Output {
+        let ns = format!("--mount=/proc/{}/ns/mnt", self.child.id());
+        let mut env = self.env();
+        env.retain(|(k, _)| k != "DBUS_SYSTEM_BUS_ADDRESS" && k != "SYSTEMCTL_FORCE_BUS");
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(&ns)
+            .arg(program)
+            .args(args)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        run_with_timeout(
+            &mut cmd,
+            &format!("nsenter {program} {}", args.join(" ")),
             TIMEOUT,
         )
     }
@@ -229,4 +261,44 @@ fn nobody_is_denied_by_the_daemon_on_a_permissive_bus() {
     // The refusal came from unitd, not from the bus.
     let out = m.expect(m.systemctl_nobody(&["stop", "sleeper.service"]), 4);
     assert!(out.stderr.contains("Access denied"), "{}", out.dump());
+}
+
+#[test]
+fn root_uses_the_private_socket_in_the_daemons_namespace() {
+    let Some(m) = SystemManager::start(false) else {
+        return;
+    };
+    if which("nsenter").is_none() {
+        return;
+    }
+    // The marker was created by --mark-booted; the socket is root-only.
+    let out = m.expect(
+        m.in_daemon_ns(
+            "stat",
+            &["-c", "%a %F", "/run/systemd/private", "/run/systemd/system"],
+        ),
+        0,
+    );
+    assert_eq!(
+        out.stdout.lines().collect::<Vec<_>>(),
+        ["600 socket", "755 directory"],
+        "{}",
+        out.dump()
+    );
+    m.expect(
+        m.in_daemon_ns("systemctl", &["--no-pager", "start", "sleeper.service"]),
+        0,
+    );
+    let out = m.expect(
+        m.in_daemon_ns("systemctl", &["--no-pager", "is-active", "sleeper.service"]),
+        0,
+    );
+    assert_eq!(out.stdout.trim(), "active");
+    // The same daemon over the bus sees it too.
+    let out = m.expect(m.systemctl(&["is-active", "sleeper.service"]), 0);
+    assert_eq!(out.stdout.trim(), "active");
+    m.expect(
+        m.in_daemon_ns("systemctl", &["--no-pager", "stop", "sleeper.service"]),
+        0,
+    );
 }
