@@ -28,6 +28,10 @@ pub struct ManagerArgs {
     /// D-Bus address to connect to instead of the scope's default bus.
     #[arg(long, value_name = "ADDR")]
     pub bus: Option<String>,
+    /// Create the /run/systemd/system marker so stock clients see a systemd-booted host
+    /// (system scope; default: only when running as PID 1).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub mark_booted: Option<bool>,
     /// Unit directory; repeat for several. Replaces the default search path.
     #[arg(long = "unit-path", value_name = "DIR")]
     pub unit_path: Vec<PathBuf>,
@@ -62,6 +66,9 @@ impl ManagerArgs {
         );
         if !self.job_path.is_empty() {
             s.job_paths = self.job_path.clone();
+        }
+        if let Some(b) = self.mark_booted {
+            s.mark_booted = b && s.scope == Scope::System;
         }
         s
     }

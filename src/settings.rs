@@ -43,6 +43,9 @@ pub struct Settings {
     /// Upstart job directories, highest priority first: `/etc/init` (system) or
     /// `$XDG_CONFIG_HOME/upstart` (user); `--job-path` replaces them.
     pub job_paths: Vec<PathBuf>,
+    /// Create the `/run/systemd/system` marker (`sd_booted()`) at start, so stock clients treat
+    /// the host as booted with systemd. Default: only for the system manager running as PID 1.
+    pub mark_booted: bool,
 }
 
 impl Settings {
@@ -157,6 +160,7 @@ impl Settings {
             bus_address,
             install_dir,
             install_runtime_dir,
+            mark_booted: scope == Scope::System && std::process::id() == 1,
         }
     }
 }

@@ -47,7 +47,9 @@ pub struct CallContext {
     /// bus only for calls that need it (asked from the bus driver before the call is handed
     /// out, see [`crate::bus::systemd::wants_caller_pid`]).
     pub caller_pid: Option<u32>,
-    /// The caller's UID, when known (peer-to-peer connections).
+    /// The caller's UID, when known: peer-to-peer connections (`SO_PEERCRED`), and on the bus
+    /// for privileged calls (asked from the bus driver, see
+    /// [`crate::bus::systemd::is_privileged`]).
     pub caller_uid: Option<u32>,
 }
 
@@ -513,10 +515,15 @@ async fn read_bus(
                 } else {
                     None
                 };
+                let caller_uid = if crate::bus::systemd::is_privileged(&msg) {
+                    sender_uid(&conn, &msg).await
+                } else {
+                    None
+                };
                 let ctx = CallContext {
                     conn: id,
                     caller_pid,
-                    caller_uid: None,
+                    caller_uid,
                 };
                 if tx.send(Event::Call(msg, ctx)).is_err() {
                     return;
@@ -556,6 +563,22 @@ async fn sender_pid(conn: &Connection, msg: &Message) -> Option<u32> {
             "/org/freedesktop/DBus",
             Some("org.freedesktop.DBus"),
             "GetConnectionUnixProcessID",
+            &(sender.as_str(),),
+        )
+        .await
+        .ok()?;
+    reply.body().deserialize::<u32>().ok()
+}
+
+/// The bus driver's answer to `GetConnectionUnixUser` for the sender of `msg`.
+async fn sender_uid(conn: &Connection, msg: &Message) -> Option<u32> {
+    let sender = msg.header().sender()?.as_str().to_owned();
+    let reply = conn
+        .call_method(
+            Some("org.freedesktop.DBus"),
+            "/org/freedesktop/DBus",
+            Some("org.freedesktop.DBus"),
+            "GetConnectionUnixUser",
             &(sender.as_str(),),
         )
         .await

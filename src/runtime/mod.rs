@@ -87,13 +87,21 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     let mut bus = Bus::connect(&settings, systemd::BUS_NAME)
         .await
         .map_err(|e| e.to_string())?;
-    if settings.scope == Scope::User {
-        // The system-scope private socket (/run/systemd/private) arrives with system-scope
-        // support; serving it must not disturb a host's own systemd.
-        let private = systemd::private_socket_path(&settings);
-        if let Err(e) = bus.listen_private(&private) {
-            tracing::warn!("not serving {}: {e}", private.display());
+    if settings.scope == Scope::System && settings.mark_booted {
+        let marker = settings.runtime_dir.join("systemd/system");
+        if let Err(e) = std::fs::create_dir_all(&marker) {
+            tracing::warn!("cannot create {}: {e}", marker.display());
         }
+    }
+    // The private socket; never taken over from a live manager (the host's own systemd).
+    let private = systemd::private_socket_path(&settings);
+    if std::os::unix::net::UnixStream::connect(&private).is_ok() {
+        tracing::warn!(
+            "not serving {}: another manager answers there",
+            private.display()
+        );
+    } else if let Err(e) = bus.listen_private(&private) {
+        tracing::warn!("not serving {}: {e}", private.display());
     }
     let mut facade = SystemdFacade::new();
     let mut upstart = UpstartFacade::new();

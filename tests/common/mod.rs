@@ -576,6 +576,16 @@ impl TestBus {
             BusKind::Session => "session.conf",
             BusKind::System => "system.conf",
         });
+        Self::start_with_base(dir, kind, &base, env)
+    }
+
+    /// As [`Self::start`] with another base configuration (e.g. a permissive system bus).
+    pub fn start_with_base(
+        dir: &TestDir,
+        kind: BusKind,
+        base: &Path,
+        env: &[(String, String)],
+    ) -> TestBus {
         let template = fs::read_to_string(repo_root().join("dbus-policy/test/bus.conf.in"))
             .expect("read dbus-policy/test/bus.conf.in");
         let conf = template

@@ -95,6 +95,20 @@ impl SystemdFacade {
         if iface == Some(PEER) {
             return self.peer_method(call);
         }
+        // The daemon's own check, independent of any bus policy: state changes only from root
+        // or the manager's own user.
+        if super::is_privileged(call.msg) {
+            let own = mgr.settings().uid;
+            match call.ctx.caller_uid {
+                Some(uid) if uid == 0 || uid == own => {}
+                _ => {
+                    return Err(CallError::new(
+                        super::errors::ACCESS_DENIED,
+                        "Access denied",
+                    ));
+                }
+            }
+        }
         let object = self.resolve(mgr, call)?;
         match iface {
             Some(INTROSPECTABLE) => {

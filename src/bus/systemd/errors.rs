@@ -24,6 +24,8 @@ pub const INVALID_ARGS: &str = "org.freedesktop.DBus.Error.InvalidArgs";
 pub const PROPERTY_READ_ONLY: &str = "org.freedesktop.DBus.Error.PropertyReadOnly";
 /// `org.freedesktop.DBus.Error.InvalidSignature`.
 pub const INVALID_SIGNATURE: &str = "org.freedesktop.DBus.Error.InvalidSignature";
+/// `org.freedesktop.DBus.Error.AccessDenied`.
+pub const ACCESS_DENIED: &str = "org.freedesktop.DBus.Error.AccessDenied";
 /// `org.freedesktop.DBus.Error.Failed`.
 pub const FAILED: &str = "org.freedesktop.DBus.Error.Failed";
 /// `org.freedesktop.systemd1.NoSuchUnit`.

@@ -40,6 +40,44 @@ mod signals;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod privilege_tests {
+    use super::*;
+
+    fn call(iface: Option<&str>, member: &str) -> Message {
+        let mut b = Message::method_call(MANAGER_PATH, member);
+        if let Some(i) = iface {
+            b = b.interface(i);
+        }
+        b.build(&()).unwrap()
+    }
+
+    #[test]
+    fn mutations_are_privileged_reads_are_not() {
+        let m = Some(manager::INTERFACE);
+        assert!(is_privileged(&call(m, "StartUnit")));
+        assert!(is_privileged(&call(m, "SetEnvironment")));
+        assert!(is_privileged(&call(m, "EnableUnitFiles")));
+        assert!(is_privileged(&call(
+            Some("org.freedesktop.systemd1.Unit"),
+            "Start"
+        )));
+        assert!(is_privileged(&call(Some(introspect::PROPERTIES), "Set")));
+        assert!(is_privileged(&call(None, "StopUnit")));
+        assert!(!is_privileged(&call(m, "ListUnitsByPatterns")));
+        assert!(!is_privileged(&call(m, "GetUnitFileState")));
+        assert!(!is_privileged(&call(
+            Some(introspect::PROPERTIES),
+            "GetAll"
+        )));
+        assert!(!is_privileged(&call(
+            Some(introspect::INTROSPECTABLE),
+            "Introspect"
+        )));
+        assert!(!is_privileged(&call(None, "Get")));
+    }
+}
+
 use std::cell::OnceCell;
 use std::collections::HashSet;
 
@@ -91,6 +129,57 @@ pub fn wants_caller_pid(msg: &Message) -> bool {
         Some("GetUnitByPID") => body.deserialize::<u32>().is_ok_and(|p| p == 0),
         Some("GetUnitByInvocationID") => body.deserialize::<Vec<u8>>().is_ok_and(|v| v.is_empty()),
         _ => false,
+    }
+}
+
+/// Manager methods anyone may call (systemd's unprivileged set, as in the shipped bus
+/// policy): lookups, listings, subscriptions, install-state queries.
+const UNPRIVILEGED_MANAGER_METHODS: &[&str] = &[
+    "GetUnit",
+    "GetUnitByPID",
+    "GetUnitByInvocationID",
+    "GetUnitByControlGroup",
+    "LoadUnit",
+    "GetUnitProcesses",
+    "GetJob",
+    "GetJobAfter",
+    "GetJobBefore",
+    "ListUnits",
+    "ListUnitsFiltered",
+    "ListUnitsByPatterns",
+    "ListUnitsByNames",
+    "ListJobs",
+    "Subscribe",
+    "Unsubscribe",
+    "Dump",
+    "ListUnitFiles",
+    "ListUnitFilesByPatterns",
+    "GetUnitFileState",
+    "GetUnitFileLinks",
+    "GetDefaultTarget",
+];
+
+/// Whether `msg` is a call that changes state (starting units, editing unit files, the
+/// environment, `Properties.Set`, …) and so is reserved to root and the manager's own user.
+/// Reads (`Get`, `GetAll`, `Introspect`, `Ping`) and the lookup/listing methods are not.
+pub fn is_privileged(msg: &Message) -> bool {
+    let hdr = msg.header();
+    if hdr.message_type() != zbus::message::Type::MethodCall {
+        return false;
+    }
+    let member = hdr.member().map(|m| m.as_str()).unwrap_or("");
+    match hdr.interface().map(|i| i.as_str()) {
+        Some("org.freedesktop.DBus.Peer" | "org.freedesktop.DBus.Introspectable") => false,
+        Some("org.freedesktop.DBus.Properties") => member == "Set",
+        Some(manager::INTERFACE) => !UNPRIVILEGED_MANAGER_METHODS.contains(&member),
+        Some(_) => !matches!(member, "GetProcesses"),
+        // Without an interface the member decides.
+        None => {
+            !matches!(
+                member,
+                "Ping" | "GetMachineId" | "Introspect" | "Get" | "GetAll" | "GetProcesses"
+            ) && !UNPRIVILEGED_MANAGER_METHODS.contains(&member)
+        }
     }
 }
 
