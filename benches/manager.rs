@@ -208,7 +208,10 @@ fn main() {
     args.extend(names.iter().map(String::as_str));
     let base_start = fork_exec_true(UNITS);
     let t = Instant::now();
-    assert!(systemctl(dir, &addr, &args).success(), "start {UNITS} units");
+    assert!(
+        systemctl(dir, &addr, &args).success(),
+        "start {UNITS} units"
+    );
     let start_100 = t.elapsed();
     let rss_busy = rss_kib(pid);
 
@@ -216,11 +219,17 @@ fn main() {
     assert!(systemctl(dir, &addr, &["start", "respawn.service"]).success());
     let mut restarts = Vec::new();
     for _ in 0..10 {
-        let old: u32 = show(dir, &addr, "respawn.service", "MainPID").parse().unwrap_or(0);
+        let old: u32 = show(dir, &addr, "respawn.service", "MainPID")
+            .parse()
+            .unwrap_or(0);
         let t = Instant::now();
-        let _ = Command::new("kill").args(["-KILL", &old.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &old.to_string()])
+            .status();
         loop {
-            let now: u32 = show(dir, &addr, "respawn.service", "MainPID").parse().unwrap_or(0);
+            let now: u32 = show(dir, &addr, "respawn.service", "MainPID")
+                .parse()
+                .unwrap_or(0);
             if now != 0 && now != old {
                 break;
             }

@@ -42,6 +42,10 @@ pub struct SpawnRequest {
     pub env: Vec<(String, String)>,
     /// Whether to set `NOTIFY_SOCKET` (NotifyAccess rules already applied).
     pub notify_socket: bool,
+    /// Report whether `execve` succeeded before answering (`Type=exec` start). Otherwise the
+    /// answer comes right after fork, and a failed exec shows up as the process's exit status
+    /// (200–245), which is all other types need.
+    pub wait_exec: bool,
 }
 
 /// Which processes of a unit to signal.

@@ -502,6 +502,9 @@ impl Engine {
             (list[idx].clone(), s.exec.clone(), notify, timeout)
         };
         let env = self.spawn_environment(id, phase, role);
+        let wait_exec = role == ProcessRole::Main
+            && phase == ExecPhase::Start
+            && self.sspec(id).service_type == ServiceType::Exec;
         let token = self.new_token();
         {
             let now = self.now;
@@ -533,6 +536,7 @@ impl Engine {
             exec,
             env,
             notify_socket: notify,
+            wait_exec,
         }));
     }
 

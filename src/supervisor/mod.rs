@@ -109,6 +109,8 @@ pub struct Supervisor {
     table: procs::ProcessTable,
     logs: Arc<LogStore>,
     pump: LogPump,
+    /// Runtime for the short-lived tasks that report failed execs of spawns nobody waits for.
+    handle: tokio::runtime::Handle,
 }
 
 fn errno_desc(e: i32) -> &'static str {
@@ -130,7 +132,7 @@ impl Supervisor {
             return Err(io::Error::last_os_error());
         }
         let logs = Arc::new(LogStore::new(&cfg.state_dir, cfg.max_log_file));
-        let pump = LogPump::new(logs.clone(), handle);
+        let pump = LogPump::new(logs.clone(), handle.clone());
         let own_pid = std::process::id();
         Ok(Supervisor {
             cfg,
@@ -138,6 +140,7 @@ impl Supervisor {
             table: procs::ProcessTable::new(own_pid),
             logs,
             pump,
+            handle,
         })
     }
 
@@ -262,7 +265,6 @@ impl Supervisor {
             self.pump.start(fd, &req.unit_name, pid);
         }
 
-        let failure = read_status(&status_r);
         if skip {
             let msg = format!(
                 "Executable {} missing, skipping: No such file or directory",
@@ -271,25 +273,32 @@ impl Supervisor {
             tracing::info!("{}: {msg}", req.unit_name);
             self.log_manager_message(&req.unit_name, &msg);
         }
-        if let Some((code, e)) = failure {
-            let step = exit_status_name(code).unwrap_or("?");
-            let msg = format!(
-                "Failed at step {step} spawning {exec_path}: {}",
-                errno_desc(e)
-            );
-            tracing::warn!("{}: {msg}", req.unit_name);
-            self.logs.append(&req.unit_name, &req.unit_name, pid, &msg);
-        }
+        let exec_ok = if req.wait_exec {
+            let failure = read_status(&status_r);
+            if let Some((code, e)) = failure {
+                log_exec_failure(&self.logs, &req.unit_name, pid, &exec_path, code, e);
+            }
+            failure.is_none()
+        } else {
+            // Don't hold the manager up until the child has exec'd: a task reports a failed
+            // set-up later (the exit status carries it to the engine anyway).
+            let logs = self.logs.clone();
+            let unit = req.unit_name.clone();
+            let exec_path = exec_path.clone();
+            self.handle.spawn(async move {
+                if let Some((code, e)) = read_status_async(status_r).await {
+                    log_exec_failure(&logs, &unit, pid, &exec_path, code, e);
+                }
+            });
+            true
+        };
         tracing::debug!(
             "{}: spawned {} as pid {pid} ({:?})",
             req.unit_name,
             exec_path,
             req.phase
         );
-        Ok(Spawned {
-            pid,
-            exec_ok: failure.is_none(),
-        })
+        Ok(Spawned { pid, exec_ok })
     }
 
     /// Reap every exited child (loops until none is left; call on each SIGCHLD). Children are
@@ -490,6 +499,62 @@ impl Supervisor {
             tracing::warn!("cannot remove PID file {}: {e}", path.display());
         }
     }
+}
+
+/// Record why a child failed before exec: "Failed at step X spawning PATH: error".
+fn log_exec_failure(logs: &LogStore, unit: &str, pid: u32, exec_path: &str, code: i32, e: i32) {
+    let step = exit_status_name(code).unwrap_or("?");
+    let msg = format!(
+        "Failed at step {step} spawning {exec_path}: {}",
+        errno_desc(e)
+    );
+    tracing::warn!("{unit}: {msg}");
+    logs.append(unit, unit, pid, &msg);
+}
+
+/// [`read_status`] without blocking the loop: waits for EOF (exec succeeded) or the report.
+async fn read_status_async(fd: std::os::fd::OwnedFd) -> Option<(i32, i32)> {
+    // SAFETY: F_SETFL on an fd we own.
+    unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    // SAFETY: the OwnedFd moves into the AsyncFd and stays open as long as it lives.
+    let afd = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+    }
+    .ok()?;
+    let mut buf = [0u8; 8];
+    let mut got = 0;
+    while got < buf.len() {
+        let mut guard = afd.readable().await.ok()?;
+        // SAFETY: read into our buffer from an fd we own.
+        let n = unsafe {
+            libc::read(
+                afd.get_ref().as_raw_fd(),
+                buf[got..].as_mut_ptr().cast(),
+                buf.len() - got,
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::WouldBlock {
+                guard.clear_ready();
+                continue;
+            }
+            if err.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return None;
+        }
+        if n == 0 {
+            return None;
+        }
+        got += n as usize;
+    }
+    let code = i32::from_ne_bytes(buf[..4].try_into().expect("4 bytes"));
+    let errno = i32::from_ne_bytes(buf[4..].try_into().expect("4 bytes"));
+    Some((code, errno))
 }
 
 /// Read the child's set-up report: `None` on EOF (exec succeeded or the command was skipped),
