@@ -117,6 +117,19 @@ pub enum Input {
     MainPidGuessed { unit: UnitId, pid: Option<u32> },
     /// Reply to [`Effect::ReadPidFile`].
     PidFileRead { unit: UnitId, pid: Option<u32> },
+    /// An sd_notify datagram (already parsed) from `pid`, with the sender's credentials.
+    /// Attribution: the engine looks `pid` up among the main/control processes it watches and
+    /// also offers the message to `unit`, the unit the supervisor's process tracking attributes
+    /// `pid` to. Authorization (`NotifyAccess=`) is decided by the engine.
+    Notify {
+        pid: u32,
+        uid: u32,
+        unit: Option<UnitId>,
+        msg: super::notify::NotifyMessage,
+        /// For `MAINPID=n`: whether n is alive (not a zombie) and which unit tracks it.
+        main_pid_alive: bool,
+        main_pid_unit: Option<UnitId>,
+    },
     /// Reply to [`Effect::CheckConditions`]: per check, whether it holds (negation applied),
     /// in the order they were given.
     ConditionsChecked {

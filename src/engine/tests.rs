@@ -21,6 +21,8 @@ struct Proc {
     argv: Vec<String>,
     env: Vec<(String, String)>,
     alive: bool,
+    /// The spawn asked for `NOTIFY_SOCKET`.
+    notify_socket: bool,
 }
 
 /// A simulated world around the engine.
@@ -167,6 +169,7 @@ impl Sim {
                                 argv: req.command.argv.clone(),
                                 env: req.env.clone(),
                                 alive: true,
+                                notify_socket: req.notify_socket,
                             },
                         );
                         self.e.handle_input(
@@ -206,6 +209,7 @@ impl Sim {
                                     argv: vec!["daemonized".into()],
                                     env: vec![],
                                     alive: true,
+                                    notify_socket: false,
                                 },
                             );
                         }
@@ -1008,6 +1012,7 @@ fn kill_mode_control_group_waits_for_other_processes() {
             argv: vec!["child".into()],
             env: vec![],
             alive: true,
+            notify_socket: false,
         },
     );
     s.stop("cg.service").unwrap();
@@ -1177,3 +1182,6 @@ fn job_timeout_cancels_only_the_job() {
     // The unit's state is not changed by a job timeout.
     assert_eq!(s.state("slow.service"), ("activating", "start"));
 }
+
+/// sd_notify, watchdog and fd-store rules (seeds 1–7, 16).
+mod notify;
