@@ -1,8 +1,8 @@
 //! The supervisor: the only code that forks, execs, reaps and kills, plus the per-unit log store.
 //!
 //! It carries out the engine's process [`Effect`]s synchronously and turns OS events into
-//! engine [`Input`]s. Modules: [`env`] (pure environment rules), `spawn` (fork/exec with the
-//! set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), [`logs`] (log
+//! engine [`Input`]s. Modules: [`env`] (pure environment rules), [`notify`] (the sd_notify
+//! socket), `spawn` (fork/exec with the set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), [`logs`] (log
 //! store, pumps, `unitd logs`).
 //!
 //! # How the runtime drives it
@@ -23,6 +23,7 @@
 
 pub mod env;
 pub mod logs;
+pub mod notify;
 mod procs;
 mod spawn;
 
@@ -430,6 +431,16 @@ impl Supervisor {
             Some(st) => st.state != b'Z' || st.ppid == self.own_pid,
             None => false,
         }
+    }
+
+    /// Whether `pid` exists and is not a zombie someone else will reap (`MAINPID=` checks).
+    pub fn process_alive(&self, pid: u32) -> bool {
+        self.signallable(pid) && self.alive(pid)
+    }
+
+    /// The unit a pid is known to belong to, without scanning `/proc`.
+    pub fn known_unit_of_pid(&self, pid: u32) -> Option<UnitId> {
+        self.table.unit_of(pid)
     }
 
     /// Every live process attributed to `unit` (scans `/proc`).

@@ -410,6 +410,13 @@ fn assemble_environment(
         "SYSTEMD_EXEC_PID",
         std::str::from_utf8(PID_MARKER).expect("ascii marker"),
     );
+    // Variables that name the child itself: the engine asks for them (empty value), the
+    // child writes its own pid.
+    for own in ["WATCHDOG_PID", "LISTEN_PID"] {
+        if env.get(own).is_some() {
+            env.set(own, std::str::from_utf8(PID_MARKER).expect("ascii marker"));
+        }
+    }
     if let Some(u) = user {
         if !u.home.is_empty() && u.home != "/" {
             env.set("HOME", &u.home);
