@@ -289,3 +289,69 @@ fn watchdog_abort_and_restart() {
     m.main_pid("w.service");
     m.expect(0, &["stop", "w.service"]);
 }
+
+#[test]
+fn seed16_fd_store_survives_an_automatic_restart() {
+    if which("python3").is_none() {
+        eprintln!("skipped: python3 missing");
+        return;
+    }
+    let Some(m) = UserManager::start(&[(
+        "fds.service",
+        "[Service]\nType=notify\nExecStart=/usr/bin/python3 %h/fds.py\n\
+         FileDescriptorStoreMax=4\nRestart=on-failure\nRestartSec=0\n",
+    )]) else {
+        return;
+    };
+    write_home_script(
+        &m,
+        "fds.py",
+        r#"import os, socket, sys
+home = os.environ['HOME']
+with open(os.path.join(home, 'runs'), 'a') as f:
+    f.write('%s %s %s %s\n' % (os.environ.get('LISTEN_FDS', '-'), os.environ.get('LISTEN_FDNAMES', '-'),
+                               os.environ.get('LISTEN_PID', '-'), os.getpid()))
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect(os.environ['NOTIFY_SOCKET'])
+def barrier():
+    r, w = os.pipe()
+    socket.send_fds(s, [b'BARRIER=1'], [w])
+    os.close(w)
+    import select
+    p = select.poll()
+    p.register(r, select.POLLHUP)
+    p.poll(10000)
+if 'LISTEN_FDS' not in os.environ:
+    a = os.open(os.path.join(home, 'myfile'), os.O_CREAT | os.O_RDWR)
+    os.write(a, b'kept')
+    socket.send_fds(s, [b'FDSTORE=1\nFDNAME=myfile'], [a])
+    b = os.open('/dev/null', os.O_RDONLY)
+    socket.send_fds(s, [b'FDSTORE=1'], [b])
+    s.send(b'READY=1')
+    barrier()
+    sys.exit(1)
+# Second run: read the stored file back through fd 4 (myfile is the older entry).
+os.lseek(4, 0, 0)
+with open(os.path.join(home, 'content'), 'wb') as f:
+    f.write(os.read(4, 10))
+s.send(b'READY=1\nSTATUS=restored')
+barrier()
+import time
+time.sleep(3600)
+"#,
+    );
+    m.expect(0, &["start", "fds.service"]);
+    wait_prop(&m, "fds.service", "StatusText", "restored");
+    let runs = read_lossy(&m.dir.home().join("runs"));
+    let lines: Vec<&str> = runs.lines().collect();
+    assert_eq!(lines.len(), 2, "{runs}");
+    assert!(lines[0].starts_with("- - - "), "{runs}");
+    let f: Vec<&str> = lines[1].split(' ').collect();
+    assert_eq!(f[0], "2", "{runs}");
+    assert_eq!(f[1], "stored:myfile", "{runs}");
+    assert_eq!(f[2], f[3], "LISTEN_PID is the process itself: {runs}");
+    assert_eq!(read_lossy(&m.dir.home().join("content")), "kept");
+    assert_eq!(m.show("fds.service", "NRestarts"), "1");
+    m.main_pid("fds.service");
+    m.expect(0, &["stop", "fds.service"]);
+}

@@ -466,6 +466,18 @@ impl Engine {
             self.arm_timer(id, usec, TimerKind::AutoRestart);
         } else {
             self.um(id).service.flush_n_restarts = true;
+            // The fd store survives automatic restarts and restart jobs, nothing else.
+            let restarting = self
+                .u(id)
+                .job
+                .and_then(|j| self.jobs.get(&j))
+                .is_some_and(|j| j.job_type == JobType::Restart);
+            if !restarting {
+                self.effects.push_back(Effect::FdStore {
+                    unit: id,
+                    op: FdStoreOp::Release,
+                });
+            }
         }
     }
 

@@ -132,6 +132,29 @@ impl Engine {
         if let Some(usec) = msg.extend_timeout_usec {
             self.extend_timeout(id, usec);
         }
+        if msg.fdstore {
+            let max = self.sspec(id).fd_store_max;
+            self.effects.push_back(Effect::FdStore {
+                unit: id,
+                op: FdStoreOp::Add {
+                    name: msg.fdname.clone().unwrap_or_else(|| "stored".into()),
+                    max,
+                    poll: !msg.fdpoll_off,
+                },
+            });
+        }
+        if msg.fdstore_remove {
+            match &msg.fdname {
+                Some(name) => self.effects.push_back(Effect::FdStore {
+                    unit: id,
+                    op: FdStoreOp::Remove { name: name.clone() },
+                }),
+                None => tracing::warn!(
+                    unit = self.u(id).name(),
+                    "FDSTOREREMOVE=1 requested, but no valid FDNAME= given, ignoring."
+                ),
+            }
+        }
         self.mark_dirty(id);
     }
 

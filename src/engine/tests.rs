@@ -40,6 +40,8 @@ struct Sim {
     fail_spawn: Vec<String>,
     /// Spawns whose exec fails in the child, by argv[0].
     fail_exec: Vec<String>,
+    /// Fd-store effects, in order.
+    fd_ops: Vec<(UnitId, FdStoreOp)>,
 }
 
 fn cmd(line: &str) -> ExecCommand {
@@ -73,6 +75,7 @@ impl Sim {
             guess: None,
             fail_spawn: Vec::new(),
             fail_exec: Vec::new(),
+            fd_ops: Vec::new(),
         };
         // The targets every unit's default dependencies refer to.
         for t in ["basic.target", "shutdown.target", "sysinit.target"] {
@@ -238,6 +241,7 @@ impl Sim {
                             },
                         );
                     }
+                    Effect::FdStore { unit, op } => self.fd_ops.push((unit, op)),
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
             }

@@ -106,6 +106,8 @@ pub struct Manager {
     conditions: ConditionContext,
     /// The sd_notify socket (`None` if it could not be bound).
     notify: Option<NotifySocket>,
+    /// fds of the notification being processed (`FDSTORE=1`).
+    pending_fds: Vec<std::os::fd::OwnedFd>,
 }
 
 /// Where the manager's notify socket lives: `<runtime dir>/unitd/notify` (never a path a host
@@ -159,6 +161,7 @@ impl Manager {
             changes: VecDeque::new(),
             conditions,
             notify,
+            pending_fds: Vec::new(),
         };
         m.load_all();
         Ok(m)
@@ -348,6 +351,11 @@ impl Manager {
                     conditions: conditions::evaluate_all(conditions, &self.conditions),
                     asserts: conditions::evaluate_all(asserts, &self.conditions),
                 }),
+                Effect::FdStore { unit, op } => {
+                    let fds = std::mem::take(&mut self.pending_fds);
+                    self.supervisor.fd_store_op(*unit, op, fds);
+                    None
+                }
                 other => self.supervisor.execute(other),
             };
             if let Some(input) = answer {
@@ -398,8 +406,9 @@ impl Manager {
                 ),
                 None => (false, None),
             };
-            // fds (FDSTORE=1) are closed here until the fd store keeps them.
-            drop(d.fds);
+            // FDSTORE=1 fds wait here for the engine's verdict (Effect::FdStore); whatever is
+            // not stored is closed after processing.
+            self.pending_fds = d.fds;
             self.engine.handle_input(
                 now(),
                 Input::Notify {
@@ -412,6 +421,7 @@ impl Manager {
                 },
             );
             self.process();
+            self.pending_fds.clear();
         }
         false
     }

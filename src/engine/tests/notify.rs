@@ -459,3 +459,52 @@ fn watchdog_usec_zero_disables() {
     s.advance(10 * USEC_PER_SEC);
     assert_eq!(s.state("w.service"), ("active", "running"));
 }
+
+#[test]
+fn fd_store_requests_and_release() {
+    let mut s = Sim::new();
+    let id = s.add_notify("f.service", |sv| {
+        sv.fd_store_max = 4;
+        sv.restart = RestartPolicy::OnFailure;
+    });
+    s.start("f.service").unwrap();
+    let main = s.main_pid("f.service");
+    s.notify(main, "READY=1\nFDSTORE=1\nFDNAME=myfile");
+    s.notify(main, "FDSTORE=1");
+    s.notify(main, "FDSTOREREMOVE=1");
+    s.notify(main, "FDSTOREREMOVE=1\nFDNAME=old");
+    assert_eq!(
+        s.fd_ops,
+        vec![
+            (
+                id,
+                FdStoreOp::Add {
+                    name: "myfile".into(),
+                    max: 4,
+                    poll: true
+                }
+            ),
+            (
+                id,
+                FdStoreOp::Add {
+                    name: "stored".into(),
+                    max: 4,
+                    poll: true
+                }
+            ),
+            (id, FdStoreOp::Remove { name: "old".into() }),
+        ]
+    );
+    s.fd_ops.clear();
+    // An automatic restart keeps the store.
+    s.exit(main, ExitStatus::Exited(1));
+    assert_eq!(s.state("f.service"), ("activating", "auto-restart"));
+    assert!(s.fd_ops.is_empty(), "{:?}", s.fd_ops);
+    s.advance(200_000);
+    let main = s.main_pid("f.service");
+    s.notify(main, "READY=1");
+    // A manual stop releases it.
+    s.stop("f.service").unwrap();
+    s.exit(main, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.fd_ops, vec![(id, FdStoreOp::Release)]);
+}
