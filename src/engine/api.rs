@@ -228,6 +228,14 @@ impl Engine {
                 conditions,
                 asserts,
             } => self.conditions_checked(unit, conditions, asserts),
+            Input::Notify {
+                pid,
+                uid,
+                unit,
+                msg,
+                main_pid_alive,
+                main_pid_unit,
+            } => self.notify_message(pid, uid, unit, &msg, main_pid_alive, main_pid_unit),
         }
         self.finish_step();
     }
@@ -250,6 +258,12 @@ impl Engine {
                     {
                         tracing::warn!(unit = self.u(id).name(), "Job timed out.");
                         self.finish_job(j, JobResult::Timeout);
+                    }
+                }
+                TimerKind::Watchdog => {
+                    if self.u(id).service.watchdog_deadline == Some(deadline) {
+                        self.um(id).service.watchdog_deadline = None;
+                        self.service_watchdog_expired(id);
                     }
                 }
                 _ => {

@@ -81,6 +81,8 @@ pub enum Effect {
     RemovePidFile { path: PathBuf },
     /// Forget everything about a unit's processes (unit went dead/failed). No answer.
     ForgetProcesses { unit: UnitId },
+    /// File-descriptor store work for a service (`FileDescriptorStoreMax=`). No answer.
+    FdStore { unit: UnitId, op: FdStoreOp },
     /// Evaluate the unit's `Condition*=`/`Assert*=` checks (they read the file system, the
     /// environment, …). Answer: [`Input::ConditionsChecked`].
     CheckConditions {
@@ -88,6 +90,20 @@ pub enum Effect {
         conditions: Vec<crate::spec::Condition>,
         asserts: Vec<crate::spec::Condition>,
     },
+}
+
+/// What to do with a unit's fd store. The fds themselves never enter the engine: the runtime
+/// holds the fds of the notification being processed and the store itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FdStoreOp {
+    /// Keep the fds that came with the current `FDSTORE=1` message under `name`, up to `max`
+    /// fds in the store (duplicates dropped, the rest closed). `poll`: drop them on
+    /// EPOLLHUP/EPOLLERR (not done yet; recorded for `FDPOLL=0`).
+    Add { name: String, max: u32, poll: bool },
+    /// `FDSTOREREMOVE=1`: close every stored fd named `name`.
+    Remove { name: String },
+    /// The unit went down for good: close everything.
+    Release,
 }
 
 /// Events from the outside world.
@@ -121,6 +137,19 @@ pub enum Input {
     MainPidGuessed { unit: UnitId, pid: Option<u32> },
     /// Reply to [`Effect::ReadPidFile`].
     PidFileRead { unit: UnitId, pid: Option<u32> },
+    /// An sd_notify datagram (already parsed) from `pid`, with the sender's credentials.
+    /// Attribution: the engine looks `pid` up among the main/control processes it watches and
+    /// also offers the message to `unit`, the unit the supervisor's process tracking attributes
+    /// `pid` to. Authorization (`NotifyAccess=`) is decided by the engine.
+    Notify {
+        pid: u32,
+        uid: u32,
+        unit: Option<UnitId>,
+        msg: super::notify::NotifyMessage,
+        /// For `MAINPID=n`: whether n is alive (not a zombie) and which unit tracks it.
+        main_pid_alive: bool,
+        main_pid_unit: Option<UnitId>,
+    },
     /// Reply to [`Effect::CheckConditions`]: per check, whether it holds (negation applied),
     /// in the order they were given.
     ConditionsChecked {

@@ -14,7 +14,9 @@ mod api;
 pub mod error;
 pub mod io;
 mod job;
+pub mod notify;
 mod service;
+mod service_notify;
 mod transaction;
 pub mod types;
 pub mod unit;
@@ -25,7 +27,9 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 pub use error::EnqueueError;
-pub use io::{Change, Effect, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken};
+pub use io::{
+    Change, Effect, FdStoreOp, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken,
+};
 pub use job::Job;
 pub use types::*;
 pub use unit::{DepEdge, ExecRun, ServiceRuntime, Unit, UnitTimestamps};

@@ -21,6 +21,8 @@ struct Proc {
     argv: Vec<String>,
     env: Vec<(String, String)>,
     alive: bool,
+    /// The spawn asked for `NOTIFY_SOCKET`.
+    notify_socket: bool,
 }
 
 /// A simulated world around the engine.
@@ -38,6 +40,8 @@ struct Sim {
     fail_spawn: Vec<String>,
     /// Spawns whose exec fails in the child, by argv[0].
     fail_exec: Vec<String>,
+    /// Fd-store effects, in order.
+    fd_ops: Vec<(UnitId, FdStoreOp)>,
 }
 
 fn cmd(line: &str) -> ExecCommand {
@@ -71,6 +75,7 @@ impl Sim {
             guess: None,
             fail_spawn: Vec::new(),
             fail_exec: Vec::new(),
+            fd_ops: Vec::new(),
         };
         // The targets every unit's default dependencies refer to.
         for t in ["basic.target", "shutdown.target", "sysinit.target"] {
@@ -167,6 +172,7 @@ impl Sim {
                                 argv: req.command.argv.clone(),
                                 env: req.env.clone(),
                                 alive: true,
+                                notify_socket: req.notify_socket,
                             },
                         );
                         self.e.handle_input(
@@ -206,6 +212,7 @@ impl Sim {
                                     argv: vec!["daemonized".into()],
                                     env: vec![],
                                     alive: true,
+                                    notify_socket: false,
                                 },
                             );
                         }
@@ -234,6 +241,7 @@ impl Sim {
                             },
                         );
                     }
+                    Effect::FdStore { unit, op } => self.fd_ops.push((unit, op)),
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
             }
@@ -1008,6 +1016,7 @@ fn kill_mode_control_group_waits_for_other_processes() {
             argv: vec!["child".into()],
             env: vec![],
             alive: true,
+            notify_socket: false,
         },
     );
     s.stop("cg.service").unwrap();
@@ -1177,3 +1186,6 @@ fn job_timeout_cancels_only_the_job() {
     // The unit's state is not changed by a job timeout.
     assert_eq!(s.state("slow.service"), ("activating", "start"));
 }
+
+/// sd_notify, watchdog and fd-store rules (seeds 1–7, 16).
+mod notify;

@@ -15,6 +15,7 @@ use crate::engine::{
 use crate::loader::Loader;
 use crate::settings::{Scope, Settings};
 use crate::spec::{LoadState, LoadedUnit, UnitName, UnitNameError, UnitSpec};
+use crate::supervisor::notify::{NotifySocket, NotifyStats, Received};
 use crate::supervisor::{Supervisor, SupervisorConfig};
 
 /// Variables systemd never passes from the manager's own environment to services.
@@ -106,6 +107,16 @@ pub struct Manager {
     /// Transient units (`StartTransientUnit`) by name: they have no file, so loading and
     /// daemon-reload take them from here.
     transient: std::collections::HashMap<String, LoadedUnit>,
+    /// The sd_notify socket (`None` if it could not be bound).
+    notify: Option<NotifySocket>,
+    /// fds of the notification being processed (`FDSTORE=1`).
+    pending_fds: Vec<std::os::fd::OwnedFd>,
+}
+
+/// Where the manager's notify socket lives: `<runtime dir>/unitd/notify` (never a path a host
+/// systemd owns).
+pub fn notify_socket_path(settings: &Settings) -> std::path::PathBuf {
+    settings.runtime_dir.join("unitd").join("notify")
 }
 
 impl Manager {
@@ -130,7 +141,20 @@ impl Manager {
             id_seed: seed,
         });
         let loader = Loader::new(&settings);
-        let supervisor = Supervisor::new(SupervisorConfig::from_settings(&settings))?;
+        let mut supervisor = Supervisor::new(SupervisorConfig::from_settings(&settings))?;
+        let notify = match NotifySocket::bind(&notify_socket_path(&settings)) {
+            Ok(sock) => {
+                supervisor.set_notify_socket(Some(sock.path().to_owned()));
+                Some(sock)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot bind the notify socket {}: {e}; Type=notify services will time out",
+                    notify_socket_path(&settings).display()
+                );
+                None
+            }
+        };
         let mut m = Manager {
             settings,
             engine,
@@ -140,6 +164,8 @@ impl Manager {
             changes: VecDeque::new(),
             conditions,
             transient: std::collections::HashMap::new(),
+            notify,
+            pending_fds: Vec::new(),
         };
         m.load_all();
         Ok(m)
@@ -361,6 +387,11 @@ impl Manager {
                     conditions: conditions::evaluate_all(conditions, &self.conditions),
                     asserts: conditions::evaluate_all(asserts, &self.conditions),
                 }),
+                Effect::FdStore { unit, op } => {
+                    let fds = std::mem::take(&mut self.pending_fds);
+                    self.supervisor.fd_store_op(*unit, op, fds);
+                    None
+                }
                 other => self.supervisor.execute(other),
             };
             if let Some(input) = answer {
@@ -370,8 +401,71 @@ impl Manager {
         self.collect_changes();
     }
 
-    /// Reap exited children and tell the engine.
+    /// The notify socket's fd, for the daemon loop to poll.
+    pub fn notify_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.notify.as_ref().map(|s| s.as_raw_fd())
+    }
+
+    /// Notify socket counters (received, accepted, dropped, …).
+    pub fn notify_stats(&self) -> NotifyStats {
+        self.notify.as_ref().map(|s| s.stats()).unwrap_or_default()
+    }
+
+    /// Read up to `budget` queued notify datagrams and feed them to the engine. Returns `true`
+    /// when the socket is drained (would block), `false` when the budget ran out first.
+    pub fn drain_notify(&mut self, budget: usize) -> bool {
+        for _ in 0..budget {
+            let Some(sock) = self.notify.as_mut() else {
+                return true;
+            };
+            let d = match sock.recv() {
+                Ok(Received::Message(d)) => d,
+                Ok(Received::Handled) => continue,
+                Ok(Received::Empty) => return true,
+                Err(e) => {
+                    tracing::warn!("notify socket: {e}");
+                    return true;
+                }
+            };
+            // Attribution: processes the engine watches first (cheap), then the supervisor's
+            // process tracking (descendants, for NotifyAccess=all).
+            let unit = match self.supervisor.known_unit_of_pid(d.pid) {
+                Some(u) => Some(u),
+                None if self.engine.unit_by_pid(d.pid).is_some() => None,
+                None => self.supervisor.unit_of_pid(d.pid),
+            };
+            let (main_pid_alive, main_pid_unit) = match d.msg.main_pid {
+                Some(n) => (
+                    self.supervisor.process_alive(n),
+                    self.supervisor.unit_of_pid(n),
+                ),
+                None => (false, None),
+            };
+            // FDSTORE=1 fds wait here for the engine's verdict (Effect::FdStore); whatever is
+            // not stored is closed after processing.
+            self.pending_fds = d.fds;
+            self.engine.handle_input(
+                now(),
+                Input::Notify {
+                    pid: d.pid,
+                    uid: d.uid,
+                    unit,
+                    msg: d.msg,
+                    main_pid_alive,
+                    main_pid_unit,
+                },
+            );
+            self.process();
+            self.pending_fds.clear();
+        }
+        false
+    }
+
+    /// Reap exited children and tell the engine. Queued notifications are processed first,
+    /// so "READY=1, then exit" is seen in that order.
     pub fn reap_children(&mut self) {
+        self.drain_notify(1 << 16);
         for r in self.supervisor.reap() {
             self.engine.handle_input(
                 now(),

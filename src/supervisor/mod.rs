@@ -1,8 +1,8 @@
 //! The supervisor: the only code that forks, execs, reaps and kills, plus the per-unit log store.
 //!
 //! It carries out the engine's process [`Effect`]s synchronously and turns OS events into
-//! engine [`Input`]s. Modules: [`env`] (pure environment rules), `spawn` (fork/exec with the
-//! set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), [`logs`] (log
+//! engine [`Input`]s. Modules: [`env`] (pure environment rules), [`notify`] (the sd_notify
+//! socket), `spawn` (fork/exec with the set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), [`logs`] (log
 //! store, pumps, `unitd logs`).
 //!
 //! # How the runtime drives it
@@ -23,16 +23,19 @@
 
 pub mod env;
 pub mod logs;
+pub mod notify;
 mod procs;
 mod spawn;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::{Effect, ExitStatus, Input, KillRequest, SpawnRequest, UnitId};
+use crate::engine::{
+    Effect, ExecPhase, ExitStatus, FdStoreOp, Input, KillRequest, SpawnRequest, UnitId,
+};
 use crate::settings::{Scope, Settings};
 
 pub use logs::{LogPump, LogStore};
@@ -111,6 +114,8 @@ pub struct Supervisor {
     pump: LogPump,
     /// Runtime for the short-lived tasks that report failed execs of spawns nobody waits for.
     handle: tokio::runtime::Handle,
+    /// Per-unit fd stores (`FDSTORE=1`), newest first as in systemd 252.
+    fd_store: HashMap<UnitId, Vec<(String, std::os::fd::OwnedFd)>>,
 }
 
 fn errno_desc(e: i32) -> &'static str {
@@ -141,6 +146,7 @@ impl Supervisor {
             logs,
             pump,
             handle,
+            fd_store: HashMap::new(),
         })
     }
 
@@ -205,14 +211,81 @@ impl Supervisor {
                 self.forget(*unit);
                 None
             }
+            Effect::FdStore { unit, op } => {
+                self.fd_store_op(*unit, op, Vec::new());
+                None
+            }
             // Not process work: the runtime evaluates conditions itself.
             Effect::CheckConditions { .. } => None,
         }
     }
 
+    /// Carry out a fd-store operation; `fds` are those of the `FDSTORE=1` message being
+    /// processed (closed unless kept).
+    pub fn fd_store_op(&mut self, unit: UnitId, op: &FdStoreOp, fds: Vec<std::os::fd::OwnedFd>) {
+        match op {
+            FdStoreOp::Add { name, max, .. } => {
+                let store = self.fd_store.entry(unit).or_default();
+                for fd in fds {
+                    if store.iter().any(|(_, s)| same_file(s, &fd)) {
+                        continue;
+                    }
+                    if store.len() >= *max as usize {
+                        tracing::warn!(
+                            "fd store of unit {unit:?} full (FileDescriptorStoreMax={max}); closing fd"
+                        );
+                        continue;
+                    }
+                    store.insert(0, (name.clone(), fd));
+                }
+            }
+            FdStoreOp::Remove { name } => {
+                if let Some(store) = self.fd_store.get_mut(&unit) {
+                    store.retain(|(n, _)| n != name);
+                }
+            }
+            FdStoreOp::Release => {
+                self.fd_store.remove(&unit);
+            }
+        }
+    }
+
+    /// Number of fds in `unit`'s store (`NFileDescriptorStore`).
+    pub fn fd_store_len(&self, unit: UnitId) -> usize {
+        self.fd_store.get(&unit).map_or(0, Vec::len)
+    }
+
     /// Fork and exec one command (see `spawn` module docs for the set-up order). `Err` is a
     /// failure in the manager (fork failed, `EnvironmentFile=` missing, …): `Result=resources`.
+    /// `ExecStart=` processes receive the unit's stored fds as `LISTEN_FDS`.
     pub fn spawn(&mut self, req: &SpawnRequest) -> Result<Spawned, String> {
+        let mut pass: Vec<(String, std::os::fd::RawFd)> = Vec::new();
+        if req.phase == ExecPhase::Start
+            && let Some(store) = self.fd_store.get(&req.unit)
+        {
+            pass.extend(store.iter().map(|(n, fd)| (n.clone(), fd.as_raw_fd())));
+        }
+        if pass.is_empty() {
+            return self.spawn_with_fds(req, &[]);
+        }
+        let mut with_env = req.clone();
+        with_env.env.push(("LISTEN_PID".into(), String::new()));
+        with_env
+            .env
+            .push(("LISTEN_FDS".into(), pass.len().to_string()));
+        let names: Vec<&str> = pass.iter().map(|(n, _)| n.as_str()).collect();
+        with_env
+            .env
+            .push(("LISTEN_FDNAMES".into(), names.join(":")));
+        let fds: Vec<std::os::fd::RawFd> = pass.iter().map(|(_, fd)| *fd).collect();
+        self.spawn_with_fds(&with_env, &fds)
+    }
+
+    fn spawn_with_fds(
+        &mut self,
+        req: &SpawnRequest,
+        pass_fds: &[std::os::fd::RawFd],
+    ) -> Result<Spawned, String> {
         let senv = spawn::SpawnEnv {
             scope: self.cfg.scope,
             manager_uid: self.cfg.uid,
@@ -225,6 +298,7 @@ impl Supervisor {
             self.log_manager_message(&req.unit_name, &msg);
             msg
         })?;
+        prepared.pass_fds = pass_fds.iter().take(spawn::MAX_PASS_FDS).copied().collect();
         let (status_r, status_w) =
             spawn::pipe_cloexec().map_err(|e| format!("Failed to create pipe: {e}"))?;
 
@@ -441,6 +515,16 @@ impl Supervisor {
         }
     }
 
+    /// Whether `pid` exists and is not a zombie someone else will reap (`MAINPID=` checks).
+    pub fn process_alive(&self, pid: u32) -> bool {
+        self.signallable(pid) && self.alive(pid)
+    }
+
+    /// The unit a pid is known to belong to, without scanning `/proc`.
+    pub fn known_unit_of_pid(&self, pid: u32) -> Option<UnitId> {
+        self.table.unit_of(pid)
+    }
+
     /// Every live process attributed to `unit` (scans `/proc`).
     pub fn processes_of(&mut self, unit: UnitId) -> Vec<u32> {
         self.table.processes_of(unit)
@@ -555,6 +639,16 @@ async fn read_status_async(fd: std::os::fd::OwnedFd) -> Option<(i32, i32)> {
     let code = i32::from_ne_bytes(buf[..4].try_into().expect("4 bytes"));
     let errno = i32::from_ne_bytes(buf[4..].try_into().expect("4 bytes"));
     Some((code, errno))
+}
+
+/// Whether two fds refer to the same file (device and inode; systemd's `same_fd`).
+fn same_file(a: &std::os::fd::OwnedFd, b: &std::os::fd::OwnedFd) -> bool {
+    let stat = |fd: &std::os::fd::OwnedFd| {
+        // SAFETY: fstat into a zeroed struct on an fd we own.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some((st.st_dev, st.st_ino))
+    };
+    matches!((stat(a), stat(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Read the child's set-up report: `None` on EOF (exec succeeded or the command was skipped),
