@@ -142,6 +142,9 @@ impl Manager {
             transient: std::collections::HashMap::new(),
         };
         m.load_all();
+        // Upstart's `startup` event, once per manager start (jobs `start on startup`).
+        m.engine.emit_event(now(), "startup", Vec::new());
+        m.process();
         Ok(m)
     }
 
