@@ -281,6 +281,24 @@ impl Manager {
         r
     }
 
+    /// Upstart `EmitEvent`: emit event `name` with `KEY=VALUE` env into the engine; its
+    /// `Change::EventFinished` follows once every job it started/stopped got there.
+    pub fn emit_event(&mut self, name: &str, env: Vec<String>) -> crate::engine::EventId {
+        let r = self.engine.emit_event(now(), name, env);
+        self.collect_changes();
+        r
+    }
+
+    /// Upstart `Job.Start`/`Job.Stop` env: what the next start (`stop == false`) or stop of
+    /// `unit` passes to its processes.
+    pub fn set_job_env(&mut self, unit: UnitId, stop: bool, env: Vec<String>) {
+        if stop {
+            self.engine.set_stop_env(unit, env);
+        } else {
+            self.engine.set_start_env(unit, env);
+        }
+    }
+
     /// `CancelJob`.
     pub fn cancel_job(&mut self, job: JobId) -> Result<(), EnqueueError> {
         let r = self.engine.cancel_job(now(), job);

@@ -7,8 +7,12 @@
 //! it). Deferred `wait=true` replies are kept here and answered from engine changes
 //! ([`UpstartFacade::signals`] → [`UpstartFacade::take_replies`]).
 //!
-//! Not served yet: EmitEvent and the event engine, instance jobs (`instance` stanza),
-//! the job-env methods other than the global `GetEnv`/`ListEnv`.
+//! `EmitEvent(name, env, wait)` goes to the engine's event engine (`engine/events.rs`); a
+//! waiting caller is answered, and `EventEmitted` sent, when the engine reports the event
+//! finished (every job it started is running/done, every job it stopped is down).
+//!
+//! Not served yet: instance jobs (`instance` stanza), the job-env methods other than the
+//! global `GetEnv`/`ListEnv`.
 
 pub mod path;
 pub mod state_names;
@@ -21,7 +25,7 @@ use zbus::Variant as Value;
 use crate::bus::CallContext;
 use crate::bus::ConnId;
 use crate::bus::systemd::errors::{CallError, FAILED, INVALID_ARGS, UNKNOWN_METHOD};
-use crate::engine::{Change, JobId, JobResult, JobType, UnitId};
+use crate::engine::{Change, EventId, JobId, JobResult, JobType, UnitId};
 use crate::runtime::Manager;
 use crate::spec::{KindSpec, LoadState, ServiceType};
 
@@ -78,6 +82,8 @@ struct Pending {
 pub struct UpstartFacade {
     log_priority: String,
     pending: Vec<Pending>,
+    /// EmitEvent calls with wait=true, answered when their event finishes.
+    pending_events: Vec<(EventId, ConnId, Message)>,
     replies: Vec<(ConnId, Message)>,
     /// Last (goal, state) per unit, to emit GoalChanged/StateChanged/InstanceAdded/Removed.
     last: HashMap<UnitId, (&'static str, &'static str)>,
@@ -103,6 +109,7 @@ fn upstart_err(name: &'static str, msg: impl Into<String>) -> CallError {
         "AlreadyStarted" => "com.ubuntu.Upstart0_6.Error.AlreadyStarted",
         "AlreadyStopped" => "com.ubuntu.Upstart0_6.Error.AlreadyStopped",
         "JobFailed" => "com.ubuntu.Upstart0_6.Error.JobFailed",
+        "EventFailed" => "com.ubuntu.Upstart0_6.Error.EventFailed",
         "NotRunning" => "com.ubuntu.Upstart0_6.Error.NotRunning",
         _ => FAILED,
     };
@@ -252,6 +259,7 @@ impl UpstartFacade {
         UpstartFacade {
             log_priority: "message".into(),
             pending: Vec::new(),
+            pending_events: Vec::new(),
             replies: Vec::new(),
             last: HashMap::new(),
         }
@@ -455,6 +463,21 @@ impl UpstartFacade {
                             None => Err(err(INVALID_ARGS, format!("No such variable: {name}"))),
                         }
                     }
+                    ("EmitEvent", "sasb") => {
+                        let (name, env, wait): (String, Vec<String>, bool) =
+                            msg.body().deserialize().map_err(args_err)?;
+                        if name.is_empty() {
+                            return Err(err(INVALID_ARGS, "Name may not be empty string"));
+                        }
+                        check_env(&env)?;
+                        let ev = mgr.emit_event(&name, env);
+                        if wait {
+                            self.pending_events.push((ev, conn, msg.clone()));
+                            Ok(None)
+                        } else {
+                            reply(msg, &()).map(Some)
+                        }
+                    }
                     ("ReloadConfiguration", "") => {
                         mgr.reload();
                         reply(msg, &()).map(Some)
@@ -507,7 +530,7 @@ impl UpstartFacade {
                         let (env, wait): (Vec<String>, bool) =
                             msg.body().deserialize().map_err(args_err)?;
                         check_env(&env)?;
-                        self.control(mgr, msg, conn, unit, &member, wait)
+                        self.control(mgr, msg, conn, unit, &member, wait, Some(env))
                     }
                     _ => Err(bad()),
                 }
@@ -519,7 +542,7 @@ impl UpstartFacade {
                 match (member.as_str(), sig.as_str()) {
                     ("Start" | "Stop" | "Restart", "b") => {
                         let (wait,): (bool,) = msg.body().deserialize().map_err(args_err)?;
-                        self.control(mgr, msg, conn, unit, &member, wait)
+                        self.control(mgr, msg, conn, unit, &member, wait, None)
                     }
                     ("Reload", "") => {
                         let name = job_name(mgr, unit);
@@ -548,7 +571,9 @@ impl UpstartFacade {
         }
     }
 
-    /// Job/Instance Start, Stop, Restart.
+    /// Job/Instance Start, Stop, Restart. `env` is the Job methods' env (the Instance
+    /// methods keep the env the instance has).
+    #[allow(clippy::too_many_arguments)]
     fn control(
         &mut self,
         mgr: &mut Manager,
@@ -557,6 +582,7 @@ impl UpstartFacade {
         unit: UnitId,
         member: &str,
         wait: bool,
+        env: Option<Vec<String>>,
     ) -> Result<Option<Message>, CallError> {
         let name = job_name(mgr, unit);
         let (goal, state) = goal_state(mgr, unit);
@@ -596,6 +622,9 @@ impl UpstartFacade {
             }
         };
         let uname = mgr.engine().unit(unit).name().to_owned();
+        if let Some(env) = env {
+            mgr.set_job_env(unit, kind == WaitKind::Stop, env);
+        }
         let job = mgr
             .enqueue(&uname, job_type, "replace")
             .map_err(|e| err(FAILED, e.to_string()))?;
@@ -737,6 +766,15 @@ impl UpstartFacade {
                 } => {
                     self.finish_pending(mgr, *job, *unit, *result);
                 }
+                Change::EventFinished {
+                    event,
+                    name,
+                    env,
+                    failed,
+                } => {
+                    self.finish_event(*event, *failed);
+                    out.extend(signal(MANAGER_PATH, IFACE, "EventEmitted", &(name, env)).ok());
+                }
                 _ => {}
             }
             let unit = match ch {
@@ -773,6 +811,29 @@ impl UpstartFacade {
             }
         }
         out
+    }
+
+    /// Answer the EmitEvent callers waiting for `event`.
+    fn finish_event(&mut self, event: EventId, failed: bool) {
+        let mut i = 0;
+        while i < self.pending_events.len() {
+            if self.pending_events[i].0 != event {
+                i += 1;
+                continue;
+            }
+            let (_, conn, call) = self.pending_events.remove(i);
+            let hdr = call.header();
+            let msg = if failed {
+                upstart_err("EventFailed", "Event failed")
+                    .reply_to(&hdr)
+                    .ok()
+            } else {
+                Message::method_return(&hdr).build(&()).ok()
+            };
+            if let Some(m) = msg {
+                self.replies.push((conn, m));
+            }
+        }
     }
 
     fn finish_pending(&mut self, mgr: &Manager, job: JobId, unit: UnitId, result: JobResult) {
