@@ -14,6 +14,7 @@
 //! Not served yet: instance jobs (`instance` stanza), the job-env methods other than the
 //! global `GetEnv`/`ListEnv`.
 
+pub mod client;
 pub mod path;
 pub mod state_names;
 
