@@ -151,6 +151,19 @@ fn initctl_output_formats_and_exit_codes() {
     sorted.sort();
     assert_eq!(sorted, out.stdout.lines().collect::<Vec<_>>());
 
+    assert_eq!(ic(&["set-env", "FOO=bar"]).code, 0);
+    assert_eq!(ic(&["get-env", "FOO"]).stdout, "bar\n");
+    assert_eq!(ic(&["set-env", "--retain", "FOO=baz"]).code, 0);
+    assert_eq!(ic(&["get-env", "FOO"]).stdout, "bar\n");
+    assert_eq!(ic(&["unset-env", "FOO"]).code, 0);
+    let out = ic(&["get-env", "FOO"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("initctl: No such variable: FOO"),
+        "{}",
+        out.all()
+    );
+
     let out = ic(&["frobnicate"]);
     assert_eq!(out.code, 1);
     assert!(

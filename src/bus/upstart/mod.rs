@@ -11,8 +11,9 @@
 //! waiting caller is answered, and `EventEmitted` sent, when the engine reports the event
 //! finished (every job it started is running/done, every job it stopped is down).
 //!
-//! Not served yet: instance jobs (`instance` stanza), the job-env methods other than the
-//! global `GetEnv`/`ListEnv`.
+//! The global job environment (`GetEnv`/`ListEnv`/`SetEnv[List]`/`UnsetEnv[List]` with empty
+//! job_details) is the manager environment. Not served yet: instance jobs (`instance`
+//! stanza), per-job env tables, `ResetEnv`, `GetState`, the `Notify*`/`EndSession` methods.
 
 pub mod client;
 pub mod path;
@@ -479,6 +480,9 @@ impl UpstartFacade {
                             reply(msg, &()).map(Some)
                         }
                     }
+                    ("SetEnv" | "SetEnvList" | "UnsetEnv" | "UnsetEnvList", _) => {
+                        self.env_change(mgr, msg, &member, &sig).map(Some)
+                    }
                     ("ReloadConfiguration", "") => {
                         mgr.reload();
                         reply(msg, &()).map(Some)
@@ -812,6 +816,68 @@ impl UpstartFacade {
             }
         }
         out
+    }
+
+    /// Global `SetEnv`/`SetEnvList`/`UnsetEnv`/`UnsetEnvList` (job_details `[]`): the manager
+    /// environment every job (and unit) gets. Per-job tables are not kept: a non-empty
+    /// job_details is refused with `Failed`.
+    fn env_change(&mut self, mgr: &mut Manager, msg: &Message, member: &str, sig: &str) -> R {
+        let args_err = |_| {
+            err(
+                INVALID_ARGS,
+                format!("Invalid arguments to {member} method"),
+            )
+        };
+        let body = msg.body();
+        let (details, names, replace): (Vec<String>, Vec<String>, bool) = match (member, sig) {
+            ("SetEnv", "assb") => {
+                let (d, v, r): (Vec<String>, String, bool) =
+                    body.deserialize().map_err(args_err)?;
+                (d, vec![v], r)
+            }
+            ("SetEnvList", "asasb") => body.deserialize().map_err(args_err)?,
+            ("UnsetEnv", "ass") => {
+                let (d, n): (Vec<String>, String) = body.deserialize().map_err(args_err)?;
+                (d, vec![n], false)
+            }
+            ("UnsetEnvList", "asas") => {
+                let (d, n): (Vec<String>, Vec<String>) = body.deserialize().map_err(args_err)?;
+                (d, n, false)
+            }
+            _ => return Err(unknown_method(member, sig, IFACE)),
+        };
+        if let Some(first) = details.first() {
+            if first.is_empty() {
+                return Err(err(INVALID_ARGS, "Job may not be empty string"));
+            }
+            if find_job(mgr, first).is_none() {
+                return Err(upstart_err("UnknownJob", format!("Unknown job: {first}")));
+            }
+            return Err(err(FAILED, "Per-job environment tables are not supported"));
+        }
+        if member.starts_with("Set") {
+            let current = mgr.engine().environment().to_vec();
+            let mut set = Vec::new();
+            for v in names {
+                let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
+                let exists = current
+                    .iter()
+                    .any(|e| e.split_once('=').map(|p| p.0) == Some(k));
+                if exists && !replace {
+                    continue;
+                }
+                set.push(format!("{k}={val}"));
+            }
+            mgr.set_environment(&[], &set);
+        } else {
+            let current = mgr.engine().environment().to_vec();
+            if current.is_empty() {
+                let n = names.first().cloned().unwrap_or_default();
+                return Err(err(INVALID_ARGS, format!("No such variable: {n}")));
+            }
+            mgr.set_environment(&names, &[]);
+        }
+        reply(msg, &())
     }
 
     /// Answer the EmitEvent callers waiting for `event`.
