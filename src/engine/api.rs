@@ -28,6 +28,7 @@ impl Engine {
             pids: HashMap::new(),
             run_queue: VecDeque::new(),
             now: Timestamp::NEVER,
+            events: Default::default(),
         }
     }
 

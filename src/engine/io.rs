@@ -186,4 +186,12 @@ pub enum Change {
     },
     /// daemon-reload started (`true`) or finished (`false`).
     Reloading { active: bool },
+    /// An Upstart event finished: nothing holds it any more (`failed` when a job it started
+    /// or stopped failed). See `events.rs`.
+    EventFinished {
+        event: super::events::EventId,
+        name: String,
+        env: Vec<String>,
+        failed: bool,
+    },
 }

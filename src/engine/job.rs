@@ -359,6 +359,7 @@ impl Engine {
             unit_name: self.u(unit).name().to_owned(),
             result,
         });
+        self.settle_event_holds(unit);
         if result != JobResult::Done {
             let t = job.job_type;
             if matches!(t, JobType::Start | JobType::VerifyActive) {

@@ -12,6 +12,7 @@
 
 mod api;
 pub mod error;
+pub mod events;
 pub mod io;
 mod job;
 pub mod notify;
@@ -27,6 +28,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 pub use error::EnqueueError;
+pub use events::EventId;
 pub use io::{
     Change, Effect, FdStoreOp, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken,
 };
@@ -79,6 +81,8 @@ pub struct Engine {
     run_queue: VecDeque<JobId>,
     /// The time of the operation in progress (set by every public entry point).
     now: Timestamp,
+    /// Upstart events: queue, latches, holds (see `events.rs`).
+    events: events::EventState,
 }
 
 impl Engine {
@@ -221,6 +225,7 @@ impl Engine {
 
         // Anything ordered against this unit may be able to run now.
         self.requeue_ordered_neighbours(id);
+        self.job_events_for_transition(id, ns, will_restart);
     }
 
     fn trigger_on(&mut self, id: UnitId, kind: crate::spec::DepKind) {
@@ -284,6 +289,10 @@ impl Engine {
     /// Common tail of every public operation: run runnable jobs, then publish unit changes.
     fn finish_step(&mut self) {
         self.dispatch_run_queue();
+        // Events may start/stop jobs, whose transitions emit more events.
+        while self.process_events() {
+            self.dispatch_run_queue();
+        }
         self.flush_dirty();
     }
 }

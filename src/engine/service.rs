@@ -638,6 +638,7 @@ impl Engine {
                 env.push(("EXIT_STATUS".into(), status));
             }
         }
+        env.extend(self.event_spawn_env(id, phase));
         env
     }
 

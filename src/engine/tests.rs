@@ -10,6 +10,8 @@ use crate::spec::{
     RestartPolicy, ServiceSpec, ServiceType, USEC_INFINITY, USEC_PER_SEC, UnitName, UnitSpec,
 };
 
+mod events;
+
 const SIGTERM: i32 = 15;
 const SIGKILL: i32 = 9;
 

@@ -168,6 +168,9 @@ impl Manager {
             pending_fds: Vec::new(),
         };
         m.load_all();
+        // Upstart's `startup` event, once per manager start (jobs `start on startup`).
+        m.engine.emit_event(now(), "startup", Vec::new());
+        m.process();
         Ok(m)
     }
 
@@ -302,6 +305,24 @@ impl Manager {
         let r = self.engine.enqueue(now(), id, job_type, mode, true);
         self.collect_changes();
         r
+    }
+
+    /// Upstart `EmitEvent`: emit event `name` with `KEY=VALUE` env into the engine; its
+    /// `Change::EventFinished` follows once every job it started/stopped got there.
+    pub fn emit_event(&mut self, name: &str, env: Vec<String>) -> crate::engine::EventId {
+        let r = self.engine.emit_event(now(), name, env);
+        self.collect_changes();
+        r
+    }
+
+    /// Upstart `Job.Start`/`Job.Stop` env: what the next start (`stop == false`) or stop of
+    /// `unit` passes to its processes.
+    pub fn set_job_env(&mut self, unit: UnitId, stop: bool, env: Vec<String>) {
+        if stop {
+            self.engine.set_stop_env(unit, env);
+        } else {
+            self.engine.set_start_env(unit, env);
+        }
     }
 
     /// `CancelJob`.
