@@ -357,7 +357,7 @@ pub enum ListenAddress {
     Abstract(String),
     /// An IP socket: `None` address = every address (`[::]`, falling back to `0.0.0.0`).
     Inet {
-        addr: Option<std::net::IpAddr>,
+        addr: Option<core::net::IpAddr>,
         port: u16,
     },
 }

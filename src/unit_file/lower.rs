@@ -1565,14 +1565,14 @@ pub fn parse_listen(kind: ListenKind, text: &str) -> Result<ListenAddress, &'sta
     };
     if let Some(rest) = text.strip_prefix('[') {
         let (addr, p) = rest.split_once("]:").ok_or("bad IPv6 address")?;
-        let addr: std::net::Ipv6Addr = addr.parse().map_err(|_| "bad IPv6 address")?;
+        let addr: core::net::Ipv6Addr = addr.parse().map_err(|_| "bad IPv6 address")?;
         return Ok(ListenAddress::Inet {
             addr: Some(addr.into()),
             port: port(p)?,
         });
     }
     if let Some((addr, p)) = text.rsplit_once(':') {
-        let addr: std::net::Ipv4Addr = addr.parse().map_err(|_| "bad IPv4 address")?;
+        let addr: core::net::Ipv4Addr = addr.parse().map_err(|_| "bad IPv4 address")?;
         return Ok(ListenAddress::Inet {
             addr: Some(addr.into()),
             port: port(p)?,
