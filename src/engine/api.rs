@@ -229,6 +229,8 @@ impl Engine {
                 conditions,
                 asserts,
             } => self.conditions_checked(unit, conditions, asserts),
+            Input::SocketsOpened { unit, error } => self.sockets_opened(unit, error),
+            Input::SocketReady { unit } => self.socket_ready(unit),
             Input::Notify {
                 pid,
                 uid,
@@ -559,6 +561,16 @@ impl Engine {
                         deps.push((DepKind::After, name.clone()));
                     }
                 }
+            }
+            KindSpec::Socket(_) => {
+                // socket_add_default_dependencies.
+                deps.push((DepKind::Before, "sockets.target".to_string()));
+                if !self.cfg.user_scope {
+                    deps.push((DepKind::Requires, "sysinit.target".to_string()));
+                    deps.push((DepKind::After, "sysinit.target".to_string()));
+                }
+                deps.push((DepKind::Conflicts, shutdown.clone()));
+                deps.push((DepKind::Before, shutdown));
             }
             KindSpec::Other(_) => {}
         }

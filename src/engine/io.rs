@@ -46,6 +46,9 @@ pub struct SpawnRequest {
     /// answer comes right after fork, and a failed exec shows up as the process's exit status
     /// (200–245), which is all other types need.
     pub wait_exec: bool,
+    /// Socket units (`Accept=no`) whose listening fds this command receives, in order, as
+    /// `LISTEN_FDS` from fd 3 (before the fd store's fds). Empty for most spawns.
+    pub sockets: Vec<UnitId>,
 }
 
 /// Which processes of a unit to signal.
@@ -83,6 +86,21 @@ pub enum Effect {
     ForgetProcesses { unit: UnitId },
     /// File-descriptor store work for a service (`FileDescriptorStoreMax=`). No answer.
     FdStore { unit: UnitId, op: FdStoreOp },
+    /// Create, bind and (for stream/seqpacket) listen on a socket unit's fds and keep them.
+    /// Answer: [`Input::SocketsOpened`].
+    OpenSockets {
+        unit: UnitId,
+        spec: crate::spec::SocketSpec,
+        /// The `LISTEN_FDNAMES` entry of every fd (`FileDescriptorName=` or the unit name).
+        fd_name: String,
+    },
+    /// Close a socket unit's fds (stop watching them first), removing `remove` (socket files
+    /// and FIFOs, `RemoveOnStop=`). No answer.
+    CloseSockets { unit: UnitId, remove: Vec<PathBuf> },
+    /// Start (`true`) or stop watching a socket unit's fds for incoming traffic; the first
+    /// readable fd is reported once as [`Input::SocketReady`], after which watching stops until
+    /// asked again. No answer.
+    WatchSockets { unit: UnitId, watch: bool },
     /// Evaluate the unit's `Condition*=`/`Assert*=` checks (they read the file system, the
     /// environment, …). Answer: [`Input::ConditionsChecked`].
     CheckConditions {
@@ -150,6 +168,10 @@ pub enum Input {
         main_pid_alive: bool,
         main_pid_unit: Option<UnitId>,
     },
+    /// Reply to [`Effect::OpenSockets`]: `error` says why the fds could not be set up.
+    SocketsOpened { unit: UnitId, error: Option<String> },
+    /// A watched socket unit has a connection or datagram waiting.
+    SocketReady { unit: UnitId },
     /// Reply to [`Effect::CheckConditions`]: per check, whether it holds (negation applied),
     /// in the order they were given.
     ConditionsChecked {

@@ -18,6 +18,7 @@ mod job;
 pub mod notify;
 mod service;
 mod service_notify;
+pub mod socket;
 mod transaction;
 pub mod types;
 pub mod unit;
@@ -33,6 +34,7 @@ pub use io::{
     Change, Effect, FdStoreOp, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken,
 };
 pub use job::Job;
+pub use socket::{SocketResult, SocketRuntime, SocketState};
 pub use types::*;
 pub use unit::{DepEdge, ExecRun, ServiceRuntime, Unit, UnitTimestamps};
 
@@ -225,6 +227,7 @@ impl Engine {
 
         // Anything ordered against this unit may be able to run now.
         self.requeue_ordered_neighbours(id);
+        self.socket_service_changed(id, ns);
         self.job_events_for_transition(id, ns, will_restart);
     }
 

@@ -567,6 +567,11 @@ impl Engine {
         }
         self.arm_timer(id, timeout, TimerKind::StateTimeout);
         let unit_name = self.u(id).name().to_owned();
+        let sockets = if phase == ExecPhase::Start && role == ProcessRole::Main {
+            self.sockets_of_service(id)
+        } else {
+            Vec::new()
+        };
         self.effects.push_back(Effect::Spawn(SpawnRequest {
             unit: id,
             unit_name,
@@ -578,6 +583,7 @@ impl Engine {
             env,
             notify_socket: notify,
             wait_exec,
+            sockets,
         }));
     }
 

@@ -149,6 +149,9 @@ pub struct Unit {
     pub(crate) conditions_checked: bool,
     /// Service state (default for other types).
     pub service: ServiceRuntime,
+    /// Socket state (default for other types).
+    #[serde(default)]
+    pub socket: super::socket::SocketRuntime,
     /// Target and other non-service units: whether active.
     pub(crate) simple_active: bool,
     /// Resolved dependency edges (forward and reverse), by kind.
@@ -231,6 +234,7 @@ impl Unit {
             assert_states: Vec::new(),
             conditions_checked: false,
             service: ServiceRuntime::default(),
+            socket: Default::default(),
             simple_active: false,
             edges: Vec::new(),
             refs: 0,
@@ -248,6 +252,7 @@ impl Unit {
     pub fn sub_state(&self) -> &'static str {
         match self.loaded.spec.kind {
             crate::spec::KindSpec::Service(_) => self.service.state.as_str(),
+            crate::spec::KindSpec::Socket(_) => self.socket.state.as_str(),
             _ => {
                 if self.simple_active {
                     "active"

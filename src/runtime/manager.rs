@@ -111,6 +111,11 @@ pub struct Manager {
     notify: Option<NotifySocket>,
     /// fds of the notification being processed (`FDSTORE=1`).
     pending_fds: Vec<std::os::fd::OwnedFd>,
+    /// Socket units being watched for traffic, with the tasks watching them.
+    socket_watches: std::collections::HashMap<UnitId, Vec<tokio::task::JoinHandle<()>>>,
+    /// Watch tasks report readable socket units here.
+    socket_tx: tokio::sync::mpsc::UnboundedSender<UnitId>,
+    socket_rx: Option<tokio::sync::mpsc::UnboundedReceiver<UnitId>>,
 }
 
 /// Where the manager's notify socket lives: `<runtime dir>/unitd/notify` (never a path a host
@@ -155,6 +160,7 @@ impl Manager {
                 None
             }
         };
+        let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut m = Manager {
             settings,
             engine,
@@ -166,6 +172,9 @@ impl Manager {
             transient: std::collections::HashMap::new(),
             notify,
             pending_fds: Vec::new(),
+            socket_watches: std::collections::HashMap::new(),
+            socket_tx,
+            socket_rx: Some(socket_rx),
         };
         m.load_all();
         // Upstart's `startup` event, once per manager start (jobs `start on startup`).
@@ -408,6 +417,18 @@ impl Manager {
                     conditions: conditions::evaluate_all(conditions, &self.conditions),
                     asserts: conditions::evaluate_all(asserts, &self.conditions),
                 }),
+                Effect::WatchSockets { unit, watch } => {
+                    if *watch {
+                        self.watch_socket(*unit);
+                    } else {
+                        self.unwatch_socket(*unit);
+                    }
+                    None
+                }
+                Effect::CloseSockets { unit, .. } => {
+                    self.unwatch_socket(*unit);
+                    self.supervisor.execute(&effect)
+                }
                 Effect::FdStore { unit, op } => {
                     let fds = std::mem::take(&mut self.pending_fds);
                     self.supervisor.fd_store_op(*unit, op, fds);
@@ -420,6 +441,58 @@ impl Manager {
             }
         }
         self.collect_changes();
+    }
+
+    /// The channel on which readable socket units arrive (once; the daemon loop polls it and
+    /// hands each unit to [`Manager::socket_ready`]).
+    pub fn take_socket_events(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<UnitId>> {
+        self.socket_rx.take()
+    }
+
+    /// A watched socket unit has traffic: stop watching it and tell the engine (which starts
+    /// the service). Reports about units no longer watched are stale and ignored.
+    pub fn socket_ready(&mut self, unit: UnitId) {
+        if self.socket_watches.contains_key(&unit) {
+            self.unwatch_socket(unit);
+            self.engine.handle_input(now(), Input::SocketReady { unit });
+        }
+    }
+
+    /// Watch duplicates of a socket unit's fds (the duplicates keep the registrations valid
+    /// whatever happens to the originals) until one is readable.
+    fn watch_socket(&mut self, unit: UnitId) {
+        self.unwatch_socket(unit);
+        if tokio::runtime::Handle::try_current().is_err() {
+            tracing::warn!("cannot watch sockets outside the event loop");
+            return;
+        }
+        let mut tasks = Vec::new();
+        for fd in self.supervisor.socket_watch_fds(unit) {
+            let tx = self.socket_tx.clone();
+            tasks.push(tokio::spawn(async move {
+                // SAFETY: the AsyncFd owns `fd` (a duplicate), so the registration can never
+                // outlive or refer to another file.
+                let registered = unsafe {
+                    tokio::io::unix::AsyncFd::register_with_interest(
+                        fd,
+                        tokio::io::Interest::READABLE,
+                    )
+                };
+                let Ok(afd) = registered else {
+                    return;
+                };
+                if afd.readable().await.is_ok() {
+                    let _ = tx.send(unit);
+                }
+            }));
+        }
+        self.socket_watches.insert(unit, tasks);
+    }
+
+    fn unwatch_socket(&mut self, unit: UnitId) {
+        for t in self.socket_watches.remove(&unit).into_iter().flatten() {
+            t.abort();
+        }
     }
 
     /// The notify socket's fd, for the daemon loop to poll.

@@ -62,6 +62,16 @@ fn on_notify_readable(
     !drained
 }
 
+/// The next readable socket unit; never resolves without a channel.
+async fn recv_socket_event(
+    rx: Option<&mut tokio::sync::mpsc::UnboundedReceiver<crate::engine::UnitId>>,
+) -> Option<crate::engine::UnitId> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// How long a shutdown waits for units to stop before giving up on them.
 const SHUTDOWN_BUDGET: Duration = Duration::from_secs(90);
 
@@ -167,6 +177,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     // Fairness: after a turn that left notify datagrams queued, the bus goes first once, so a
     // flood of notifications never starves D-Bus clients.
     let mut notify_backlog = false;
+    let mut socket_events = mgr.take_socket_events();
     loop {
         let deadline = mgr.next_deadline();
         tokio::select! {
@@ -176,6 +187,10 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                 notify_backlog = on_notify_readable(&mut mgr, guard);
             }
             _ = sigchld.recv() => { notify_backlog = false; mgr.reap_children() }
+            Some(unit) = recv_socket_event(socket_events.as_mut()) => {
+                notify_backlog = false;
+                mgr.socket_ready(unit);
+            }
             event = bus.next_event(), if !bus_lost => { notify_backlog = false; match event {
                 Some(BusEvent::Call(msg, ctx)) => {
                     let reply = if upstart::owns_message(&msg) {

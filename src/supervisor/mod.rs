@@ -25,6 +25,7 @@ pub mod env;
 pub mod logs;
 pub mod notify;
 mod procs;
+pub mod socket;
 mod spawn;
 
 use std::collections::{BTreeSet, HashMap};
@@ -116,6 +117,8 @@ pub struct Supervisor {
     handle: tokio::runtime::Handle,
     /// Per-unit fd stores (`FDSTORE=1`), newest first as in systemd 252.
     fd_store: HashMap<UnitId, Vec<(String, std::os::fd::OwnedFd)>>,
+    /// Socket units' listening fds.
+    sockets: socket::SocketTable,
 }
 
 fn errno_desc(e: i32) -> &'static str {
@@ -147,6 +150,7 @@ impl Supervisor {
             pump,
             handle,
             fd_store: HashMap::new(),
+            sockets: socket::SocketTable::default(),
         })
     }
 
@@ -215,8 +219,20 @@ impl Supervisor {
                 self.fd_store_op(*unit, op, Vec::new());
                 None
             }
-            // Not process work: the runtime evaluates conditions itself.
-            Effect::CheckConditions { .. } => None,
+            Effect::OpenSockets {
+                unit,
+                spec,
+                fd_name,
+            } => Some(Input::SocketsOpened {
+                unit: *unit,
+                error: self.sockets.open(*unit, spec, fd_name).err(),
+            }),
+            Effect::CloseSockets { unit, remove } => {
+                self.sockets.close(*unit, remove);
+                None
+            }
+            // Not process work: the runtime evaluates conditions and watches sockets itself.
+            Effect::CheckConditions { .. } | Effect::WatchSockets { .. } => None,
         }
     }
 
@@ -250,6 +266,11 @@ impl Supervisor {
         }
     }
 
+    /// Duplicates of a socket unit's listening fds, for the runtime to watch.
+    pub fn socket_watch_fds(&self, unit: UnitId) -> Vec<std::os::fd::OwnedFd> {
+        self.sockets.dup_fds(unit)
+    }
+
     /// Number of fds in `unit`'s store (`NFileDescriptorStore`).
     pub fn fd_store_len(&self, unit: UnitId) -> usize {
         self.fd_store.get(&unit).map_or(0, Vec::len)
@@ -260,6 +281,9 @@ impl Supervisor {
     /// `ExecStart=` processes receive the unit's stored fds as `LISTEN_FDS`.
     pub fn spawn(&mut self, req: &SpawnRequest) -> Result<Spawned, String> {
         let mut pass: Vec<(String, std::os::fd::RawFd)> = Vec::new();
+        for sock in &req.sockets {
+            pass.extend(self.sockets.fds(*sock).map(|(n, fd)| (n.to_string(), fd)));
+        }
         if req.phase == ExecPhase::Start
             && let Some(store) = self.fd_store.get(&req.unit)
         {

@@ -55,6 +55,7 @@ impl Sim {
                 env: vec![],
                 alive: true,
                 notify_socket: false,
+                sockets: Vec::new(),
             },
         );
         pid
