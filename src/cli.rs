@@ -42,6 +42,31 @@ pub struct ManagerArgs {
     /// (`/etc/init`, or `~/.config/upstart` for --user).
     #[arg(long = "job-path", value_name = "DIR")]
     pub job_path: Vec<PathBuf>,
+    /// Upstart's private peer-to-peer server (root clients only): `unix:abstract=NAME`, or
+    /// `none`. Default: `unix:abstract=/com/ubuntu/upstart` for --system, none for --user.
+    #[arg(long = "upstart-p2p", value_name = "ADDR", value_parser = parse_upstart_p2p)]
+    pub upstart_p2p: Option<UpstartP2p>,
+}
+
+/// `--upstart-p2p`: an abstract socket name, or no server at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstartP2p {
+    /// `unix:abstract=NAME`.
+    Abstract(String),
+    /// `none`.
+    Off,
+}
+
+fn parse_upstart_p2p(s: &str) -> Result<UpstartP2p, String> {
+    if s == "none" {
+        return Ok(UpstartP2p::Off);
+    }
+    match s.strip_prefix("unix:abstract=") {
+        Some(name) if !name.is_empty() && !name.contains(',') => {
+            Ok(UpstartP2p::Abstract(name.to_owned()))
+        }
+        _ => Err(format!("expected unix:abstract=NAME or none, got {s:?}")),
+    }
 }
 
 impl ManagerArgs {
@@ -66,6 +91,11 @@ impl ManagerArgs {
         );
         if !self.job_path.is_empty() {
             s.job_paths = self.job_path.clone();
+        }
+        match &self.upstart_p2p {
+            Some(UpstartP2p::Abstract(name)) => s.upstart_p2p = Some(name.clone()),
+            Some(UpstartP2p::Off) => s.upstart_p2p = None,
+            None => {}
         }
         if let Some(b) = self.mark_booted {
             s.mark_booted = b && s.scope == Scope::System;

@@ -3,7 +3,9 @@
 //! `unitd serve --system` on a private system-type bus with the shipped
 //! `com.ubuntu.Upstart` policy: version, log priority get/set, the escaped job names,
 //! `UpstartJob(name).start()` → running with the real PID, the post-order `start_on`
-//! encoding, and `stop()` → the instance is gone (waiting) and the process too.
+//! encoding, and `stop()` → the instance is gone (waiting) and the process too. Then the
+//! same over Upstart's private socket (`DirectUpstartBus`, `unix:abstract=/com/ubuntu/upstart`,
+//! in the daemon's own network namespace), and `unitd initctl status` as root over it.
 
 mod common;
 
@@ -54,6 +56,24 @@ try:
     print("after-stop", "still-there")
 except dbus.exceptions.DBusException as e:
     print("after-stop", e.get_dbus_name())
+sys.stdout.flush()
+
+# The same through Upstart's private socket (no bus daemon in between).
+d = upstart.system.DirectUpstartBus()
+print("direct-version", UpstartSystem(bus=d).get_version())
+jd = UpstartJob(name, bus=d)
+jd.start()
+st = jd.get_status()
+print("direct-state", st["state"], st["goal"])
+print("direct-processes", " ".join("%s:%d" % (p[0], p[1]) for p in st["processes"]))
+sys.stdout.flush()
+sys.stdin.readline()
+jd.stop()
+try:
+    jd.get_status()
+    print("direct-after-stop", "still-there")
+except dbus.exceptions.DBusException as e:
+    print("direct-after-stop", e.get_dbus_name())
 sys.stdout.flush()
 "#;
 
@@ -114,6 +134,11 @@ impl SystemUpstart {
         if !RealEnv::check() || skip_in_reference_mode("upstart-dev talks to unitd") {
             return None;
         }
+        if which("nsenter").is_none() {
+            assert!(!in_ci(), "nsenter (util-linux) is required in CI");
+            eprintln!("skipped: nsenter missing");
+            return None;
+        }
         let python_dbus = Command::new("/usr/bin/python3")
             .args(["-c", "import dbus"])
             .stdout(Stdio::null())
@@ -141,9 +166,14 @@ impl SystemUpstart {
         let state = dir.state().display().to_string();
         let jobs = jobs.display().to_string();
         let bin = unitd_bin().display().to_string();
+        // In its own network namespace too: the private server binds the real abstract name
+        // `/com/ubuntu/upstart` (DirectUpstartBus cannot be pointed elsewhere) without
+        // touching the host's.
         let child = in_namespace(
-            &bin,
+            "unshare",
             &[
+                "-n",
+                &bin,
                 "serve",
                 "--system",
                 "--bus",
@@ -179,6 +209,26 @@ impl SystemUpstart {
             std::thread::sleep(Duration::from_millis(20));
         }
         Some(m)
+    }
+}
+
+impl SystemUpstart {
+    /// `nsenter` option entering the daemon's network namespace (its abstract sockets).
+    fn net_ns(&self) -> String {
+        format!("--net=/proc/{}/ns/net", self.child.id())
+    }
+
+    /// `unitd initctl ARGS…` as root with no bus address: over the private socket.
+    fn initctl(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(self.net_ns())
+            .arg(unitd_bin())
+            .arg("initctl")
+            .args(args)
+            .env_clear()
+            .env("PATH", STD_PATH)
+            .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent");
+        run_with_timeout(&mut cmd, &format!("initctl {}", args.join(" ")), TIMEOUT)
     }
 }
 
@@ -246,7 +296,9 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
     let script = m.dir.path().join("client.py");
     std::fs::write(&script, SCRIPT).unwrap();
     let stderr = m.dir.path().join("client.err");
-    let mut child = Command::new("/usr/bin/python3")
+    let mut child = Command::new("nsenter")
+        .arg(m.net_ns())
+        .arg("/usr/bin/python3")
         .arg(&script)
         .arg(JOB_ESCAPED)
         .env_clear()
@@ -321,8 +373,9 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
 
     {
         use std::io::Write;
-        let mut stdin = stdin.take().unwrap();
+        let stdin = stdin.as_mut().unwrap();
         stdin.write_all(b"go\n").unwrap();
+        stdin.flush().unwrap();
     }
     let gone = read_until(&rx, &mut seen, "after-stop", &m.log);
     assert_eq!(
@@ -336,6 +389,54 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
         "{}",
         fail("stop() waited for the exit", &seen)
     );
+
+    // Upstart's private socket: upstart-dev's DirectUpstartBus, and initctl as root.
+    let v = read_until(&rx, &mut seen, "direct-version", &m.log);
+    assert_eq!(
+        v,
+        "init (upstart 1.13.2)",
+        "{}",
+        fail("direct version", &seen)
+    );
+    let state = read_until(&rx, &mut seen, "direct-state", &m.log);
+    assert_eq!(state, "running start", "{}", fail("direct start()", &seen));
+    let procs = read_until(&rx, &mut seen, "direct-processes", &m.log);
+    let pid: u32 = procs
+        .strip_prefix("main:")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{}", fail("one main process (direct)", &seen)));
+    assert_eq!(proc_cmdline(pid), ["/bin/sleep", "7777"]);
+    let out = m.initctl(&["status", JOB_NAME]);
+    assert_eq!(
+        (out.code, out.stdout.trim()),
+        (
+            0,
+            format!("{JOB_NAME} start/running, process {pid}").as_str()
+        ),
+        "{}",
+        out.dump()
+    );
+    {
+        use std::io::Write;
+        let mut stdin = stdin.take().unwrap();
+        stdin.write_all(b"go\n").unwrap();
+    }
+    let gone = read_until(&rx, &mut seen, "direct-after-stop", &m.log);
+    assert_eq!(
+        gone,
+        "org.freedesktop.DBus.Error.UnknownMethod",
+        "{}",
+        fail("direct stop()", &seen)
+    );
+    assert!(!pid_alive(pid));
+    let out = m.initctl(&["status", JOB_NAME]);
+    assert_eq!(
+        (out.code, out.stdout.trim()),
+        (0, format!("{JOB_NAME} stop/waiting").as_str()),
+        "{}",
+        out.dump()
+    );
+
     let deadline = Instant::now() + TIMEOUT;
     while client.0.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
