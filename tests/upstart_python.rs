@@ -436,6 +436,31 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
         "{}",
         out.dump()
     );
+    // Root only: nobody's connection is refused by the daemon (SO_PEERCRED).
+    if which("setpriv").is_some() {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(m.net_ns())
+            .args([
+                "setpriv",
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+            ])
+            .arg(unitd_bin())
+            .args([
+                "initctl",
+                "--address=unix:abstract=/com/ubuntu/upstart",
+                "version",
+            ])
+            .env_clear()
+            .env("PATH", STD_PATH);
+        let out = run_with_timeout(&mut cmd, "nobody: initctl version", TIMEOUT);
+        assert!(
+            out.code == 1 && out.stderr.contains("Unable to connect to Upstart"),
+            "{}",
+            out.dump()
+        );
+    }
 
     let deadline = Instant::now() + TIMEOUT;
     while client.0.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
