@@ -87,7 +87,9 @@ fn upstart_job_is_a_unit_and_a_unit_is_a_job() {
     let pid = m.main_pid("crossjob.service");
     assert_ne!(pid, 0);
     m.track(pid);
-    assert_eq!(proc_cmdline(pid), ["/bin/sleep", "4242"]);
+    wait_for("the main process to exec /bin/sleep", TIMEOUT, || {
+        proc_cmdline(pid) == ["/bin/sleep", "4242"]
+    });
     let out = m.expect(0, &["status", "crossjob"]);
     assert!(
         out.stdout.contains("Active: active (running)")

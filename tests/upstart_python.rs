@@ -364,12 +364,10 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
         .strip_prefix("main:")
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("{}", fail("one main process", &seen)));
-    assert_eq!(
-        proc_cmdline(pid),
-        ["/bin/sleep", "7777"],
-        "{}",
-        fail("the real PID", &seen)
-    );
+    // The PID is the job's from the fork on; the exec may still be under way.
+    wait_for("the main process to exec /bin/sleep", TIMEOUT, || {
+        proc_cmdline(pid) == ["/bin/sleep", "7777"]
+    });
 
     {
         use std::io::Write;
@@ -405,7 +403,9 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
         .strip_prefix("main:")
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("{}", fail("one main process (direct)", &seen)));
-    assert_eq!(proc_cmdline(pid), ["/bin/sleep", "7777"]);
+    wait_for("the main process to exec /bin/sleep", TIMEOUT, || {
+        proc_cmdline(pid) == ["/bin/sleep", "7777"]
+    });
     let out = m.initctl(&["status", JOB_NAME]);
     assert_eq!(
         (out.code, out.stdout.trim()),
