@@ -19,7 +19,7 @@ pub mod client;
 pub mod path;
 pub mod state_names;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use zbus::Message;
 use zbus::Variant as Value;
@@ -27,7 +27,7 @@ use zbus::Variant as Value;
 use crate::bus::CallContext;
 use crate::bus::ConnId;
 use crate::bus::systemd::errors::{CallError, FAILED, INVALID_ARGS, UNKNOWN_METHOD};
-use crate::engine::{Change, EventId, JobId, JobResult, JobType, UnitId};
+use crate::engine::{ActiveState, Change, EventId, JobId, JobResult, JobType, UnitId};
 use crate::runtime::Manager;
 use crate::spec::{KindSpec, LoadState, ServiceType};
 
@@ -89,6 +89,8 @@ pub struct UpstartFacade {
     replies: Vec<(ConnId, Message)>,
     /// Last (goal, state) per unit, to emit GoalChanged/StateChanged/InstanceAdded/Removed.
     last: HashMap<UnitId, (&'static str, &'static str)>,
+    /// Units whose current failure was already signalled (`Failed`, once per attempt).
+    failed: HashSet<UnitId>,
 }
 
 impl Default for UpstartFacade {
@@ -179,6 +181,18 @@ fn goal_state(mgr: &Manager, unit: UnitId) -> (&'static str, &'static str) {
     (goal, state_names::state(u.sub_state(), goal))
 }
 
+/// The `Failed` signal's status, as Upstart reports it: the main process's exit code, or its
+/// signal `<< 8` if it was killed; `-1` when no main process exit is known (e.g. it could not
+/// be spawned).
+fn failed_status(mgr: &Manager, unit: UnitId) -> i32 {
+    use crate::engine::ExitStatus;
+    match mgr.engine().unit(unit).service.main_exit {
+        Some(ExitStatus::Exited(c)) => c,
+        Some(ExitStatus::Killed(s) | ExitStatus::Dumped(s)) => s << 8,
+        None => -1,
+    }
+}
+
 fn is_task(mgr: &Manager, unit: UnitId) -> bool {
     match &mgr.engine().unit(unit).loaded.spec.kind {
         KindSpec::Service(s) => s.service_type == ServiceType::Oneshot && !s.remain_after_exit,
@@ -264,6 +278,7 @@ impl UpstartFacade {
             pending_events: Vec::new(),
             replies: Vec::new(),
             last: HashMap::new(),
+            failed: HashSet::new(),
         }
     }
 
@@ -790,6 +805,15 @@ impl UpstartFacade {
             };
             if mgr.engine().try_unit(unit).is_none() || !is_job(mgr, unit) {
                 continue;
+            }
+            let failed = mgr.engine().unit(unit).active_state == ActiveState::Failed;
+            if !failed {
+                self.failed.remove(&unit);
+            } else if self.failed.insert(unit) {
+                let name = job_name(mgr, unit);
+                let ip = path::instance_path(&name, "");
+                let status = failed_status(mgr, unit);
+                out.extend(signal(&ip, INSTANCE_IFACE, "Failed", &(status,)).ok());
             }
             let now = goal_state(mgr, unit);
             let before = self.last.insert(unit, now).unwrap_or(("stop", "waiting"));
