@@ -1,5 +1,8 @@
-//! Acceptance: the instance `Failed(i status)` signal. A job whose main process exits 3
-//! after `Job.Start(wait=true)` returned gets `Failed(3)` signalled once on its instance (stock `dbus-send` and `dbus-monitor` on a private session bus).
+//! Acceptance: the instance `Failed(i status)` signal — a job whose main process exits 3
+//! after `Job.Start(wait=true)` returned gets `Failed(3)` signalled once on its instance — and
+//! "a newer command releases earlier waiters": a `Start(wait)` blocked in pre-start returns
+//! success when a `Stop` supersedes it. Stock `dbus-send` and `dbus-monitor` on a private
+//! session bus.
 
 mod common;
 
@@ -31,7 +34,7 @@ fn control(m: &UserManager, job: &str, member: &str) -> Output {
     )
 }
 
-/// The dbus-monitor process, killed and reaped at the end.
+/// A client process (dbus-monitor, a blocked dbus-send), killed and reaped at the end.
 struct Monitor(std::process::Child);
 
 impl Drop for Monitor {
@@ -105,4 +108,84 @@ fn failed_is_signalled_with_the_exit_status() {
             && failed[0].contains("int32 3"),
         "{text}"
     );
+}
+
+const SLOW: &str = "pre-start exec /bin/sleep infinity\nexec /bin/sleep 5252\n";
+
+#[test]
+fn a_newer_command_releases_earlier_waiters() {
+    if skip_in_reference_mode("the Upstart API is unitd's") {
+        return;
+    }
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if which("dbus-send").is_none() {
+        assert!(!in_ci(), "dbus-send is required in CI");
+        eprintln!("skipped: dbus-send not installed");
+        return;
+    }
+    let jobs = m.dir.home().join(".config/upstart");
+    std::fs::create_dir_all(&jobs).unwrap();
+    std::fs::write(jobs.join("slow.conf"), SLOW).unwrap();
+    m.expect(0, &["daemon-reload"]);
+
+    // Start(wait) blocks in pre-start (which never ends by itself)...
+    let start_out = m.dir.path().join("start.out");
+    let mut waiter = Monitor(
+        Command::new("dbus-send")
+            .arg(format!("--bus={}", m.bus.address()))
+            .args([
+                "--print-reply",
+                "--reply-timeout=60000",
+                "--dest=com.ubuntu.Upstart",
+                "/com/ubuntu/Upstart/jobs/slow",
+                "com.ubuntu.Upstart0_6.Job.Start",
+                "array:string:",
+                "boolean:true",
+            ])
+            .stdout(Stdio::from(std::fs::File::create(&start_out).unwrap()))
+            .stderr(Stdio::from(
+                std::fs::File::create(m.dir.path().join("start.err")).unwrap(),
+            ))
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("the instance in pre-start", TIMEOUT, || {
+        let out = send(
+            &m,
+            &[
+                "/com/ubuntu/Upstart/jobs/slow/_",
+                "org.freedesktop.DBus.Properties.Get",
+                "string:com.ubuntu.Upstart0_6.Instance",
+                "string:state",
+            ],
+        );
+        out.stdout.contains("\"pre-start\"")
+    });
+    assert!(waiter.0.try_wait().unwrap().is_none(), "Start(wait) blocks");
+    // ...until a newer command (Stop, no wait) releases it with success.
+    let out = control_nowait(&m, "slow", "Stop");
+    assert_eq!(out.code, 0, "{}", out.all());
+    let status = wait_for_value("the released Start to return", TIMEOUT, || {
+        waiter.0.try_wait().unwrap()
+    });
+    assert!(
+        status.success() && read_lossy(&start_out).contains("/com/ubuntu/Upstart/jobs/slow/_"),
+        "{status:?}\n{}\n{}",
+        read_lossy(&start_out),
+        read_lossy(&m.dir.path().join("start.err"))
+    );
+}
+
+fn control_nowait(m: &UserManager, job: &str, member: &str) -> Output {
+    send(
+        m,
+        &[
+            &format!("/com/ubuntu/Upstart/jobs/{job}"),
+            &format!("com.ubuntu.Upstart0_6.Job.{member}"),
+            "array:string:",
+            "boolean:false",
+        ],
+    )
 }

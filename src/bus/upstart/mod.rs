@@ -76,6 +76,8 @@ struct Pending {
     conn: ConnId,
     call: Message,
     job: JobId,
+    /// The instance's unit: a newer command on it releases this caller.
+    unit: UnitId,
     kind: WaitKind,
     reply_path: Option<String>,
 }
@@ -645,6 +647,9 @@ impl UpstartFacade {
         if let Some(env) = env {
             mgr.set_job_env(unit, kind == WaitKind::Stop, env);
         }
+        // As Upstart: a newer command releases the instance's earlier blocked callers, with
+        // success.
+        self.release_waiters(unit);
         let job = mgr
             .enqueue(&uname, job_type, "replace")
             .map_err(|e| err(FAILED, e.to_string()))?;
@@ -670,6 +675,7 @@ impl UpstartFacade {
             conn,
             call: msg.clone(),
             job,
+            unit,
             kind,
             reply_path,
         });
@@ -927,6 +933,22 @@ impl UpstartFacade {
         }
     }
 
+    /// Answer every pending `wait=true` call on `unit` with success (its command was
+    /// superseded).
+    fn release_waiters(&mut self, unit: UnitId) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            if self.pending[i].unit != unit {
+                i += 1;
+                continue;
+            }
+            let p = self.pending.remove(i);
+            if let Some(m) = success_reply(&p) {
+                self.replies.push((p.conn, m));
+            }
+        }
+    }
+
     fn finish_pending(&mut self, mgr: &Manager, job: JobId, unit: UnitId, result: JobResult) {
         let mut i = 0;
         while i < self.pending.len() {
@@ -948,17 +970,23 @@ impl UpstartFacade {
                 };
                 upstart_err("JobFailed", text).reply_to(&hdr).ok()
             } else {
-                match &p.reply_path {
-                    Some(path) => zbus::ObjectPath::try_from(path.as_str())
-                        .ok()
-                        .and_then(|o| Message::method_return(&hdr).build(&(o,)).ok()),
-                    None => Message::method_return(&hdr).build(&()).ok(),
-                }
+                success_reply(&p)
             };
             if let Some(m) = msg {
                 self.replies.push((p.conn, m));
             }
         }
+    }
+}
+
+/// The successful answer to a pending call: the instance path (Job.Start/Restart) or nothing.
+fn success_reply(p: &Pending) -> Option<Message> {
+    let hdr = p.call.header();
+    match &p.reply_path {
+        Some(path) => zbus::ObjectPath::try_from(path.as_str())
+            .ok()
+            .and_then(|o| Message::method_return(&hdr).build(&(o,)).ok()),
+        None => Message::method_return(&hdr).build(&()).ok(),
     }
 }
 
