@@ -184,3 +184,49 @@ pub fn main() -> ExitCode {
         Command::Initctl { args } => crate::initctl::main("initctl", args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstart_p2p_addresses() {
+        assert_eq!(
+            parse_upstart_p2p("unix:abstract=/test/upstart"),
+            Ok(UpstartP2p::Abstract("/test/upstart".into()))
+        );
+        assert_eq!(parse_upstart_p2p("none"), Ok(UpstartP2p::Off));
+        for bad in [
+            "",
+            "unix:abstract=",
+            "unix:path=/x",
+            "/com/ubuntu/upstart",
+            "unix:abstract=a,guid=1",
+        ] {
+            assert!(parse_upstart_p2p(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn upstart_p2p_defaults_by_scope() {
+        let args = |v: &[&str]| {
+            let mut argv = vec!["unitd", "serve"];
+            argv.extend_from_slice(v);
+            match Cli::try_parse_from(argv).unwrap().command {
+                Command::Serve(a) => a.settings().upstart_p2p,
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(args(&["--system"]).as_deref(), Some("/com/ubuntu/upstart"));
+        assert_eq!(args(&["--user"]), None);
+        assert_eq!(
+            args(&["--system", "--upstart-p2p", "unix:abstract=/t/u"]).as_deref(),
+            Some("/t/u")
+        );
+        assert_eq!(args(&["--system", "--upstart-p2p", "none"]), None);
+        assert_eq!(
+            args(&["--user", "--upstart-p2p", "unix:abstract=/t/u"]).as_deref(),
+            Some("/t/u")
+        );
+    }
+}
