@@ -12,8 +12,9 @@
 //! finished (every job it started is running/done, every job it stopped is down).
 //!
 //! The global job environment (`GetEnv`/`ListEnv`/`SetEnv[List]`/`UnsetEnv[List]` with empty
-//! job_details) is the manager environment. Not served yet: instance jobs (`instance`
-//! stanza), per-job env tables, `ResetEnv`, `GetState`, the `Notify*`/`EndSession` methods.
+//! job_details) is the manager environment; `ResetEnv` returns it to its value at start. Not
+//! served yet: instance jobs (`instance` stanza), per-job env tables, `GetState`, the
+//! `Notify*`/`EndSession` methods.
 
 pub mod client;
 pub mod path;
@@ -499,6 +500,29 @@ impl UpstartFacade {
                     }
                     ("SetEnv" | "SetEnvList" | "UnsetEnv" | "UnsetEnvList", _) => {
                         self.env_change(mgr, msg, &member, &sig).map(Some)
+                    }
+                    ("ResetEnv", "as") => {
+                        let (details,): (Vec<String>,) =
+                            msg.body().deserialize().map_err(|_| {
+                                err(INVALID_ARGS, "Invalid arguments to ResetEnv method")
+                            })?;
+                        if let Some(first) = details.first() {
+                            if first.is_empty() {
+                                return Err(err(INVALID_ARGS, "Job may not be empty string"));
+                            }
+                            if find_job(mgr, first).is_none() {
+                                return Err(upstart_err(
+                                    "UnknownJob",
+                                    format!("Unknown job: {first}"),
+                                ));
+                            }
+                            return Err(err(
+                                FAILED,
+                                "Per-job environment tables are not supported",
+                            ));
+                        }
+                        mgr.reset_environment();
+                        reply(msg, &()).map(Some)
                     }
                     ("ReloadConfiguration", "") => {
                         mgr.reload();
