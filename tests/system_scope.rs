@@ -77,6 +77,10 @@ impl SystemManager {
                 "serve",
                 "--system",
                 "--mark-booted",
+                // Abstract sockets are per network namespace: never claim the host's
+                // @/com/ubuntu/upstart from a test.
+                "--upstart-p2p",
+                "none",
                 "--bus",
                 bus.address(),
                 "--unit-path",
