@@ -28,6 +28,7 @@ impl Engine {
             pids: HashMap::new(),
             run_queue: VecDeque::new(),
             now: Timestamp::NEVER,
+            gc_pending: false,
         }
     }
 
@@ -117,6 +118,7 @@ impl Engine {
             .into_iter()
             .filter(|id| {
                 self.u(*id).merged_into.is_none()
+                    && !self.u(*id).removed
                     && self.u(*id).loaded.load_state == LoadState::Stub
             })
             .map(|id| self.u(id).name().to_owned())
@@ -361,6 +363,7 @@ impl Engine {
     /// Adjust the count of client references held on `unit` (never below zero).
     pub fn add_refs(&mut self, unit: UnitId, delta: i32) {
         let unit = self.resolve(unit);
+        self.gc_pending = true;
         let u = self.um(unit);
         u.refs = u.refs.saturating_add_signed(delta);
     }

@@ -8,10 +8,11 @@
 //!
 //! Layout: `api.rs` public operations; `transaction.rs` job expansion, merging and ordering;
 //! `job.rs` running and finishing jobs; `service.rs` the service state machine (systemd's
-//! `service_enter_*` naming); `unit.rs` the per-unit record; `types.rs` the vocabulary.
+//! `service_enter_*` naming); `unit.rs` the per-unit record; `gc.rs` garbage collection; `types.rs` the vocabulary.
 
 mod api;
 pub mod error;
+mod gc;
 pub mod io;
 mod job;
 mod service;
@@ -75,6 +76,8 @@ pub struct Engine {
     run_queue: VecDeque<JobId>,
     /// The time of the operation in progress (set by every public entry point).
     now: Timestamp,
+    /// Something changed that may let a unit be garbage-collected.
+    gc_pending: bool,
 }
 
 impl Engine {
@@ -96,6 +99,7 @@ impl Engine {
 
     /// Note that a unit's properties changed; one `UnitChanged` per unit until flushed.
     fn mark_dirty(&mut self, id: UnitId) {
+        self.gc_pending = true;
         let u = self.um(id);
         if !u.dirty {
             u.dirty = true;

@@ -1177,3 +1177,5 @@ fn job_timeout_cancels_only_the_job() {
     // The unit's state is not changed by a job timeout.
     assert_eq!(s.state("slow.service"), ("activating", "start"));
 }
+
+mod gc;

@@ -132,6 +132,9 @@ pub struct Unit {
     pub(crate) merged_into: Option<UnitId>,
     /// Pending `UnitChanged` (coalescing).
     pub(crate) dirty: bool,
+    /// Garbage-collected: a tombstone that keeps the id from being reused.
+    #[serde(default)]
+    pub(crate) removed: bool,
 }
 
 /// A resolved dependency edge: forward kinds from the spec plus derived reverse kinds.
@@ -209,6 +212,7 @@ impl Unit {
             refs: 0,
             merged_into: None,
             dirty: false,
+            removed: false,
         }
     }
 

@@ -425,6 +425,32 @@ impl Manager {
         self.engine.add_refs(unit, delta);
     }
 
+    /// Garbage-collect units nothing keeps (the engine's rule, see `Engine::collect_garbage`):
+    /// units with a file in the search path (unit files and Upstart jobs) and built-in units
+    /// stay loaded, like after systemd loaded them because something referenced them, so
+    /// `list-units --all` keeps listing them; not-found units, template instances and transient
+    /// units go once they are inactive, jobless and unreferenced, each with `UnitRemoved`.
+    /// Called by the daemon loop between events, never inside a call (a unit a call just loaded
+    /// must survive until the reply is built). A removed transient unit is forgotten for good.
+    pub fn collect_garbage(&mut self) {
+        if !self.engine.gc_pending() {
+            return;
+        }
+        let on_disk: std::collections::HashSet<String> =
+            self.loader.unit_names().into_iter().collect();
+        let scope = self.settings.scope;
+        let transient = &self.transient;
+        let removed = self.engine.collect_garbage(now(), |u| {
+            let name = u.name();
+            !transient.contains_key(name)
+                && (on_disk.contains(name) || super::builtin::load(name, scope).is_some())
+        });
+        for name in removed {
+            self.transient.remove(&name);
+        }
+        self.collect_changes();
+    }
+
     /// Enqueue a stop job for every unit that is not inactive (shutdown).
     pub fn stop_all(&mut self) {
         let active: Vec<UnitId> = self

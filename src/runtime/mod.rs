@@ -161,6 +161,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
             }
         }
         mgr.process();
+        mgr.collect_garbage();
         let changes = mgr.take_changes();
         if !changes.is_empty() || facade.has_pending_signals() {
             let msgs = facade.signals(&mgr, &changes);
