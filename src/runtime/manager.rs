@@ -425,6 +425,21 @@ impl Manager {
         self.engine.add_refs(unit, delta);
     }
 
+    /// The unit `pid` belongs to: a unit's main or control process, or any other process the
+    /// supervisor attributes to a unit (descendants of its processes, adopted processes).
+    /// `GetUnitByPID`, `systemctl status PID` and `/org/freedesktop/systemd1/unit/self` use it.
+    pub fn unit_by_pid(&mut self, pid: u32) -> Option<UnitId> {
+        if pid == 0 {
+            return None;
+        }
+        let id = self
+            .engine
+            .unit_by_pid(pid)
+            .or_else(|| self.supervisor.unit_of_pid(pid))?;
+        let id = self.engine.unit(id).id;
+        self.engine.try_unit(id).map(|u| u.id)
+    }
+
     /// Garbage-collect units nothing keeps (the engine's rule, see `Engine::collect_garbage`):
     /// units with a file in the search path (unit files and Upstart jobs) and built-in units
     /// stay loaded, like after systemd loaded them because something referenced them, so

@@ -188,7 +188,7 @@ impl SystemdFacade {
     ) -> Option<UnitId> {
         if name == "self" {
             let pid = ctx.caller_pid?;
-            return mgr.engine().unit_by_pid(pid);
+            return mgr.unit_by_pid(pid);
         }
         if let Some(id) = parse_id128(name) {
             return unit_by_invocation_id(mgr, &id);
