@@ -218,9 +218,18 @@ impl Engine {
                 status,
                 unit,
                 remaining,
-            } => self.service_exited(pid, status, unit, remaining),
+            } => match unit.map(|u| self.resolve(u)) {
+                Some(u) if self.u(u).is_scope() => self.scope_exited(u, remaining),
+                _ => self.service_exited(pid, status, unit, remaining),
+            },
+            Input::KillDelivered { unit, remaining } if self.u(self.resolve(unit)).is_scope() => {
+                self.scope_kill_delivered(self.resolve(unit), remaining)
+            }
             Input::KillDelivered { unit, remaining } => {
                 self.service_kill_delivered(unit, remaining)
+            }
+            Input::ProcessesAdopted { unit, alive } => {
+                self.scope_adopted(self.resolve(unit), alive)
             }
             Input::MainPidGuessed { unit, pid } | Input::PidFileRead { unit, pid } => {
                 self.service_main_pid_found(unit, pid)
@@ -257,7 +266,11 @@ impl Engine {
                 _ => {
                     if self.u(id).service.timer == Some((deadline, kind)) {
                         self.um(id).service.timer = None;
-                        self.service_timer_fired(id, kind);
+                        if self.u(id).is_scope() {
+                            self.scope_timer_fired(id);
+                        } else {
+                            self.service_timer_fired(id, kind);
+                        }
                     }
                 }
             }

@@ -155,6 +155,7 @@ impl Engine {
                 self.set_active_state(unit, ActiveState::Active, false);
                 Outcome::Pending
             }
+            KindSpec::Other(_) if self.u(unit).is_scope() => self.scope_start(unit),
             KindSpec::Other(_) => Outcome::Finish(JobResult::Unsupported),
         }
     }
@@ -162,6 +163,7 @@ impl Engine {
     fn unit_stop(&mut self, unit: UnitId) -> Outcome {
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_stop(unit),
+            _ if self.u(unit).is_scope() => self.scope_stop(unit),
             _ => {
                 if self.u(unit).active_state.is_inactive_or_failed() {
                     return Outcome::Already;

@@ -8,13 +8,14 @@
 //!
 //! Layout: `api.rs` public operations; `transaction.rs` job expansion, merging and ordering;
 //! `job.rs` running and finishing jobs; `service.rs` the service state machine (systemd's
-//! `service_enter_*` naming); `unit.rs` the per-unit record; `gc.rs` garbage collection; `types.rs` the vocabulary.
+//! `service_enter_*` naming); `scope.rs` scope units; `unit.rs` the per-unit record; `gc.rs` garbage collection; `types.rs` the vocabulary.
 
 mod api;
 pub mod error;
 mod gc;
 pub mod io;
 mod job;
+mod scope;
 mod service;
 mod transaction;
 pub mod types;
@@ -28,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 pub use error::EnqueueError;
 pub use io::{Change, Effect, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken};
 pub use job::Job;
+pub use scope::{ScopeRuntime, ScopeState};
 pub use types::*;
 pub use unit::{DepEdge, ExecRun, ServiceRuntime, Unit, UnitTimestamps};
 

@@ -234,6 +234,24 @@ impl Sim {
                             },
                         );
                     }
+                    Effect::AdoptProcesses { unit, pids } => {
+                        // Foreign processes: every non-zero PID exists.
+                        for pid in pids.iter().copied().filter(|p| *p != 0) {
+                            self.procs.insert(
+                                pid,
+                                Proc {
+                                    unit,
+                                    phase: ExecPhase::Start,
+                                    argv: vec!["adopted".into()],
+                                    env: vec![],
+                                    alive: true,
+                                },
+                            );
+                        }
+                        let alive = self.others_alive(unit, &[]);
+                        self.e
+                            .handle_input(t, Input::ProcessesAdopted { unit, alive });
+                    }
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
             }
@@ -1179,3 +1197,4 @@ fn job_timeout_cancels_only_the_job() {
 }
 
 mod gc;
+mod scope;

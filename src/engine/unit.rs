@@ -122,6 +122,9 @@ pub struct Unit {
     pub(crate) conditions_checked: bool,
     /// Service state (default for other types).
     pub service: ServiceRuntime,
+    /// Scope state (default for other types).
+    #[serde(default)]
+    pub scope: super::scope::ScopeRuntime,
     /// Target and other non-service units: whether active.
     pub(crate) simple_active: bool,
     /// Resolved dependency edges (forward and reverse), by kind.
@@ -207,6 +210,7 @@ impl Unit {
             assert_states: Vec::new(),
             conditions_checked: false,
             service: ServiceRuntime::default(),
+            scope: Default::default(),
             simple_active: false,
             edges: Vec::new(),
             refs: 0,
@@ -225,6 +229,7 @@ impl Unit {
     pub fn sub_state(&self) -> &'static str {
         match self.loaded.spec.kind {
             crate::spec::KindSpec::Service(_) => self.service.state.as_str(),
+            _ if self.is_scope() => self.scope.state.as_str(),
             _ => {
                 if self.simple_active {
                     "active"
@@ -263,6 +268,12 @@ impl Unit {
             }
         }
         out
+    }
+
+    /// Whether this is a scope unit (`.scope`; no unit-file settings of its own).
+    pub fn is_scope(&self) -> bool {
+        matches!(self.loaded.spec.kind, crate::spec::KindSpec::Other(_))
+            && self.loaded.name.ends_with(".scope")
     }
 
     /// Whether this is a service unit.

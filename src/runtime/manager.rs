@@ -192,6 +192,11 @@ impl Manager {
         id
     }
 
+    /// Give the transient scope `unit` the processes it adopts when it starts (`PIDs`).
+    pub fn set_scope_pids(&mut self, unit: UnitId, pids: Vec<u32>) {
+        self.engine.set_scope_pids(unit, pids);
+    }
+
     /// Whether `name` is a transient unit.
     pub fn is_transient(&self, name: &str) -> bool {
         self.transient.contains_key(name)

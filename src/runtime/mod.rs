@@ -120,11 +120,14 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     let mut stopping: Option<tokio::time::Instant> = None;
     // Once the bus is gone, its event stream is not polled again (it would return at once).
     let mut bus_lost = false;
+    // Processes adopted by scopes are not our children: their exit comes from pidfds.
+    let adopted_exit = mgr.supervisor().adoption_wakeup();
     loop {
         let deadline = mgr.next_deadline();
         tokio::select! {
             biased;
             _ = sigchld.recv() => mgr.reap_children(),
+            _ = adopted_exit.notified() => mgr.reap_children(),
             event = bus.next_event(), if !bus_lost => match event {
                 Some(BusEvent::Call(msg, ctx)) => {
                     let reply = if upstart::owns_message(&msg) {

@@ -2,7 +2,8 @@
 //!
 //! It carries out the engine's process [`Effect`]s synchronously and turns OS events into
 //! engine [`Input`]s. Modules: [`env`] (pure environment rules), `spawn` (fork/exec with the
-//! set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), [`logs`] (log
+//! set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), `adopt` (processes scopes adopt,
+//! watched through pidfds), [`logs`] (log
 //! store, pumps, `unitd logs`).
 //!
 //! # How the runtime drives it
@@ -21,6 +22,7 @@
 //! task per pipe, which ends by itself when the last writer closes the pipe. Every call here is
 //! synchronous; `spawn` blocks only until the child has exec'd (or failed its set-up).
 
+mod adopt;
 pub mod env;
 pub mod logs;
 mod procs;
@@ -109,6 +111,7 @@ pub struct Supervisor {
     table: procs::ProcessTable,
     logs: Arc<LogStore>,
     pump: LogPump,
+    adopted: adopt::Adopted,
 }
 
 fn errno_desc(e: i32) -> &'static str {
@@ -130,6 +133,7 @@ impl Supervisor {
             return Err(io::Error::last_os_error());
         }
         let logs = Arc::new(LogStore::new(&cfg.state_dir, cfg.max_log_file));
+        let adopted = adopt::Adopted::new(handle.clone());
         let pump = LogPump::new(logs.clone(), handle);
         let own_pid = std::process::id();
         Ok(Supervisor {
@@ -138,6 +142,7 @@ impl Supervisor {
             table: procs::ProcessTable::new(own_pid),
             logs,
             pump,
+            adopted,
         })
     }
 
@@ -202,6 +207,10 @@ impl Supervisor {
                 self.forget(*unit);
                 None
             }
+            Effect::AdoptProcesses { unit, pids } => Some(Input::ProcessesAdopted {
+                unit: *unit,
+                alive: self.adopt(*unit, pids),
+            }),
             // Not process work: the runtime evaluates conditions itself.
             Effect::CheckConditions { .. } => None,
         }
@@ -347,15 +356,53 @@ impl Supervisor {
                 remaining: 0,
             });
         }
+        // Adopted processes (not our children) that are gone.
+        for (pid, unit) in self.adopted.take_exited() {
+            self.table.remove(pid);
+            out.push(Reaped {
+                pid,
+                status: ExitStatus::Exited(0),
+                unit: Some(unit),
+                remaining: 0,
+            });
+        }
         if out.iter().any(|r| r.unit.is_some()) {
             self.table.scan();
             for r in out.iter_mut() {
                 if let Some(u) = r.unit {
                     r.remaining = self.table.live_of(u).len() as u32;
+                    // Descendants of adopted processes are watched too.
+                    if self.adopted.manages(u) {
+                        for pid in self.table.live_of(u) {
+                            self.adopted.watch(u, pid);
+                        }
+                    }
                 }
             }
         }
         out
+    }
+
+    /// Attribute running processes to `unit` (a scope) and watch them and their descendants
+    /// until they exit. Returns how many live processes the unit has now. PIDs that do not
+    /// exist, are zombies, or are 1 or ourselves are skipped.
+    pub fn adopt(&mut self, unit: UnitId, pids: &[u32]) -> u32 {
+        for &pid in pids {
+            if self.signallable(pid) && self.alive(pid) {
+                self.table.add_pid(unit, pid);
+                self.adopted.watch(unit, pid);
+            }
+        }
+        let live = self.table.processes_of(unit);
+        for &pid in &live {
+            self.adopted.watch(unit, pid);
+        }
+        live.len() as u32
+    }
+
+    /// Notified when an adopted process exits: the daemon loop then calls [`Self::reap`].
+    pub fn adoption_wakeup(&self) -> Arc<tokio::sync::Notify> {
+        self.adopted.wakeup()
     }
 
     /// [`Self::reap`] as engine inputs.
@@ -463,6 +510,7 @@ impl Supervisor {
 
     /// Forget every process of `unit` (it went dead or failed); survivors become unattributed.
     pub fn forget(&mut self, unit: UnitId) {
+        self.adopted.forget(unit);
         self.table.forget(unit);
     }
 

@@ -818,6 +818,9 @@ fn start_transient(
         ));
     }
     let id = mgr.add_transient(loaded);
+    if !opts.pids.is_empty() {
+        mgr.set_scope_pids(id, opts.pids);
+    }
     if opts.add_ref {
         f.add_ref(mgr, call.peer(), id);
     }
