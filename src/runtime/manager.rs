@@ -197,6 +197,12 @@ impl Manager {
         self.engine.set_scope_pids(unit, pids);
     }
 
+    /// Hand the transient `unit` the descriptors its processes use as stdin/stdout/stderr
+    /// (`Standard*FileDescriptor`); they are closed once the unit is inactive without a job.
+    pub fn set_unit_stdio_fds(&mut self, unit: UnitId, fds: [Option<std::os::fd::OwnedFd>; 3]) {
+        self.supervisor.set_stdio_fds(unit, fds);
+    }
+
     /// Whether `name` is a transient unit.
     pub fn is_transient(&self, name: &str) -> bool {
         self.transient.contains_key(name)
@@ -455,6 +461,14 @@ impl Manager {
     pub fn collect_garbage(&mut self) {
         if !self.engine.gc_pending() {
             return;
+        }
+        // A unit that is done no longer needs the descriptors it was handed (`systemd-run -P`
+        // and the reader of the client's pipe see EOF).
+        for unit in self.supervisor.stdio_fd_units() {
+            let u = self.engine.unit(unit);
+            if u.job.is_none() && u.active_state.is_inactive_or_failed() {
+                self.supervisor.release_stdio_fds(unit);
+            }
         }
         let on_disk: std::collections::HashSet<String> =
             self.loader.unit_names().into_iter().collect();

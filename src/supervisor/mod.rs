@@ -112,6 +112,9 @@ pub struct Supervisor {
     logs: Arc<LogStore>,
     pump: LogPump,
     adopted: adopt::Adopted,
+    /// Descriptors units use as stdin/stdout/stderr (`StdInput::Fd`/`StdOutput::Fd`), from
+    /// `StartTransientUnit`'s `Standard*FileDescriptor`.
+    stdio_fds: std::collections::HashMap<UnitId, [Option<std::os::fd::OwnedFd>; 3]>,
 }
 
 fn errno_desc(e: i32) -> &'static str {
@@ -143,6 +146,7 @@ impl Supervisor {
             logs,
             pump,
             adopted,
+            stdio_fds: std::collections::HashMap::new(),
         })
     }
 
@@ -231,6 +235,7 @@ impl Supervisor {
             self.log_manager_message(&req.unit_name, &msg);
             msg
         })?;
+        self.put_stdio_fds(req, &mut prepared);
         let (status_r, status_w) =
             spawn::pipe_cloexec().map_err(|e| format!("Failed to create pipe: {e}"))?;
 
@@ -398,6 +403,64 @@ impl Supervisor {
             self.adopted.watch(unit, pid);
         }
         live.len() as u32
+    }
+
+    /// Hold `fds` (stdin, stdout, stderr) for `unit`: spawns whose exec context says
+    /// `StdInput::Fd`/`StdOutput::Fd` get a duplicate of the matching one.
+    pub fn set_stdio_fds(&mut self, unit: UnitId, fds: [Option<std::os::fd::OwnedFd>; 3]) {
+        if fds.iter().any(Option::is_some) {
+            self.stdio_fds.insert(unit, fds);
+        }
+    }
+
+    /// Units holding stdio descriptors.
+    pub fn stdio_fd_units(&self) -> Vec<UnitId> {
+        self.stdio_fds.keys().copied().collect()
+    }
+
+    /// Close the stdio descriptors held for `unit` (it is done with them), so whoever reads
+    /// the other end sees EOF.
+    pub fn release_stdio_fds(&mut self, unit: UnitId) {
+        self.stdio_fds.remove(&unit);
+    }
+
+    /// Replace the placeholders `prepare` left for `Fd` stdio with duplicates (≥ 3,
+    /// close-on-exec) of the descriptors held for the unit.
+    fn put_stdio_fds(&self, req: &SpawnRequest, prepared: &mut spawn::Prepared) {
+        use crate::spec::{StdInput, StdOutput};
+        let Some(fds) = self.stdio_fds.get(&req.unit) else {
+            return;
+        };
+        let wants = [
+            req.exec.stdin == StdInput::Fd,
+            req.exec.stdout == StdOutput::Fd,
+            req.exec.stderr == StdOutput::Fd,
+        ];
+        let slots = [
+            &mut prepared.stdin,
+            &mut prepared.stdout,
+            &mut prepared.stderr,
+        ];
+        for ((slot, want), held) in slots.into_iter().zip(wants).zip(fds) {
+            if !want {
+                continue;
+            }
+            let Some(fd) = held else { continue };
+            // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we own; the result is new.
+            let d = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+            *slot = if d < 0 {
+                spawn::Stdio::Error(
+                    io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EBADF),
+                )
+            } else {
+                // SAFETY: `d` was just returned by fcntl and is owned by nobody else.
+                spawn::Stdio::Fd(unsafe {
+                    <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(d)
+                })
+            };
+        }
     }
 
     /// Notified when an adopted process exits: the daemon loop then calls [`Self::reap`].

@@ -821,6 +821,8 @@ fn start_transient(
     if !opts.pids.is_empty() {
         mgr.set_scope_pids(id, opts.pids);
     }
+    // Before the start job: it may spawn right away.
+    mgr.set_unit_stdio_fds(id, opts.stdio);
     if opts.add_ref {
         f.add_ref(mgr, call.peer(), id);
     }

@@ -29,6 +29,9 @@ pub struct TransientOptions {
     pub add_ref: bool,
     /// Processes a scope adopts (`PIDs au`).
     pub pids: Vec<u32>,
+    /// `StandardInputFileDescriptor`, `StandardOutputFileDescriptor`,
+    /// `StandardErrorFileDescriptor` (duplicates owned by us).
+    pub stdio: [Option<std::os::fd::OwnedFd>; 3],
 }
 
 fn unknown(name: &str) -> CallError {
@@ -243,10 +246,26 @@ pub fn build(
             }
             "StandardInputFileDescriptor"
             | "StandardOutputFileDescriptor"
-            | "StandardErrorFileDescriptor"
-            | "TTYPath"
-            | "PIDs"
-            | "Slice" => {
+            | "StandardErrorFileDescriptor" => {
+                let Value::Fd(fd) = v else {
+                    return Err(wrong_type(k, "h"));
+                };
+                let owned = std::os::fd::AsFd::as_fd(fd)
+                    .try_clone_to_owned()
+                    .map_err(|e| CallError::invalid_args(format!("{k}: {e}")))?;
+                let slot = match k {
+                    "StandardInputFileDescriptor" => 0,
+                    "StandardOutputFileDescriptor" => 1,
+                    _ => 2,
+                };
+                opts.stdio[slot] = Some(owned);
+            }
+            // The terminal the descriptors above belong to (`systemd-run -t`). systemd uses it
+            // only for TTYReset=/TTYVHangup=/TTYVTDisallocate=, which are not set here.
+            "TTYPath" => {
+                get_str(k, v)?;
+            }
+            "PIDs" | "Slice" => {
                 return Err(CallError::new(
                     NOT_SUPPORTED,
                     format!("Property {k} is not supported by unitd for transient units."),
@@ -284,6 +303,20 @@ pub fn build(
         .find(|d| d.severity == Severity::Error)
     {
         return Err(CallError::invalid_args(d.message.clone()));
+    }
+    let mut parsed = parsed;
+    if let crate::spec::KindSpec::Service(s) = &mut parsed.spec.kind {
+        let exec = std::sync::Arc::make_mut(&mut s.exec);
+        if opts.stdio[0].is_some() {
+            exec.stdin = crate::spec::StdInput::Fd;
+        }
+        // Each descriptor given replaces its stream; the others keep their settings.
+        if opts.stdio[1].is_some() {
+            exec.stdout = crate::spec::StdOutput::Fd;
+        }
+        if opts.stdio[2].is_some() {
+            exec.stderr = crate::spec::StdOutput::Fd;
+        }
     }
     if parsed.load_state != LoadState::Loaded {
         let msg = parsed
