@@ -134,6 +134,10 @@ fn a_running_scope_is_a_unit_like_any_other() {
         v == "active"
     });
     assert_eq!(m.show("nap.scope", "SubState"), "running");
+    // The Scope interface: the result so far and the stop behaviour.
+    assert_eq!(m.show("nap.scope", "Result"), "success");
+    assert_eq!(m.show("nap.scope", "KillMode"), "control-group");
+    assert_eq!(m.show("nap.scope", "CanStop"), "yes");
     let out = m.expect(0, &["status", "nap.scope"]);
     m.check(
         out.stdout.starts_with("● nap.scope"),

@@ -12,7 +12,7 @@ use super::service::TimerKind;
 use super::*;
 
 /// systemd's `DefaultTimeoutStopSec=` (scopes have no setting of their own here).
-const SCOPE_STOP_TIMEOUT_USEC: u64 = 90 * crate::spec::USEC_PER_SEC;
+pub const SCOPE_STOP_TIMEOUT_USEC: u64 = 90 * crate::spec::USEC_PER_SEC;
 const SIGTERM: i32 = 15;
 const SIGKILL: i32 = 9;
 
