@@ -1,6 +1,7 @@
 //! Acceptance: `systemd-run --user -P` (`--pipe`) hands the client's own stdin, stdout and
 //! stderr to the service (`Standard*FileDescriptor` properties, unix fds over the bus), waits
-//! for it, and exits with its status.
+//! for it, and exits with its status; `-t` passes a pseudo-terminal; `--scope` over the private
+//! socket.
 
 mod common;
 
@@ -59,6 +60,34 @@ fn tty_gives_the_service_a_terminal() {
     m.check(
         out.code == 0 && out.stdout.contains("tty-ok TERM=dumb"),
         "the service runs on the client's pseudo-terminal",
+        &out,
+    );
+}
+
+#[test]
+fn scope_over_the_private_socket() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if which("systemd-run").is_none() {
+        return;
+    }
+    // Without a session bus, systemd-run --user --scope talks to
+    // $XDG_RUNTIME_DIR/systemd/private (peer-to-peer: unit/self is resolved from the caller's
+    // SO_PEERCRED PID). (-P and --wait need a real bus in systemd-run itself.)
+    let out = sh(
+        &m,
+        "unset DBUS_SESSION_BUS_ADDRESS; \
+         systemd-run --user --scope /bin/sh -c 'echo scope-inv=$INVOCATION_ID'",
+    );
+    m.check(
+        out.code == 0
+            && out
+                .stdout
+                .lines()
+                .any(|l| l.strip_prefix("scope-inv=").is_some_and(|v| v.len() == 32))
+            && out.stderr.contains("Running scope as unit: run-r"),
+        "systemd-run --scope over the private socket",
         &out,
     );
 }
