@@ -119,11 +119,9 @@ impl Engine {
         self.pids.retain(|_, u| *u != id);
         self.disarm_timer(id);
         self.dirty.retain(|d| *d != id);
-        let stub_spec = UnitName::new(&name)
-            .map(|n| UnitSpec::default_for(&n))
-            .unwrap_or_else(|_| {
-                UnitSpec::default_for(&UnitName::new("invalid.service").expect("valid literal"))
-            });
+        // The smallest spec there is (a target's: no boxed type settings); only the name of a
+        // tombstone is ever read.
+        let stub_spec = UnitSpec::default_for(&UnitName::new("tombstone.target").expect("valid"));
         let mut tomb = Unit::new(
             id,
             LoadedUnit {
