@@ -1396,12 +1396,19 @@ fn build_python_env() -> Result<PathBuf, String> {
             let debs = base.join("deb");
             let _ = fs::remove_dir_all(&debs);
             fs::create_dir_all(&debs).map_err(|e| e.to_string())?;
-            step(
-                Command::new("apt-get")
-                    .args(["download", "libsystemd-dev"])
-                    .current_dir(&debs),
-                "apt-get download libsystemd-dev",
-            )?;
+            let download = || {
+                step(
+                    Command::new("apt-get")
+                        .args(["download", "libsystemd-dev"])
+                        .current_dir(&debs),
+                    "apt-get download libsystemd-dev",
+                )
+            };
+            // A fresh image has no package lists yet.
+            if download().is_err() {
+                step(Command::new("apt-get").arg("update"), "apt-get update")?;
+                download()?;
+            }
             let deb = fs::read_dir(&debs)
                 .map_err(|e| e.to_string())?
                 .flatten()
