@@ -108,10 +108,37 @@ enum Command {
     /// Start a private session bus and serve the example units on it; prints the `export`
     /// lines after which `systemctl --user status demo.service` works.
     Demo,
+    /// Upstart's initctl over the com.ubuntu.Upstart0_6 API (also: the binary named
+    /// `initctl`, `start`, `stop`, `restart`, `reload` or `status`).
+    #[command(disable_help_flag = true)]
+    Initctl {
+        /// initctl's options, command and arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
+
+/// The commands the binary answers under their own name (multicall), as initctl does via
+/// `/sbin/start` & co.
+const INITCTL_NAMES: [&str; 5] = ["start", "stop", "restart", "reload", "status"];
 
 /// Parse the command line and run the subcommand.
 pub fn main() -> ExitCode {
+    let mut argv: Vec<String> = std::env::args().collect();
+    let base = argv
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    if base == "initctl" {
+        return crate::initctl::main("initctl", argv.split_off(1));
+    }
+    if INITCTL_NAMES.contains(&base.as_str()) {
+        let mut args = vec![base.clone()];
+        args.extend(argv.split_off(1));
+        return crate::initctl::main(&base, args);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => crate::runtime::serve(args.settings()),
@@ -124,5 +151,6 @@ pub fn main() -> ExitCode {
             lines,
         } => crate::supervisor::logs::logs_command(&manager.settings(), &unit, follow, lines),
         Command::Demo => crate::demo::demo_command(),
+        Command::Initctl { args } => crate::initctl::main("initctl", args),
     }
 }

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod conditions;
 pub mod demo;
 pub mod engine;
+pub mod initctl;
 pub mod install;
 pub mod job_file;
 pub mod loader;

@@ -182,6 +182,8 @@ fn request(unit: u32, argv: &[&str], exec: ExecContext) -> SpawnRequest {
             ),
         ],
         notify_socket: false,
+        wait_exec: true,
+        sockets: Vec::new(),
     }
 }
 

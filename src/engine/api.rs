@@ -29,6 +29,7 @@ impl Engine {
             run_queue: VecDeque::new(),
             now: Timestamp::NEVER,
             gc_pending: false,
+            events: Default::default(),
         }
     }
 
@@ -239,6 +240,16 @@ impl Engine {
                 conditions,
                 asserts,
             } => self.conditions_checked(unit, conditions, asserts),
+            Input::SocketsOpened { unit, error } => self.sockets_opened(unit, error),
+            Input::SocketReady { unit } => self.socket_ready(unit),
+            Input::Notify {
+                pid,
+                uid,
+                unit,
+                msg,
+                main_pid_alive,
+                main_pid_unit,
+            } => self.notify_message(pid, uid, unit, &msg, main_pid_alive, main_pid_unit),
         }
         self.finish_step();
     }
@@ -261,6 +272,12 @@ impl Engine {
                     {
                         tracing::warn!(unit = self.u(id).name(), "Job timed out.");
                         self.finish_job(j, JobResult::Timeout);
+                    }
+                }
+                TimerKind::Watchdog => {
+                    if self.u(id).service.watchdog_deadline == Some(deadline) {
+                        self.um(id).service.watchdog_deadline = None;
+                        self.service_watchdog_expired(id);
                     }
                 }
                 _ => {
@@ -560,6 +577,16 @@ impl Engine {
                         deps.push((DepKind::After, name.clone()));
                     }
                 }
+            }
+            KindSpec::Socket(_) => {
+                // socket_add_default_dependencies.
+                deps.push((DepKind::Before, "sockets.target".to_string()));
+                if !self.cfg.user_scope {
+                    deps.push((DepKind::Requires, "sysinit.target".to_string()));
+                    deps.push((DepKind::After, "sysinit.target".to_string()));
+                }
+                deps.push((DepKind::Conflicts, shutdown.clone()));
+                deps.push((DepKind::Before, shutdown));
             }
             KindSpec::Other(_) => {}
         }

@@ -42,6 +42,13 @@ pub struct SpawnRequest {
     pub env: Vec<(String, String)>,
     /// Whether to set `NOTIFY_SOCKET` (NotifyAccess rules already applied).
     pub notify_socket: bool,
+    /// Report whether `execve` succeeded before answering (`Type=exec` start). Otherwise the
+    /// answer comes right after fork, and a failed exec shows up as the process's exit status
+    /// (200–245), which is all other types need.
+    pub wait_exec: bool,
+    /// Socket units (`Accept=no`) whose listening fds this command receives, in order, as
+    /// `LISTEN_FDS` from fd 3 (before the fd store's fds). Empty for most spawns.
+    pub sockets: Vec<UnitId>,
 }
 
 /// Which processes of a unit to signal.
@@ -80,6 +87,23 @@ pub enum Effect {
     RemovePidFile { path: PathBuf },
     /// Forget everything about a unit's processes (unit went dead/failed). No answer.
     ForgetProcesses { unit: UnitId },
+    /// File-descriptor store work for a service (`FileDescriptorStoreMax=`). No answer.
+    FdStore { unit: UnitId, op: FdStoreOp },
+    /// Create, bind and (for stream/seqpacket) listen on a socket unit's fds and keep them.
+    /// Answer: [`Input::SocketsOpened`].
+    OpenSockets {
+        unit: UnitId,
+        spec: crate::spec::SocketSpec,
+        /// The `LISTEN_FDNAMES` entry of every fd (`FileDescriptorName=` or the unit name).
+        fd_name: String,
+    },
+    /// Close a socket unit's fds (stop watching them first), removing `remove` (socket files
+    /// and FIFOs, `RemoveOnStop=`). No answer.
+    CloseSockets { unit: UnitId, remove: Vec<PathBuf> },
+    /// Start (`true`) or stop watching a socket unit's fds for incoming traffic; the first
+    /// readable fd is reported once as [`Input::SocketReady`], after which watching stops until
+    /// asked again. No answer.
+    WatchSockets { unit: UnitId, watch: bool },
     /// Evaluate the unit's `Condition*=`/`Assert*=` checks (they read the file system, the
     /// environment, …). Answer: [`Input::ConditionsChecked`].
     CheckConditions {
@@ -87,6 +111,20 @@ pub enum Effect {
         conditions: Vec<crate::spec::Condition>,
         asserts: Vec<crate::spec::Condition>,
     },
+}
+
+/// What to do with a unit's fd store. The fds themselves never enter the engine: the runtime
+/// holds the fds of the notification being processed and the store itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FdStoreOp {
+    /// Keep the fds that came with the current `FDSTORE=1` message under `name`, up to `max`
+    /// fds in the store (duplicates dropped, the rest closed). `poll`: drop them on
+    /// EPOLLHUP/EPOLLERR (not done yet; recorded for `FDPOLL=0`).
+    Add { name: String, max: u32, poll: bool },
+    /// `FDSTOREREMOVE=1`: close every stored fd named `name`.
+    Remove { name: String },
+    /// The unit went down for good: close everything.
+    Release,
 }
 
 /// Events from the outside world.
@@ -122,6 +160,23 @@ pub enum Input {
     MainPidGuessed { unit: UnitId, pid: Option<u32> },
     /// Reply to [`Effect::ReadPidFile`].
     PidFileRead { unit: UnitId, pid: Option<u32> },
+    /// An sd_notify datagram (already parsed) from `pid`, with the sender's credentials.
+    /// Attribution: the engine looks `pid` up among the main/control processes it watches and
+    /// also offers the message to `unit`, the unit the supervisor's process tracking attributes
+    /// `pid` to. Authorization (`NotifyAccess=`) is decided by the engine.
+    Notify {
+        pid: u32,
+        uid: u32,
+        unit: Option<UnitId>,
+        msg: super::notify::NotifyMessage,
+        /// For `MAINPID=n`: whether n is alive (not a zombie) and which unit tracks it.
+        main_pid_alive: bool,
+        main_pid_unit: Option<UnitId>,
+    },
+    /// Reply to [`Effect::OpenSockets`]: `error` says why the fds could not be set up.
+    SocketsOpened { unit: UnitId, error: Option<String> },
+    /// A watched socket unit has a connection or datagram waiting.
+    SocketReady { unit: UnitId },
     /// Reply to [`Effect::CheckConditions`]: per check, whether it holds (negation applied),
     /// in the order they were given.
     ConditionsChecked {
@@ -158,4 +213,12 @@ pub enum Change {
     },
     /// daemon-reload started (`true`) or finished (`false`).
     Reloading { active: bool },
+    /// An Upstart event finished: nothing holds it any more (`failed` when a job it started
+    /// or stopped failed). See `events.rs`.
+    EventFinished {
+        event: super::events::EventId,
+        name: String,
+        env: Vec<String>,
+        failed: bool,
+    },
 }

@@ -155,6 +155,7 @@ impl Engine {
                 self.set_active_state(unit, ActiveState::Active, false);
                 Outcome::Pending
             }
+            KindSpec::Socket(_) => self.socket_start(unit),
             KindSpec::Other(_) if self.u(unit).is_scope() => self.scope_start(unit),
             KindSpec::Other(_) => Outcome::Finish(JobResult::Unsupported),
         }
@@ -163,6 +164,7 @@ impl Engine {
     fn unit_stop(&mut self, unit: UnitId) -> Outcome {
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_stop(unit),
+            KindSpec::Socket(_) => self.socket_stop(unit),
             _ if self.u(unit).is_scope() => self.scope_stop(unit),
             _ => {
                 if self.u(unit).active_state.is_inactive_or_failed() {
@@ -361,6 +363,7 @@ impl Engine {
             unit_name: self.u(unit).name().to_owned(),
             result,
         });
+        self.settle_event_holds(unit);
         if result != JobResult::Done {
             let t = job.job_type;
             if matches!(t, JobType::Start | JobType::VerifyActive) {

@@ -12,11 +12,15 @@
 
 mod api;
 pub mod error;
+pub mod events;
 mod gc;
 pub mod io;
 mod job;
+pub mod notify;
 mod scope;
 mod service;
+mod service_notify;
+pub mod socket;
 mod transaction;
 pub mod types;
 pub mod unit;
@@ -27,9 +31,13 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 pub use error::EnqueueError;
-pub use io::{Change, Effect, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken};
+pub use events::EventId;
+pub use io::{
+    Change, Effect, FdStoreOp, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken,
+};
 pub use job::Job;
 pub use scope::{SCOPE_STOP_TIMEOUT_USEC, ScopeRuntime, ScopeState};
+pub use socket::{SocketResult, SocketRuntime, SocketState};
 pub use types::*;
 pub use unit::{DepEdge, ExecRun, ServiceRuntime, Unit, UnitTimestamps};
 
@@ -80,6 +88,8 @@ pub struct Engine {
     now: Timestamp,
     /// Something changed that may let a unit be garbage-collected.
     gc_pending: bool,
+    /// Upstart events: queue, latches, holds (see `events.rs`).
+    events: events::EventState,
 }
 
 impl Engine {
@@ -223,6 +233,8 @@ impl Engine {
 
         // Anything ordered against this unit may be able to run now.
         self.requeue_ordered_neighbours(id);
+        self.socket_service_changed(id, ns);
+        self.job_events_for_transition(id, ns, will_restart);
     }
 
     fn trigger_on(&mut self, id: UnitId, kind: crate::spec::DepKind) {
@@ -286,6 +298,10 @@ impl Engine {
     /// Common tail of every public operation: run runnable jobs, then publish unit changes.
     fn finish_step(&mut self) {
         self.dispatch_run_queue();
+        // Events may start/stop jobs, whose transitions emit more events.
+        while self.process_events() {
+            self.dispatch_run_queue();
+        }
         self.flush_dirty();
     }
 }

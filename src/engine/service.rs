@@ -22,6 +22,8 @@ pub enum TimerKind {
     RuntimeMax,
     /// JobTimeoutSec elapsed.
     JobTimeout,
+    /// The service's watchdog was not pinged in time.
+    Watchdog,
 }
 
 use crate::spec::linux::{SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGTERM};
@@ -106,23 +108,34 @@ fn is_kill_state(s: ServiceState) -> bool {
 
 impl Engine {
     /// The service settings of a service unit.
-    fn sspec(&self, id: UnitId) -> &ServiceSpec {
+    pub(super) fn sspec(&self, id: UnitId) -> &ServiceSpec {
         match &self.u(id).loaded.spec.kind {
             crate::spec::KindSpec::Service(s) => s,
             _ => unreachable!("service operation on a non-service unit"),
         }
     }
 
-    fn set_result(&mut self, id: UnitId, f: ServiceResult) {
+    pub(super) fn set_result(&mut self, id: UnitId, f: ServiceResult) {
         let s = &mut self.um(id).service;
         if s.result == ServiceResult::Success {
             s.result = f;
         }
     }
 
-    fn service_set_state(&mut self, id: UnitId, state: ServiceState, will_restart: bool) {
+    pub(super) fn service_set_state(
+        &mut self,
+        id: UnitId,
+        state: ServiceState,
+        will_restart: bool,
+    ) {
         let idle = self.sspec(id).service_type == ServiceType::Idle;
         self.um(id).service.state = state;
+        if !matches!(
+            state,
+            ServiceState::StartPost | ServiceState::Running | ServiceState::Reload
+        ) {
+            self.watchdog_disarm(id);
+        }
         let ns = state.active_state(idle);
         self.set_active_state(id, ns, will_restart);
     }
@@ -164,6 +177,7 @@ impl Engine {
         }
         let invocation = self.new_invocation_id();
         let now = self.now;
+        let watchdog_usec = self.sspec(id).watchdog_usec;
         {
             let u = self.um(id);
             u.invocation_id = invocation;
@@ -183,6 +197,9 @@ impl Engine {
             s.forbid_restart = false;
             s.status_text.clear();
             s.status_errno = 0;
+            s.notify_state = None;
+            s.watchdog_override_usec = None;
+            s.watchdog_original_usec = watchdog_usec;
             s.main_exit = None;
             s.exec_failed = false;
             s.main_command = 0;
@@ -269,7 +286,8 @@ impl Engine {
         self.service_spawn(id, ExecPhase::Start, 0, role);
     }
 
-    fn service_enter_start_post(&mut self, id: UnitId) {
+    pub(super) fn service_enter_start_post(&mut self, id: UnitId) {
+        self.watchdog_reset(id);
         if self.sspec(id).exec_start_post.is_empty() {
             return self.service_enter_running(id, ServiceResult::Success);
         }
@@ -277,7 +295,7 @@ impl Engine {
         self.service_spawn(id, ExecPhase::StartPost, 0, ProcessRole::Control);
     }
 
-    fn service_enter_running(&mut self, id: UnitId, f: ServiceResult) {
+    pub(super) fn service_enter_running(&mut self, id: UnitId, f: ServiceResult) {
         self.set_result(id, f);
         let s = &self.u(id).service;
         if s.result != ServiceResult::Success {
@@ -288,6 +306,12 @@ impl Engine {
             && s.others_remaining > 0
             && self.sspec(id).service_type == ServiceType::Forking;
         if main_alive || unknown_main_alive {
+            use super::notify::NotifyState;
+            match self.u(id).service.notify_state {
+                Some(NotifyState::Reloading) => return self.service_enter_reload_by_notify(id),
+                Some(NotifyState::Stopping) => return self.service_enter_stop_by_notify(id),
+                _ => {}
+            }
             self.disarm_timer(id);
             self.service_set_state(id, ServiceState::Running, false);
             let max = self.sspec(id).runtime_max_usec;
@@ -313,7 +337,12 @@ impl Engine {
         self.service_spawn(id, ExecPhase::Stop, 0, ProcessRole::Control);
     }
 
-    fn service_enter_signal(&mut self, id: UnitId, state: ServiceState, f: ServiceResult) {
+    pub(super) fn service_enter_signal(
+        &mut self,
+        id: UnitId,
+        state: ServiceState,
+        f: ServiceResult,
+    ) {
         use ServiceState::*;
         self.set_result(id, f);
         let (kill, stop_usec, abort_usec) = {
@@ -385,7 +414,7 @@ impl Engine {
         }
     }
 
-    fn service_enter_stop_post(&mut self, id: UnitId, f: ServiceResult) {
+    pub(super) fn service_enter_stop_post(&mut self, id: UnitId, f: ServiceResult) {
         self.set_result(id, f);
         if self.sspec(id).exec_stop_post.is_empty() {
             return self.service_enter_signal(
@@ -437,6 +466,18 @@ impl Engine {
             self.arm_timer(id, usec, TimerKind::AutoRestart);
         } else {
             self.um(id).service.flush_n_restarts = true;
+            // The fd store survives automatic restarts and restart jobs, nothing else.
+            let restarting = self
+                .u(id)
+                .job
+                .and_then(|j| self.jobs.get(&j))
+                .is_some_and(|j| j.job_type == JobType::Restart);
+            if !restarting {
+                self.effects.push_back(Effect::FdStore {
+                    unit: id,
+                    op: FdStoreOp::Release,
+                });
+            }
         }
     }
 
@@ -502,6 +543,9 @@ impl Engine {
             (list[idx].clone(), s.exec.clone(), notify, timeout)
         };
         let env = self.spawn_environment(id, phase, role);
+        let wait_exec = role == ProcessRole::Main
+            && phase == ExecPhase::Start
+            && self.sspec(id).service_type == ServiceType::Exec;
         let token = self.new_token();
         {
             let now = self.now;
@@ -523,6 +567,11 @@ impl Engine {
         }
         self.arm_timer(id, timeout, TimerKind::StateTimeout);
         let unit_name = self.u(id).name().to_owned();
+        let sockets = if phase == ExecPhase::Start && role == ProcessRole::Main {
+            self.sockets_of_service(id)
+        } else {
+            Vec::new()
+        };
         self.effects.push_back(Effect::Spawn(SpawnRequest {
             unit: id,
             unit_name,
@@ -533,6 +582,8 @@ impl Engine {
             exec,
             env,
             notify_socket: notify,
+            wait_exec,
+            sockets,
         }));
     }
 
@@ -564,6 +615,13 @@ impl Engine {
         if let Some(p) = &self.sspec(id).pid_file {
             env.push(("PIDFILE".into(), p.display().to_string()));
         }
+        // The watchdog variables go to the main process only; the supervisor writes the
+        // child's own pid into WATCHDOG_PID.
+        let watchdog = s.effective_watchdog_usec();
+        if role == ProcessRole::Main && phase == ExecPhase::Start && watchdog > 0 {
+            env.push(("WATCHDOG_PID".into(), String::new()));
+            env.push(("WATCHDOG_USEC".into(), watchdog.to_string()));
+        }
         if matches!(phase, ExecPhase::Stop | ExecPhase::StopPost) {
             env.push(("SERVICE_RESULT".into(), s.result.as_str().into()));
             if let Some(st) = s.main_exit {
@@ -586,6 +644,7 @@ impl Engine {
                 env.push(("EXIT_STATUS".into(), status));
             }
         }
+        env.extend(self.event_spawn_env(id, phase));
         env
     }
 
@@ -931,6 +990,8 @@ impl Engine {
                     }));
                 }
                 self.um(id).service.reload_result = t;
+                // A notify-initiated reload that never sent READY=1 ends here too.
+                self.um(id).service.notify_state = None;
                 self.service_enter_running(id, ServiceResult::Success);
             }
             (TimerKind::StateTimeout, Stop) => self.service_enter_signal(id, StopSigterm, t),

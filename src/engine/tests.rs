@@ -10,6 +10,8 @@ use crate::spec::{
     RestartPolicy, ServiceSpec, ServiceType, USEC_INFINITY, USEC_PER_SEC, UnitName, UnitSpec,
 };
 
+mod events;
+
 const SIGTERM: i32 = 15;
 const SIGKILL: i32 = 9;
 
@@ -21,6 +23,10 @@ struct Proc {
     argv: Vec<String>,
     env: Vec<(String, String)>,
     alive: bool,
+    /// The spawn asked for `NOTIFY_SOCKET`.
+    notify_socket: bool,
+    /// Socket units whose fds the spawn receives.
+    sockets: Vec<UnitId>,
 }
 
 /// A simulated world around the engine.
@@ -38,6 +44,10 @@ struct Sim {
     fail_spawn: Vec<String>,
     /// Spawns whose exec fails in the child, by argv[0].
     fail_exec: Vec<String>,
+    /// Fd-store effects, in order.
+    fd_ops: Vec<(UnitId, FdStoreOp)>,
+    /// Socket effects in order: ("open"/"close"/"watch"/"unwatch", unit).
+    socket_ops: Vec<(&'static str, UnitId)>,
 }
 
 fn cmd(line: &str) -> ExecCommand {
@@ -71,6 +81,8 @@ impl Sim {
             guess: None,
             fail_spawn: Vec::new(),
             fail_exec: Vec::new(),
+            fd_ops: Vec::new(),
+            socket_ops: Vec::new(),
         };
         // The targets every unit's default dependencies refer to.
         for t in ["basic.target", "shutdown.target", "sysinit.target"] {
@@ -167,6 +179,8 @@ impl Sim {
                                 argv: req.command.argv.clone(),
                                 env: req.env.clone(),
                                 alive: true,
+                                notify_socket: req.notify_socket,
+                                sockets: req.sockets.clone(),
                             },
                         );
                         self.e.handle_input(
@@ -206,6 +220,8 @@ impl Sim {
                                     argv: vec!["daemonized".into()],
                                     env: vec![],
                                     alive: true,
+                                    notify_socket: false,
+                                    sockets: Vec::new(),
                                 },
                             );
                         }
@@ -245,6 +261,8 @@ impl Sim {
                                     argv: vec!["adopted".into()],
                                     env: vec![],
                                     alive: true,
+                                    notify_socket: false,
+                                    sockets: vec![],
                                 },
                             );
                         }
@@ -252,6 +270,16 @@ impl Sim {
                         self.e
                             .handle_input(t, Input::ProcessesAdopted { unit, alive });
                     }
+                    Effect::FdStore { unit, op } => self.fd_ops.push((unit, op)),
+                    Effect::OpenSockets { unit, .. } => {
+                        self.socket_ops.push(("open", unit));
+                        self.e
+                            .handle_input(t, Input::SocketsOpened { unit, error: None });
+                    }
+                    Effect::CloseSockets { unit, .. } => self.socket_ops.push(("close", unit)),
+                    Effect::WatchSockets { unit, watch } => self
+                        .socket_ops
+                        .push((if watch { "watch" } else { "unwatch" }, unit)),
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
             }
@@ -1026,6 +1054,8 @@ fn kill_mode_control_group_waits_for_other_processes() {
             argv: vec!["child".into()],
             env: vec![],
             alive: true,
+            notify_socket: false,
+            sockets: Vec::new(),
         },
     );
     s.stop("cg.service").unwrap();
@@ -1196,5 +1226,58 @@ fn job_timeout_cancels_only_the_job() {
     assert_eq!(s.state("slow.service"), ("activating", "start"));
 }
 
+/// sd_notify, watchdog and fd-store rules (seeds 1–7, 16).
+mod notify;
+
 mod gc;
 mod scope;
+
+/// Socket activation (Accept=no): listening before the service, traffic starts the service with
+/// the socket's fds, the socket stops being watched while the service runs and is watched again
+/// (fds still open) after it exits; stopping the socket closes the fds.
+#[test]
+fn socket_activation_accept_no() {
+    let mut sim = Sim::new();
+    let svc = sim.add_service("echo.service", &[], |_| {});
+    let mut spec = UnitSpec::default_for(&UnitName::new("echo.socket").unwrap());
+    spec.deps = vec![(DepKind::Before, "echo.service".into())];
+    spec.kind = KindSpec::Socket(Box::new(crate::spec::SocketSpec {
+        service: Some("echo.service".into()),
+        ..Default::default()
+    }));
+    let sock = sim.insert("echo.socket", spec, LoadState::Loaded);
+    sim.start("echo.socket").unwrap();
+    assert_eq!(sim.state("echo.socket"), ("active", "listening"));
+    assert_eq!(sim.socket_ops, vec![("open", sock), ("watch", sock)]);
+    assert_eq!(sim.state("echo.service"), ("inactive", "dead"));
+
+    let t = sim.t();
+    sim.e.handle_input(t, Input::SocketReady { unit: sock });
+    sim.pump();
+    assert_eq!(sim.state("echo.service"), ("active", "running"));
+    assert_eq!(sim.state("echo.socket"), ("active", "running"));
+    let pid = sim.main_pid("echo.service");
+    assert_eq!(sim.procs[&pid].sockets, vec![sock]);
+    assert_eq!(sim.procs[&pid].unit, svc);
+
+    // A stale readiness report while running changes nothing.
+    let t = sim.t();
+    sim.e.handle_input(t, Input::SocketReady { unit: sock });
+    sim.pump();
+    assert_eq!(sim.svc("echo.service").main_pid, Some(pid));
+
+    sim.exit(pid, ExitStatus::Exited(0));
+    assert_eq!(sim.state("echo.service"), ("inactive", "dead"));
+    assert_eq!(sim.state("echo.socket"), ("active", "listening"));
+    assert_eq!(sim.socket_ops.last(), Some(&("watch", sock)));
+    assert!(!sim.socket_ops.contains(&("close", sock)));
+
+    // A manual start of the service also stops the watching.
+    sim.start("echo.service").unwrap();
+    assert_eq!(sim.state("echo.socket"), ("active", "running"));
+    assert_eq!(sim.socket_ops.last(), Some(&("unwatch", sock)));
+
+    sim.stop("echo.socket").unwrap();
+    assert_eq!(sim.state("echo.socket"), ("inactive", "dead"));
+    assert_eq!(sim.socket_ops.last(), Some(&("close", sock)));
+}

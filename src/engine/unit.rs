@@ -68,6 +68,27 @@ pub struct ServiceRuntime {
     pub(crate) main_exit: Option<super::types::ExitStatus>,
     /// The stop sequence was entered on behalf of a restart job.
     pub(crate) restarting: bool,
+    /// The last of READY/RELOADING/STOPPING the service sent this run.
+    pub(crate) notify_state: Option<super::notify::NotifyState>,
+    /// `WatchdogSec=` captured at start (µs, 0 = off).
+    pub(crate) watchdog_original_usec: u64,
+    /// `WATCHDOG_USEC=` sent by the service this run.
+    pub(crate) watchdog_override_usec: Option<u64>,
+    /// The armed watchdog deadline (monotonic µs).
+    pub(crate) watchdog_deadline: Option<u64>,
+    /// Last watchdog ping (`WatchdogTimestamp`).
+    pub watchdog_timestamp: super::types::Timestamp,
+    /// Notifications dropped for this unit (unauthorized sender, …), for logs and tests.
+    pub notify_rejected: u64,
+}
+
+impl ServiceRuntime {
+    /// The watchdog timeout in force (µs, 0 = off): `WATCHDOG_USEC=` override, else
+    /// `WatchdogSec=` as captured at start.
+    pub fn effective_watchdog_usec(&self) -> u64 {
+        self.watchdog_override_usec
+            .unwrap_or(self.watchdog_original_usec)
+    }
 }
 
 impl Default for ServiceRuntime {
@@ -94,6 +115,12 @@ impl Default for ServiceRuntime {
             forbid_restart: false,
             main_exit: None,
             restarting: false,
+            notify_state: None,
+            watchdog_original_usec: 0,
+            watchdog_override_usec: None,
+            watchdog_deadline: None,
+            watchdog_timestamp: super::types::Timestamp::default(),
+            notify_rejected: 0,
         }
     }
 }
@@ -125,6 +152,9 @@ pub struct Unit {
     /// Scope state (default for other types).
     #[serde(default)]
     pub scope: super::scope::ScopeRuntime,
+    /// Socket state (default for other types).
+    #[serde(default)]
+    pub socket: super::socket::SocketRuntime,
     /// Target and other non-service units: whether active.
     pub(crate) simple_active: bool,
     /// Resolved dependency edges (forward and reverse), by kind.
@@ -211,6 +241,7 @@ impl Unit {
             conditions_checked: false,
             service: ServiceRuntime::default(),
             scope: Default::default(),
+            socket: Default::default(),
             simple_active: false,
             edges: Vec::new(),
             refs: 0,
@@ -229,6 +260,7 @@ impl Unit {
     pub fn sub_state(&self) -> &'static str {
         match self.loaded.spec.kind {
             crate::spec::KindSpec::Service(_) => self.service.state.as_str(),
+            crate::spec::KindSpec::Socket(_) => self.socket.state.as_str(),
             _ if self.is_scope() => self.scope.state.as_str(),
             _ => {
                 if self.simple_active {

@@ -15,6 +15,7 @@ use crate::engine::{
 use crate::loader::Loader;
 use crate::settings::{Scope, Settings};
 use crate::spec::{LoadState, LoadedUnit, UnitName, UnitNameError, UnitSpec};
+use crate::supervisor::notify::{NotifySocket, NotifyStats, Received};
 use crate::supervisor::{Supervisor, SupervisorConfig};
 
 /// Variables systemd never passes from the manager's own environment to services.
@@ -106,6 +107,21 @@ pub struct Manager {
     /// Transient units (`StartTransientUnit`) by name: they have no file, so loading and
     /// daemon-reload take them from here.
     transient: std::collections::HashMap<String, LoadedUnit>,
+    /// The sd_notify socket (`None` if it could not be bound).
+    notify: Option<NotifySocket>,
+    /// fds of the notification being processed (`FDSTORE=1`).
+    pending_fds: Vec<std::os::fd::OwnedFd>,
+    /// Socket units being watched for traffic, with the tasks watching them.
+    socket_watches: std::collections::HashMap<UnitId, Vec<tokio::task::JoinHandle<()>>>,
+    /// Watch tasks report readable socket units here.
+    socket_tx: tokio::sync::mpsc::UnboundedSender<UnitId>,
+    socket_rx: Option<tokio::sync::mpsc::UnboundedReceiver<UnitId>>,
+}
+
+/// Where the manager's notify socket lives: `<runtime dir>/unitd/notify` (never a path a host
+/// systemd owns).
+pub fn notify_socket_path(settings: &Settings) -> std::path::PathBuf {
+    settings.runtime_dir.join("unitd").join("notify")
 }
 
 impl Manager {
@@ -130,7 +146,21 @@ impl Manager {
             id_seed: seed,
         });
         let loader = Loader::new(&settings);
-        let supervisor = Supervisor::new(SupervisorConfig::from_settings(&settings))?;
+        let mut supervisor = Supervisor::new(SupervisorConfig::from_settings(&settings))?;
+        let notify = match NotifySocket::bind(&notify_socket_path(&settings)) {
+            Ok(sock) => {
+                supervisor.set_notify_socket(Some(sock.path().to_owned()));
+                Some(sock)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot bind the notify socket {}: {e}; Type=notify services will time out",
+                    notify_socket_path(&settings).display()
+                );
+                None
+            }
+        };
+        let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut m = Manager {
             settings,
             engine,
@@ -140,8 +170,16 @@ impl Manager {
             changes: VecDeque::new(),
             conditions,
             transient: std::collections::HashMap::new(),
+            notify,
+            pending_fds: Vec::new(),
+            socket_watches: std::collections::HashMap::new(),
+            socket_tx,
+            socket_rx: Some(socket_rx),
         };
         m.load_all();
+        // Upstart's `startup` event, once per manager start (jobs `start on startup`).
+        m.engine.emit_event(now(), "startup", Vec::new());
+        m.process();
         Ok(m)
     }
 
@@ -289,6 +327,24 @@ impl Manager {
         r
     }
 
+    /// Upstart `EmitEvent`: emit event `name` with `KEY=VALUE` env into the engine; its
+    /// `Change::EventFinished` follows once every job it started/stopped got there.
+    pub fn emit_event(&mut self, name: &str, env: Vec<String>) -> crate::engine::EventId {
+        let r = self.engine.emit_event(now(), name, env);
+        self.collect_changes();
+        r
+    }
+
+    /// Upstart `Job.Start`/`Job.Stop` env: what the next start (`stop == false`) or stop of
+    /// `unit` passes to its processes.
+    pub fn set_job_env(&mut self, unit: UnitId, stop: bool, env: Vec<String>) {
+        if stop {
+            self.engine.set_stop_env(unit, env);
+        } else {
+            self.engine.set_start_env(unit, env);
+        }
+    }
+
     /// `CancelJob`.
     pub fn cancel_job(&mut self, job: JobId) -> Result<(), EnqueueError> {
         let r = self.engine.cancel_job(now(), job);
@@ -372,6 +428,23 @@ impl Manager {
                     conditions: conditions::evaluate_all(conditions, &self.conditions),
                     asserts: conditions::evaluate_all(asserts, &self.conditions),
                 }),
+                Effect::WatchSockets { unit, watch } => {
+                    if *watch {
+                        self.watch_socket(*unit);
+                    } else {
+                        self.unwatch_socket(*unit);
+                    }
+                    None
+                }
+                Effect::CloseSockets { unit, .. } => {
+                    self.unwatch_socket(*unit);
+                    self.supervisor.execute(&effect)
+                }
+                Effect::FdStore { unit, op } => {
+                    let fds = std::mem::take(&mut self.pending_fds);
+                    self.supervisor.fd_store_op(*unit, op, fds);
+                    None
+                }
                 other => self.supervisor.execute(other),
             };
             if let Some(input) = answer {
@@ -381,8 +454,123 @@ impl Manager {
         self.collect_changes();
     }
 
-    /// Reap exited children and tell the engine.
+    /// The channel on which readable socket units arrive (once; the daemon loop polls it and
+    /// hands each unit to [`Manager::socket_ready`]).
+    pub fn take_socket_events(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<UnitId>> {
+        self.socket_rx.take()
+    }
+
+    /// A watched socket unit has traffic: stop watching it and tell the engine (which starts
+    /// the service). Reports about units no longer watched are stale and ignored.
+    pub fn socket_ready(&mut self, unit: UnitId) {
+        if self.socket_watches.contains_key(&unit) {
+            self.unwatch_socket(unit);
+            self.engine.handle_input(now(), Input::SocketReady { unit });
+        }
+    }
+
+    /// Watch duplicates of a socket unit's fds (the duplicates keep the registrations valid
+    /// whatever happens to the originals) until one is readable.
+    fn watch_socket(&mut self, unit: UnitId) {
+        self.unwatch_socket(unit);
+        if tokio::runtime::Handle::try_current().is_err() {
+            tracing::warn!("cannot watch sockets outside the event loop");
+            return;
+        }
+        let mut tasks = Vec::new();
+        for fd in self.supervisor.socket_watch_fds(unit) {
+            let tx = self.socket_tx.clone();
+            tasks.push(tokio::spawn(async move {
+                // SAFETY: the AsyncFd owns `fd` (a duplicate), so the registration can never
+                // outlive or refer to another file.
+                let registered = unsafe {
+                    tokio::io::unix::AsyncFd::register_with_interest(
+                        fd,
+                        tokio::io::Interest::READABLE,
+                    )
+                };
+                let Ok(afd) = registered else {
+                    return;
+                };
+                if afd.readable().await.is_ok() {
+                    let _ = tx.send(unit);
+                }
+            }));
+        }
+        self.socket_watches.insert(unit, tasks);
+    }
+
+    fn unwatch_socket(&mut self, unit: UnitId) {
+        for t in self.socket_watches.remove(&unit).into_iter().flatten() {
+            t.abort();
+        }
+    }
+
+    /// The notify socket's fd, for the daemon loop to poll.
+    pub fn notify_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.notify.as_ref().map(|s| s.as_raw_fd())
+    }
+
+    /// Notify socket counters (received, accepted, dropped, …).
+    pub fn notify_stats(&self) -> NotifyStats {
+        self.notify.as_ref().map(|s| s.stats()).unwrap_or_default()
+    }
+
+    /// Read up to `budget` queued notify datagrams and feed them to the engine. Returns `true`
+    /// when the socket is drained (would block), `false` when the budget ran out first.
+    pub fn drain_notify(&mut self, budget: usize) -> bool {
+        for _ in 0..budget {
+            let Some(sock) = self.notify.as_mut() else {
+                return true;
+            };
+            let d = match sock.recv() {
+                Ok(Received::Message(d)) => d,
+                Ok(Received::Handled) => continue,
+                Ok(Received::Empty) => return true,
+                Err(e) => {
+                    tracing::warn!("notify socket: {e}");
+                    return true;
+                }
+            };
+            // Attribution: processes the engine watches first (cheap), then the supervisor's
+            // process tracking (descendants, for NotifyAccess=all).
+            let unit = match self.supervisor.known_unit_of_pid(d.pid) {
+                Some(u) => Some(u),
+                None if self.engine.unit_by_pid(d.pid).is_some() => None,
+                None => self.supervisor.unit_of_pid(d.pid),
+            };
+            let (main_pid_alive, main_pid_unit) = match d.msg.main_pid {
+                Some(n) => (
+                    self.supervisor.process_alive(n),
+                    self.supervisor.unit_of_pid(n),
+                ),
+                None => (false, None),
+            };
+            // FDSTORE=1 fds wait here for the engine's verdict (Effect::FdStore); whatever is
+            // not stored is closed after processing.
+            self.pending_fds = d.fds;
+            self.engine.handle_input(
+                now(),
+                Input::Notify {
+                    pid: d.pid,
+                    uid: d.uid,
+                    unit,
+                    msg: d.msg,
+                    main_pid_alive,
+                    main_pid_unit,
+                },
+            );
+            self.process();
+            self.pending_fds.clear();
+        }
+        false
+    }
+
+    /// Reap exited children and tell the engine. Queued notifications are processed first,
+    /// so "READY=1, then exit" is seen in that order.
     pub fn reap_children(&mut self) {
+        self.drain_notify(1 << 16);
         for r in self.supervisor.reap() {
             self.engine.handle_input(
                 now(),

@@ -19,6 +19,59 @@ use crate::bus::{Bus, BusEvent};
 use crate::engine::{ActiveState, JobType};
 use crate::settings::{Scope, Settings};
 
+/// Notify datagrams handled per loop turn before other events get a chance.
+const NOTIFY_BUDGET: usize = 512;
+
+/// The notify socket as a tokio-pollable fd. The caller must drop the result before `mgr`.
+fn notify_async_fd(mgr: &Manager) -> Option<tokio::io::unix::AsyncFd<std::os::fd::RawFd>> {
+    let fd = mgr.notify_fd()?;
+    // SAFETY: the Manager owns the socket for its whole life and never replaces it; every
+    // caller declares the AsyncFd after the Manager, so it is dropped (deregistered) first.
+    let registered = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+    };
+    match registered {
+        Ok(a) => Some(a),
+        Err(e) => {
+            tracing::warn!("cannot poll the notify socket: {e}");
+            None
+        }
+    }
+}
+
+/// Wait until the notify socket is readable; never resolves without one.
+async fn notify_readable(
+    fd: Option<&tokio::io::unix::AsyncFd<std::os::fd::RawFd>>,
+) -> Option<tokio::io::unix::AsyncFdReadyGuard<'_, std::os::fd::RawFd>> {
+    match fd {
+        Some(fd) => fd.readable().await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// Drain a readable notify socket (bounded), re-arming readiness only once it is empty.
+/// Returns whether datagrams are still queued.
+fn on_notify_readable(
+    mgr: &mut Manager,
+    guard: Option<tokio::io::unix::AsyncFdReadyGuard<'_, std::os::fd::RawFd>>,
+) -> bool {
+    let drained = mgr.drain_notify(NOTIFY_BUDGET);
+    if drained && let Some(mut g) = guard {
+        g.clear_ready();
+    }
+    !drained
+}
+
+/// The next readable socket unit; never resolves without a channel.
+async fn recv_socket_event(
+    rx: Option<&mut tokio::sync::mpsc::UnboundedReceiver<crate::engine::UnitId>>,
+) -> Option<crate::engine::UnitId> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// How long a shutdown waits for units to stop before giving up on them.
 const SHUTDOWN_BUDGET: Duration = Duration::from_secs(90);
 
@@ -120,15 +173,28 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     let mut stopping: Option<tokio::time::Instant> = None;
     // Once the bus is gone, its event stream is not polled again (it would return at once).
     let mut bus_lost = false;
+    let notify_fd = notify_async_fd(&mgr);
+    // Fairness: after a turn that left notify datagrams queued, the bus goes first once, so a
+    // flood of notifications never starves D-Bus clients.
+    let mut notify_backlog = false;
+    let mut socket_events = mgr.take_socket_events();
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
     loop {
         let deadline = mgr.next_deadline();
         tokio::select! {
             biased;
-            _ = sigchld.recv() => mgr.reap_children(),
-            _ = adopted_exit.notified() => mgr.reap_children(),
-            event = bus.next_event(), if !bus_lost => match event {
+            // Notifications before reaping (reap_children drains the socket first, too).
+            guard = notify_readable(notify_fd.as_ref()), if !notify_backlog => {
+                notify_backlog = on_notify_readable(&mut mgr, guard);
+            }
+            _ = sigchld.recv() => { notify_backlog = false; mgr.reap_children() }
+            _ = adopted_exit.notified() => { notify_backlog = false; mgr.reap_children() }
+            Some(unit) = recv_socket_event(socket_events.as_mut()) => {
+                notify_backlog = false;
+                mgr.socket_ready(unit);
+            }
+            event = bus.next_event(), if !bus_lost => { notify_backlog = false; match event {
                 Some(BusEvent::Call(msg, ctx)) => {
                     let reply = if upstart::owns_message(&msg) {
                         upstart.handle_call(&mut mgr, &msg, &ctx)
@@ -150,8 +216,9 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                         mgr.stop_all();
                     }
                 }
-            },
-            _ = sleep_until_deadline(deadline) => mgr.fire_timers(),
+            }},
+            _ = sleep_until_deadline(deadline) => { notify_backlog = false; mgr.fire_timers() }
+            _ = std::future::ready(()), if notify_backlog => { notify_backlog = false; }
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM: stopping all units");
                 stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
@@ -234,6 +301,7 @@ async fn run_unit_async(settings: Settings, name: &str) -> ExitCode {
         name,
     ));
     let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let notify_fd = notify_async_fd(&mgr);
     loop {
         tail.print_new();
         let u = mgr.engine().unit(id);
@@ -257,6 +325,9 @@ async fn run_unit_async(settings: Settings, name: &str) -> ExitCode {
         let deadline = mgr.next_deadline();
         tokio::select! {
             biased;
+            guard = notify_readable(notify_fd.as_ref()) => {
+                on_notify_readable(&mut mgr, guard);
+            }
             _ = sigchld.recv() => mgr.reap_children(),
             _ = sleep_until_deadline(deadline) => mgr.fire_timers(),
             _ = tick.tick() => {}

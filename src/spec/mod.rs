@@ -304,7 +304,9 @@ impl InstallSpec {
 pub enum KindSpec {
     Service(Box<ServiceSpec>),
     Target,
-    /// `.socket`, `.timer`, `.path`, `.mount`, `.slice`, `.scope`, `.device`, `.swap`,
+    /// `.socket` (`[Socket]`, systemd.socket(5)).
+    Socket(Box<SocketSpec>),
+    /// `.timer`, `.path`, `.mount`, `.slice`, `.scope`, `.device`, `.swap`,
     /// `.automount`: loaded and listed; behaviour arrives with later issues.
     Other(RawSection),
 }
@@ -315,7 +317,92 @@ impl KindSpec {
         match t {
             UnitType::Service => KindSpec::Service(Box::default()),
             UnitType::Target => KindSpec::Target,
+            UnitType::Socket => KindSpec::Socket(Box::default()),
             _ => KindSpec::Other(RawSection::default()),
+        }
+    }
+}
+
+/// What kind of socket a `Listen*=` line asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ListenKind {
+    /// `ListenStream=` (SOCK_STREAM).
+    Stream,
+    /// `ListenDatagram=` (SOCK_DGRAM).
+    Datagram,
+    /// `ListenSequentialPacket=` (SOCK_SEQPACKET, AF_UNIX only).
+    SequentialPacket,
+    /// `ListenFIFO=` (a named pipe).
+    Fifo,
+}
+
+impl ListenKind {
+    /// The type word systemd shows in the `Listen` property (`Stream`, `Datagram`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListenKind::Stream => "Stream",
+            ListenKind::Datagram => "Datagram",
+            ListenKind::SequentialPacket => "SequentialPacket",
+            ListenKind::Fifo => "FIFO",
+        }
+    }
+}
+
+/// A parsed socket address of a `Listen*=` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ListenAddress {
+    /// A file-system AF_UNIX path (or the FIFO path).
+    Path(PathBuf),
+    /// An abstract AF_UNIX name (without the leading `@`).
+    Abstract(String),
+    /// An IP socket: `None` address = every address (`[::]`, falling back to `0.0.0.0`).
+    Inet {
+        addr: Option<core::net::IpAddr>,
+        port: u16,
+    },
+}
+
+/// One `Listen*=` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenSpec {
+    pub kind: ListenKind,
+    pub address: ListenAddress,
+    /// The value as written (specifiers expanded), shown in the `Listen` property.
+    pub text: String,
+}
+
+/// `[Socket]` settings (systemd.socket(5)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketSpec {
+    /// `Listen*=` lines in configuration order (the order fds are passed in).
+    pub listen: Vec<ListenSpec>,
+    /// `SocketMode=` (default 0666).
+    pub socket_mode: u32,
+    /// `DirectoryMode=` (default 0755), for parent directories created for paths.
+    pub directory_mode: u32,
+    /// `Backlog=` (default SOMAXCONN = 4096).
+    pub backlog: u32,
+    /// `FileDescriptorName=`; `None` = the socket unit's name.
+    pub fd_name: Option<String>,
+    /// `Service=`; `None` = the unit with the socket's name and `.service` suffix.
+    pub service: Option<String>,
+    /// `Accept=`.
+    pub accept: bool,
+    /// `RemoveOnStop=`.
+    pub remove_on_stop: bool,
+}
+
+impl Default for SocketSpec {
+    fn default() -> Self {
+        SocketSpec {
+            listen: Vec::new(),
+            socket_mode: 0o666,
+            directory_mode: 0o755,
+            backlog: 4096,
+            fd_name: None,
+            service: None,
+            accept: false,
+            remove_on_stop: false,
         }
     }
 }

@@ -32,6 +32,8 @@ use crate::settings::Settings;
 
 /// Longest line stored as one record (journald's default `LineMax=`); longer lines are split.
 pub const LINE_MAX: usize = 48 * 1024;
+/// Read buffer of one log pump.
+const PUMP_BUFFER: usize = 8 * 1024;
 /// Size at which a unit's log file is rotated to `.1`.
 pub const DEFAULT_MAX_FILE: u64 = 4 * 1024 * 1024;
 
@@ -294,7 +296,9 @@ async fn pump(fd: OwnedFd, log: &Mutex<UnitLog>, ident: &str, pid: u32) -> io::R
     let afd = unsafe {
         tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)?
     };
-    let mut buf = vec![0u8; 64 * 1024];
+    // Small on purpose: one buffer lives per running service. A pipe holds 64 KiB, so a
+    // flooding writer just costs more wake-ups, never lost data.
+    let mut buf = vec![0u8; PUMP_BUFFER];
     let mut splitter = LineSplitter::default();
     loop {
         let mut guard = afd.readable().await?;

@@ -1,8 +1,8 @@
 //! The supervisor: the only code that forks, execs, reaps and kills, plus the per-unit log store.
 //!
 //! It carries out the engine's process [`Effect`]s synchronously and turns OS events into
-//! engine [`Input`]s. Modules: [`env`] (pure environment rules), `spawn` (fork/exec with the
-//! set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), `adopt` (processes scopes adopt,
+//! engine [`Input`]s. Modules: [`env`] (pure environment rules), [`notify`] (the sd_notify
+//! socket), `spawn` (fork/exec with the set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), `adopt` (processes scopes adopt,
 //! watched through pidfds), [`logs`] (log
 //! store, pumps, `unitd logs`).
 //!
@@ -25,16 +25,20 @@
 mod adopt;
 pub mod env;
 pub mod logs;
+pub mod notify;
 mod procs;
+pub mod socket;
 mod spawn;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::{Effect, ExitStatus, Input, KillRequest, SpawnRequest, UnitId};
+use crate::engine::{
+    Effect, ExecPhase, ExitStatus, FdStoreOp, Input, KillRequest, SpawnRequest, UnitId,
+};
 use crate::settings::{Scope, Settings};
 
 pub use logs::{LogPump, LogStore};
@@ -111,6 +115,12 @@ pub struct Supervisor {
     table: procs::ProcessTable,
     logs: Arc<LogStore>,
     pump: LogPump,
+    /// Runtime for the short-lived tasks that report failed execs of spawns nobody waits for.
+    handle: tokio::runtime::Handle,
+    /// Per-unit fd stores (`FDSTORE=1`), newest first as in systemd 252.
+    fd_store: HashMap<UnitId, Vec<(String, std::os::fd::OwnedFd)>>,
+    /// Socket units' listening fds.
+    sockets: socket::SocketTable,
     adopted: adopt::Adopted,
     /// Descriptors units use as stdin/stdout/stderr (`StdInput::Fd`/`StdOutput::Fd`), from
     /// `StartTransientUnit`'s `Standard*FileDescriptor`.
@@ -137,7 +147,7 @@ impl Supervisor {
         }
         let logs = Arc::new(LogStore::new(&cfg.state_dir, cfg.max_log_file));
         let adopted = adopt::Adopted::new(handle.clone());
-        let pump = LogPump::new(logs.clone(), handle);
+        let pump = LogPump::new(logs.clone(), handle.clone());
         let own_pid = std::process::id();
         Ok(Supervisor {
             cfg,
@@ -145,6 +155,9 @@ impl Supervisor {
             table: procs::ProcessTable::new(own_pid),
             logs,
             pump,
+            handle,
+            fd_store: HashMap::new(),
+            sockets: socket::SocketTable::default(),
             adopted,
             stdio_fds: std::collections::HashMap::new(),
         })
@@ -215,14 +228,101 @@ impl Supervisor {
                 unit: *unit,
                 alive: self.adopt(*unit, pids),
             }),
-            // Not process work: the runtime evaluates conditions itself.
-            Effect::CheckConditions { .. } => None,
+            Effect::FdStore { unit, op } => {
+                self.fd_store_op(*unit, op, Vec::new());
+                None
+            }
+            Effect::OpenSockets {
+                unit,
+                spec,
+                fd_name,
+            } => Some(Input::SocketsOpened {
+                unit: *unit,
+                error: self.sockets.open(*unit, spec, fd_name).err(),
+            }),
+            Effect::CloseSockets { unit, remove } => {
+                self.sockets.close(*unit, remove);
+                None
+            }
+            // Not process work: the runtime evaluates conditions and watches sockets itself.
+            Effect::CheckConditions { .. } | Effect::WatchSockets { .. } => None,
         }
+    }
+
+    /// Carry out a fd-store operation; `fds` are those of the `FDSTORE=1` message being
+    /// processed (closed unless kept).
+    pub fn fd_store_op(&mut self, unit: UnitId, op: &FdStoreOp, fds: Vec<std::os::fd::OwnedFd>) {
+        match op {
+            FdStoreOp::Add { name, max, .. } => {
+                let store = self.fd_store.entry(unit).or_default();
+                for fd in fds {
+                    if store.iter().any(|(_, s)| same_file(s, &fd)) {
+                        continue;
+                    }
+                    if store.len() >= *max as usize {
+                        tracing::warn!(
+                            "fd store of unit {unit:?} full (FileDescriptorStoreMax={max}); closing fd"
+                        );
+                        continue;
+                    }
+                    store.insert(0, (name.clone(), fd));
+                }
+            }
+            FdStoreOp::Remove { name } => {
+                if let Some(store) = self.fd_store.get_mut(&unit) {
+                    store.retain(|(n, _)| n != name);
+                }
+            }
+            FdStoreOp::Release => {
+                self.fd_store.remove(&unit);
+            }
+        }
+    }
+
+    /// Duplicates of a socket unit's listening fds, for the runtime to watch.
+    pub fn socket_watch_fds(&self, unit: UnitId) -> Vec<std::os::fd::OwnedFd> {
+        self.sockets.dup_fds(unit)
+    }
+
+    /// Number of fds in `unit`'s store (`NFileDescriptorStore`).
+    pub fn fd_store_len(&self, unit: UnitId) -> usize {
+        self.fd_store.get(&unit).map_or(0, Vec::len)
     }
 
     /// Fork and exec one command (see `spawn` module docs for the set-up order). `Err` is a
     /// failure in the manager (fork failed, `EnvironmentFile=` missing, …): `Result=resources`.
+    /// `ExecStart=` processes receive the unit's stored fds as `LISTEN_FDS`.
     pub fn spawn(&mut self, req: &SpawnRequest) -> Result<Spawned, String> {
+        let mut pass: Vec<(String, std::os::fd::RawFd)> = Vec::new();
+        for sock in &req.sockets {
+            pass.extend(self.sockets.fds(*sock).map(|(n, fd)| (n.to_string(), fd)));
+        }
+        if req.phase == ExecPhase::Start
+            && let Some(store) = self.fd_store.get(&req.unit)
+        {
+            pass.extend(store.iter().map(|(n, fd)| (n.clone(), fd.as_raw_fd())));
+        }
+        if pass.is_empty() {
+            return self.spawn_with_fds(req, &[]);
+        }
+        let mut with_env = req.clone();
+        with_env.env.push(("LISTEN_PID".into(), String::new()));
+        with_env
+            .env
+            .push(("LISTEN_FDS".into(), pass.len().to_string()));
+        let names: Vec<&str> = pass.iter().map(|(n, _)| n.as_str()).collect();
+        with_env
+            .env
+            .push(("LISTEN_FDNAMES".into(), names.join(":")));
+        let fds: Vec<std::os::fd::RawFd> = pass.iter().map(|(_, fd)| *fd).collect();
+        self.spawn_with_fds(&with_env, &fds)
+    }
+
+    fn spawn_with_fds(
+        &mut self,
+        req: &SpawnRequest,
+        pass_fds: &[std::os::fd::RawFd],
+    ) -> Result<Spawned, String> {
         let senv = spawn::SpawnEnv {
             scope: self.cfg.scope,
             manager_uid: self.cfg.uid,
@@ -235,6 +335,7 @@ impl Supervisor {
             self.log_manager_message(&req.unit_name, &msg);
             msg
         })?;
+        prepared.pass_fds = pass_fds.iter().take(spawn::MAX_PASS_FDS).copied().collect();
         self.put_stdio_fds(req, &mut prepared);
         let (status_r, status_w) =
             spawn::pipe_cloexec().map_err(|e| format!("Failed to create pipe: {e}"))?;
@@ -276,7 +377,6 @@ impl Supervisor {
             self.pump.start(fd, &req.unit_name, pid);
         }
 
-        let failure = read_status(&status_r);
         if skip {
             let msg = format!(
                 "Executable {} missing, skipping: No such file or directory",
@@ -285,25 +385,32 @@ impl Supervisor {
             tracing::info!("{}: {msg}", req.unit_name);
             self.log_manager_message(&req.unit_name, &msg);
         }
-        if let Some((code, e)) = failure {
-            let step = exit_status_name(code).unwrap_or("?");
-            let msg = format!(
-                "Failed at step {step} spawning {exec_path}: {}",
-                errno_desc(e)
-            );
-            tracing::warn!("{}: {msg}", req.unit_name);
-            self.logs.append(&req.unit_name, &req.unit_name, pid, &msg);
-        }
+        let exec_ok = if req.wait_exec {
+            let failure = read_status(&status_r);
+            if let Some((code, e)) = failure {
+                log_exec_failure(&self.logs, &req.unit_name, pid, &exec_path, code, e);
+            }
+            failure.is_none()
+        } else {
+            // Don't hold the manager up until the child has exec'd: a task reports a failed
+            // set-up later (the exit status carries it to the engine anyway).
+            let logs = self.logs.clone();
+            let unit = req.unit_name.clone();
+            let exec_path = exec_path.clone();
+            self.handle.spawn(async move {
+                if let Some((code, e)) = read_status_async(status_r).await {
+                    log_exec_failure(&logs, &unit, pid, &exec_path, code, e);
+                }
+            });
+            true
+        };
         tracing::debug!(
             "{}: spawned {} as pid {pid} ({:?})",
             req.unit_name,
             exec_path,
             req.phase
         );
-        Ok(Spawned {
-            pid,
-            exec_ok: failure.is_none(),
-        })
+        Ok(Spawned { pid, exec_ok })
     }
 
     /// Reap every exited child (loops until none is left; call on each SIGCHLD). Children are
@@ -542,6 +649,16 @@ impl Supervisor {
         }
     }
 
+    /// Whether `pid` exists and is not a zombie someone else will reap (`MAINPID=` checks).
+    pub fn process_alive(&self, pid: u32) -> bool {
+        self.signallable(pid) && self.alive(pid)
+    }
+
+    /// The unit a pid is known to belong to, without scanning `/proc`.
+    pub fn known_unit_of_pid(&self, pid: u32) -> Option<UnitId> {
+        self.table.unit_of(pid)
+    }
+
     /// Every live process attributed to `unit` (scans `/proc`).
     pub fn processes_of(&mut self, unit: UnitId) -> Vec<u32> {
         self.table.processes_of(unit)
@@ -601,6 +718,72 @@ impl Supervisor {
             tracing::warn!("cannot remove PID file {}: {e}", path.display());
         }
     }
+}
+
+/// Record why a child failed before exec: "Failed at step X spawning PATH: error".
+fn log_exec_failure(logs: &LogStore, unit: &str, pid: u32, exec_path: &str, code: i32, e: i32) {
+    let step = exit_status_name(code).unwrap_or("?");
+    let msg = format!(
+        "Failed at step {step} spawning {exec_path}: {}",
+        errno_desc(e)
+    );
+    tracing::warn!("{unit}: {msg}");
+    logs.append(unit, unit, pid, &msg);
+}
+
+/// [`read_status`] without blocking the loop: waits for EOF (exec succeeded) or the report.
+async fn read_status_async(fd: std::os::fd::OwnedFd) -> Option<(i32, i32)> {
+    // SAFETY: F_SETFL on an fd we own.
+    unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    // SAFETY: the OwnedFd moves into the AsyncFd and stays open as long as it lives.
+    let afd = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+    }
+    .ok()?;
+    let mut buf = [0u8; 8];
+    let mut got = 0;
+    while got < buf.len() {
+        let mut guard = afd.readable().await.ok()?;
+        // SAFETY: read into our buffer from an fd we own.
+        let n = unsafe {
+            libc::read(
+                afd.get_ref().as_raw_fd(),
+                buf[got..].as_mut_ptr().cast(),
+                buf.len() - got,
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::WouldBlock {
+                guard.clear_ready();
+                continue;
+            }
+            if err.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return None;
+        }
+        if n == 0 {
+            return None;
+        }
+        got += n as usize;
+    }
+    let code = i32::from_ne_bytes(buf[..4].try_into().expect("4 bytes"));
+    let errno = i32::from_ne_bytes(buf[4..].try_into().expect("4 bytes"));
+    Some((code, errno))
+}
+
+/// Whether two fds refer to the same file (device and inode; systemd's `same_fd`).
+fn same_file(a: &std::os::fd::OwnedFd, b: &std::os::fd::OwnedFd) -> bool {
+    let stat = |fd: &std::os::fd::OwnedFd| {
+        // SAFETY: fstat into a zeroed struct on an fd we own.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0).then_some((st.st_dev, st.st_ino))
+    };
+    matches!((stat(a), stat(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Read the child's set-up report: `None` on EOF (exec succeeded or the command was skipped),

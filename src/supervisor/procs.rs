@@ -76,6 +76,11 @@ pub struct ProcessTable {
     units: HashMap<UnitId, UnitProcs>,
     /// Session leader pid → unit.
     sessions: HashMap<u32, UnitId>,
+    /// Processes found not to descend from us. Ancestry is fixed at fork and an orphan is only
+    /// ever re-parented to a subreaper among its ancestors, so a stranger stays a stranger for
+    /// its lifetime: scans skip reading its `/proc/<pid>/stat` until the pid disappears.
+    /// (Without this every kill or reap re-read the stat file of every process on the host.)
+    strangers: std::collections::HashSet<u32>,
 }
 
 /// A snapshot of every process in `/proc`.
@@ -89,6 +94,7 @@ impl ProcessTable {
             procs: HashMap::new(),
             units: HashMap::new(),
             sessions: HashMap::new(),
+            strangers: std::collections::HashSet::new(),
         }
     }
 
@@ -145,12 +151,13 @@ impl ProcessTable {
         self.units.remove(&unit);
     }
 
-    /// Read every process from `/proc`.
-    fn snapshot() -> Snapshot {
+    /// Read every process from `/proc` except known strangers; forget strangers that are gone.
+    fn snapshot(&mut self) -> Snapshot {
         let mut snap = HashMap::new();
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return snap;
         };
+        let mut listed = std::collections::HashSet::with_capacity(self.strangers.len() + 64);
         for entry in dir.flatten() {
             let Some(pid) = entry
                 .file_name()
@@ -159,16 +166,21 @@ impl ProcessTable {
             else {
                 continue;
             };
+            listed.insert(pid);
+            if self.strangers.contains(&pid) {
+                continue;
+            }
             if let Some(st) = read_stat(pid) {
                 snap.insert(pid, st);
             }
         }
+        self.strangers.retain(|pid| listed.contains(pid));
         snap
     }
 
     /// Scan `/proc`: drop tracked pids that are gone (or recycled), attribute new descendants.
     pub fn scan(&mut self) {
-        let snap = Self::snapshot();
+        let snap = self.snapshot();
         let own = self.own_pid;
         // Forget vanished or recycled processes.
         self.procs.retain(|pid, t| match snap.get(pid) {
@@ -192,14 +204,20 @@ impl ProcessTable {
         let mut memo: HashMap<u32, Option<UnitId>> = HashMap::new();
         let mut found: Vec<(u32, UnitId)> = Vec::new();
         let pids: Vec<u32> = snap.keys().copied().collect();
+        let mut strangers = Vec::new();
         for pid in pids {
             if self.procs.contains_key(&pid) || pid == own {
                 continue;
             }
-            if let Some(unit) = self.attribute(pid, &snap, &mut memo) {
-                found.push((pid, unit));
+            match self.attribute(pid, &snap, &mut memo) {
+                Some(unit) => found.push((pid, unit)),
+                // A zombie of ours may still be attributed once its exit is reported; only
+                // settle on processes that are not our direct children.
+                None if snap[&pid].ppid != own => strangers.push(pid),
+                None => {}
             }
         }
+        self.strangers.extend(strangers);
         for (pid, unit) in found {
             let start_time = snap[&pid].start_time;
             self.procs.insert(pid, Tracked { unit, start_time });

@@ -25,6 +25,7 @@ pub const DEFAULT_EXEC_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/u
 pub mod exit {
     pub const CHDIR: i32 = 200;
     pub const NICE: i32 = 201;
+    pub const FDS: i32 = 202;
     pub const EXEC: i32 = 203;
     pub const LIMITS: i32 = 205;
     pub const SIGNAL_MASK: i32 = 207;
@@ -250,6 +251,8 @@ pub(crate) struct Prepared {
     umask: Option<libc::mode_t>,
     cwd: Option<(CString, bool)>,
     ignore_sigpipe: bool,
+    /// fds to hand over as 3, 4, … (`LISTEN_FDS`); owned by the caller, open across fork.
+    pub pass_fds: Vec<RawFd>,
 }
 
 /// Move `fd` to a number ≥ 3 (so dup2 onto 0–2 never clobbers a source), close-on-exec.
@@ -410,6 +413,13 @@ fn assemble_environment(
         "SYSTEMD_EXEC_PID",
         std::str::from_utf8(PID_MARKER).expect("ascii marker"),
     );
+    // Variables that name the child itself: the engine asks for them (empty value), the
+    // child writes its own pid.
+    for own in ["WATCHDOG_PID", "LISTEN_PID"] {
+        if env.get(own).is_some() {
+            env.set(own, std::str::from_utf8(PID_MARKER).expect("ascii marker"));
+        }
+    }
     if let Some(u) = user {
         if !u.home.is_empty() && u.home != "/" {
             env.set("HOME", &u.home);
@@ -693,6 +703,7 @@ pub(crate) fn prepare(
         umask,
         cwd,
         ignore_sigpipe: exec.ignore_sigpipe,
+        pass_fds: Vec::new(),
     })
 }
 
@@ -812,7 +823,30 @@ pub(crate) unsafe fn child(p: &Prepared, status_fd: RawFd) -> ! {
         }
 
         // Close everything but 0–2 and the status pipe.
-        close_from(3, status_fd);
+        // Passed fds land on 3, 4, …: first lift the status pipe and every source above
+        // the target range, then dup2 them down (dup2 clears close-on-exec).
+        let mut status_fd = status_fd;
+        let n = p.pass_fds.len() as RawFd;
+        if n > 0 {
+            let floor = 3 + n;
+            status_fd = libc::fcntl(status_fd, libc::F_DUPFD_CLOEXEC, floor + n);
+            if status_fd < 0 {
+                libc::_exit(exit::FDS);
+            }
+            let mut lifted = [0 as RawFd; MAX_PASS_FDS];
+            for (i, fd) in p.pass_fds.iter().take(MAX_PASS_FDS).enumerate() {
+                lifted[i] = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, floor);
+                if lifted[i] < 0 {
+                    child_fail(status_fd, exit::FDS, errno());
+                }
+            }
+            for (i, fd) in lifted.iter().take(p.pass_fds.len()).enumerate() {
+                if libc::dup2(*fd, 3 + i as RawFd) < 0 {
+                    child_fail(status_fd, exit::FDS, errno());
+                }
+            }
+        }
+        close_from_keeping(3 + n, status_fd);
 
         // SYSTEMD_EXEC_PID (and any $SYSTEMD_EXEC_PID in argv).
         if !p.patch.is_empty() {
@@ -839,6 +873,14 @@ pub(crate) unsafe fn child(p: &Prepared, status_fd: RawFd) -> ! {
 }
 
 /// Close every fd ≥ `from` except `keep`. Async-signal-safe.
+/// Most fds one spawn may receive (socket units plus the fd store).
+pub const MAX_PASS_FDS: usize = 1024;
+
+/// [`close_from`] for a signed lower bound.
+unsafe fn close_from_keeping(from: RawFd, keep: RawFd) {
+    unsafe { close_from(from as u32, keep) }
+}
+
 unsafe fn close_from(from: u32, keep: RawFd) {
     let keep = keep as u32;
     let ranges: [(u32, u32); 2] = if keep >= from {

@@ -13,8 +13,9 @@ use std::sync::{Arc, OnceLock};
 
 use crate::spec::{
     Condition, DepKind, Diagnostic, ExecCommand, ExecContext, ExitStatusSet, KillMode, KindSpec,
-    NotifyAccess, RawSection, ResourceLimit, RestartPolicy, ServiceSpec, ServiceType, Severity,
-    StdInput, StdOutput, USEC_INFINITY, UnitName, UnitSpec, UnitType, WorkingDirectory,
+    ListenAddress, ListenKind, ListenSpec, NotifyAccess, RawSection, ResourceLimit, RestartPolicy,
+    ServiceSpec, ServiceType, Severity, SocketSpec, StdInput, StdOutput, USEC_INFINITY, UnitName,
+    UnitSpec, UnitType, WorkingDirectory,
 };
 
 use super::exec::parse_exec_line;
@@ -50,6 +51,8 @@ pub(crate) struct Lower<'a> {
     service: ServiceBuilder,
     raw: RawSection,
     success_action: bool,
+    /// `[Socket]` settings (socket units only).
+    socket: SocketSpec,
 }
 
 impl<'a> Lower<'a> {
@@ -81,6 +84,7 @@ impl<'a> Lower<'a> {
             },
             raw: RawSection::default(),
             success_action: false,
+            socket: SocketSpec::default(),
         }
     }
 
@@ -206,6 +210,10 @@ impl<'a> Lower<'a> {
             );
             return;
         }
+        if section == "Socket" && self.name.unit_type() == UnitType::Socket {
+            self.apply_socket(e);
+            return;
+        }
         // The own section of a type whose behaviour is not implemented yet: keep it raw.
         self.raw.entries.push((e.key.clone(), e.value.clone()));
     }
@@ -220,6 +228,7 @@ impl<'a> Lower<'a> {
                 KindSpec::Service(Box::new(svc))
             }
             UnitType::Target => KindSpec::Target,
+            UnitType::Socket => KindSpec::Socket(Box::new(self.finish_socket())),
             _ => KindSpec::Other(std::mem::take(&mut self.raw)),
         };
         self.unit.kind = kind;
@@ -1380,6 +1389,252 @@ fn set_install_list(l: &mut Lower<'_>, e: &Entry) {
         Err(_) => l.warn(e.line, format!("Invalid syntax, ignoring: {}", e.value)),
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// [Socket] (systemd.socket(5)).
+
+impl Lower<'_> {
+    /// Apply one `[Socket]` entry.
+    fn apply_socket(&mut self, e: &Entry) {
+        let kind = match e.key.as_str() {
+            "ListenStream" => Some(ListenKind::Stream),
+            "ListenDatagram" => Some(ListenKind::Datagram),
+            "ListenSequentialPacket" => Some(ListenKind::SequentialPacket),
+            "ListenFIFO" => Some(ListenKind::Fifo),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            if e.value.is_empty() {
+                // An empty assignment resets the list.
+                self.socket.listen.clear();
+                return;
+            }
+            let Some(text) = self.expand_or_warn(e, &e.value.clone()) else {
+                return;
+            };
+            match parse_listen(kind, &text) {
+                Ok(address) => self.socket.listen.push(ListenSpec {
+                    kind,
+                    address,
+                    text,
+                }),
+                Err(why) => self.warn(
+                    e.line,
+                    format!(
+                        "Failed to parse address value in {}=, ignoring: {text} ({why})",
+                        e.key
+                    ),
+                ),
+            }
+            return;
+        }
+        match e.key.as_str() {
+            "SocketMode" | "DirectoryMode" => match parse_mode(&e.value) {
+                Some(m) if e.key == "SocketMode" => self.socket.socket_mode = m,
+                Some(m) => self.socket.directory_mode = m,
+                None => self.invalid(e, "mode"),
+            },
+            "Backlog" => match e.value.parse::<u32>() {
+                Ok(v) => self.socket.backlog = v,
+                Err(_) => self.invalid(e, "backlog"),
+            },
+            "FileDescriptorName" => {
+                let v = e.value.clone();
+                let valid =
+                    v.len() <= 255 && v.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b':');
+                if v.is_empty() {
+                    self.socket.fd_name = None;
+                } else if valid {
+                    self.socket.fd_name = Some(v);
+                } else {
+                    self.warn(
+                        e.line,
+                        format!("Invalid file descriptor name, ignoring: {v}"),
+                    );
+                }
+            }
+            "Service" => {
+                let Ok(v) = self.expand(&e.value, SpecifierSet::UnitName) else {
+                    self.invalid(e, "service name");
+                    return;
+                };
+                match UnitName::new(&v) {
+                    Ok(n) if n.unit_type() == UnitType::Service && !n.is_template() => {
+                        self.socket.service = Some(v);
+                    }
+                    _ => self.error(
+                        e.line,
+                        format!("Unit must be of type service, ignoring: {v}"),
+                    ),
+                }
+            }
+            "Accept" => {
+                if let Some(v) = self.bool_or_warn(e) {
+                    self.socket.accept = v;
+                }
+            }
+            "RemoveOnStop" => {
+                if let Some(v) = self.bool_or_warn(e) {
+                    self.socket.remove_on_stop = v;
+                }
+            }
+            k if k.starts_with("X-") => {}
+            k if SOCKET_UNSUPPORTED.contains(&k) => self.warn(
+                e.line,
+                format!(
+                    "Setting '{k}=' in section '[Socket]' is not supported by unitd yet, ignoring."
+                ),
+            ),
+            k => self.warn(
+                e.line,
+                format!("Unknown key name '{k}' in section 'Socket', ignoring."),
+            ),
+        }
+    }
+
+    /// systemd's `socket_add_extras`/`socket_verify` at load time: the socket is ordered before
+    /// the service it activates.
+    fn finish_socket(&mut self) -> SocketSpec {
+        let mut spec = std::mem::take(&mut self.socket);
+        if spec.listen.is_empty() {
+            self.error(
+                0,
+                "Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing."
+                    .into(),
+            );
+        }
+        if spec.accept
+            && spec
+                .listen
+                .iter()
+                .any(|l| l.kind != ListenKind::Stream && l.kind != ListenKind::SequentialPacket)
+        {
+            self.error(
+                0,
+                "Explicit service configuration for accepting socket units not supported. Refusing."
+                    .into(),
+            );
+        }
+        if !spec.accept && spec.service.is_none() {
+            spec.service = Some(format!("{}.service", self.name.stem()));
+        }
+        if !spec.accept
+            && let Some(svc) = &spec.service
+            && !self
+                .unit
+                .deps
+                .iter()
+                .any(|(k, n)| *k == DepKind::Before && n == svc)
+        {
+            self.unit.deps.push((DepKind::Before, svc.clone()));
+        }
+        spec
+    }
+}
+
+/// Parse the address of a `Listen*=` line (systemd's `socket_address_parse`, the forms unitd
+/// supports: `/path`, `@abstract`, `PORT`, `IPv4:PORT`, `[IPv6]:PORT`).
+pub fn parse_listen(kind: ListenKind, text: &str) -> Result<ListenAddress, &'static str> {
+    if kind == ListenKind::Fifo {
+        return if text.starts_with('/') {
+            Ok(ListenAddress::Path(PathBuf::from(text)))
+        } else {
+            Err("FIFO path must be absolute")
+        };
+    }
+    if text.starts_with('/') {
+        if text.len() >= 108 {
+            return Err("path too long");
+        }
+        return Ok(ListenAddress::Path(PathBuf::from(text)));
+    }
+    if let Some(name) = text.strip_prefix('@') {
+        if name.is_empty() || name.len() >= 107 {
+            return Err("bad abstract name");
+        }
+        return Ok(ListenAddress::Abstract(name.to_string()));
+    }
+    if kind == ListenKind::SequentialPacket {
+        return Err("sequential packet sockets must be AF_UNIX");
+    }
+    let port = |p: &str| -> Result<u16, &'static str> {
+        match p.parse::<u16>() {
+            Ok(0) | Err(_) => Err("bad port"),
+            Ok(n) => Ok(n),
+        }
+    };
+    if let Some(rest) = text.strip_prefix('[') {
+        let (addr, p) = rest.split_once("]:").ok_or("bad IPv6 address")?;
+        let addr: core::net::Ipv6Addr = addr.parse().map_err(|_| "bad IPv6 address")?;
+        return Ok(ListenAddress::Inet {
+            addr: Some(addr.into()),
+            port: port(p)?,
+        });
+    }
+    if let Some((addr, p)) = text.rsplit_once(':') {
+        let addr: core::net::Ipv4Addr = addr.parse().map_err(|_| "bad IPv4 address")?;
+        return Ok(ListenAddress::Inet {
+            addr: Some(addr.into()),
+            port: port(p)?,
+        });
+    }
+    Ok(ListenAddress::Inet {
+        addr: None,
+        port: port(text)?,
+    })
+}
+
+const SOCKET_UNSUPPORTED: &[&str] = &[
+    "ListenSpecial",
+    "ListenNetlink",
+    "ListenMessageQueue",
+    "ListenUSBFunction",
+    "SocketProtocol",
+    "BindIPv6Only",
+    "BindToDevice",
+    "SocketUser",
+    "SocketGroup",
+    "MaxConnections",
+    "MaxConnectionsPerSource",
+    "KeepAlive",
+    "KeepAliveTimeSec",
+    "KeepAliveIntervalSec",
+    "KeepAliveProbes",
+    "NoDelay",
+    "Priority",
+    "DeferAcceptSec",
+    "ReceiveBuffer",
+    "SendBuffer",
+    "IPTOS",
+    "IPTTL",
+    "Mark",
+    "ReusePort",
+    "SmackLabel",
+    "SmackLabelIPIn",
+    "SmackLabelIPOut",
+    "SELinuxContextFromNet",
+    "PipeSize",
+    "MessageQueueMaxMessages",
+    "MessageQueueMessageSize",
+    "FreeBind",
+    "Transparent",
+    "Broadcast",
+    "PassCredentials",
+    "PassSecurity",
+    "PassPacketInfo",
+    "Timestamping",
+    "TCPCongestion",
+    "ExecStartPre",
+    "ExecStartPost",
+    "ExecStopPre",
+    "ExecStopPost",
+    "TimeoutSec",
+    "Symlinks",
+    "FlushPending",
+    "TriggerLimitIntervalSec",
+    "TriggerLimitBurst",
+    "Writable",
+];
 
 // ---------------------------------------------------------------------------------------------
 // Keys systemd 252 knows that unitd does not implement yet: warned about, never silently lost.

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::spec::{Diagnostic, LoadState, Severity, UnitName, UnitSpec, UnitType};
 
+pub use lower::parse_listen;
 pub use specifier::{SpecifierContext, SpecifierError, SpecifierSet};
 
 /// The result of parsing one unit (fragment plus drop-ins).

@@ -670,23 +670,71 @@ fn targets_have_no_service_section() {
 }
 
 #[test]
-fn other_types_keep_their_section_raw() {
+fn socket_section_is_lowered() {
+    use crate::spec::{ListenAddress, ListenKind};
     let p = parse(
         "x.socket",
-        "[Unit]\nDescription=S\n[Socket]\nListenStream=/run/x.sock\nListenStream=\nAccept=yes\n[Install]\nWantedBy=sockets.target\n",
+        "[Unit]\nDescription=S\n[Socket]\nListenStream=/run/x.sock\nListenStream=\n\
+         ListenStream=%t/x.sock\nListenStream=@abs\nListenStream=8080\n\
+         ListenStream=127.0.0.1:99\nListenDatagram=[::1]:53\nListenFIFO=/run/x.fifo\n\
+         ListenSequentialPacket=/run/x.seq\nListenStream=nonsense:x\nSocketMode=0600\n\
+         Backlog=12\nFileDescriptorName=named\nRemoveOnStop=yes\nFreeBind=yes\n\
+         [Install]\nWantedBy=sockets.target\n",
     );
     assert_eq!(p.load_state, LoadState::Loaded);
-    let KindSpec::Other(raw) = &p.spec.kind else {
-        panic!("expected raw section")
+    let KindSpec::Socket(s) = &p.spec.kind else {
+        panic!("expected a socket spec")
     };
+    let kinds: Vec<ListenKind> = s.listen.iter().map(|l| l.kind).collect();
     assert_eq!(
-        raw.entries,
+        kinds,
         [
-            ("ListenStream".to_owned(), "/run/x.sock".to_owned()),
-            ("ListenStream".to_owned(), String::new()),
-            ("Accept".to_owned(), "yes".to_owned())
+            ListenKind::Stream,
+            ListenKind::Stream,
+            ListenKind::Stream,
+            ListenKind::Stream,
+            ListenKind::Datagram,
+            ListenKind::Fifo,
+            ListenKind::SequentialPacket
         ]
     );
+    assert!(matches!(&s.listen[0].address, ListenAddress::Path(p) if p.ends_with("x.sock")));
+    assert_eq!(s.listen[1].address, ListenAddress::Abstract("abs".into()));
+    assert_eq!(
+        s.listen[2].address,
+        ListenAddress::Inet {
+            addr: None,
+            port: 8080
+        }
+    );
+    assert_eq!(s.listen[3].text, "127.0.0.1:99");
+    assert_eq!(s.socket_mode, 0o600);
+    assert_eq!(s.backlog, 12);
+    assert_eq!(s.fd_name.as_deref(), Some("named"));
+    assert!(s.remove_on_stop && !s.accept);
+    assert_eq!(s.service.as_deref(), Some("x.service"));
+    assert!(
+        p.spec
+            .deps
+            .contains(&(DepKind::Before, "x.service".to_owned()))
+    );
+    let m = messages(&p);
+    assert!(
+        m.iter()
+            .any(|m| m.contains(":13: Failed to parse address value in ListenStream=")),
+        "{m:?}"
+    );
+    assert!(
+        m.iter().any(|m| m.contains(":18: Setting 'FreeBind='")),
+        "{m:?}"
+    );
+
+    let p = parse("y.socket", "[Socket]\nAccept=yes\n");
+    assert_eq!(p.load_state, LoadState::BadSetting);
+}
+
+#[test]
+fn other_types_keep_their_section_raw() {
     for (name, section) in [
         ("x.timer", "Timer"),
         ("x.path", "Path"),

@@ -130,6 +130,7 @@ pub(super) fn signals(f: &mut SystemdFacade, mgr: &Manager, changes: &[Change]) 
                     ),
                 ));
             }
+            Change::EventFinished { .. } => {}
             Change::Reloading { active } => {
                 out.extend(build(
                     MANAGER_PATH.into(),

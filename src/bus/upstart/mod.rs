@@ -7,9 +7,15 @@
 //! it). Deferred `wait=true` replies are kept here and answered from engine changes
 //! ([`UpstartFacade::signals`] → [`UpstartFacade::take_replies`]).
 //!
-//! Not served yet: EmitEvent and the event engine, instance jobs (`instance` stanza),
-//! the job-env methods other than the global `GetEnv`/`ListEnv`.
+//! `EmitEvent(name, env, wait)` goes to the engine's event engine (`engine/events.rs`); a
+//! waiting caller is answered, and `EventEmitted` sent, when the engine reports the event
+//! finished (every job it started is running/done, every job it stopped is down).
+//!
+//! The global job environment (`GetEnv`/`ListEnv`/`SetEnv[List]`/`UnsetEnv[List]` with empty
+//! job_details) is the manager environment. Not served yet: instance jobs (`instance`
+//! stanza), per-job env tables, `ResetEnv`, `GetState`, the `Notify*`/`EndSession` methods.
 
+pub mod client;
 pub mod path;
 pub mod state_names;
 
@@ -21,7 +27,7 @@ use zbus::Variant as Value;
 use crate::bus::CallContext;
 use crate::bus::ConnId;
 use crate::bus::systemd::errors::{CallError, FAILED, INVALID_ARGS, UNKNOWN_METHOD};
-use crate::engine::{Change, JobId, JobResult, JobType, UnitId};
+use crate::engine::{Change, EventId, JobId, JobResult, JobType, UnitId};
 use crate::runtime::Manager;
 use crate::spec::{KindSpec, LoadState, ServiceType};
 
@@ -78,6 +84,8 @@ struct Pending {
 pub struct UpstartFacade {
     log_priority: String,
     pending: Vec<Pending>,
+    /// EmitEvent calls with wait=true, answered when their event finishes.
+    pending_events: Vec<(EventId, ConnId, Message)>,
     replies: Vec<(ConnId, Message)>,
     /// Last (goal, state) per unit, to emit GoalChanged/StateChanged/InstanceAdded/Removed.
     last: HashMap<UnitId, (&'static str, &'static str)>,
@@ -103,6 +111,7 @@ fn upstart_err(name: &'static str, msg: impl Into<String>) -> CallError {
         "AlreadyStarted" => "com.ubuntu.Upstart0_6.Error.AlreadyStarted",
         "AlreadyStopped" => "com.ubuntu.Upstart0_6.Error.AlreadyStopped",
         "JobFailed" => "com.ubuntu.Upstart0_6.Error.JobFailed",
+        "EventFailed" => "com.ubuntu.Upstart0_6.Error.EventFailed",
         "NotRunning" => "com.ubuntu.Upstart0_6.Error.NotRunning",
         _ => FAILED,
     };
@@ -252,6 +261,7 @@ impl UpstartFacade {
         UpstartFacade {
             log_priority: "message".into(),
             pending: Vec::new(),
+            pending_events: Vec::new(),
             replies: Vec::new(),
             last: HashMap::new(),
         }
@@ -455,6 +465,24 @@ impl UpstartFacade {
                             None => Err(err(INVALID_ARGS, format!("No such variable: {name}"))),
                         }
                     }
+                    ("EmitEvent", "sasb") => {
+                        let (name, env, wait): (String, Vec<String>, bool) =
+                            msg.body().deserialize().map_err(args_err)?;
+                        if name.is_empty() {
+                            return Err(err(INVALID_ARGS, "Name may not be empty string"));
+                        }
+                        check_env(&env)?;
+                        let ev = mgr.emit_event(&name, env);
+                        if wait {
+                            self.pending_events.push((ev, conn, msg.clone()));
+                            Ok(None)
+                        } else {
+                            reply(msg, &()).map(Some)
+                        }
+                    }
+                    ("SetEnv" | "SetEnvList" | "UnsetEnv" | "UnsetEnvList", _) => {
+                        self.env_change(mgr, msg, &member, &sig).map(Some)
+                    }
                     ("ReloadConfiguration", "") => {
                         mgr.reload();
                         reply(msg, &()).map(Some)
@@ -507,7 +535,7 @@ impl UpstartFacade {
                         let (env, wait): (Vec<String>, bool) =
                             msg.body().deserialize().map_err(args_err)?;
                         check_env(&env)?;
-                        self.control(mgr, msg, conn, unit, &member, wait)
+                        self.control(mgr, msg, conn, unit, &member, wait, Some(env))
                     }
                     _ => Err(bad()),
                 }
@@ -519,7 +547,7 @@ impl UpstartFacade {
                 match (member.as_str(), sig.as_str()) {
                     ("Start" | "Stop" | "Restart", "b") => {
                         let (wait,): (bool,) = msg.body().deserialize().map_err(args_err)?;
-                        self.control(mgr, msg, conn, unit, &member, wait)
+                        self.control(mgr, msg, conn, unit, &member, wait, None)
                     }
                     ("Reload", "") => {
                         let name = job_name(mgr, unit);
@@ -548,7 +576,9 @@ impl UpstartFacade {
         }
     }
 
-    /// Job/Instance Start, Stop, Restart.
+    /// Job/Instance Start, Stop, Restart. `env` is the Job methods' env (the Instance
+    /// methods keep the env the instance has).
+    #[allow(clippy::too_many_arguments)]
     fn control(
         &mut self,
         mgr: &mut Manager,
@@ -557,6 +587,7 @@ impl UpstartFacade {
         unit: UnitId,
         member: &str,
         wait: bool,
+        env: Option<Vec<String>>,
     ) -> Result<Option<Message>, CallError> {
         let name = job_name(mgr, unit);
         let (goal, state) = goal_state(mgr, unit);
@@ -596,6 +627,9 @@ impl UpstartFacade {
             }
         };
         let uname = mgr.engine().unit(unit).name().to_owned();
+        if let Some(env) = env {
+            mgr.set_job_env(unit, kind == WaitKind::Stop, env);
+        }
         let job = mgr
             .enqueue(&uname, job_type, "replace")
             .map_err(|e| err(FAILED, e.to_string()))?;
@@ -737,6 +771,15 @@ impl UpstartFacade {
                 } => {
                     self.finish_pending(mgr, *job, *unit, *result);
                 }
+                Change::EventFinished {
+                    event,
+                    name,
+                    env,
+                    failed,
+                } => {
+                    self.finish_event(*event, *failed);
+                    out.extend(signal(MANAGER_PATH, IFACE, "EventEmitted", &(name, env)).ok());
+                }
                 _ => {}
             }
             let unit = match ch {
@@ -773,6 +816,91 @@ impl UpstartFacade {
             }
         }
         out
+    }
+
+    /// Global `SetEnv`/`SetEnvList`/`UnsetEnv`/`UnsetEnvList` (job_details `[]`): the manager
+    /// environment every job (and unit) gets. Per-job tables are not kept: a non-empty
+    /// job_details is refused with `Failed`.
+    fn env_change(&mut self, mgr: &mut Manager, msg: &Message, member: &str, sig: &str) -> R {
+        let args_err = |_| {
+            err(
+                INVALID_ARGS,
+                format!("Invalid arguments to {member} method"),
+            )
+        };
+        let body = msg.body();
+        let (details, names, replace): (Vec<String>, Vec<String>, bool) = match (member, sig) {
+            ("SetEnv", "assb") => {
+                let (d, v, r): (Vec<String>, String, bool) =
+                    body.deserialize().map_err(args_err)?;
+                (d, vec![v], r)
+            }
+            ("SetEnvList", "asasb") => body.deserialize().map_err(args_err)?,
+            ("UnsetEnv", "ass") => {
+                let (d, n): (Vec<String>, String) = body.deserialize().map_err(args_err)?;
+                (d, vec![n], false)
+            }
+            ("UnsetEnvList", "asas") => {
+                let (d, n): (Vec<String>, Vec<String>) = body.deserialize().map_err(args_err)?;
+                (d, n, false)
+            }
+            _ => return Err(unknown_method(member, sig, IFACE)),
+        };
+        if let Some(first) = details.first() {
+            if first.is_empty() {
+                return Err(err(INVALID_ARGS, "Job may not be empty string"));
+            }
+            if find_job(mgr, first).is_none() {
+                return Err(upstart_err("UnknownJob", format!("Unknown job: {first}")));
+            }
+            return Err(err(FAILED, "Per-job environment tables are not supported"));
+        }
+        if member.starts_with("Set") {
+            let current = mgr.engine().environment().to_vec();
+            let mut set = Vec::new();
+            for v in names {
+                let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
+                let exists = current
+                    .iter()
+                    .any(|e| e.split_once('=').map(|p| p.0) == Some(k));
+                if exists && !replace {
+                    continue;
+                }
+                set.push(format!("{k}={val}"));
+            }
+            mgr.set_environment(&[], &set);
+        } else {
+            let current = mgr.engine().environment().to_vec();
+            if current.is_empty() {
+                let n = names.first().cloned().unwrap_or_default();
+                return Err(err(INVALID_ARGS, format!("No such variable: {n}")));
+            }
+            mgr.set_environment(&names, &[]);
+        }
+        reply(msg, &())
+    }
+
+    /// Answer the EmitEvent callers waiting for `event`.
+    fn finish_event(&mut self, event: EventId, failed: bool) {
+        let mut i = 0;
+        while i < self.pending_events.len() {
+            if self.pending_events[i].0 != event {
+                i += 1;
+                continue;
+            }
+            let (_, conn, call) = self.pending_events.remove(i);
+            let hdr = call.header();
+            let msg = if failed {
+                upstart_err("EventFailed", "Event failed")
+                    .reply_to(&hdr)
+                    .ok()
+            } else {
+                Message::method_return(&hdr).build(&()).ok()
+            };
+            if let Some(m) = msg {
+                self.replies.push((conn, m));
+            }
+        }
     }
 
     fn finish_pending(&mut self, mgr: &Manager, job: JobId, unit: UnitId, result: JobResult) {

@@ -1,0 +1,583 @@
+//! Upstart's event engine inside the one engine (reference: upstart.md §2.3, §2.4, §2.6, §2.7).
+//!
+//! Owns the event queue, the per-job latches of `start on`/`stop on` expressions, which events
+//! are held by whom, and the job environment an event hands to the job it starts. Events come
+//! from [`Engine::emit_event`] (EmitEvent, `startup`) and from the engine's own unit
+//! transitions: every unit emits `starting`/`started`/`stopping`/`stopped` with `JOB` (the
+//! Upstart job name, or for other units the unit name without `.service`), `INSTANCE` (always
+//! empty: one instance per unit), `RESULT`, `PROCESS`, `EXIT_STATUS`/`EXIT_SIGNAL` and the
+//! job's `export`ed variables.
+//!
+//! Semantics kept from Upstart: each leaf latches on its first match and holds that event until
+//! its expression fires (half-satisfied `and` blocks the event, as upstream's known bug does);
+//! `and`/`or` are evaluated over the latches; `stop on` is evaluated before `start on` and only
+//! for jobs whose goal is start; a job started or stopped by an event holds every event that
+//! made its condition true until it reaches its rest state (service: active; task: done;
+//! stopped: inactive), and a job failure marks those events failed (`<name>/failed` follows).
+//! An event finishes when nothing holds it: [`Change::EventFinished`].
+//!
+//! Approximated: `starting`/`stopping` do not block the job that emits them (Upstart holds the
+//! job in `starting`/`stopping` until handlers finish); here the job proceeds at once and the
+//! handlers run concurrently. `$VAR` in `stop on` values is not expanded. A new command on a
+//! job does not release events the job holds before it reaches a rest state.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use super::*;
+use crate::spec::event_expr::{EventExpr, leaf_matches};
+use crate::spec::{KindSpec, ServiceType};
+
+/// Identifies one emitted event.
+pub type EventId = u64;
+
+#[derive(Debug, Clone)]
+struct Event {
+    name: String,
+    env: Vec<String>,
+    /// How many latches and jobs hold it.
+    holders: u32,
+    failed: bool,
+    /// Matched against the job conditions already (only then can it finish).
+    matched: bool,
+}
+
+/// Which kind of rest state a hold waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    Start,
+    Stop,
+}
+
+/// The last job event a unit emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Phase {
+    #[default]
+    Down,
+    Starting,
+    Up,
+    Stopping,
+}
+
+/// The event engine's state (a field of [`Engine`]).
+#[derive(Debug, Default)]
+pub(crate) struct EventState {
+    next_id: EventId,
+    queue: VecDeque<EventId>,
+    events: BTreeMap<EventId, Event>,
+    /// Per (unit, is_stop_on): the event latched by each leaf, in tree order.
+    latches: HashMap<(UnitId, bool), Vec<Option<EventId>>>,
+    holds: HashMap<UnitId, Vec<(EventId, Hold)>>,
+    phase: HashMap<UnitId, Phase>,
+    /// The environment an event (or a Job.Start call) gave the current/next start.
+    start_env: HashMap<UnitId, Vec<String>>,
+    /// The environment a stop event (or a Job.Stop call) gave the current stop.
+    stop_env: HashMap<UnitId, Vec<String>>,
+}
+
+/// A task: a job whose start completes when its process has run (oneshot, no RemainAfterExit).
+fn is_task(u: &Unit) -> bool {
+    match &u.loaded.spec.kind {
+        KindSpec::Service(s) => s.service_type == ServiceType::Oneshot && !s.remain_after_exit,
+        _ => false,
+    }
+}
+
+/// The name a unit has as an Upstart job (`JOB=` of its events).
+pub fn job_name_of(u: &Unit) -> String {
+    match &u.loaded.spec.upstart {
+        Some(j) => j.name.clone(),
+        None => u
+            .name()
+            .strip_suffix(".service")
+            .unwrap_or(u.name())
+            .to_owned(),
+    }
+}
+
+/// Evaluate `expr` over latches (leaves in tree order, consumed from `next`).
+fn eval(expr: &EventExpr, latches: &[Option<EventId>], next: &mut usize) -> bool {
+    match expr {
+        EventExpr::Event { .. } => {
+            let v = latches.get(*next).is_some_and(Option::is_some);
+            *next += 1;
+            v
+        }
+        EventExpr::And(a, b) => {
+            let x = eval(a, latches, next);
+            let y = eval(b, latches, next);
+            x && y
+        }
+        EventExpr::Or(a, b) => {
+            let x = eval(a, latches, next);
+            let y = eval(b, latches, next);
+            x || y
+        }
+    }
+}
+
+/// The latched events of the true parts of `expr`, in tree order.
+fn true_events(
+    expr: &EventExpr,
+    latches: &[Option<EventId>],
+    next: &mut usize,
+    out: &mut Vec<EventId>,
+) -> bool {
+    match expr {
+        EventExpr::Event { .. } => {
+            let v = latches.get(*next).copied().flatten();
+            *next += 1;
+            if let Some(e) = v {
+                out.push(e);
+            }
+            v.is_some()
+        }
+        EventExpr::And(a, b) | EventExpr::Or(a, b) => {
+            let mut mine = Vec::new();
+            let x = true_events(a, latches, next, &mut mine);
+            let y = true_events(b, latches, next, &mut mine);
+            let v = if matches!(expr, EventExpr::And(..)) {
+                x && y
+            } else {
+                x || y
+            };
+            if v {
+                out.extend(mine);
+            }
+            v
+        }
+    }
+}
+
+impl Engine {
+    /// Queue an event (EmitEvent, `startup`) and match it against every job's conditions.
+    /// Returns its id; [`Change::EventFinished`] with that id follows once nothing holds it
+    /// (possibly within this call).
+    pub fn emit_event(&mut self, now: Timestamp, name: &str, env: Vec<String>) -> EventId {
+        self.now = now;
+        let id = self.queue_event(name, env);
+        self.finish_step();
+        id
+    }
+
+    /// Set the environment the next start of `unit` passes to its processes (Job.Start's
+    /// `env`), replacing what an earlier event or call gave it.
+    pub fn set_start_env(&mut self, unit: UnitId, env: Vec<String>) {
+        let unit = self.resolve(unit);
+        self.events.start_env.insert(unit, env);
+    }
+
+    /// Set the environment the next stop of `unit` passes to its stop processes (Job.Stop).
+    pub fn set_stop_env(&mut self, unit: UnitId, env: Vec<String>) {
+        let unit = self.resolve(unit);
+        self.events.stop_env.insert(unit, env);
+    }
+
+    /// The start environment of `unit` (from an event or a Job.Start call), `KEY=VALUE`.
+    pub fn start_env(&self, unit: UnitId) -> &[String] {
+        self.events
+            .start_env
+            .get(&self.resolve(unit))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Events emitted but not finished yet, as (id, name).
+    pub fn pending_events(&self) -> Vec<(EventId, String)> {
+        self.events
+            .events
+            .iter()
+            .map(|(id, e)| (*id, e.name.clone()))
+            .collect()
+    }
+
+    fn queue_event(&mut self, name: &str, env: Vec<String>) -> EventId {
+        self.events.next_id += 1;
+        let id = self.events.next_id;
+        self.events.events.insert(
+            id,
+            Event {
+                name: name.to_owned(),
+                env,
+                holders: 0,
+                failed: false,
+                matched: false,
+            },
+        );
+        self.events.queue.push_back(id);
+        id
+    }
+
+    /// Extra environment for a spawn of `unit`: the start env, plus the stop env for the stop
+    /// phases. Called by the service spawner.
+    pub(crate) fn event_spawn_env(&self, unit: UnitId, phase: ExecPhase) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut add = |list: Option<&Vec<String>>| {
+            for e in list.into_iter().flatten() {
+                if let Some((k, v)) = e.split_once('=') {
+                    out.retain(|(ok, _): &(String, String)| ok != k);
+                    out.push((k.to_owned(), v.to_owned()));
+                }
+            }
+        };
+        add(self.events.start_env.get(&unit));
+        if matches!(phase, ExecPhase::Stop | ExecPhase::StopPost) {
+            add(self.events.stop_env.get(&unit));
+        }
+        out
+    }
+
+    /// Match queued events; returns whether any was processed (jobs may have been enqueued).
+    pub(crate) fn process_events(&mut self) -> bool {
+        let mut any = false;
+        while let Some(ev) = self.events.queue.pop_front() {
+            any = true;
+            self.match_event(ev);
+            if let Some(e) = self.events.events.get_mut(&ev) {
+                e.matched = true;
+            }
+            self.maybe_finish_event(ev);
+        }
+        any
+    }
+
+    fn match_event(&mut self, ev: EventId) {
+        let Some(event) = self.events.events.get(&ev).cloned() else {
+            return;
+        };
+        let jobs: Vec<UnitId> = self
+            .units
+            .iter()
+            .filter(|u| u.merged_into.is_none() && u.loaded.spec.upstart.is_some())
+            .map(|u| u.id)
+            .collect();
+        // stop on first, for every job, then start on (an event in both restarts the job).
+        for stop in [true, false] {
+            for &id in &jobs {
+                let meta = self.u(id).loaded.spec.upstart.as_deref();
+                let Some(expr) = meta.and_then(|m| {
+                    if stop {
+                        m.stop_on.clone()
+                    } else {
+                        m.start_on.clone()
+                    }
+                }) else {
+                    continue;
+                };
+                let goal_start = self.goal_is_start(id);
+                if stop && !goal_start {
+                    continue;
+                }
+                let leaves = expr.leaves();
+                let latches = self
+                    .events
+                    .latches
+                    .entry((id, stop))
+                    .or_insert_with(|| vec![None; leaves.len()]);
+                latches.resize(leaves.len(), None);
+                let mut newly = 0;
+                for (i, leaf) in leaves.iter().enumerate() {
+                    let EventExpr::Event { name, args } = leaf else {
+                        continue;
+                    };
+                    if latches[i].is_none() && leaf_matches(name, args, &event.name, &event.env) {
+                        latches[i] = Some(ev);
+                        newly += 1;
+                    }
+                }
+                if newly == 0 {
+                    continue;
+                }
+                if let Some(e) = self.events.events.get_mut(&ev) {
+                    e.holders += newly;
+                }
+                let latches = self.events.latches[&(id, stop)].clone();
+                if !eval(&expr, &latches, &mut 0) {
+                    continue;
+                }
+                let mut fired = Vec::new();
+                true_events(&expr, &latches, &mut 0, &mut fired);
+                fired.dedup();
+                self.fire(id, stop, goal_start, &fired);
+                // Reset the tree: every latch lets go of its event.
+                let reset = std::mem::take(
+                    self.events
+                        .latches
+                        .get_mut(&(id, stop))
+                        .expect("latches exist"),
+                );
+                for e in reset.into_iter().flatten() {
+                    self.release(e, false);
+                }
+            }
+        }
+    }
+
+    /// A job's condition became true by `fired` events: start or stop it.
+    fn fire(&mut self, id: UnitId, stop: bool, goal_start: bool, fired: &[EventId]) {
+        let mut env = Vec::new();
+        let mut names = Vec::new();
+        for e in fired {
+            if let Some(ev) = self.events.events.get(e) {
+                for kv in &ev.env {
+                    let key = kv.split_once('=').map(|(k, _)| k).unwrap_or(kv);
+                    env.retain(|o: &String| o.split_once('=').map(|(k, _)| k) != Some(key));
+                    env.push(kv.clone());
+                }
+                names.push(ev.name.clone());
+            }
+        }
+        let (job_type, hold, var) = if stop {
+            (JobType::Stop, Hold::Stop, "UPSTART_STOP_EVENTS")
+        } else {
+            if goal_start {
+                return;
+            }
+            (JobType::Start, Hold::Start, "UPSTART_EVENTS")
+        };
+        env.push(format!("{var}={}", names.join(" ")));
+        if stop {
+            self.events.stop_env.insert(id, env);
+        } else {
+            self.events.start_env.insert(id, env);
+        }
+        match self.enqueue_internal(id, job_type, JobMode::Replace, false) {
+            Ok(_) => {
+                for e in fired {
+                    if let Some(ev) = self.events.events.get_mut(e) {
+                        ev.holders += 1;
+                        self.events.holds.entry(id).or_default().push((*e, hold));
+                    }
+                }
+            }
+            Err(err) => {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "event could not {} the job: {err}",
+                    if stop { "stop" } else { "start" }
+                );
+                for e in fired {
+                    if let Some(ev) = self.events.events.get_mut(e) {
+                        ev.failed = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Goal `start`: a start job is pending, or no stop job is and the unit is up or coming up.
+    fn goal_is_start(&self, id: UnitId) -> bool {
+        let u = self.u(id);
+        match u.job.and_then(|j| self.jobs.get(&j)).map(|j| j.job_type) {
+            Some(JobType::Stop) => false,
+            Some(
+                JobType::Start | JobType::Restart | JobType::TryRestart | JobType::ReloadOrStart,
+            ) => true,
+            _ => matches!(
+                u.active_state,
+                ActiveState::Active | ActiveState::Reloading | ActiveState::Activating
+            ),
+        }
+    }
+
+    fn release(&mut self, ev: EventId, failed: bool) {
+        if let Some(e) = self.events.events.get_mut(&ev) {
+            e.holders = e.holders.saturating_sub(1);
+            e.failed |= failed;
+        }
+        self.maybe_finish_event(ev);
+    }
+
+    fn maybe_finish_event(&mut self, ev: EventId) {
+        let done = self
+            .events
+            .events
+            .get(&ev)
+            .is_some_and(|e| e.matched && e.holders == 0);
+        if !done {
+            return;
+        }
+        let e = self.events.events.remove(&ev).expect("event exists");
+        if e.failed && !e.name.ends_with("/failed") {
+            self.queue_event(&format!("{}/failed", e.name), e.env.clone());
+        }
+        self.changes.push_back(Change::EventFinished {
+            event: ev,
+            name: e.name,
+            env: e.env,
+            failed: e.failed,
+        });
+    }
+
+    /// Release the events a unit holds once it reached the rest state they wait for.
+    pub(crate) fn settle_event_holds(&mut self, id: UnitId) {
+        let Some(holds) = self.events.holds.get(&id) else {
+            return;
+        };
+        if holds.is_empty() {
+            return;
+        }
+        let u = self.u(id);
+        let task = is_task(u);
+        let idle = u.job.is_none();
+        let st = u.active_state;
+        let mut keep = Vec::new();
+        let mut done = Vec::new();
+        for &(ev, hold) in holds {
+            let outcome = match hold {
+                Hold::Start if !task && st.is_active_or_reloading() => Some(false),
+                Hold::Start if idle && st == ActiveState::Inactive => Some(!task),
+                Hold::Start | Hold::Stop if idle && st == ActiveState::Failed => Some(true),
+                Hold::Stop if idle && st == ActiveState::Inactive => Some(false),
+                _ => None,
+            };
+            match outcome {
+                Some(failed) => done.push((ev, failed)),
+                None => keep.push((ev, hold)),
+            }
+        }
+        self.events.holds.insert(id, keep);
+        for (ev, failed) in done {
+            self.release(ev, failed);
+        }
+    }
+
+    /// Emit the job events of a unit's ActiveState transition (called by `set_active_state`).
+    pub(crate) fn job_events_for_transition(
+        &mut self,
+        id: UnitId,
+        ns: ActiveState,
+        will_restart: bool,
+    ) {
+        let phase = self.events.phase.get(&id).copied().unwrap_or_default();
+        let mut emit: Vec<&'static str> = Vec::new();
+        let next = match ns {
+            ActiveState::Activating => match phase {
+                Phase::Down => {
+                    emit.push("starting");
+                    Phase::Starting
+                }
+                Phase::Up | Phase::Stopping => {
+                    // Respawn: stopping (if not yet), no stopped, then starting.
+                    if phase == Phase::Up {
+                        emit.push("stopping");
+                    }
+                    emit.push("starting");
+                    Phase::Starting
+                }
+                p => p,
+            },
+            ActiveState::Active | ActiveState::Reloading => {
+                if phase == Phase::Down || phase == Phase::Stopping {
+                    emit.push("starting");
+                }
+                if phase != Phase::Up {
+                    emit.push("started");
+                }
+                Phase::Up
+            }
+            ActiveState::Deactivating => match phase {
+                Phase::Up | Phase::Starting => {
+                    emit.push("stopping");
+                    Phase::Stopping
+                }
+                p => p,
+            },
+            ActiveState::Inactive | ActiveState::Failed => {
+                if matches!(phase, Phase::Up | Phase::Starting) {
+                    emit.push("stopping");
+                }
+                if phase != Phase::Down && !will_restart {
+                    emit.push("stopped");
+                }
+                Phase::Down
+            }
+            ActiveState::Maintenance => phase,
+        };
+        self.events.phase.insert(id, next);
+        for name in emit {
+            let env = self.job_event_env(id, name);
+            self.queue_event(name, env);
+        }
+        if matches!(ns, ActiveState::Inactive | ActiveState::Failed) && !will_restart {
+            self.events.start_env.remove(&id);
+            self.events.stop_env.remove(&id);
+            self.events.latches.remove(&(id, true));
+        }
+        self.settle_event_holds(id);
+    }
+
+    /// `JOB`, `INSTANCE`, for stopping/stopped `RESULT` (+ `PROCESS`, `EXIT_STATUS` or
+    /// `EXIT_SIGNAL` when failed), then the job's exported variables.
+    fn job_event_env(&self, id: UnitId, name: &str) -> Vec<String> {
+        let u = self.u(id);
+        let mut env = vec![format!("JOB={}", job_name_of(u)), "INSTANCE=".to_owned()];
+        if matches!(name, "stopping" | "stopped") {
+            let s = &u.service;
+            let failed = u.active_state == ActiveState::Failed
+                || (s.result != ServiceResult::Success && u.is_service());
+            if !failed {
+                env.push("RESULT=ok".into());
+            } else {
+                env.push("RESULT=failed".into());
+                env.extend(self.failure_details(id));
+            }
+        }
+        if let Some(meta) = u.loaded.spec.upstart.as_deref() {
+            let start_env = self.events.start_env.get(&id);
+            for var in &meta.export {
+                let found = start_env
+                    .into_iter()
+                    .flatten()
+                    .chain(meta.env.iter())
+                    .find(|e| e.split_once('=').is_some_and(|(k, _)| k == var));
+                if let Some(kv) = found {
+                    env.push(kv.clone());
+                }
+            }
+        }
+        env
+    }
+
+    /// `PROCESS=…` and `EXIT_STATUS=`/`EXIT_SIGNAL=` of a failed unit.
+    fn failure_details(&self, id: UnitId) -> Vec<String> {
+        let s = &self.u(id).service;
+        let status = |code: i32, status: i32| -> String {
+            if code == 1 {
+                format!("EXIT_STATUS={status}")
+            } else {
+                let sig = crate::spec::linux::signal_name(status)
+                    .map(|n| n.trim_start_matches("SIG").to_owned())
+                    .unwrap_or_else(|| status.to_string());
+                format!("EXIT_SIGNAL={sig}")
+            }
+        };
+        if s.result == ServiceResult::StartLimitHit {
+            return vec!["PROCESS=respawn".into()];
+        }
+        if let Some(st) = s.main_exit {
+            let (code, v) = match st {
+                ExitStatus::Exited(c) => (1, c),
+                ExitStatus::Killed(sig) => (2, sig),
+                ExitStatus::Dumped(sig) => (3, sig),
+            };
+            if !(code == 1 && v == 0) {
+                return vec!["PROCESS=main".into(), status(code, v)];
+            }
+        }
+        let phases = [
+            (ExecPhase::StartPre, "pre-start"),
+            (ExecPhase::StartPost, "post-start"),
+            (ExecPhase::Stop, "pre-stop"),
+            (ExecPhase::StopPost, "post-stop"),
+        ];
+        for (phase, pname) in phases {
+            if let Some(run) = s.exec_runs[phase.index()]
+                .iter()
+                .find(|r| r.code > 1 || (r.code == 1 && r.status != 0))
+            {
+                return vec![format!("PROCESS={pname}"), status(run.code, run.status)];
+            }
+        }
+        vec!["PROCESS=main".into()]
+    }
+}

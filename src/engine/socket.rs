@@ -1,0 +1,239 @@
+//! The socket unit state machine (systemd's `socket.c`, the `Accept=no` part): a socket unit
+//! is `listening` while its fds are open and watched, `running` while the service it activates
+//! is up (the fds stay open, nobody watches them), `dead` when stopped and `failed` when its fds
+//! could not be set up. The fds themselves live in the runtime: the engine only asks for them to
+//! be opened, watched and closed ([`Effect::OpenSockets`], [`Effect::WatchSockets`],
+//! [`Effect::CloseSockets`]) and hears about traffic ([`super::Input::SocketReady`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{KindSpec, ListenAddress, ListenKind, SocketSpec};
+
+use super::Engine;
+use super::io::Effect;
+use super::job::Outcome;
+use super::types::{ActiveState, JobMode, JobType, UnitId};
+
+/// Socket sub-states (the subset of systemd 252's `socket_state_table` unitd enters).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SocketState {
+    #[default]
+    Dead,
+    Listening,
+    Running,
+    Failed,
+}
+
+impl SocketState {
+    /// The systemd SubState string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SocketState::Dead => "dead",
+            SocketState::Listening => "listening",
+            SocketState::Running => "running",
+            SocketState::Failed => "failed",
+        }
+    }
+}
+
+/// Socket `Result`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SocketResult {
+    #[default]
+    Success,
+    Resources,
+}
+
+impl SocketResult {
+    /// The systemd string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SocketResult::Success => "success",
+            SocketResult::Resources => "resources",
+        }
+    }
+}
+
+/// Socket-specific runtime state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SocketRuntime {
+    pub state: SocketState,
+    pub result: SocketResult,
+    /// Times the socket triggered its service (`NAccepted` counts connections for
+    /// `Accept=yes`; for `Accept=no` systemd leaves it 0).
+    pub n_triggered: u32,
+}
+
+impl Engine {
+    fn socket_spec(&self, id: UnitId) -> Option<&SocketSpec> {
+        match &self.u(id).loaded.spec.kind {
+            KindSpec::Socket(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The service a socket activates (`Service=` or the socket's own name).
+    pub fn socket_service(&self, id: UnitId) -> Option<UnitId> {
+        let name = self.socket_spec(id)?.service.clone()?;
+        self.lookup(&name)
+    }
+
+    fn set_socket_state(&mut self, id: UnitId, st: SocketState) {
+        self.um(id).socket.state = st;
+        self.mark_dirty(id);
+    }
+
+    /// Start job: ask for the fds; the job finishes when they are open.
+    pub(crate) fn socket_start(&mut self, id: UnitId) -> Outcome {
+        let st = self.u(id).socket.state;
+        if matches!(st, SocketState::Listening | SocketState::Running) {
+            return Outcome::Already;
+        }
+        let Some(spec) = self.socket_spec(id).cloned() else {
+            return Outcome::Finish(super::JobResult::Unsupported);
+        };
+        let fd_name = spec
+            .fd_name
+            .clone()
+            .unwrap_or_else(|| self.u(id).name().to_owned());
+        let inv = self.new_invocation_id();
+        {
+            let u = self.um(id);
+            u.invocation_id = inv;
+            u.socket.result = SocketResult::Success;
+        }
+        self.effects.push_back(Effect::OpenSockets {
+            unit: id,
+            spec,
+            fd_name,
+        });
+        Outcome::Pending
+    }
+
+    /// Answer to [`Effect::OpenSockets`].
+    pub(crate) fn sockets_opened(&mut self, id: UnitId, error: Option<String>) {
+        if let Some(e) = error {
+            tracing::warn!(unit = self.u(id).name(), "failed to listen: {e}");
+            self.um(id).socket.result = SocketResult::Resources;
+            self.set_socket_state(id, SocketState::Failed);
+            self.set_active_state(id, ActiveState::Failed, false);
+            return;
+        }
+        let service_up = self
+            .socket_service(id)
+            .is_some_and(|s| !self.u(s).active_state.is_inactive_or_failed());
+        if service_up {
+            self.set_socket_state(id, SocketState::Running);
+        } else {
+            self.set_socket_state(id, SocketState::Listening);
+            self.effects.push_back(Effect::WatchSockets {
+                unit: id,
+                watch: true,
+            });
+        }
+        self.set_active_state(id, ActiveState::Active, false);
+    }
+
+    /// Stop job: close the fds (and remove files with `RemoveOnStop=`).
+    pub(crate) fn socket_stop(&mut self, id: UnitId) -> Outcome {
+        if matches!(
+            self.u(id).socket.state,
+            SocketState::Dead | SocketState::Failed
+        ) {
+            return Outcome::Already;
+        }
+        let remove = match self.socket_spec(id) {
+            Some(s) if s.remove_on_stop => s
+                .listen
+                .iter()
+                .filter_map(|l| match (&l.address, l.kind) {
+                    (ListenAddress::Path(p), _) => Some(p.clone()),
+                    (_, ListenKind::Fifo) => None,
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.effects
+            .push_back(Effect::CloseSockets { unit: id, remove });
+        self.set_socket_state(id, SocketState::Dead);
+        self.set_active_state(id, ActiveState::Inactive, false);
+        Outcome::Pending
+    }
+
+    /// Traffic on a watched socket: start the service (systemd's `socket_enter_running`).
+    pub(crate) fn socket_ready(&mut self, id: UnitId) {
+        if self.u(id).socket.state != SocketState::Listening {
+            return;
+        }
+        let Some(svc) = self.socket_service(id) else {
+            tracing::warn!(unit = self.u(id).name(), "service to activate not found");
+            return;
+        };
+        self.um(id).socket.n_triggered += 1;
+        self.set_socket_state(id, SocketState::Running);
+        let svc_unit = self.u(svc);
+        if svc_unit.active_state.is_inactive_or_failed()
+            && svc_unit.job.is_none()
+            && let Err(e) = self.enqueue_internal(svc, JobType::Start, JobMode::Replace, false)
+        {
+            {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "failed to queue service startup job: {e}"
+                );
+                // systemd: socket_enter_stop_pre(SOCKET_FAILURE_RESOURCES).
+                self.um(id).socket.result = SocketResult::Resources;
+                self.effects.push_back(Effect::CloseSockets {
+                    unit: id,
+                    remove: Vec::new(),
+                });
+                self.set_socket_state(id, SocketState::Failed);
+                self.set_active_state(id, ActiveState::Failed, false);
+            }
+        }
+    }
+
+    /// Listening sockets (`Accept=no`) that activate `svc`, in unit order: their fds go to the
+    /// service's main process.
+    pub(crate) fn sockets_of_service(&self, svc: UnitId) -> Vec<UnitId> {
+        let name = self.u(svc).name();
+        self.units
+            .iter()
+            .filter(|u| {
+                u.merged_into.is_none()
+                    && matches!(
+                        u.socket.state,
+                        SocketState::Listening | SocketState::Running
+                    )
+                    && matches!(&u.loaded.spec.kind,
+                        KindSpec::Socket(s) if !s.accept && s.service.as_deref() == Some(name))
+            })
+            .map(|u| u.id)
+            .collect()
+    }
+
+    /// A service changed state: its sockets stop watching while it runs and watch again once
+    /// it is down (pending connections then start it again — nothing is lost).
+    pub(crate) fn socket_service_changed(&mut self, svc: UnitId, ns: ActiveState) {
+        if !self.u(svc).is_service() {
+            return;
+        }
+        for sock in self.sockets_of_service(svc) {
+            let st = self.u(sock).socket.state;
+            if ns.is_inactive_or_failed() && st == SocketState::Running {
+                self.set_socket_state(sock, SocketState::Listening);
+                self.effects.push_back(Effect::WatchSockets {
+                    unit: sock,
+                    watch: true,
+                });
+            } else if !ns.is_inactive_or_failed() && st == SocketState::Listening {
+                self.set_socket_state(sock, SocketState::Running);
+                self.effects.push_back(Effect::WatchSockets {
+                    unit: sock,
+                    watch: false,
+                });
+            }
+        }
+    }
+}

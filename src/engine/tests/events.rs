@@ -1,0 +1,193 @@
+//! Event-engine tests (`events.rs`): jobs lowered from real job-file text into the simulated
+//! engine; events from EmitEvent and from unit transitions.
+
+use std::path::Path;
+
+use super::*;
+
+/// Parse `text` as job `name` and insert its unit.
+fn add_job(s: &mut Sim, name: &str, text: &str) -> UnitId {
+    let parsed =
+        crate::job_file::parse_job(name, (Path::new("/etc/init/x.conf"), text.as_bytes()), None);
+    assert!(parsed.ok, "{:?}", parsed.diagnostics);
+    let unit = crate::job_file::unit_name_for_job(name);
+    let spec = crate::job_file::lower(&parsed.job, &UnitName::new(&unit).unwrap());
+    s.insert(&unit, spec, LoadState::Loaded)
+}
+
+fn emit(s: &mut Sim, name: &str, env: &[&str]) -> events::EventId {
+    let t = s.t();
+    let id =
+        s.e.emit_event(t, name, env.iter().map(|e| e.to_string()).collect());
+    s.pump();
+    id
+}
+
+/// `Some(failed)` once the event finished.
+fn finished(s: &Sim, ev: events::EventId) -> Option<bool> {
+    s.changes.iter().find_map(|c| match c {
+        Change::EventFinished { event, failed, .. } if *event == ev => Some(*failed),
+        _ => None,
+    })
+}
+
+/// Names and env of finished events, in order.
+fn finished_events(s: &Sim) -> Vec<(String, Vec<String>)> {
+    s.changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::EventFinished { name, env, .. } => Some((name.clone(), env.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn emitted_event_with_matching_env_starts_the_job_with_the_event_env() {
+    let mut s = Sim::new();
+    add_job(&mut s, "web", "start on deploy ENV=prod\nexec /bin/web\n");
+    let dev = emit(&mut s, "deploy", &["ENV=dev"]);
+    assert_eq!(finished(&s, dev), Some(false));
+    assert_eq!(s.state("web.service").0, "inactive");
+
+    let prod = emit(&mut s, "deploy", &["ENV=prod"]);
+    assert_eq!(s.state("web.service"), ("active", "running"));
+    assert_eq!(finished(&s, prod), Some(false));
+    let (_, p) = s.last_spawn("web.service", ExecPhase::Start).unwrap();
+    assert_eq!(Sim::env_of(&p, "ENV").as_deref(), Some("prod"));
+    assert_eq!(Sim::env_of(&p, "UPSTART_EVENTS").as_deref(), Some("deploy"));
+    // The job's own starting/started events followed, with JOB and INSTANCE.
+    let names: Vec<(String, Vec<String>)> = finished_events(&s);
+    assert!(names.contains(&("started".into(), vec!["JOB=web".into(), "INSTANCE=".into()])));
+}
+
+#[test]
+fn a_systemd_unit_emits_job_events_that_start_and_stop_jobs() {
+    let mut s = Sim::new();
+    s.add_service("nginx.service", &[], |_| {});
+    add_job(
+        &mut s,
+        "watch",
+        "start on started nginx\nstop on stopping nginx\nexec /bin/watch\n",
+    );
+    s.start("nginx.service").unwrap();
+    assert_eq!(s.state("watch.service"), ("active", "running"));
+    let (_, p) = s.last_spawn("watch.service", ExecPhase::Start).unwrap();
+    assert_eq!(Sim::env_of(&p, "JOB").as_deref(), Some("nginx"));
+    assert_eq!(
+        Sim::env_of(&p, "UPSTART_EVENTS").as_deref(),
+        Some("started")
+    );
+
+    s.stop("nginx.service").unwrap();
+    assert_eq!(s.state("watch.service").0, "deactivating");
+    let watch = s.main_pid("watch.service");
+    s.exit(watch, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.state("watch.service").0, "inactive");
+    let nginx = s.main_pid("nginx.service");
+    s.exit(nginx, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.state("nginx.service").0, "inactive");
+    let ev = finished_events(&s);
+    let stopped = ev
+        .iter()
+        .find(|(n, e)| n == "stopped" && e[0] == "JOB=nginx")
+        .expect("stopped nginx");
+    assert_eq!(stopped.1, vec!["JOB=nginx", "INSTANCE=", "RESULT=ok"]);
+}
+
+#[test]
+fn half_satisfied_and_holds_the_event_until_the_rest_arrives() {
+    let mut s = Sim::new();
+    add_job(&mut s, "both", "start on a and b\nexec /bin/both\n");
+    let a = emit(&mut s, "a", &["X=1"]);
+    assert_eq!(finished(&s, a), None, "a is held by the half-satisfied and");
+    assert_eq!(s.state("both.service").0, "inactive");
+    let b = emit(&mut s, "b", &["Y=2"]);
+    assert_eq!(s.state("both.service").0, "active");
+    assert_eq!(finished(&s, a), Some(false));
+    assert_eq!(finished(&s, b), Some(false));
+    let (_, p) = s.last_spawn("both.service", ExecPhase::Start).unwrap();
+    assert_eq!(Sim::env_of(&p, "UPSTART_EVENTS").as_deref(), Some("a b"));
+    assert_eq!(Sim::env_of(&p, "X").as_deref(), Some("1"));
+    assert_eq!(Sim::env_of(&p, "Y").as_deref(), Some("2"));
+}
+
+#[test]
+fn or_and_equal_precedence_left_to_right() {
+    // `a or b and c` is `(a or b) and c`.
+    let mut s = Sim::new();
+    add_job(&mut s, "j", "start on a or b and c\nexec /bin/j\n");
+    emit(&mut s, "a", &[]);
+    assert_eq!(s.state("j.service").0, "inactive");
+    emit(&mut s, "c", &[]);
+    assert_eq!(s.state("j.service").0, "active");
+}
+
+#[test]
+fn a_task_holds_the_event_until_it_finished_and_failure_fails_the_event() {
+    let mut s = Sim::new();
+    add_job(&mut s, "t", "start on go\ntask\nexec /bin/t\n");
+    let ok = emit(&mut s, "go", &[]);
+    assert_eq!(finished(&s, ok), None, "the task is still running");
+    let pid = s.main_pid("t.service");
+    s.exit(pid, ExitStatus::Exited(0));
+    assert_eq!(finished(&s, ok), Some(false));
+
+    let bad = emit(&mut s, "go", &[]);
+    assert_eq!(finished(&s, bad), None);
+    let pid = s.main_pid("t.service");
+    s.exit(pid, ExitStatus::Exited(3));
+    assert_eq!(finished(&s, bad), Some(true));
+    let ev = finished_events(&s);
+    assert!(ev.iter().any(|(n, _)| n == "go/failed"));
+    let stopped = ev
+        .iter()
+        .rev()
+        .find(|(n, e)| n == "stopped" && e[0] == "JOB=t")
+        .unwrap();
+    assert_eq!(
+        stopped.1,
+        vec![
+            "JOB=t",
+            "INSTANCE=",
+            "RESULT=failed",
+            "PROCESS=main",
+            "EXIT_STATUS=3"
+        ]
+    );
+}
+
+#[test]
+fn a_job_already_running_is_not_started_again_and_the_event_finishes() {
+    let mut s = Sim::new();
+    add_job(&mut s, "r", "start on poke\nexec /bin/r\n");
+    s.start("r.service").unwrap();
+    let n = s.procs.len();
+    let ev = emit(&mut s, "poke", &[]);
+    assert_eq!(finished(&s, ev), Some(false));
+    assert_eq!(s.procs.len(), n);
+}
+
+#[test]
+fn stop_on_with_stop_env_for_post_stop() {
+    let mut s = Sim::new();
+    add_job(
+        &mut s,
+        "p",
+        "start on up\nstop on down\nexec /bin/p\npost-stop exec /bin/cleanup\n",
+    );
+    emit(&mut s, "up", &[]);
+    let down = emit(&mut s, "down", &["WHY=bye"]);
+    let pid = s.main_pid("p.service");
+    s.exit(pid, ExitStatus::Killed(SIGTERM));
+    let (cpid, post) = s.last_spawn("p.service", ExecPhase::StopPost).unwrap();
+    assert_eq!(Sim::env_of(&post, "WHY").as_deref(), Some("bye"));
+    assert_eq!(
+        Sim::env_of(&post, "UPSTART_STOP_EVENTS").as_deref(),
+        Some("down")
+    );
+    assert_eq!(finished(&s, down), None, "held until the job stopped");
+    s.exit(cpid, ExitStatus::Exited(0));
+    assert_eq!(s.state("p.service").0, "inactive");
+    assert_eq!(finished(&s, down), Some(false));
+}

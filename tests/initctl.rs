@@ -1,0 +1,174 @@
+//! Acceptance: `unitd initctl` (and the binary invoked as `initctl`) against the Upstart API of a
+//! live unitd on a private session bus: initctl's output formats (`job goal/state, process N`,
+//! `stop/waiting`, show-config's bracketed conditions, version) and exit codes.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+fn initctl(m: &UserManager, program: &std::path::Path, pre: &[&str], args: &[&str]) -> Output {
+    let mut cmd = Command::new(program);
+    cmd.args(pre)
+        .arg("--session")
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", m.bus.address())
+        .env_remove("UPSTART_SESSION")
+        .env_remove("UPSTART_JOB");
+    run_with_timeout(&mut cmd, "initctl", Duration::from_secs(30))
+}
+
+#[test]
+fn initctl_output_formats_and_exit_codes() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let jobs = m.dir.home().join(".config/upstart");
+    std::fs::create_dir_all(&jobs).unwrap();
+    std::fs::write(
+        jobs.join("sleeper.conf"),
+        "start on started nginx and (deploy ENV=prod or manual-go)\nstop on runlevel [!2345]\nemits ready\nexec /bin/sleep infinity\n",
+    )
+    .unwrap();
+    std::fs::write(
+        jobs.join("boom.conf"),
+        "start on boom\ntask\nexec /bin/false\n",
+    )
+    .unwrap();
+    m.expect(0, &["daemon-reload"]);
+    let unitd = unitd_bin();
+    let ic = |args: &[&str]| initctl(&m, &unitd, &["initctl"], args);
+
+    let out = ic(&["version"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "init (upstart 1.13.2)\n");
+
+    let out = ic(&["status", "sleeper"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "sleeper stop/waiting\n")
+    );
+
+    let out = ic(&["show-config", "sleeper"]);
+    assert_eq!(
+        out.stdout,
+        "sleeper\n  emits ready\n  start on (started nginx and (deploy ENV=prod or manual-go))\n  stop on runlevel [!2345]\n",
+        "{}",
+        out.all()
+    );
+
+    let out = ic(&["start", "sleeper"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let pid = m.main_pid("sleeper.service");
+    m.track(pid);
+    assert_eq!(
+        out.stdout,
+        format!("sleeper start/running, process {pid}\n")
+    );
+    assert_eq!(m.show("sleeper.service", "ActiveState"), "active");
+
+    let out = ic(&["start", "sleeper"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("initctl: Job is already running: sleeper"),
+        "{}",
+        out.all()
+    );
+
+    let out = ic(&["list"]);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l == format!("sleeper start/running, process {pid}")),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stdout.lines().any(|l| l == "boom stop/waiting"),
+        "{}",
+        out.all()
+    );
+
+    // The binary invoked as `initctl` (multicall).
+    let link = m.dir.path().join("initctl");
+    std::os::unix::fs::symlink(&unitd, &link).unwrap();
+    let out = initctl(&m, &link, &[], &["status", "sleeper"]);
+    assert_eq!(
+        out.stdout,
+        format!("sleeper start/running, process {pid}\n")
+    );
+
+    let out = ic(&["stop", "sleeper"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "sleeper stop/waiting\n"),
+        "{}",
+        out.all()
+    );
+    m.wait_gone(pid, "sleeper");
+
+    let out = ic(&["stop", "sleeper"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("initctl: Unknown instance: "),
+        "{}",
+        out.all()
+    );
+
+    let out = ic(&["status", "nope"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("initctl: Unknown job: nope"),
+        "{}",
+        out.all()
+    );
+
+    let out = ic(&["emit", "boom"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("initctl: Event failed"),
+        "{}",
+        out.all()
+    );
+    let out = ic(&["emit", "nothing-listens", "A=1"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.all());
+
+    let out = ic(&["log-priority"]);
+    assert_eq!(out.stdout, "message\n");
+    assert_eq!(ic(&["log-priority", "info"]).code, 0);
+    assert_eq!(ic(&["log-priority"]).stdout, "info\n");
+
+    let out = ic(&["list-env"]);
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("PATH=")),
+        "{}",
+        out.all()
+    );
+    let mut sorted: Vec<&str> = out.stdout.lines().collect();
+    sorted.sort();
+    assert_eq!(sorted, out.stdout.lines().collect::<Vec<_>>());
+
+    assert_eq!(ic(&["set-env", "FOO=bar"]).code, 0);
+    assert_eq!(ic(&["get-env", "FOO"]).stdout, "bar\n");
+    assert_eq!(ic(&["set-env", "--retain", "FOO=baz"]).code, 0);
+    assert_eq!(ic(&["get-env", "FOO"]).stdout, "bar\n");
+    assert_eq!(ic(&["unset-env", "FOO"]).code, 0);
+    let out = ic(&["get-env", "FOO"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("initctl: No such variable: FOO"),
+        "{}",
+        out.all()
+    );
+
+    let out = ic(&["frobnicate"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("invalid command: frobnicate"),
+        "{}",
+        out.all()
+    );
+}

@@ -1,0 +1,196 @@
+//! Acceptance: `EmitEvent` over the Upstart API drives the engine's event engine, with stock
+//! `dbus-send` and `dbus-monitor` on a private session bus. `EmitEvent("deploy", ["ENV=prod"],
+//! true)` starts the job `start on deploy ENV=prod` and replies only once it is running (its
+//! post-start gate holds it in `post-start` until the test opens it); a failing task makes a
+//! waiting EmitEvent fail with `EventFailed`; `EventEmitted` is signalled after completion;
+//! env without `=` is refused with InvalidArgs; a systemd unit started with systemctl fires
+//! `start on started <unit>`.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+fn send_cmd(m: &UserManager, args: &[&str]) -> Command {
+    let mut cmd = Command::new("dbus-send");
+    cmd.arg(format!("--bus={}", m.bus.address()))
+        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
+        .args(args);
+    cmd
+}
+
+fn send(m: &UserManager, args: &[&str]) -> Output {
+    run_with_timeout(&mut send_cmd(m, args), "dbus-send", Duration::from_secs(30))
+}
+
+fn emit(m: &UserManager, name: &str, env: &str, wait: bool) -> Output {
+    send(
+        m,
+        &[
+            "/com/ubuntu/Upstart",
+            "com.ubuntu.Upstart0_6.EmitEvent",
+            &format!("string:{name}"),
+            &format!("array:string:{env}"),
+            &format!("boolean:{wait}"),
+        ],
+    )
+}
+
+fn write_job(m: &UserManager, name: &str, text: &str) {
+    let jobs = m.dir.home().join(".config/upstart");
+    std::fs::create_dir_all(&jobs).unwrap();
+    std::fs::write(jobs.join(format!("{name}.conf")), text).unwrap();
+}
+
+#[test]
+fn emit_event_waits_for_the_jobs_it_started() {
+    let Some(m) = UserManager::start(&[(
+        "nginx.service",
+        "[Service]\nExecStart=/bin/sleep infinity\n",
+    )]) else {
+        return;
+    };
+    if which("dbus-send").is_none() || which("dbus-monitor").is_none() {
+        eprintln!("skipped: dbus-send/dbus-monitor not installed");
+        return;
+    }
+    let gate = m.dir.path().join("gate");
+    let entered = m.dir.path().join("post-start-entered");
+    let env_out = m.dir.path().join("env-out");
+    write_job(
+        &m,
+        "web",
+        &format!(
+            "start on deploy ENV=prod\n\
+             exec /bin/sh -c 'echo \"$ENV $UPSTART_EVENTS\" > {env}; exec sleep infinity'\n\
+             post-start script\n  touch {entered}\n  while [ ! -e {gate} ]; do sleep 0.05; done\nend script\n",
+            env = env_out.display(),
+            entered = entered.display(),
+            gate = gate.display(),
+        ),
+    );
+    write_job(&m, "boom", "start on boom\ntask\nexec /bin/false\n");
+    write_job(
+        &m,
+        "follower",
+        "start on started nginx\nstop on stopping nginx\nexec /bin/sleep infinity\n",
+    );
+    m.expect(0, &["daemon-reload"]);
+
+    // Every EventEmitted signal, as dbus-monitor prints it.
+    let monitor_log = m.dir.path().join("monitor.log");
+    let mut monitor_child = Command::new("dbus-monitor")
+        .arg("--address")
+        .arg(m.bus.address())
+        .arg("type='signal',interface='com.ubuntu.Upstart0_6',member='EventEmitted'")
+        .stdout(Stdio::from(std::fs::File::create(&monitor_log).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let monitor = TrackedPid::new(monitor_child.id());
+    wait_for("dbus-monitor to listen", Duration::from_secs(10), || {
+        read_lossy(&monitor_log).contains("NameAcquired") || {
+            // dbus-monitor prints nothing until a match; give it a harmless event.
+            let _ = emit(&m, "warmup", "", false);
+            read_lossy(&monitor_log).contains("warmup")
+        }
+    });
+
+    // Bad env.
+    let out = emit(&m, "deploy", "ENV", true);
+    assert!(
+        out.all().contains("org.freedesktop.DBus.Error.InvalidArgs")
+            && out.all().contains("Env must be KEY=VALUE pairs"),
+        "{}",
+        out.all()
+    );
+
+    // A non-matching env starts nothing and returns at once.
+    let out = emit(&m, "deploy", "ENV=dev", true);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(m.show("web.service", "ActiveState"), "inactive");
+
+    // The matching one replies only once web is running.
+    let mut waiter = send_cmd(
+        &m,
+        &[
+            "/com/ubuntu/Upstart",
+            "com.ubuntu.Upstart0_6.EmitEvent",
+            "string:deploy",
+            "array:string:ENV=prod",
+            "boolean:true",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    wait_for("web's post-start to run", Duration::from_secs(30), || {
+        entered.exists()
+    });
+    assert!(
+        waiter.try_wait().unwrap().is_none(),
+        "EmitEvent replied while web was still in post-start"
+    );
+    assert_eq!(m.show("web.service", "ActiveState"), "activating");
+    assert!(
+        !read_lossy(&monitor_log).contains("\"deploy\"\n   array [\n      string \"ENV=prod\""),
+        "EventEmitted before the event finished"
+    );
+    std::fs::write(&gate, "").unwrap();
+    let status = wait_for_value("EmitEvent to reply", Duration::from_secs(30), || {
+        waiter.try_wait().unwrap()
+    });
+    assert!(status.success());
+    assert_eq!(m.show("web.service", "ActiveState"), "active");
+    let pid = m.main_pid("web.service");
+    m.track(pid);
+    assert_eq!(read_lossy(&env_out).trim(), "prod deploy");
+    wait_for("EventEmitted deploy", Duration::from_secs(10), || {
+        let log = read_lossy(&monitor_log);
+        let flat: String = log.split_whitespace().collect::<Vec<_>>().join(" ");
+        flat.contains("string \"deploy\" array [ string \"ENV=prod\" ]")
+    });
+    // The job's own started event went out too.
+    wait_for("EventEmitted started web", Duration::from_secs(10), || {
+        let flat: String = read_lossy(&monitor_log)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        flat.contains("string \"started\" array [ string \"JOB=web\" string \"INSTANCE=\" ]")
+    });
+
+    // A failing task fails the waiting EmitEvent.
+    let out = emit(&m, "boom", "", true);
+    assert!(
+        out.all()
+            .contains("com.ubuntu.Upstart0_6.Error.EventFailed")
+            && out.all().contains("Event failed"),
+        "{}",
+        out.all()
+    );
+    wait_for("EventEmitted boom/failed", Duration::from_secs(10), || {
+        read_lossy(&monitor_log).contains("\"boom/failed\"")
+    });
+
+    // A systemd unit's transitions are job events.
+    m.expect(0, &["start", "nginx.service"]);
+    let n = m.main_pid("nginx.service");
+    m.track(n);
+    wait_for("follower to start", Duration::from_secs(30), || {
+        m.show("follower.service", "ActiveState") == "active"
+    });
+    let f = m.main_pid("follower.service");
+    m.track(f);
+    m.expect(0, &["stop", "nginx.service"]);
+    wait_for("follower to stop", Duration::from_secs(30), || {
+        m.show("follower.service", "ActiveState") == "inactive"
+    });
+
+    m.expect(0, &["stop", "web.service"]);
+    m.wait_gone(pid, "web main process");
+    monitor.terminate(Duration::from_secs(5));
+    let _ = monitor_child.wait();
+}
