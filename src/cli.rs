@@ -42,6 +42,31 @@ pub struct ManagerArgs {
     /// (`/etc/init`, or `~/.config/upstart` for --user).
     #[arg(long = "job-path", value_name = "DIR")]
     pub job_path: Vec<PathBuf>,
+    /// Upstart's private peer-to-peer server (root clients only): `unix:abstract=NAME`, or
+    /// `none`. Default: `unix:abstract=/com/ubuntu/upstart` for --system, none for --user.
+    #[arg(long = "upstart-p2p", value_name = "ADDR", value_parser = parse_upstart_p2p)]
+    pub upstart_p2p: Option<UpstartP2p>,
+}
+
+/// `--upstart-p2p`: an abstract socket name, or no server at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstartP2p {
+    /// `unix:abstract=NAME`.
+    Abstract(String),
+    /// `none`.
+    Off,
+}
+
+fn parse_upstart_p2p(s: &str) -> Result<UpstartP2p, String> {
+    if s == "none" {
+        return Ok(UpstartP2p::Off);
+    }
+    match s.strip_prefix("unix:abstract=") {
+        Some(name) if !name.is_empty() && !name.contains(',') => {
+            Ok(UpstartP2p::Abstract(name.to_owned()))
+        }
+        _ => Err(format!("expected unix:abstract=NAME or none, got {s:?}")),
+    }
 }
 
 impl ManagerArgs {
@@ -66,6 +91,11 @@ impl ManagerArgs {
         );
         if !self.job_path.is_empty() {
             s.job_paths = self.job_path.clone();
+        }
+        match &self.upstart_p2p {
+            Some(UpstartP2p::Abstract(name)) => s.upstart_p2p = Some(name.clone()),
+            Some(UpstartP2p::Off) => s.upstart_p2p = None,
+            None => {}
         }
         if let Some(b) = self.mark_booted {
             s.mark_booted = b && s.scope == Scope::System;
@@ -152,5 +182,51 @@ pub fn main() -> ExitCode {
         } => crate::supervisor::logs::logs_command(&manager.settings(), &unit, follow, lines),
         Command::Demo => crate::demo::demo_command(),
         Command::Initctl { args } => crate::initctl::main("initctl", args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstart_p2p_addresses() {
+        assert_eq!(
+            parse_upstart_p2p("unix:abstract=/test/upstart"),
+            Ok(UpstartP2p::Abstract("/test/upstart".into()))
+        );
+        assert_eq!(parse_upstart_p2p("none"), Ok(UpstartP2p::Off));
+        for bad in [
+            "",
+            "unix:abstract=",
+            "unix:path=/x",
+            "/com/ubuntu/upstart",
+            "unix:abstract=a,guid=1",
+        ] {
+            assert!(parse_upstart_p2p(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn upstart_p2p_defaults_by_scope() {
+        let args = |v: &[&str]| {
+            let mut argv = vec!["unitd", "serve"];
+            argv.extend_from_slice(v);
+            match Cli::try_parse_from(argv).unwrap().command {
+                Command::Serve(a) => a.settings().upstart_p2p,
+                _ => unreachable!(),
+            }
+        };
+        assert_eq!(args(&["--system"]).as_deref(), Some("/com/ubuntu/upstart"));
+        assert_eq!(args(&["--user"]), None);
+        assert_eq!(
+            args(&["--system", "--upstart-p2p", "unix:abstract=/t/u"]).as_deref(),
+            Some("/t/u")
+        );
+        assert_eq!(args(&["--system", "--upstart-p2p", "none"]), None);
+        assert_eq!(
+            args(&["--user", "--upstart-p2p", "unix:abstract=/t/u"]).as_deref(),
+            Some("/t/u")
+        );
     }
 }

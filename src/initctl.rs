@@ -5,8 +5,8 @@
 //!
 //! Transport as initctl chooses it: `--session` / `--system`; otherwise `UPSTART_SESSION`
 //! (direct); otherwise root uses the private socket `unix:abstract=/com/ubuntu/upstart` and
-//! everyone else the system bus. Divergence: when the private socket does not answer, root
-//! falls back to the system bus. Not implemented: `check-config`, `usage`, `list-sessions`,
+//! everyone else the system bus (as Upstart's initctl: no fallback from one to the other).
+//! Not implemented: `check-config`, `usage`, `list-sessions`,
 //! `notify-*`.
 
 use std::process::ExitCode;
@@ -82,10 +82,9 @@ fn connect(opts: &Opts) -> Result<Client, ClientError> {
     {
         return Client::connect(&Transport::Direct(addr));
     }
-    if nix::unistd::getuid().is_root()
-        && let Ok(c) = Client::connect(&Transport::Direct(PRIVATE_ADDRESS.into()))
-    {
-        return Ok(c);
+    if nix::unistd::getuid().is_root() {
+        // Like Upstart's initctl: root talks to the private socket, with no fallback.
+        return Client::connect(&Transport::Direct(PRIVATE_ADDRESS.into()));
     }
     Client::connect(&Transport::System)
 }

@@ -4,6 +4,10 @@
 
 use std::path::PathBuf;
 
+/// The abstract socket name Upstart's private server listens on
+/// (`unix:abstract=/com/ubuntu/upstart`).
+pub const UPSTART_P2P_NAME: &str = "/com/ubuntu/upstart";
+
 /// User or system manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -43,6 +47,10 @@ pub struct Settings {
     /// Upstart job directories, highest priority first: `/etc/init` (system) or
     /// `$XDG_CONFIG_HOME/upstart` (user); `--job-path` replaces them.
     pub job_paths: Vec<PathBuf>,
+    /// The abstract socket name of Upstart's private peer-to-peer server (root clients only):
+    /// `/com/ubuntu/upstart` for the system manager, none for a user manager;
+    /// `--upstart-p2p` replaces it.
+    pub upstart_p2p: Option<String>,
     /// Create the `/run/systemd/system` marker (`sd_booted()`) at start, so stock clients treat
     /// the host as booted with systemd. Default: only for the system manager running as PID 1.
     pub mark_booted: bool,
@@ -143,7 +151,12 @@ impl Settings {
             Scope::System => vec![PathBuf::from("/etc/init")],
             Scope::User => vec![config_home.join("upstart")],
         };
+        let upstart_p2p = match scope {
+            Scope::System => Some(UPSTART_P2P_NAME.to_owned()),
+            Scope::User => None,
+        };
         Settings {
+            upstart_p2p,
             job_paths,
             scope,
             unit_paths,

@@ -164,6 +164,15 @@ fn initctl_output_formats_and_exit_codes() {
         out.all()
     );
 
+    // reset-env: back to the environment at start (FOO set again first).
+    let before = ic(&["list-env"]).stdout;
+    assert_eq!(ic(&["set-env", "FOO=again"]).code, 0);
+    assert_eq!(ic(&["unset-env", "PATH"]).code, 0);
+    assert_ne!(ic(&["list-env"]).stdout, before);
+    let out = ic(&["reset-env"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(ic(&["list-env"]).stdout, before);
+
     let out = ic(&["frobnicate"]);
     assert_eq!(out.code, 1);
     assert!(

@@ -19,11 +19,17 @@ declare -A providers=(
     [unshare]=util-linux
     [setpriv]=util-linux
     [python3]=python3
+    [python3-dbus]=python3-dbus
+    [pip]=python3-pip
 )
 missing=()
 for tool in "${!providers[@]}"; do
     if [ "$tool" = python3 ]; then
         [ -x /usr/bin/python3 ] || missing+=("${providers[$tool]}")
+    elif [ "$tool" = python3-dbus ]; then
+        /usr/bin/python3 -c 'import dbus' >/dev/null 2>&1 || missing+=("${providers[$tool]}")
+    elif [ "$tool" = pip ]; then
+        /usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=("${providers[$tool]}")
     else
         command -v "$tool" >/dev/null 2>&1 || missing+=("${providers[$tool]}")
     fi

@@ -1,6 +1,7 @@
 //! Connections of the D-Bus façades: the message-bus connection that owns the well-known
 //! name, and peer-to-peer connections accepted on a private socket
-//! (`$XDG_RUNTIME_DIR/systemd/private`, `/run/systemd/private`).
+//! (`$XDG_RUNTIME_DIR/systemd/private`, `/run/systemd/private`) or on an abstract socket
+//! (Upstart's `unix:abstract=/com/ubuntu/upstart`, root only).
 //!
 //! [`Bus`] hands the daemon loop one event at a time ([`Bus::next_event`]): method calls from
 //! any connection, in arrival order per connection, and notices that a client went away.
@@ -187,14 +188,17 @@ pub struct Bus {
 }
 
 struct PrivateListener {
-    path: PathBuf,
+    /// The socket file to remove at the end (`None` for an abstract socket).
+    path: Option<PathBuf>,
     task: JoinHandle<()>,
 }
 
 impl Drop for PrivateListener {
     fn drop(&mut self) {
         self.task.abort();
-        let _ = std::fs::remove_file(&self.path);
+        if let Some(path) = &self.path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -363,11 +367,43 @@ impl Bus {
         let listener = tokio::net::UnixListener::bind(path).map_err(listen_err)?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
             .map_err(listen_err)?;
-        let task = tokio::spawn(accept_loop(listener, self.tx.clone(), self.next_id.clone()));
+        let my_uid = nix::unistd::geteuid().as_raw();
+        let task = tokio::spawn(accept_loop(
+            listener,
+            self.tx.clone(),
+            self.next_id.clone(),
+            Some(my_uid),
+        ));
         self.listeners.push(PrivateListener {
-            path: path.to_owned(),
+            path: Some(path.to_owned()),
             task,
         });
+        Ok(())
+    }
+
+    /// Serve peer-to-peer clients on the Linux abstract Unix socket `name` (without the
+    /// leading NUL; e.g. `/com/ubuntu/upstart`, Upstart's private socket). Only root clients
+    /// (SO_PEERCRED uid 0) are accepted. A name someone already holds is an error (abstract
+    /// names cannot be taken over).
+    pub fn listen_abstract(&mut self, name: &str) -> Result<(), BusError> {
+        use std::os::linux::net::SocketAddrExt;
+        let listen_err = |source| BusError::Listen {
+            path: PathBuf::from(format!("@{name}")),
+            source,
+        };
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+            .map_err(listen_err)?;
+        let std_listener =
+            std::os::unix::net::UnixListener::bind_addr(&addr).map_err(listen_err)?;
+        std_listener.set_nonblocking(true).map_err(listen_err)?;
+        let listener = tokio::net::UnixListener::from_std(std_listener).map_err(listen_err)?;
+        let task = tokio::spawn(accept_loop(
+            listener,
+            self.tx.clone(),
+            self.next_id.clone(),
+            None,
+        ));
+        self.listeners.push(PrivateListener { path: None, task });
         Ok(())
     }
 
@@ -590,9 +626,9 @@ async fn accept_loop(
     listener: tokio::net::UnixListener,
     tx: mpsc::UnboundedSender<Event>,
     next_id: Arc<AtomicU64>,
+    also_uid: Option<u32>,
 ) {
     let guid = zbus::Guid::generate();
-    let my_uid = nix::unistd::geteuid().as_raw();
     loop {
         let stream = match listener.accept().await {
             Ok((s, _)) => s,
@@ -606,7 +642,7 @@ async fn accept_loop(
         let guid = guid.clone();
         let next_id = next_id.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve_peer(stream, guid, my_uid, next_id, tx).await {
+            if let Err(e) = serve_peer(stream, guid, also_uid, next_id, tx).await {
                 tracing::debug!("peer-to-peer client rejected: {e}");
             }
         });
@@ -616,13 +652,13 @@ async fn accept_loop(
 async fn serve_peer(
     stream: tokio::net::UnixStream,
     guid: zbus::Guid<'static>,
-    my_uid: u32,
+    also_uid: Option<u32>,
     next_id: Arc<AtomicU64>,
     tx: mpsc::UnboundedSender<Event>,
 ) -> Result<(), String> {
     let cred = stream.peer_cred().map_err(|e| e.to_string())?;
     let uid = cred.uid();
-    if uid != 0 && uid != my_uid {
+    if uid != 0 && Some(uid) != also_uid {
         return Err(format!("uid {uid} may not use the private socket"));
     }
     let pid = cred.pid().and_then(|p| u32::try_from(p).ok());

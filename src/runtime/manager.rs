@@ -104,6 +104,8 @@ pub struct Manager {
     changes: VecDeque<Change>,
     /// Facts `Condition*=` checks read (detected once at start).
     conditions: ConditionContext,
+    /// The manager environment at start (Upstart's `ResetEnv` returns to it).
+    initial_env: Vec<String>,
     /// Transient units (`StartTransientUnit`) by name: they have no file, so loading and
     /// daemon-reload take them from here.
     transient: std::collections::HashMap<String, LoadedUnit>,
@@ -137,6 +139,7 @@ impl Manager {
         seed[..8]
             .copy_from_slice(&(start_time.realtime ^ u64::from(std::process::id())).to_le_bytes());
         let manager_env = manager_environment(settings.scope);
+        let initial_env = manager_env.clone();
         let conditions =
             ConditionContext::detect(settings.scope == Scope::User, manager_env.clone());
         let engine = Engine::new(EngineConfig {
@@ -169,6 +172,7 @@ impl Manager {
             start_time,
             changes: VecDeque::new(),
             conditions,
+            initial_env,
             transient: std::collections::HashMap::new(),
             notify,
             pending_fds: Vec::new(),
@@ -385,6 +389,18 @@ impl Manager {
         self.engine.set_environment(unset, set);
         // `ConditionEnvironment=` checks the manager environment as it is now.
         self.conditions.manager_env = self.engine.environment().to_vec();
+    }
+
+    /// Upstart's global `ResetEnv`: the manager environment back to what it was at start.
+    pub fn reset_environment(&mut self) {
+        let unset: Vec<String> = self
+            .engine
+            .environment()
+            .iter()
+            .map(|e| e.split_once('=').map_or(e.as_str(), |p| p.0).to_owned())
+            .collect();
+        let initial = self.initial_env.clone();
+        self.set_environment(&unset, &initial);
     }
 
     /// `Reload` (daemon-reload): re-read every unit file, keep runtime state.

@@ -161,6 +161,11 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
         tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
     }
+    if let Some(name) = &settings.upstart_p2p
+        && let Err(e) = bus.listen_abstract(name)
+    {
+        tracing::warn!("not serving unix:abstract={name}: {e}");
+    }
     tracing::info!(
         "unitd {} serving org.freedesktop.systemd1 ({} scope)",
         env!("CARGO_PKG_VERSION"),

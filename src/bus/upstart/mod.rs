@@ -12,14 +12,15 @@
 //! finished (every job it started is running/done, every job it stopped is down).
 //!
 //! The global job environment (`GetEnv`/`ListEnv`/`SetEnv[List]`/`UnsetEnv[List]` with empty
-//! job_details) is the manager environment. Not served yet: instance jobs (`instance`
-//! stanza), per-job env tables, `ResetEnv`, `GetState`, the `Notify*`/`EndSession` methods.
+//! job_details) is the manager environment; `ResetEnv` returns it to its value at start. Not
+//! served yet: instance jobs (`instance` stanza), per-job env tables, `GetState`, the
+//! `Notify*`/`EndSession` methods.
 
 pub mod client;
 pub mod path;
 pub mod state_names;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use zbus::Message;
 use zbus::Variant as Value;
@@ -27,7 +28,7 @@ use zbus::Variant as Value;
 use crate::bus::CallContext;
 use crate::bus::ConnId;
 use crate::bus::systemd::errors::{CallError, FAILED, INVALID_ARGS, UNKNOWN_METHOD};
-use crate::engine::{Change, EventId, JobId, JobResult, JobType, UnitId};
+use crate::engine::{ActiveState, Change, EventId, JobId, JobResult, JobType, UnitId};
 use crate::runtime::Manager;
 use crate::spec::{KindSpec, LoadState, ServiceType};
 
@@ -76,6 +77,8 @@ struct Pending {
     conn: ConnId,
     call: Message,
     job: JobId,
+    /// The instance's unit: a newer command on it releases this caller.
+    unit: UnitId,
     kind: WaitKind,
     reply_path: Option<String>,
 }
@@ -89,6 +92,8 @@ pub struct UpstartFacade {
     replies: Vec<(ConnId, Message)>,
     /// Last (goal, state) per unit, to emit GoalChanged/StateChanged/InstanceAdded/Removed.
     last: HashMap<UnitId, (&'static str, &'static str)>,
+    /// Units whose current failure was already signalled (`Failed`, once per attempt).
+    failed: HashSet<UnitId>,
 }
 
 impl Default for UpstartFacade {
@@ -179,6 +184,18 @@ fn goal_state(mgr: &Manager, unit: UnitId) -> (&'static str, &'static str) {
     (goal, state_names::state(u.sub_state(), goal))
 }
 
+/// The `Failed` signal's status, as Upstart reports it: the main process's exit code, or its
+/// signal `<< 8` if it was killed; `-1` when no main process exit is known (e.g. it could not
+/// be spawned).
+fn failed_status(mgr: &Manager, unit: UnitId) -> i32 {
+    use crate::engine::ExitStatus;
+    match mgr.engine().unit(unit).service.main_exit {
+        Some(ExitStatus::Exited(c)) => c,
+        Some(ExitStatus::Killed(s) | ExitStatus::Dumped(s)) => s << 8,
+        None => -1,
+    }
+}
+
 fn is_task(mgr: &Manager, unit: UnitId) -> bool {
     match &mgr.engine().unit(unit).loaded.spec.kind {
         KindSpec::Service(s) => s.service_type == ServiceType::Oneshot && !s.remain_after_exit,
@@ -264,6 +281,7 @@ impl UpstartFacade {
             pending_events: Vec::new(),
             replies: Vec::new(),
             last: HashMap::new(),
+            failed: HashSet::new(),
         }
     }
 
@@ -483,6 +501,29 @@ impl UpstartFacade {
                     ("SetEnv" | "SetEnvList" | "UnsetEnv" | "UnsetEnvList", _) => {
                         self.env_change(mgr, msg, &member, &sig).map(Some)
                     }
+                    ("ResetEnv", "as") => {
+                        let (details,): (Vec<String>,) =
+                            msg.body().deserialize().map_err(|_| {
+                                err(INVALID_ARGS, "Invalid arguments to ResetEnv method")
+                            })?;
+                        if let Some(first) = details.first() {
+                            if first.is_empty() {
+                                return Err(err(INVALID_ARGS, "Job may not be empty string"));
+                            }
+                            if find_job(mgr, first).is_none() {
+                                return Err(upstart_err(
+                                    "UnknownJob",
+                                    format!("Unknown job: {first}"),
+                                ));
+                            }
+                            return Err(err(
+                                FAILED,
+                                "Per-job environment tables are not supported",
+                            ));
+                        }
+                        mgr.reset_environment();
+                        reply(msg, &()).map(Some)
+                    }
                     ("ReloadConfiguration", "") => {
                         mgr.reload();
                         reply(msg, &()).map(Some)
@@ -630,6 +671,9 @@ impl UpstartFacade {
         if let Some(env) = env {
             mgr.set_job_env(unit, kind == WaitKind::Stop, env);
         }
+        // As Upstart: a newer command releases the instance's earlier blocked callers, with
+        // success.
+        self.release_waiters(unit);
         let job = mgr
             .enqueue(&uname, job_type, "replace")
             .map_err(|e| err(FAILED, e.to_string()))?;
@@ -655,6 +699,7 @@ impl UpstartFacade {
             conn,
             call: msg.clone(),
             job,
+            unit,
             kind,
             reply_path,
         });
@@ -791,6 +836,15 @@ impl UpstartFacade {
             if mgr.engine().try_unit(unit).is_none() || !is_job(mgr, unit) {
                 continue;
             }
+            let failed = mgr.engine().unit(unit).active_state == ActiveState::Failed;
+            if !failed {
+                self.failed.remove(&unit);
+            } else if self.failed.insert(unit) {
+                let name = job_name(mgr, unit);
+                let ip = path::instance_path(&name, "");
+                let status = failed_status(mgr, unit);
+                out.extend(signal(&ip, INSTANCE_IFACE, "Failed", &(status,)).ok());
+            }
             let now = goal_state(mgr, unit);
             let before = self.last.insert(unit, now).unwrap_or(("stop", "waiting"));
             if before == now {
@@ -903,6 +957,22 @@ impl UpstartFacade {
         }
     }
 
+    /// Answer every pending `wait=true` call on `unit` with success (its command was
+    /// superseded).
+    fn release_waiters(&mut self, unit: UnitId) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            if self.pending[i].unit != unit {
+                i += 1;
+                continue;
+            }
+            let p = self.pending.remove(i);
+            if let Some(m) = success_reply(&p) {
+                self.replies.push((p.conn, m));
+            }
+        }
+    }
+
     fn finish_pending(&mut self, mgr: &Manager, job: JobId, unit: UnitId, result: JobResult) {
         let mut i = 0;
         while i < self.pending.len() {
@@ -924,17 +994,23 @@ impl UpstartFacade {
                 };
                 upstart_err("JobFailed", text).reply_to(&hdr).ok()
             } else {
-                match &p.reply_path {
-                    Some(path) => zbus::ObjectPath::try_from(path.as_str())
-                        .ok()
-                        .and_then(|o| Message::method_return(&hdr).build(&(o,)).ok()),
-                    None => Message::method_return(&hdr).build(&()).ok(),
-                }
+                success_reply(&p)
             };
             if let Some(m) = msg {
                 self.replies.push((p.conn, m));
             }
         }
+    }
+}
+
+/// The successful answer to a pending call: the instance path (Job.Start/Restart) or nothing.
+fn success_reply(p: &Pending) -> Option<Message> {
+    let hdr = p.call.header();
+    match &p.reply_path {
+        Some(path) => zbus::ObjectPath::try_from(path.as_str())
+            .ok()
+            .and_then(|o| Message::method_return(&hdr).build(&(o,)).ok()),
+        None => Message::method_return(&hdr).build(&()).ok(),
     }
 }
 
