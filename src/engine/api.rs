@@ -28,6 +28,7 @@ impl Engine {
             pids: HashMap::new(),
             run_queue: VecDeque::new(),
             now: Timestamp::NEVER,
+            gc_pending: false,
             events: Default::default(),
         }
     }
@@ -118,6 +119,7 @@ impl Engine {
             .into_iter()
             .filter(|id| {
                 self.u(*id).merged_into.is_none()
+                    && !self.u(*id).removed
                     && self.u(*id).loaded.load_state == LoadState::Stub
             })
             .map(|id| self.u(id).name().to_owned())
@@ -217,9 +219,18 @@ impl Engine {
                 status,
                 unit,
                 remaining,
-            } => self.service_exited(pid, status, unit, remaining),
+            } => match unit.map(|u| self.resolve(u)) {
+                Some(u) if self.u(u).is_scope() => self.scope_exited(u, remaining),
+                _ => self.service_exited(pid, status, unit, remaining),
+            },
+            Input::KillDelivered { unit, remaining } if self.u(self.resolve(unit)).is_scope() => {
+                self.scope_kill_delivered(self.resolve(unit), remaining)
+            }
             Input::KillDelivered { unit, remaining } => {
                 self.service_kill_delivered(unit, remaining)
+            }
+            Input::ProcessesAdopted { unit, alive } => {
+                self.scope_adopted(self.resolve(unit), alive)
             }
             Input::MainPidGuessed { unit, pid } | Input::PidFileRead { unit, pid } => {
                 self.service_main_pid_found(unit, pid)
@@ -272,7 +283,11 @@ impl Engine {
                 _ => {
                     if self.u(id).service.timer == Some((deadline, kind)) {
                         self.um(id).service.timer = None;
-                        self.service_timer_fired(id, kind);
+                        if self.u(id).is_scope() {
+                            self.scope_timer_fired(id);
+                        } else {
+                            self.service_timer_fired(id, kind);
+                        }
                     }
                 }
             }
@@ -378,6 +393,7 @@ impl Engine {
     /// Adjust the count of client references held on `unit` (never below zero).
     pub fn add_refs(&mut self, unit: UnitId, delta: i32) {
         let unit = self.resolve(unit);
+        self.gc_pending = true;
         let u = self.um(unit);
         u.refs = u.refs.saturating_add_signed(delta);
     }

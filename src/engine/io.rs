@@ -75,6 +75,9 @@ pub enum Effect {
     Spawn(SpawnRequest),
     /// Deliver a signal. Answer: [`Input::KillDelivered`].
     Kill(KillRequest),
+    /// Attribute running processes (not our children) to a scope and watch them until they
+    /// are gone (their end is reported as [`Input::Exited`]). Answer: [`Input::ProcessesAdopted`].
+    AdoptProcesses { unit: UnitId, pids: Vec<u32> },
     /// Find the main PID of a forking service whose start process exited (the only remaining
     /// process of the unit). Answer: [`Input::MainPidGuessed`].
     GuessMainPid { unit: UnitId },
@@ -151,6 +154,8 @@ pub enum Input {
     },
     /// Reply to [`Effect::Kill`]: how many processes of the unit are still alive.
     KillDelivered { unit: UnitId, remaining: u32 },
+    /// Reply to [`Effect::AdoptProcesses`]: how many processes the unit has now.
+    ProcessesAdopted { unit: UnitId, alive: u32 },
     /// Reply to [`Effect::GuessMainPid`].
     MainPidGuessed { unit: UnitId, pid: Option<u32> },
     /// Reply to [`Effect::ReadPidFile`].

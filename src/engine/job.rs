@@ -156,6 +156,7 @@ impl Engine {
                 Outcome::Pending
             }
             KindSpec::Socket(_) => self.socket_start(unit),
+            KindSpec::Other(_) if self.u(unit).is_scope() => self.scope_start(unit),
             KindSpec::Other(_) => Outcome::Finish(JobResult::Unsupported),
         }
     }
@@ -164,6 +165,7 @@ impl Engine {
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_stop(unit),
             KindSpec::Socket(_) => self.socket_stop(unit),
+            _ if self.u(unit).is_scope() => self.scope_stop(unit),
             _ => {
                 if self.u(unit).active_state.is_inactive_or_failed() {
                     return Outcome::Already;

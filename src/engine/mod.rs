@@ -8,14 +8,16 @@
 //!
 //! Layout: `api.rs` public operations; `transaction.rs` job expansion, merging and ordering;
 //! `job.rs` running and finishing jobs; `service.rs` the service state machine (systemd's
-//! `service_enter_*` naming); `unit.rs` the per-unit record; `types.rs` the vocabulary.
+//! `service_enter_*` naming); `scope.rs` scope units; `unit.rs` the per-unit record; `gc.rs` garbage collection; `types.rs` the vocabulary.
 
 mod api;
 pub mod error;
 pub mod events;
+mod gc;
 pub mod io;
 mod job;
 pub mod notify;
+mod scope;
 mod service;
 mod service_notify;
 pub mod socket;
@@ -34,6 +36,7 @@ pub use io::{
     Change, Effect, FdStoreOp, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken,
 };
 pub use job::Job;
+pub use scope::{SCOPE_STOP_TIMEOUT_USEC, ScopeRuntime, ScopeState};
 pub use socket::{SocketResult, SocketRuntime, SocketState};
 pub use types::*;
 pub use unit::{DepEdge, ExecRun, ServiceRuntime, Unit, UnitTimestamps};
@@ -83,6 +86,8 @@ pub struct Engine {
     run_queue: VecDeque<JobId>,
     /// The time of the operation in progress (set by every public entry point).
     now: Timestamp,
+    /// Something changed that may let a unit be garbage-collected.
+    gc_pending: bool,
     /// Upstart events: queue, latches, holds (see `events.rs`).
     events: events::EventState,
 }
@@ -106,6 +111,7 @@ impl Engine {
 
     /// Note that a unit's properties changed; one `UnitChanged` per unit until flushed.
     fn mark_dirty(&mut self, id: UnitId) {
+        self.gc_pending = true;
         let u = self.um(id);
         if !u.dirty {
             u.dirty = true;

@@ -250,6 +250,26 @@ impl Sim {
                             },
                         );
                     }
+                    Effect::AdoptProcesses { unit, pids } => {
+                        // Foreign processes: every non-zero PID exists.
+                        for pid in pids.iter().copied().filter(|p| *p != 0) {
+                            self.procs.insert(
+                                pid,
+                                Proc {
+                                    unit,
+                                    phase: ExecPhase::Start,
+                                    argv: vec!["adopted".into()],
+                                    env: vec![],
+                                    alive: true,
+                                    notify_socket: false,
+                                    sockets: vec![],
+                                },
+                            );
+                        }
+                        let alive = self.others_alive(unit, &[]);
+                        self.e
+                            .handle_input(t, Input::ProcessesAdopted { unit, alive });
+                    }
                     Effect::FdStore { unit, op } => self.fd_ops.push((unit, op)),
                     Effect::OpenSockets { unit, .. } => {
                         self.socket_ops.push(("open", unit));
@@ -1208,6 +1228,9 @@ fn job_timeout_cancels_only_the_job() {
 
 /// sd_notify, watchdog and fd-store rules (seeds 1–7, 16).
 mod notify;
+
+mod gc;
+mod scope;
 
 /// Socket activation (Accept=no): listening before the service, traffic starts the service with
 /// the socket's fds, the socket stops being watched while the service runs and is watched again

@@ -149,6 +149,9 @@ pub struct Unit {
     pub(crate) conditions_checked: bool,
     /// Service state (default for other types).
     pub service: ServiceRuntime,
+    /// Scope state (default for other types).
+    #[serde(default)]
+    pub scope: super::scope::ScopeRuntime,
     /// Socket state (default for other types).
     #[serde(default)]
     pub socket: super::socket::SocketRuntime,
@@ -162,6 +165,9 @@ pub struct Unit {
     pub(crate) merged_into: Option<UnitId>,
     /// Pending `UnitChanged` (coalescing).
     pub(crate) dirty: bool,
+    /// Garbage-collected: a tombstone that keeps the id from being reused.
+    #[serde(default)]
+    pub(crate) removed: bool,
 }
 
 /// A resolved dependency edge: forward kinds from the spec plus derived reverse kinds.
@@ -234,12 +240,14 @@ impl Unit {
             assert_states: Vec::new(),
             conditions_checked: false,
             service: ServiceRuntime::default(),
+            scope: Default::default(),
             socket: Default::default(),
             simple_active: false,
             edges: Vec::new(),
             refs: 0,
             merged_into: None,
             dirty: false,
+            removed: false,
         }
     }
 
@@ -253,6 +261,7 @@ impl Unit {
         match self.loaded.spec.kind {
             crate::spec::KindSpec::Service(_) => self.service.state.as_str(),
             crate::spec::KindSpec::Socket(_) => self.socket.state.as_str(),
+            _ if self.is_scope() => self.scope.state.as_str(),
             _ => {
                 if self.simple_active {
                     "active"
@@ -291,6 +300,12 @@ impl Unit {
             }
         }
         out
+    }
+
+    /// Whether this is a scope unit (`.scope`; no unit-file settings of its own).
+    pub fn is_scope(&self) -> bool {
+        matches!(self.loaded.spec.kind, crate::spec::KindSpec::Other(_))
+            && self.loaded.name.ends_with(".scope")
     }
 
     /// Whether this is a service unit.

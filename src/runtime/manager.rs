@@ -234,6 +234,17 @@ impl Manager {
         id
     }
 
+    /// Give the transient scope `unit` the processes it adopts when it starts (`PIDs`).
+    pub fn set_scope_pids(&mut self, unit: UnitId, pids: Vec<u32>) {
+        self.engine.set_scope_pids(unit, pids);
+    }
+
+    /// Hand the transient `unit` the descriptors its processes use as stdin/stdout/stderr
+    /// (`Standard*FileDescriptor`); they are closed once the unit is inactive without a job.
+    pub fn set_unit_stdio_fds(&mut self, unit: UnitId, fds: [Option<std::os::fd::OwnedFd>; 3]) {
+        self.supervisor.set_stdio_fds(unit, fds);
+    }
+
     /// Whether `name` is a transient unit.
     pub fn is_transient(&self, name: &str) -> bool {
         self.transient.contains_key(name)
@@ -627,6 +638,55 @@ impl Manager {
     /// released when the client disconnects); a referenced unit is not garbage-collected.
     pub fn unit_ref(&mut self, unit: UnitId, delta: i32) {
         self.engine.add_refs(unit, delta);
+    }
+
+    /// The unit `pid` belongs to: a unit's main or control process, or any other process the
+    /// supervisor attributes to a unit (descendants of its processes, adopted processes).
+    /// `GetUnitByPID`, `systemctl status PID` and `/org/freedesktop/systemd1/unit/self` use it.
+    pub fn unit_by_pid(&mut self, pid: u32) -> Option<UnitId> {
+        if pid == 0 {
+            return None;
+        }
+        let id = self
+            .engine
+            .unit_by_pid(pid)
+            .or_else(|| self.supervisor.unit_of_pid(pid))?;
+        let id = self.engine.unit(id).id;
+        self.engine.try_unit(id).map(|u| u.id)
+    }
+
+    /// Garbage-collect units nothing keeps (the engine's rule, see `Engine::collect_garbage`):
+    /// units with a file in the search path (unit files and Upstart jobs) and built-in units
+    /// stay loaded, like after systemd loaded them because something referenced them, so
+    /// `list-units --all` keeps listing them; not-found units, template instances and transient
+    /// units go once they are inactive, jobless and unreferenced, each with `UnitRemoved`.
+    /// Called by the daemon loop between events, never inside a call (a unit a call just loaded
+    /// must survive until the reply is built). A removed transient unit is forgotten for good.
+    pub fn collect_garbage(&mut self) {
+        if !self.engine.gc_pending() {
+            return;
+        }
+        // A unit that is done no longer needs the descriptors it was handed (`systemd-run -P`
+        // and the reader of the client's pipe see EOF).
+        for unit in self.supervisor.stdio_fd_units() {
+            let u = self.engine.unit(unit);
+            if u.job.is_none() && u.active_state.is_inactive_or_failed() {
+                self.supervisor.release_stdio_fds(unit);
+            }
+        }
+        let on_disk: std::collections::HashSet<String> =
+            self.loader.unit_names().into_iter().collect();
+        let scope = self.settings.scope;
+        let transient = &self.transient;
+        let removed = self.engine.collect_garbage(now(), |u| {
+            let name = u.name();
+            !transient.contains_key(name)
+                && (on_disk.contains(name) || super::builtin::load(name, scope).is_some())
+        });
+        for name in removed {
+            self.transient.remove(&name);
+        }
+        self.collect_changes();
     }
 
     /// Enqueue a stop job for every unit that is not inactive (shutdown).

@@ -183,6 +183,8 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     // flood of notifications never starves D-Bus clients.
     let mut notify_backlog = false;
     let mut socket_events = mgr.take_socket_events();
+    // Processes adopted by scopes are not our children: their exit comes from pidfds.
+    let adopted_exit = mgr.supervisor().adoption_wakeup();
     loop {
         let deadline = mgr.next_deadline();
         tokio::select! {
@@ -192,6 +194,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                 notify_backlog = on_notify_readable(&mut mgr, guard);
             }
             _ = sigchld.recv() => { notify_backlog = false; mgr.reap_children() }
+            _ = adopted_exit.notified() => { notify_backlog = false; mgr.reap_children() }
             Some(unit) = recv_socket_event(socket_events.as_mut()) => {
                 notify_backlog = false;
                 mgr.socket_ready(unit);
@@ -233,6 +236,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
             }
         }
         mgr.process();
+        mgr.collect_garbage();
         let changes = mgr.take_changes();
         if !changes.is_empty() || facade.has_pending_signals() {
             let msgs = facade.signals(&mgr, &changes);

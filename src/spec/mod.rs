@@ -685,6 +685,10 @@ pub enum StdInput {
     File(PathBuf),
     /// Socket activation (later issue).
     Socket,
+    /// A file descriptor the manager holds for the unit (`StandardInputFileDescriptor` of
+    /// `StartTransientUnit`, e.g. `systemd-run -P`); the descriptor itself lives in the
+    /// supervisor, keyed by unit, never in the spec.
+    Fd,
 }
 
 /// `StandardOutput=` / `StandardError=`.
@@ -704,6 +708,9 @@ pub enum StdOutput {
     Truncate(PathBuf),
     /// `socket` (later issue).
     Socket,
+    /// A file descriptor the manager holds for the unit (`StandardOutputFileDescriptor` /
+    /// `StandardErrorFileDescriptor`); kept by the supervisor, keyed by unit.
+    Fd,
 }
 
 /// One `Limit*=` setting.

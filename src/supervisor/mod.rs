@@ -2,7 +2,8 @@
 //!
 //! It carries out the engine's process [`Effect`]s synchronously and turns OS events into
 //! engine [`Input`]s. Modules: [`env`] (pure environment rules), [`notify`] (the sd_notify
-//! socket), `spawn` (fork/exec with the set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), [`logs`] (log
+//! socket), `spawn` (fork/exec with the set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), `adopt` (processes scopes adopt,
+//! watched through pidfds), [`logs`] (log
 //! store, pumps, `unitd logs`).
 //!
 //! # How the runtime drives it
@@ -21,6 +22,7 @@
 //! task per pipe, which ends by itself when the last writer closes the pipe. Every call here is
 //! synchronous; `spawn` blocks only until the child has exec'd (or failed its set-up).
 
+mod adopt;
 pub mod env;
 pub mod logs;
 pub mod notify;
@@ -119,6 +121,10 @@ pub struct Supervisor {
     fd_store: HashMap<UnitId, Vec<(String, std::os::fd::OwnedFd)>>,
     /// Socket units' listening fds.
     sockets: socket::SocketTable,
+    adopted: adopt::Adopted,
+    /// Descriptors units use as stdin/stdout/stderr (`StdInput::Fd`/`StdOutput::Fd`), from
+    /// `StartTransientUnit`'s `Standard*FileDescriptor`.
+    stdio_fds: std::collections::HashMap<UnitId, [Option<std::os::fd::OwnedFd>; 3]>,
 }
 
 fn errno_desc(e: i32) -> &'static str {
@@ -140,6 +146,7 @@ impl Supervisor {
             return Err(io::Error::last_os_error());
         }
         let logs = Arc::new(LogStore::new(&cfg.state_dir, cfg.max_log_file));
+        let adopted = adopt::Adopted::new(handle.clone());
         let pump = LogPump::new(logs.clone(), handle.clone());
         let own_pid = std::process::id();
         Ok(Supervisor {
@@ -151,6 +158,8 @@ impl Supervisor {
             handle,
             fd_store: HashMap::new(),
             sockets: socket::SocketTable::default(),
+            adopted,
+            stdio_fds: std::collections::HashMap::new(),
         })
     }
 
@@ -215,6 +224,10 @@ impl Supervisor {
                 self.forget(*unit);
                 None
             }
+            Effect::AdoptProcesses { unit, pids } => Some(Input::ProcessesAdopted {
+                unit: *unit,
+                alive: self.adopt(*unit, pids),
+            }),
             Effect::FdStore { unit, op } => {
                 self.fd_store_op(*unit, op, Vec::new());
                 None
@@ -323,6 +336,7 @@ impl Supervisor {
             msg
         })?;
         prepared.pass_fds = pass_fds.iter().take(spawn::MAX_PASS_FDS).copied().collect();
+        self.put_stdio_fds(req, &mut prepared);
         let (status_r, status_w) =
             spawn::pipe_cloexec().map_err(|e| format!("Failed to create pipe: {e}"))?;
 
@@ -454,15 +468,111 @@ impl Supervisor {
                 remaining: 0,
             });
         }
+        // Adopted processes (not our children) that are gone.
+        for (pid, unit) in self.adopted.take_exited() {
+            self.table.remove(pid);
+            out.push(Reaped {
+                pid,
+                status: ExitStatus::Exited(0),
+                unit: Some(unit),
+                remaining: 0,
+            });
+        }
         if out.iter().any(|r| r.unit.is_some()) {
             self.table.scan();
             for r in out.iter_mut() {
                 if let Some(u) = r.unit {
                     r.remaining = self.table.live_of(u).len() as u32;
+                    // Descendants of adopted processes are watched too.
+                    if self.adopted.manages(u) {
+                        for pid in self.table.live_of(u) {
+                            self.adopted.watch(u, pid);
+                        }
+                    }
                 }
             }
         }
         out
+    }
+
+    /// Attribute running processes to `unit` (a scope) and watch them and their descendants
+    /// until they exit. Returns how many live processes the unit has now. PIDs that do not
+    /// exist, are zombies, or are 1 or ourselves are skipped.
+    pub fn adopt(&mut self, unit: UnitId, pids: &[u32]) -> u32 {
+        for &pid in pids {
+            if self.signallable(pid) && self.alive(pid) {
+                self.table.add_pid(unit, pid);
+                self.adopted.watch(unit, pid);
+            }
+        }
+        let live = self.table.processes_of(unit);
+        for &pid in &live {
+            self.adopted.watch(unit, pid);
+        }
+        live.len() as u32
+    }
+
+    /// Hold `fds` (stdin, stdout, stderr) for `unit`: spawns whose exec context says
+    /// `StdInput::Fd`/`StdOutput::Fd` get a duplicate of the matching one.
+    pub fn set_stdio_fds(&mut self, unit: UnitId, fds: [Option<std::os::fd::OwnedFd>; 3]) {
+        if fds.iter().any(Option::is_some) {
+            self.stdio_fds.insert(unit, fds);
+        }
+    }
+
+    /// Units holding stdio descriptors.
+    pub fn stdio_fd_units(&self) -> Vec<UnitId> {
+        self.stdio_fds.keys().copied().collect()
+    }
+
+    /// Close the stdio descriptors held for `unit` (it is done with them), so whoever reads
+    /// the other end sees EOF.
+    pub fn release_stdio_fds(&mut self, unit: UnitId) {
+        self.stdio_fds.remove(&unit);
+    }
+
+    /// Replace the placeholders `prepare` left for `Fd` stdio with duplicates (≥ 3,
+    /// close-on-exec) of the descriptors held for the unit.
+    fn put_stdio_fds(&self, req: &SpawnRequest, prepared: &mut spawn::Prepared) {
+        use crate::spec::{StdInput, StdOutput};
+        let Some(fds) = self.stdio_fds.get(&req.unit) else {
+            return;
+        };
+        let wants = [
+            req.exec.stdin == StdInput::Fd,
+            req.exec.stdout == StdOutput::Fd,
+            req.exec.stderr == StdOutput::Fd,
+        ];
+        let slots = [
+            &mut prepared.stdin,
+            &mut prepared.stdout,
+            &mut prepared.stderr,
+        ];
+        for ((slot, want), held) in slots.into_iter().zip(wants).zip(fds) {
+            if !want {
+                continue;
+            }
+            let Some(fd) = held else { continue };
+            // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we own; the result is new.
+            let d = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+            *slot = if d < 0 {
+                spawn::Stdio::Error(
+                    io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EBADF),
+                )
+            } else {
+                // SAFETY: `d` was just returned by fcntl and is owned by nobody else.
+                spawn::Stdio::Fd(unsafe {
+                    <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(d)
+                })
+            };
+        }
+    }
+
+    /// Notified when an adopted process exits: the daemon loop then calls [`Self::reap`].
+    pub fn adoption_wakeup(&self) -> Arc<tokio::sync::Notify> {
+        self.adopted.wakeup()
     }
 
     /// [`Self::reap`] as engine inputs.
@@ -580,6 +690,7 @@ impl Supervisor {
 
     /// Forget every process of `unit` (it went dead or failed); survivors become unattributed.
     pub fn forget(&mut self, unit: UnitId) {
+        self.adopted.forget(unit);
         self.table.forget(unit);
     }
 

@@ -587,6 +587,8 @@ pub(crate) fn prepare(
     let mode = 0o666 & !umask.unwrap_or(0);
     let mut log_pipes = Vec::new();
     let stdin = match &exec.stdin {
+        // The supervisor puts the unit's descriptor in place after `prepare`.
+        StdInput::Fd => Stdio::Error(libc::EBADF),
         StdInput::Null | StdInput::Socket => {
             match open_fd(Path::new("/dev/null"), libc::O_RDONLY, 0) {
                 Ok(fd) => Stdio::Fd(fd),
@@ -623,6 +625,8 @@ pub(crate) fn prepare(
             StdOutput::Null | StdOutput::Socket => {
                 open_fd(Path::new("/dev/null"), libc::O_WRONLY, 0)
             }
+            // The supervisor puts the unit's descriptor in place after `prepare`.
+            StdOutput::Fd => Err(libc::EBADF),
             StdOutput::File(p) => open_fd(p, libc::O_WRONLY | libc::O_CREAT, mode),
             StdOutput::Append(p) => {
                 open_fd(p, libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND, mode)
@@ -639,6 +643,7 @@ pub(crate) fn prepare(
     let stdout = open_output(&stdout_kind);
     let stderr = match &exec.stderr {
         StdOutput::Inherit => Stdio::SameAsStdout,
+        StdOutput::Fd => Stdio::Error(libc::EBADF),
         // Same target as stdout: share the fd (one pipe, one file offset).
         k if *k == stdout_kind => Stdio::SameAsStdout,
         k => open_output(k),

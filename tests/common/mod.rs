@@ -1320,3 +1320,137 @@ pub fn list_units_row(stdout: &str, unit: &str) -> Option<Vec<String>> {
         .into_iter()
         .find(|cols| cols.first().map(String::as_str) == Some(unit))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Python clients (pystemd, Ansible)
+// ---------------------------------------------------------------------------------------------
+
+/// Python packages the client tests install, all at once (one install per checkout).
+const PYTHON_PACKAGES: &[&str] = &["pystemd==0.15.3", "ansible-core"];
+
+/// A Python virtual environment under `target/pyenv/venv` with pystemd and ansible-core
+/// installed from PyPI, built once and reused by every test process (a lock file serializes
+/// the first install). pystemd is a source distribution that needs libsystemd's headers: when
+/// they are not installed, `libsystemd-dev` is fetched with `apt-get download` and unpacked
+/// into `target/pyenv/sysroot` (nothing on the host changes). Returns the venv's `bin`
+/// directory, or `None` after printing `skipped: …` when that is impossible outside CI (not
+/// root, no network); under CI a failure panics.
+pub fn python_env(test: &str) -> Option<PathBuf> {
+    static RESULT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match RESULT.get_or_init(build_python_env) {
+        Ok(bin) => Some(bin.clone()),
+        Err(why) if in_ci() => panic!("{test}: cannot set up the Python clients: {why}"),
+        Err(why) => {
+            eprintln!("skipped: {test}: {why}");
+            None
+        }
+    }
+}
+
+fn build_python_env() -> Result<PathBuf, String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err("needs root (real-component tests)".into());
+    }
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+        .join("pyenv");
+    fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+    let lock = fs::File::create(base.join(".lock")).map_err(|e| e.to_string())?;
+    lock.lock()
+        .map_err(|e| format!("locking {}: {e}", base.display()))?;
+    let venv = base.join("venv");
+    let bin = venv.join("bin");
+    let marker = venv.join(format!(".unitd-ready-{}", PYTHON_PACKAGES.join("+")));
+    if marker.exists() {
+        return Ok(bin);
+    }
+    let limit = Duration::from_secs(600);
+    let step = |cmd: &mut Command, what: &str| -> Result<(), String> {
+        let out = run_with_timeout(cmd, what, limit);
+        if out.code == 0 {
+            Ok(())
+        } else {
+            Err(format!("`{what}` failed:\n{}", out.dump()))
+        }
+    };
+    if !bin.join("python").exists() {
+        step(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv",
+        )?;
+    }
+    let mut pip = Command::new(bin.join("pip"));
+    pip.args(["install", "--disable-pip-version-check", "-q"])
+        .args(PYTHON_PACKAGES);
+    let have_headers = Path::new("/usr/include/systemd/sd-bus.h").exists()
+        && Command::new("pkg-config")
+            .args(["--exists", "libsystemd"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !have_headers {
+        let sysroot = base.join("sysroot");
+        let pc_dir = sysroot.join("usr/lib/x86_64-linux-gnu/pkgconfig");
+        if !pc_dir.join("libsystemd.pc").exists() {
+            let debs = base.join("deb");
+            let _ = fs::remove_dir_all(&debs);
+            fs::create_dir_all(&debs).map_err(|e| e.to_string())?;
+            let download = || {
+                step(
+                    Command::new("apt-get")
+                        .args(["download", "libsystemd-dev"])
+                        .current_dir(&debs),
+                    "apt-get download libsystemd-dev",
+                )
+            };
+            // A fresh image has no package lists yet.
+            if download().is_err() {
+                step(Command::new("apt-get").arg("update"), "apt-get update")?;
+                download()?;
+            }
+            let deb = fs::read_dir(&debs)
+                .map_err(|e| e.to_string())?
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "deb"))
+                .ok_or("apt-get download left no .deb")?;
+            step(
+                Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&sysroot),
+                "dpkg-deb -x libsystemd-dev",
+            )?;
+            // Link against the installed runtime library; point the .pc file at the sysroot.
+            let so = sysroot.join("usr/lib/x86_64-linux-gnu/libsystemd.so");
+            let _ = fs::remove_file(&so);
+            std::os::unix::fs::symlink("/usr/lib/x86_64-linux-gnu/libsystemd.so.0", &so)
+                .map_err(|e| e.to_string())?;
+            let pc = pc_dir.join("libsystemd.pc");
+            let text = fs::read_to_string(&pc).map_err(|e| e.to_string())?;
+            let root = sysroot.display().to_string();
+            let text: String = text
+                .lines()
+                .map(|l| {
+                    if let Some(v) = l.strip_prefix("prefix=") {
+                        format!("prefix={root}{v}\n")
+                    } else if let Some(v) = l.strip_prefix("libdir=") {
+                        format!("libdir={root}{v}\n")
+                    } else if let Some(v) = l.strip_prefix("includedir=") {
+                        format!("includedir={root}{v}\n")
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
+                .collect();
+            fs::write(&pc, text).map_err(|e| e.to_string())?;
+        }
+        pip.env("PKG_CONFIG_PATH", &pc_dir)
+            .env("CFLAGS", format!("-I{}/usr/include", sysroot.display()))
+            .env(
+                "LDFLAGS",
+                format!("-L{}/usr/lib/x86_64-linux-gnu", sysroot.display()),
+            );
+    }
+    step(&mut pip, "pip install pystemd ansible-core")?;
+    fs::write(&marker, b"").map_err(|e| e.to_string())?;
+    Ok(bin)
+}

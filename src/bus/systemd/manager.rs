@@ -556,10 +556,10 @@ pub fn check_signal(signal: i32) -> CallResult<()> {
     }
 }
 
-fn caller_unit(mgr: &Manager, call: &Call<'_>) -> CallResult<crate::engine::UnitId> {
+fn caller_unit(mgr: &mut Manager, call: &Call<'_>) -> CallResult<crate::engine::UnitId> {
     call.ctx
         .caller_pid
-        .and_then(|pid| mgr.engine().unit_by_pid(pid))
+        .and_then(|pid| mgr.unit_by_pid(pid))
         .ok_or_else(|| CallError::new(NO_SUCH_UNIT, "Client not member of any unit."))
 }
 
@@ -603,7 +603,6 @@ pub(crate) fn handle(
                 pid
             };
             let id = mgr
-                .engine()
                 .unit_by_pid(pid)
                 .ok_or_else(|| CallError::no_unit_for_pid(pid))?;
             call.reply(&opath(unit_path(mgr.engine().unit(id).name())))
@@ -819,6 +818,11 @@ fn start_transient(
         ));
     }
     let id = mgr.add_transient(loaded);
+    if !opts.pids.is_empty() {
+        mgr.set_scope_pids(id, opts.pids);
+    }
+    // Before the start job: it may spawn right away.
+    mgr.set_unit_stdio_fds(id, opts.stdio);
     if opts.add_ref {
         f.add_ref(mgr, call.peer(), id);
     }

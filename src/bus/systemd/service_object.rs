@@ -185,6 +185,7 @@ fn output_name(o: &StdOutput) -> &'static str {
         StdOutput::Append(_) => "append",
         StdOutput::Truncate(_) => "truncate",
         StdOutput::Socket => "socket",
+        StdOutput::Fd => "fd",
     }
 }
 
@@ -193,6 +194,7 @@ fn input_name(i: &StdInput) -> &'static str {
         StdInput::Null => "null",
         StdInput::File(_) => "file",
         StdInput::Socket => "socket",
+        StdInput::Fd => "fd",
     }
 }
 

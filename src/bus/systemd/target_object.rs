@@ -1,4 +1,5 @@
-//! Type interfaces of non-service units. `org.freedesktop.systemd1.Target` has no members in
+//! Type interfaces of units other than services and scopes (`scope_object`).
+//! `org.freedesktop.systemd1.Target` has no members in
 //! systemd either. The other types (`.socket`, `.timer`, `.mount`, …) are loaded and listed by
 //! unitd but their behaviour is not implemented yet, so their interfaces are served empty:
 //! `GetAll` on them returns no properties rather than values unitd cannot back.
@@ -34,11 +35,11 @@ pub fn type_interface(t: UnitType) -> InterfaceDesc {
     }
 }
 
-/// Every non-service type interface.
+/// Every type interface without members (all but `Service` and `Scope`).
 pub fn type_interfaces() -> Vec<InterfaceDesc> {
     UnitType::ALL
         .into_iter()
-        .filter(|t| *t != UnitType::Service)
+        .filter(|t| !matches!(t, UnitType::Service | UnitType::Scope))
         .map(type_interface)
         .collect()
 }
@@ -57,6 +58,6 @@ mod tests {
                 "{name} vs {suffix}"
             );
         }
-        assert_eq!(type_interfaces().len(), 10);
+        assert_eq!(type_interfaces().len(), 9);
     }
 }

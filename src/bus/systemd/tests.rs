@@ -176,7 +176,10 @@ fn groups_for<'a>(
     };
     let ty = match ServiceCtx::new(ctx) {
         Some(s) => PropGroup::Service(s),
-        None => PropGroup::Empty(unit_object::type_interface(u)),
+        None => match super::scope_object::ScopeCtx::new(ctx) {
+            Some(s) => PropGroup::Scope(s),
+            None => PropGroup::Empty(unit_object::type_interface(u)),
+        },
     };
     vec![PropGroup::Unit(ctx), ty]
 }
@@ -192,6 +195,7 @@ fn unit_and_service_properties_have_declared_types() {
             unit("nothere.service", false, None),
             unit("t.target", true, None),
             unit("s.socket", true, None),
+            unit("run-u1.scope", true, None),
         ] {
             for g in groups_for(&e, &s, &presets, &u) {
                 let mut d = PropDict::default();
@@ -199,6 +203,7 @@ fn unit_and_service_properties_have_declared_types() {
                 let infos: Vec<PropInfo> = match &g {
                     PropGroup::Unit(_) => super::introspect::infos(unit_object::PROPS),
                     PropGroup::Service(_) => super::introspect::infos(service_object::PROPS),
+                    PropGroup::Scope(_) => super::introspect::infos(super::scope_object::PROPS),
                     _ => vec![],
                 };
                 check_group(&d, &infos);

@@ -3,9 +3,10 @@
 //! The `a(sv)` properties are translated into the unit-file settings they stand for and run
 //! through the ordinary parser ([`crate::unit_file::parse_unit`]), so a transient unit gets
 //! exactly the defaults, validation and diagnostics of a unit written to disk — the way
-//! systemd itself writes transient units as files under `…/systemd/transient/`. Properties
-//! unitd cannot honour (file-descriptor passing, scopes, auxiliary units) are refused with a
-//! clear error rather than ignored.
+//! systemd itself writes transient units as files under `…/systemd/transient/`. Services and
+//! scopes (`PIDs`: processes the scope adopts) can be created. Properties unitd cannot honour
+//! (file-descriptor passing, slices, auxiliary units) are refused with a clear error rather
+//! than ignored.
 
 use std::path::Path;
 
@@ -21,11 +22,16 @@ pub const NOT_SUPPORTED: &str = "org.freedesktop.DBus.Error.NotSupported";
 /// `org.freedesktop.systemd1.UnitExists`.
 pub const UNIT_EXISTS: &str = "org.freedesktop.systemd1.UnitExists";
 
-/// What the façade needs besides the unit: `AddRef=`.
+/// What the façade needs besides the unit: `AddRef=`, a scope's `PIDs`.
 #[derive(Debug, Default)]
 pub struct TransientOptions {
     /// Pin the unit to the calling client.
     pub add_ref: bool,
+    /// Processes a scope adopts (`PIDs au`).
+    pub pids: Vec<u32>,
+    /// `StandardInputFileDescriptor`, `StandardOutputFileDescriptor`,
+    /// `StandardErrorFileDescriptor` (duplicates owned by us).
+    pub stdio: [Option<std::os::fd::OwnedFd>; 3],
 }
 
 fn unknown(name: &str) -> CallError {
@@ -155,7 +161,8 @@ pub fn build(
             "Unit name {name} is a template."
         )));
     }
-    if un.unit_type() != UnitType::Service {
+    let is_scope = un.unit_type() == UnitType::Scope;
+    if un.unit_type() != UnitType::Service && !is_scope {
         return Err(CallError::new(
             NOT_SUPPORTED,
             format!(
@@ -175,6 +182,27 @@ pub fn build(
             other => other,
         };
         let k = key.as_str();
+        if is_scope {
+            match k {
+                "Description" | "AddRef" | "CollectMode" => {}
+                "PIDs" => {
+                    let pids = v
+                        .try_clone()
+                        .ok()
+                        .and_then(|v| Vec::<u32>::try_from(v).ok())
+                        .ok_or_else(|| wrong_type(k, "au"))?;
+                    opts.pids.extend(pids);
+                    continue;
+                }
+                "Slice" => {
+                    return Err(CallError::new(
+                        NOT_SUPPORTED,
+                        format!("Property {k} is not supported by unitd for transient units."),
+                    ));
+                }
+                _ => return Err(unknown(k)),
+            }
+        }
         match k {
             "Description" => unit_lines.push(format!("Description={}", plain(k, &get_str(k, v)?)?)),
             "AddRef" => opts.add_ref = get_bool(k, v)?,
@@ -218,10 +246,26 @@ pub fn build(
             }
             "StandardInputFileDescriptor"
             | "StandardOutputFileDescriptor"
-            | "StandardErrorFileDescriptor"
-            | "TTYPath"
-            | "PIDs"
-            | "Slice" => {
+            | "StandardErrorFileDescriptor" => {
+                let Value::Fd(fd) = v else {
+                    return Err(wrong_type(k, "h"));
+                };
+                let owned = std::os::fd::AsFd::as_fd(fd)
+                    .try_clone_to_owned()
+                    .map_err(|e| CallError::invalid_args(format!("{k}: {e}")))?;
+                let slot = match k {
+                    "StandardInputFileDescriptor" => 0,
+                    "StandardOutputFileDescriptor" => 1,
+                    _ => 2,
+                };
+                opts.stdio[slot] = Some(owned);
+            }
+            // The terminal the descriptors above belong to (`systemd-run -t`). systemd uses it
+            // only for TTYReset=/TTYVHangup=/TTYVTDisallocate=, which are not set here.
+            "TTYPath" => {
+                get_str(k, v)?;
+            }
+            "PIDs" | "Slice" => {
                 return Err(CallError::new(
                     NOT_SUPPORTED,
                     format!("Property {k} is not supported by unitd for transient units."),
@@ -230,7 +274,11 @@ pub fn build(
             _ => return Err(unknown(k)),
         }
     }
-    if !service_lines.iter().any(|l| l.starts_with("ExecStart="))
+    if is_scope && opts.pids.is_empty() {
+        return Err(CallError::invalid_args("Scope has no PIDs. Refusing."));
+    }
+    if !is_scope
+        && !service_lines.iter().any(|l| l.starts_with("ExecStart="))
         && !service_lines.iter().any(|l| l == "RemainAfterExit=yes")
     {
         return Err(CallError::invalid_args(
@@ -238,11 +286,15 @@ pub fn build(
              services.",
         ));
     }
-    let text = format!(
-        "[Unit]\n{}\n\n[Service]\n{}\n",
-        unit_lines.join("\n"),
-        service_lines.join("\n")
-    );
+    let text = if is_scope {
+        format!("[Unit]\n{}\n", unit_lines.join("\n"))
+    } else {
+        format!(
+            "[Unit]\n{}\n\n[Service]\n{}\n",
+            unit_lines.join("\n"),
+            service_lines.join("\n")
+        )
+    };
     let fragment = Path::new("/transient").join(name);
     let parsed = unit_file::parse_unit(&un, Some((&fragment, text.as_bytes())), &[], ctx);
     if let Some(d) = parsed
@@ -251,6 +303,20 @@ pub fn build(
         .find(|d| d.severity == Severity::Error)
     {
         return Err(CallError::invalid_args(d.message.clone()));
+    }
+    let mut parsed = parsed;
+    if let crate::spec::KindSpec::Service(s) = &mut parsed.spec.kind {
+        let exec = std::sync::Arc::make_mut(&mut s.exec);
+        if opts.stdio[0].is_some() {
+            exec.stdin = crate::spec::StdInput::Fd;
+        }
+        // Each descriptor given replaces its stream; the others keep their settings.
+        if opts.stdio[1].is_some() {
+            exec.stdout = crate::spec::StdOutput::Fd;
+        }
+        if opts.stdio[2].is_some() {
+            exec.stderr = crate::spec::StdOutput::Fd;
+        }
     }
     if parsed.load_state != LoadState::Loaded {
         let msg = parsed

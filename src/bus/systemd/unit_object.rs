@@ -79,6 +79,7 @@ pub fn type_interface(unit: &Unit) -> &'static str {
 pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
     match unit_type(unit) {
         Some(UnitType::Service) | None => super::service_object::interface(),
+        Some(UnitType::Scope) => super::scope_object::interface(),
         Some(t) => target_object::type_interface(t),
     }
 }
@@ -88,7 +89,7 @@ fn supported_kind(unit: &Unit) -> bool {
     matches!(
         unit.loaded.spec.kind,
         KindSpec::Service(_) | KindSpec::Target
-    )
+    ) || unit.is_scope()
 }
 
 /// `CanStart`: loaded, of a kind unitd runs, not `RefuseManualStart=`.

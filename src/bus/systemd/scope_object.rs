@@ -1,0 +1,75 @@
+//! `org.freedesktop.systemd1.Scope` on scope unit objects: the scope's result and the fixed
+//! stop behaviour the engine applies (SIGTERM to every process, SIGKILL after the stop
+//! timeout). Resource accounting is not implemented: the counters report systemd's "unset"
+//! value (`UINT64_MAX`) and `ControlGroup` is empty. Settings unitd does not implement (cgroup
+//! limits, `Abandon()`, `AttachProcesses()`) are not declared.
+
+use super::introspect::{InterfaceDesc, infos};
+use super::properties::{PropDesc, Value, prop, vb, vi, vs, vt};
+use super::unit_object::UnitCtx;
+
+/// Interface name.
+pub const INTERFACE: &str = "org.freedesktop.systemd1.Scope";
+
+const UNSET: u64 = u64::MAX;
+
+/// What scope property getters read.
+#[derive(Clone, Copy)]
+pub struct ScopeCtx<'a> {
+    /// The unit part.
+    pub unit: UnitCtx<'a>,
+}
+
+impl<'a> ScopeCtx<'a> {
+    /// The scope view of a unit, if it is a scope.
+    pub fn new(unit: UnitCtx<'a>) -> Option<ScopeCtx<'a>> {
+        unit.unit.is_scope().then_some(ScopeCtx { unit })
+    }
+}
+
+type Getter = fn(&ScopeCtx<'_>) -> Option<Value>;
+
+/// The properties, in systemd's order.
+pub static PROPS: &[PropDesc<Getter>] = &[
+    prop!("Controller", "s", True, |_| Some(vs(""))),
+    prop!("TimeoutStopUSec", "t", Const, |_| Some(vt(
+        crate::engine::SCOPE_STOP_TIMEOUT_USEC
+    ))),
+    prop!("Result", "s", True, |c| Some(vs(c
+        .unit
+        .unit
+        .scope
+        .result
+        .as_str()))),
+    prop!("RuntimeMaxUSec", "t", Const, |_| Some(vt(UNSET))),
+    prop!("RuntimeRandomizedExtraUSec", "t", Const, |_| Some(vt(0))),
+    prop!("ControlGroup", "s", False, |_| Some(vs(""))),
+    prop!("MemoryCurrent", "t", False, |_| Some(vt(UNSET))),
+    prop!("CPUUsageNSec", "t", False, |_| Some(vt(UNSET))),
+    prop!("TasksCurrent", "t", False, |_| Some(vt(UNSET))),
+    prop!("IPIngressBytes", "t", False, |_| Some(vt(UNSET))),
+    prop!("IPIngressPackets", "t", False, |_| Some(vt(UNSET))),
+    prop!("IPEgressBytes", "t", False, |_| Some(vt(UNSET))),
+    prop!("IPEgressPackets", "t", False, |_| Some(vt(UNSET))),
+    prop!("IOReadBytes", "t", False, |_| Some(vt(UNSET))),
+    prop!("IOReadOperations", "t", False, |_| Some(vt(UNSET))),
+    prop!("IOWriteBytes", "t", False, |_| Some(vt(UNSET))),
+    prop!("IOWriteOperations", "t", False, |_| Some(vt(UNSET))),
+    prop!("KillMode", "s", Const, |_| Some(vs("control-group"))),
+    prop!("KillSignal", "i", Const, |_| Some(vi(15))),
+    prop!("RestartKillSignal", "i", Const, |_| Some(vi(15))),
+    prop!("FinalKillSignal", "i", Const, |_| Some(vi(9))),
+    prop!("SendSIGKILL", "b", Const, |_| Some(vb(true))),
+    prop!("SendSIGHUP", "b", Const, |_| Some(vb(false))),
+    prop!("WatchdogSignal", "i", Const, |_| Some(vi(6))),
+];
+
+/// The interface description.
+pub fn interface() -> InterfaceDesc {
+    InterfaceDesc {
+        name: INTERFACE,
+        methods: &[],
+        signals: &[],
+        properties: infos(PROPS),
+    }
+}
