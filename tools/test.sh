@@ -21,6 +21,12 @@ declare -A providers=(
     [python3]=python3
     [python3-dbus]=python3-dbus
     [pip]=python3-pip
+    [venv]=python3-venv
+    [python3-dev]=python3-dev
+    [gcc]=gcc
+    [pkg-config]=pkg-config
+    [nsenter]=util-linux
+    [dbus-monitor]=dbus-bin
 )
 missing=()
 for tool in "${!providers[@]}"; do
@@ -30,6 +36,11 @@ for tool in "${!providers[@]}"; do
         /usr/bin/python3 -c 'import dbus' >/dev/null 2>&1 || missing+=("${providers[$tool]}")
     elif [ "$tool" = pip ]; then
         /usr/bin/python3 -m pip --version >/dev/null 2>&1 || missing+=("${providers[$tool]}")
+    elif [ "$tool" = venv ]; then
+        # pystemd and Ansible tests build a venv with Debian's python3.
+        /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=("${providers[$tool]}")
+    elif [ "$tool" = python3-dev ]; then
+        compgen -G '/usr/include/python3*/Python.h' >/dev/null || missing+=("${providers[$tool]}")
     else
         command -v "$tool" >/dev/null 2>&1 || missing+=("${providers[$tool]}")
     fi
