@@ -1186,6 +1186,15 @@ impl UserManager {
             .to_string()
     }
 
+    /// `systemctl --user show -p PROP --value` of the manager itself, trimmed.
+    #[track_caller]
+    pub fn show_manager(&self, prop: &str) -> String {
+        self.expect(0, &["show", "-p", prop, "--value"])
+            .stdout
+            .trim()
+            .to_string()
+    }
+
     /// `MainPID` of `unit` (0 if none); a non-zero PID is recorded for teardown.
     #[track_caller]
     pub fn main_pid(&self, unit: &str) -> u32 {
