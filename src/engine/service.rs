@@ -517,15 +517,7 @@ impl Engine {
     fn service_spawn(&mut self, id: UnitId, phase: ExecPhase, idx: usize, role: ProcessRole) {
         let (command, exec, notify, timeout) = {
             let s = self.sspec(id);
-            let list = match phase {
-                ExecPhase::Condition => &s.exec_condition,
-                ExecPhase::StartPre => &s.exec_start_pre,
-                ExecPhase::Start => &s.exec_start,
-                ExecPhase::StartPost => &s.exec_start_post,
-                ExecPhase::Reload => &s.exec_reload,
-                ExecPhase::Stop => &s.exec_stop,
-                ExecPhase::StopPost => &s.exec_stop_post,
-            };
+            let list = s.commands(phase);
             let notify = match s.notify_access {
                 crate::spec::NotifyAccess::None => false,
                 crate::spec::NotifyAccess::Main => role == ProcessRole::Main,
@@ -842,15 +834,7 @@ impl Engine {
         };
         let (ignore, more) = {
             let s = self.sspec(id);
-            let list = match phase {
-                ExecPhase::Condition => &s.exec_condition,
-                ExecPhase::StartPre => &s.exec_start_pre,
-                ExecPhase::Start => &s.exec_start,
-                ExecPhase::StartPost => &s.exec_start_post,
-                ExecPhase::Reload => &s.exec_reload,
-                ExecPhase::Stop => &s.exec_stop,
-                ExecPhase::StopPost => &s.exec_stop_post,
-            };
+            let list = s.commands(phase);
             (
                 list.get(idx).is_some_and(|c| c.flags.ignore_failure),
                 idx + 1 < list.len(),

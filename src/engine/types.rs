@@ -311,48 +311,7 @@ impl JobResult {
     }
 }
 
-/// Which `Exec*=` list a command belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ExecPhase {
-    Condition,
-    StartPre,
-    Start,
-    StartPost,
-    Reload,
-    Stop,
-    StopPost,
-}
-
-impl ExecPhase {
-    /// All phases in property order.
-    pub const ALL: [ExecPhase; 7] = [
-        ExecPhase::Condition,
-        ExecPhase::StartPre,
-        ExecPhase::Start,
-        ExecPhase::StartPost,
-        ExecPhase::Reload,
-        ExecPhase::Stop,
-        ExecPhase::StopPost,
-    ];
-
-    /// The unit-file key / D-Bus property name (`ExecStartPre`).
-    pub fn key(self) -> &'static str {
-        match self {
-            ExecPhase::Condition => "ExecCondition",
-            ExecPhase::StartPre => "ExecStartPre",
-            ExecPhase::Start => "ExecStart",
-            ExecPhase::StartPost => "ExecStartPost",
-            ExecPhase::Reload => "ExecReload",
-            ExecPhase::Stop => "ExecStop",
-            ExecPhase::StopPost => "ExecStopPost",
-        }
-    }
-
-    /// Index into per-phase arrays.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+pub use crate::spec::ExecPhase;
 
 /// How a process ended (`si_code` + status), as the reaper reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -640,6 +640,64 @@ impl Default for ServiceSpec {
     }
 }
 
+/// Which `Exec*=` list a command belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ExecPhase {
+    Condition,
+    StartPre,
+    Start,
+    StartPost,
+    Reload,
+    Stop,
+    StopPost,
+}
+
+impl ExecPhase {
+    /// All phases in property order.
+    pub const ALL: [ExecPhase; 7] = [
+        ExecPhase::Condition,
+        ExecPhase::StartPre,
+        ExecPhase::Start,
+        ExecPhase::StartPost,
+        ExecPhase::Reload,
+        ExecPhase::Stop,
+        ExecPhase::StopPost,
+    ];
+
+    /// The unit-file key / D-Bus property name (`ExecStartPre`).
+    pub fn key(self) -> &'static str {
+        match self {
+            ExecPhase::Condition => "ExecCondition",
+            ExecPhase::StartPre => "ExecStartPre",
+            ExecPhase::Start => "ExecStart",
+            ExecPhase::StartPost => "ExecStartPost",
+            ExecPhase::Reload => "ExecReload",
+            ExecPhase::Stop => "ExecStop",
+            ExecPhase::StopPost => "ExecStopPost",
+        }
+    }
+
+    /// Index into per-phase arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl ServiceSpec {
+    /// The commands of one `Exec*=` setting.
+    pub fn commands(&self, phase: ExecPhase) -> &[ExecCommand] {
+        match phase {
+            ExecPhase::Condition => &self.exec_condition,
+            ExecPhase::StartPre => &self.exec_start_pre,
+            ExecPhase::Start => &self.exec_start,
+            ExecPhase::StartPost => &self.exec_start_post,
+            ExecPhase::Reload => &self.exec_reload,
+            ExecPhase::Stop => &self.exec_stop,
+            ExecPhase::StopPost => &self.exec_stop_post,
+        }
+    }
+}
+
 /// Prefix flags of an `Exec*=` line (`systemd.service(5)` table).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecFlags {

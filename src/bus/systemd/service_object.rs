@@ -45,16 +45,7 @@ impl<'a> ServiceCtx<'a> {
     }
 
     fn commands(&self, phase: ExecPhase) -> &'a [ExecCommand] {
-        let s = self.spec;
-        match phase {
-            ExecPhase::Condition => &s.exec_condition,
-            ExecPhase::StartPre => &s.exec_start_pre,
-            ExecPhase::Start => &s.exec_start,
-            ExecPhase::StartPost => &s.exec_start_post,
-            ExecPhase::Reload => &s.exec_reload,
-            ExecPhase::Stop => &s.exec_stop,
-            ExecPhase::StopPost => &s.exec_stop_post,
-        }
+        self.spec.commands(phase)
     }
 
     fn run(&self, phase: ExecPhase, i: usize) -> ExecRun {
