@@ -17,6 +17,9 @@ use crate::settings::Settings;
 use crate::spec::{InstallSpec, LoadState, UnitName};
 use crate::unit_file::{self, SpecifierContext};
 
+/// The name `GetDefaultTarget`/`SetDefaultTarget` work on.
+pub const DEFAULT_TARGET: &str = "default.target";
+
 /// One entry of the change list the install methods return: `(type, path, source)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstallChange {
@@ -625,6 +628,53 @@ impl<'a> Installer<'a> {
         let (carries, more) = self.enable(files, runtime, force)?;
         changes.extend(more);
         Ok((carries, changes))
+    }
+
+    /// `GetDefaultTarget`: the unit `default.target` stands for — the name at the end of its
+    /// alias symlinks, or `default.target` itself when it is a regular file. `Ok(None)` when
+    /// there is no `default.target` in the search path.
+    pub fn default_target(&self) -> Result<Option<String>, InstallError> {
+        let Some(f) = self.find(DEFAULT_TARGET)? else {
+            return Ok(None);
+        };
+        let dest = match &f.kind {
+            FileKind::Masked => return Err(InstallError::Masked(DEFAULT_TARGET.to_owned())),
+            FileKind::Regular => return Ok(Some(f.name)),
+            FileKind::Alias(dest) | FileKind::Linked(dest) => dest.clone(),
+        };
+        // Follow a chain of aliases to its end (bounded, like the kernel's symlink limit).
+        let mut path = dest;
+        for _ in 0..40 {
+            let Ok(next) = std::fs::read_link(&path) else {
+                break;
+            };
+            path = if next.is_absolute() {
+                next
+            } else {
+                path.parent().unwrap_or(Path::new("/")).join(next)
+            };
+        }
+        if path == Path::new("/dev/null") {
+            return Err(InstallError::Masked(DEFAULT_TARGET.to_owned()));
+        }
+        Ok(path.file_name().map(|n| n.to_string_lossy().into_owned()))
+    }
+
+    /// `SetDefaultTarget`: `config_dir/default.target → <the target's file>`; `force` replaces
+    /// an existing symlink. Only `.target` units that have a (non-masked) file qualify.
+    pub fn set_default(&self, name: &str, force: bool) -> Result<Vec<InstallChange>, InstallError> {
+        let name = base_name(name)?;
+        if !name.ends_with(".target") {
+            return Err(InstallError::InvalidName(name));
+        }
+        let f = self.require(&name)?;
+        if matches!(f.kind, FileKind::Masked) {
+            return Err(InstallError::Masked(name));
+        }
+        let mut changes = Vec::new();
+        let link = self.config.join(DEFAULT_TARGET);
+        self.make_symlink(&link, &self.symlink_source(&f), force, &mut changes)?;
+        Ok(changes)
     }
 
     /// `MaskUnitFiles`: `install_dir/NAME → /dev/null`.

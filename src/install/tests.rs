@@ -222,3 +222,60 @@ fn list_and_preset() {
         .unwrap();
     assert_eq!(ch[0].kind, "unlink");
 }
+
+#[test]
+fn default_target_get_and_set() {
+    let f = Fixture::new();
+    let i = f.installer();
+    assert_eq!(i.default_target().unwrap(), None);
+    let default = f.unit("default.target", "[Unit]\nDescription=Default\n");
+    assert_eq!(
+        i.default_target().unwrap().as_deref(),
+        Some("default.target")
+    );
+    let multi = f.unit("multi.target", "[Unit]\nDescription=Multi\n");
+    f.unit("svc.service", "[Service]\nExecStart=/bin/true\n");
+
+    // Only existing targets qualify.
+    assert!(matches!(
+        i.set_default("svc.service", true),
+        Err(InstallError::InvalidName(_))
+    ));
+    assert!(matches!(
+        i.set_default("nosuch.target", true),
+        Err(InstallError::NotFound(_))
+    ));
+
+    let changes = i.set_default("multi.target", false).unwrap();
+    let link = f.config.join("default.target");
+    assert_eq!(
+        changes,
+        vec![InstallChange {
+            kind: "symlink",
+            path: link.display().to_string(),
+            source: multi.display().to_string(),
+        }]
+    );
+    assert_eq!(link_target(&link), multi);
+    assert_eq!(i.default_target().unwrap().as_deref(), Some("multi.target"));
+    // Setting it again changes nothing.
+    assert!(i.set_default("multi.target", false).unwrap().is_empty());
+
+    // Pointing it elsewhere needs `force` and replaces the link.
+    let other = f.unit("other.target", "[Unit]\n");
+    assert!(matches!(
+        i.set_default("other.target", false),
+        Err(InstallError::Exists { .. })
+    ));
+    let changes = i.set_default("other.target", true).unwrap();
+    let kinds: Vec<_> = changes.iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, ["unlink", "symlink"]);
+    assert_eq!(link_target(&link), other);
+    assert_eq!(i.default_target().unwrap().as_deref(), Some("other.target"));
+
+    // A masked default.target is reported as such.
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    assert!(matches!(i.default_target(), Err(InstallError::Masked(_))));
+    assert!(default.exists());
+}

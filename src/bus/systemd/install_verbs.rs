@@ -1,6 +1,7 @@
 //! The Manager's install methods (`GetUnitFileState`, `ListUnitFiles*`, `EnableUnitFiles`,
 //! `DisableUnitFiles`, `ReenableUnitFiles`, `MaskUnitFiles`, `UnmaskUnitFiles`,
-//! `LinkUnitFiles`, `PresetUnitFiles*`, `GetUnitFileLinks`): argument decoding and error
+//! `LinkUnitFiles`, `PresetUnitFiles*`, `GetUnitFileLinks`, `GetDefaultTarget`,
+//! `SetDefaultTarget`): argument decoding and error
 //! mapping only; the file-system work is [`crate::install`]'s.
 
 use zbus::Message;
@@ -36,6 +37,8 @@ pub fn is_install_method(member: &str) -> bool {
             | "MaskUnitFiles"
             | "UnmaskUnitFiles"
             | "GetUnitFileLinks"
+            | "GetDefaultTarget"
+            | "SetDefaultTarget"
     )
 }
 
@@ -87,6 +90,23 @@ pub(crate) fn handle(
                 call.reply(&(inst.links(&name, runtime).map_err(error)?,))?,
                 false,
             )
+        }
+        "GetDefaultTarget" => {
+            // systemd answers from errno here: ENOENT and ERFKILL, not the install errors.
+            let name = inst
+                .default_target()
+                .map_err(|e| match e {
+                    InstallError::Masked(_) => CallError::new(UNIT_MASKED, "Unit file is masked."),
+                    other => error(other),
+                })?
+                .ok_or_else(|| CallError::new(FILE_NOT_FOUND, "No such file or directory"))?;
+            (call.reply(&name)?, false)
+        }
+        "SetDefaultTarget" => {
+            let (name, force): (String, bool) = call.args()?;
+            let changes = inst.set_default(&name, force).map_err(error)?;
+            let any = !changes.is_empty();
+            (call.reply(&(tuples(changes),))?, any)
         }
         "EnableUnitFiles" | "ReenableUnitFiles" => {
             let (files, runtime, force): (Vec<String>, bool, bool) = call.args()?;

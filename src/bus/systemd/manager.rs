@@ -165,6 +165,12 @@ pub static METHODS: &[MethodDesc] = &[
         [("as", "files"), ("b", "runtime")],
         [("a(sss)", "changes")]
     ),
+    method!("GetDefaultTarget", [], [("s", "name")]),
+    method!(
+        "SetDefaultTarget",
+        [("s", "name"), ("b", "force")],
+        [("a(sss)", "changes")]
+    ),
     method!(
         "GetUnitFileLinks",
         [("s", "name"), ("b", "runtime")],

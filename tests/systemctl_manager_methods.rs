@@ -1,0 +1,113 @@
+//! Acceptance: Manager methods that are reached through less common verbs or only through
+//! raw D-Bus calls — `GetDefaultTarget`/`SetDefaultTarget` (`systemctl --user get-default` /
+//! `set-default`) — with stock clients against a private bus.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+const M: &str = "org.freedesktop.systemd1.Manager";
+
+/// `dbus-send --print-reply` to the manager; returns (exit code, stdout + stderr).
+fn call(m: &UserManager, member: &str, args: &[&str]) -> (i32, String) {
+    let out = run_with_timeout(
+        Command::new("dbus-send")
+            .arg(format!("--bus={}", m.bus.address()))
+            .args([
+                "--print-reply",
+                "--dest=org.freedesktop.systemd1",
+                "/org/freedesktop/systemd1",
+                &format!("{M}.{member}"),
+            ])
+            .args(args),
+        &format!("dbus-send {member}"),
+        Duration::from_secs(20),
+    );
+    (out.code, out.all())
+}
+
+const TARGET: &str = "[Unit]\nDescription=Some target\n";
+
+#[test]
+fn get_and_set_default_target() {
+    let Some(m) = UserManager::start(&[
+        ("default.target", "[Unit]\nDescription=Main user target\n"),
+        ("work.target", TARGET),
+        ("play.target", TARGET),
+        ("svc.service", "[Service]\nExecStart=/bin/true\n"),
+    ]) else {
+        return;
+    };
+    let link = m.dir.home().join(".config/systemd/user/default.target");
+
+    let out = m.expect(0, &["get-default"]);
+    assert_eq!(out.stdout.trim(), "default.target", "{}", out.dump());
+
+    let out = m.expect(0, &["set-default", "work.target"]);
+    let work = m.dir.units().join("work.target");
+    m.check(
+        out.all().contains(&format!(
+            "Created symlink {} → {}.",
+            link.display(),
+            work.display()
+        )),
+        "set-default prints the symlink it created",
+        &out,
+    );
+    assert_eq!(std::fs::read_link(&link).unwrap(), work);
+    let out = m.expect(0, &["get-default"]);
+    assert_eq!(out.stdout.trim(), "work.target", "{}", out.dump());
+
+    // systemctl passes force=true: an existing link is replaced.
+    let out = m.expect(0, &["set-default", "play"]);
+    m.check(
+        out.all()
+            .contains(&format!("Removed \"{}\".", link.display()))
+            || out.all().contains(&format!("Removed {}.", link.display())),
+        "set-default reports the link it replaced",
+        &out,
+    );
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        m.dir.units().join("play.target")
+    );
+    let (code, text) = call(&m, "GetDefaultTarget", &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("string \"play.target\""), "{text}");
+
+    // Without force the existing link stays.
+    let (code, text) = call(
+        &m,
+        "SetDefaultTarget",
+        &["string:work.target", "boolean:false"],
+    );
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("Error org.freedesktop.DBus.Error.FileExists"),
+        "{text}"
+    );
+    // Not a target, or no such file: refused, nothing changes.
+    let (code, text) = call(
+        &m,
+        "SetDefaultTarget",
+        &["string:svc.service", "boolean:true"],
+    );
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("Error org.freedesktop.DBus.Error.InvalidArgs"),
+        "{text}"
+    );
+    let out = m.expect(1, &["set-default", "nosuch.target"]);
+    m.check(
+        out.stderr.contains("nosuch.target does not exist"),
+        "set-default of a missing target",
+        &out,
+    );
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        m.dir.units().join("play.target")
+    );
+}
