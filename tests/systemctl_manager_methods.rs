@@ -1,6 +1,7 @@
 //! Acceptance: Manager methods that are reached through less common verbs or only through
 //! raw D-Bus calls — `GetDefaultTarget`/`SetDefaultTarget` (`systemctl --user get-default` /
-//! `set-default`) — with stock clients against a private bus.
+//! `set-default`), `ClearJobs` (dbus-send) and `Job.Cancel` (`systemctl --user cancel`), all
+//! with stock clients against a private bus.
 
 mod common;
 
@@ -110,4 +111,52 @@ fn get_and_set_default_target() {
         std::fs::read_link(&link).unwrap(),
         m.dir.units().join("play.target")
     );
+}
+
+const BLOCKER: &str = "\
+[Service]
+Type=oneshot
+ExecStart=/bin/sleep infinity
+";
+
+fn job_ids(m: &UserManager) -> Vec<(u32, String)> {
+    let out = m.expect(0, &["list-jobs", "--no-legend"]);
+    out.stdout
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.parse().ok()?, w.next()?.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn clear_jobs_and_cancel() {
+    let Some(m) = UserManager::start(&[("a.service", BLOCKER), ("b.service", BLOCKER)]) else {
+        return;
+    };
+    m.expect(0, &["start", "--no-block", "a.service"]);
+    m.expect(0, &["start", "--no-block", "b.service"]);
+    let jobs = job_ids(&m);
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+
+    // `systemctl cancel ID` cancels exactly that job.
+    let (a_job, _) = jobs.iter().find(|(_, u)| u == "a.service").unwrap().clone();
+    m.expect(0, &["cancel", &a_job.to_string()]);
+    let left = job_ids(&m);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].1, "b.service");
+    let out = m.expect(1, &["cancel", &a_job.to_string()]);
+    m.check(
+        out.stderr.contains(&format!("Job {a_job} does not exist.")),
+        "cancelling a finished job fails",
+        &out,
+    );
+
+    // ClearJobs cancels everything that is left.
+    let (code, text) = call(&m, "ClearJobs", &[]);
+    assert_eq!(code, 0, "{text}");
+    assert!(job_ids(&m).is_empty());
+    assert_eq!(m.show_manager("NJobs"), "0");
+    m.expect(0, &["stop", "a.service", "b.service"]);
 }
