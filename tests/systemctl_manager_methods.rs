@@ -1,6 +1,7 @@
 //! Acceptance: Manager methods that are reached through less common verbs or only through
 //! raw D-Bus calls — `GetDefaultTarget`/`SetDefaultTarget` (`systemctl --user get-default` /
-//! `set-default`), `ClearJobs` (dbus-send) and `Job.Cancel` (`systemctl --user cancel`), all
+//! `set-default`), `ClearJobs` (dbus-send), `Job.Cancel` (`systemctl --user cancel`) and `GetUnitProcesses`
+//! (dbus-send), all
 //! with stock clients against a private bus.
 
 mod common;
@@ -159,4 +160,43 @@ fn clear_jobs_and_cancel() {
     assert!(job_ids(&m).is_empty());
     assert_eq!(m.show_manager("NJobs"), "0");
     m.expect(0, &["stop", "a.service", "b.service"]);
+}
+
+#[test]
+fn get_unit_processes_lists_tracked_processes() {
+    let Some(m) = UserManager::start(&[(
+        "tree.service",
+        "[Service]\nExecStart=/bin/sh -c '/bin/sleep 1000001 & exec /bin/sleep 1000002'\n",
+    )]) else {
+        return;
+    };
+    let (code, text) = call(&m, "GetUnitProcesses", &["string:nosuch.service"]);
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("Error org.freedesktop.systemd1.NoSuchUnit"),
+        "{text}"
+    );
+
+    m.expect(0, &["start", "tree.service"]);
+    let main = m.main_pid("tree.service");
+    let text = wait_for_value("both processes listed", Duration::from_secs(20), || {
+        let (code, text) = call(&m, "GetUnitProcesses", &["string:tree.service"]);
+        (code == 0 && text.contains("\"/bin/sleep 1000001\"")).then_some(text)
+    });
+    assert!(
+        text.contains(&format!("uint32 {main}\n")) || text.contains(&format!("uint32 {main} ")),
+        "main pid {main} listed:\n{text}"
+    );
+    assert!(text.contains("string \"/bin/sleep 1000002\""), "{text}");
+    // The cgroup column is the unit's ControlGroup as served.
+    let cgroup = m.show("tree.service", "ControlGroup");
+    assert!(
+        text.contains(&format!("string \"{cgroup}\"")),
+        "cgroup column {cgroup:?}:\n{text}"
+    );
+
+    m.expect(0, &["stop", "tree.service"]);
+    let (code, text) = call(&m, "GetUnitProcesses", &["string:tree.service"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains("sleep"), "no processes after stop:\n{text}");
 }
