@@ -1,8 +1,8 @@
 //! Acceptance: Manager methods that are reached through less common verbs or only through
 //! raw D-Bus calls — `GetDefaultTarget`/`SetDefaultTarget` (`systemctl --user get-default` /
-//! `set-default`), `ClearJobs` (dbus-send), `Job.Cancel` (`systemctl --user cancel`) and `GetUnitProcesses`
-//! (dbus-send), all
-//! with stock clients against a private bus.
+//! `set-default`), `ClearJobs` (dbus-send), `Job.Cancel` (`systemctl --user cancel`),
+//! `GetUnitProcesses` (dbus-send) and `EnqueueUnitJob` (`systemctl --user start
+//! --show-transaction`), all with stock clients against a private bus.
 
 mod common;
 
@@ -199,4 +199,68 @@ fn get_unit_processes_lists_tracked_processes() {
     let (code, text) = call(&m, "GetUnitProcesses", &["string:tree.service"]);
     assert_eq!(code, 0, "{text}");
     assert!(!text.contains("sleep"), "no processes after stop:\n{text}");
+}
+
+#[test]
+fn enqueue_unit_job_shows_the_transaction() {
+    let Some(m) = UserManager::start(&[
+        (
+            "group.target",
+            "[Unit]\nWants=member.service\nAfter=member.service\n",
+        ),
+        ("member.service", BLOCKER),
+    ]) else {
+        return;
+    };
+    // The member never finishes starting, so both jobs are still installed when the reply
+    // is built.
+    let out = m.expect(
+        0,
+        &["start", "--no-block", "--show-transaction", "group.target"],
+    );
+    let jobs = job_ids(&m);
+    let id_of = |unit: &str| jobs.iter().find(|(_, u)| u == unit).map(|(id, _)| *id);
+    let (Some(anchor), Some(aux)) = (id_of("group.target"), id_of("member.service")) else {
+        panic!("both jobs installed: {jobs:?}\n{}", out.dump());
+    };
+    m.check(
+        out.all()
+            .contains(&format!("Enqueued anchor job {anchor} group.target/start.")),
+        "anchor job printed",
+        &out,
+    );
+    m.check(
+        out.all().contains(&format!(
+            "Enqueued auxiliary job {aux} member.service/start."
+        )),
+        "auxiliary job printed",
+        &out,
+    );
+
+    // Bad job types and modes are refused.
+    let (code, text) = call(
+        &m,
+        "EnqueueUnitJob",
+        &["string:member.service", "string:frob", "string:replace"],
+    );
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("Job type frob invalid."), "{text}");
+    let (code, text) = call(
+        &m,
+        "EnqueueUnitJob",
+        &["string:member.service", "string:stop", "string:frob"],
+    );
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("Job mode frob invalid."), "{text}");
+
+    // A stop through EnqueueUnitJob replaces the start jobs.
+    let (code, text) = call(
+        &m,
+        "EnqueueUnitJob",
+        &["string:member.service", "string:stop", "string:replace"],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("string \"member.service\""), "{text}");
+    assert!(text.contains("string \"stop\""), "{text}");
+    m.expect(0, &["stop", "group.target", "member.service"]);
 }

@@ -56,6 +56,18 @@ pub static METHODS: &[MethodDesc] = &[
         [("o", "job")]
     ),
     method!("StopUnit", [("s", "name"), ("s", "mode")], [("o", "job")]),
+    method!(
+        "EnqueueUnitJob",
+        [("s", "name"), ("s", "job_type"), ("s", "job_mode")],
+        [
+            ("u", "job_id"),
+            ("o", "job_path"),
+            ("s", "unit_id"),
+            ("o", "unit_path"),
+            ("s", "job_type"),
+            ("a(uosos)", "affected_jobs")
+        ]
+    ),
     method!("ReloadUnit", [("s", "name"), ("s", "mode")], [("o", "job")]),
     method!(
         "RestartUnit",
@@ -531,19 +543,93 @@ pub(crate) fn enqueue_job(
     name: &str,
     mode: &str,
 ) -> CallResult<Message> {
-    let (mut job_type, reload_if_possible) =
+    let (job_type, reload_if_possible) =
         job_request(member).ok_or_else(|| CallError::unknown_method(member, INTERFACE))?;
+    let job_type = reload_if_able(mgr, name, job_type, reload_if_possible);
+    let job = mgr.enqueue(name, job_type, mode)?;
+    call.reply(&opath(job_path(job)))
+}
+
+/// `ReloadOrRestart*`: a restart becomes `reload-or-start` and a try-restart `try-reload` when
+/// unit `name` can reload.
+fn reload_if_able(
+    mgr: &mut Manager,
+    name: &str,
+    job_type: JobType,
+    reload_if_possible: bool,
+) -> JobType {
     if reload_if_possible
         && let Ok(id) = mgr.load_unit(name)
         && unit_object::can_reload(mgr.engine().unit(id))
     {
-        job_type = match job_type {
+        match job_type {
             JobType::Restart => JobType::ReloadOrStart,
             _ => JobType::TryReload,
-        };
+        }
+    } else {
+        job_type
     }
-    let job = mgr.enqueue(name, job_type, mode)?;
-    call.reply(&opath(job_path(job)))
+}
+
+/// One `EnqueueUnitJob` affected job: id, job path, unit id, unit path, job type.
+pub type AffectedJob = (
+    u32,
+    ObjectPath<'static>,
+    String,
+    ObjectPath<'static>,
+    String,
+);
+
+/// `EnqueueUnitJob(s name, s job_type, s job_mode)`: enqueue like `StartUnit` & co. and
+/// describe the transaction — the anchor job and the other jobs it installed (what
+/// `systemctl --show-transaction` prints).
+fn enqueue_unit_job(mgr: &mut Manager, call: &Call<'_>) -> CallResult<Message> {
+    let (name, type_str, mode): (String, String, String) = call.args()?;
+    let (job_type, reload_if_possible) = match type_str.as_str() {
+        "reload-or-restart" => (JobType::Restart, true),
+        "reload-or-try-restart" => (JobType::TryRestart, true),
+        t => (
+            JobType::from_str_opt(t)
+                .ok_or_else(|| CallError::invalid_args(format!("Job type {t} invalid.")))?,
+            false,
+        ),
+    };
+    if crate::engine::JobMode::from_str_opt(&mode).is_none() {
+        return Err(CallError::invalid_args(format!("Job mode {mode} invalid.")));
+    }
+    let job_type = reload_if_able(mgr, &name, job_type, reload_if_possible);
+    let before: std::collections::HashSet<u32> = mgr.engine().jobs().map(|j| j.id).collect();
+    let job = mgr.enqueue(&name, job_type, &mode)?;
+    let engine = mgr.engine();
+    let unit = engine
+        .lookup(&name)
+        .map(|id| engine.unit(id).name().to_owned())
+        .unwrap_or_else(|| name.clone());
+    // The job may already have finished inside the transaction; its type is then the one asked.
+    let anchor_type = engine.job(job).map_or(job_type, |j| j.job_type);
+    let mut affected: Vec<AffectedJob> = engine
+        .jobs()
+        .filter(|j| j.id != job && !before.contains(&j.id))
+        .map(|j| {
+            let u = engine.unit(j.unit).name().to_owned();
+            (
+                j.id,
+                opath(job_path(j.id)),
+                u.clone(),
+                opath(unit_path(&u)),
+                j.job_type.as_str().to_owned(),
+            )
+        })
+        .collect();
+    affected.sort_by_key(|a| a.0);
+    call.reply(&(
+        job,
+        opath(job_path(job)),
+        unit.clone(),
+        opath(unit_path(&unit)),
+        anchor_type.as_str().to_owned(),
+        affected,
+    ))
 }
 
 /// One `GetUnitProcesses` entry: cgroup path, pid, command line.
@@ -696,6 +782,7 @@ pub(crate) fn handle(
             enqueue_job(mgr, call, member, &name, &mode)
         }
         "StartTransientUnit" => start_transient(f, mgr, call),
+        "EnqueueUnitJob" => enqueue_unit_job(mgr, call),
         "KillUnit" => {
             let (name, whom, signal): (String, String, i32) = call.args()?;
             let whom = parse_whom(&whom)?;
