@@ -264,3 +264,56 @@ fn enqueue_unit_job_shows_the_transaction() {
     assert!(text.contains("string \"stop\""), "{text}");
     m.expect(0, &["stop", "group.target", "member.service"]);
 }
+
+/// A `dbus-monitor`, killed and reaped at the end.
+struct Monitor(std::process::Child);
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn set_default_target_signals_unit_files_changed() {
+    let Some(m) = UserManager::start(&[("one.target", TARGET), ("two.target", TARGET)]) else {
+        return;
+    };
+    if which("dbus-monitor").is_none() {
+        assert!(!in_ci(), "dbus-monitor is required in CI");
+        eprintln!("skipped: dbus-monitor not installed");
+        return;
+    }
+    let log = m.dir.path().join("monitor.log");
+    let _monitor = Monitor(
+        Command::new("dbus-monitor")
+            .arg("--address")
+            .arg(m.bus.address())
+            .arg("type='signal',member='UnitFilesChanged'")
+            .stdout(std::process::Stdio::from(
+                std::fs::File::create(&log).unwrap(),
+            ))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // dbus-monitor shows nothing before its match is in place: switch the default target back
+    // and forth (each switch changes a symlink) until the signal shows up.
+    let mut flip = false;
+    wait_for(
+        "UnitFilesChanged after SetDefaultTarget",
+        Duration::from_secs(20),
+        || {
+            flip = !flip;
+            let target = if flip { "one.target" } else { "two.target" };
+            let (code, text) = call(
+                &m,
+                "SetDefaultTarget",
+                &[&format!("string:{target}"), "boolean:true"],
+            );
+            assert_eq!(code, 0, "{text}");
+            read_lossy(&log).contains("member=UnitFilesChanged")
+        },
+    );
+}
