@@ -279,6 +279,8 @@ impl Supervisor {
             }
             FdStoreOp::Release => {
                 self.fd_store.remove(&unit);
+                // A connection instance that ended before its main process ran.
+                self.connections.remove(&unit);
             }
         }
     }

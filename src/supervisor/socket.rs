@@ -392,6 +392,61 @@ mod tests {
     }
 
     #[test]
+    fn accepts_tcp_and_unix_connections_with_instance_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sock");
+        let sp = spec(vec![
+            ListenSpec {
+                kind: ListenKind::Stream,
+                // Port 0 (an ephemeral port) is not valid in a unit file, only here.
+                address: ListenAddress::Inet {
+                    addr: Some(std::net::Ipv4Addr::LOCALHOST.into()),
+                    port: 0,
+                },
+                text: "127.0.0.1:0".into(),
+            },
+            ListenSpec {
+                kind: ListenKind::Stream,
+                address: parse(ListenKind::Stream, path.to_str().unwrap()).unwrap(),
+                text: path.display().to_string(),
+            },
+        ]);
+        let mut t = SocketTable::default();
+        t.open(UnitId(1), &sp, "x").unwrap();
+        // Nothing pending: nothing accepted, nothing blocks.
+        assert!(t.accept(UnitId(1)).unwrap().is_none());
+
+        let (_, tcp) = t.fds(UnitId(1)).next().unwrap();
+        // SAFETY: borrowed only for the duration of this call; the table keeps owning it.
+        let bound = unsafe { std::os::fd::BorrowedFd::borrow_raw(tcp) };
+        let local = sock_name(&bound.try_clone_to_owned().unwrap(), false)
+            .unwrap()
+            .unwrap();
+        let client = std::net::TcpStream::connect(local).unwrap();
+        let me = client.local_addr().unwrap();
+        let acc = t
+            .accept(UnitId(1))
+            .unwrap()
+            .expect("a pending TCP connection");
+        assert_eq!(
+            acc.instance_suffix,
+            format!("127.0.0.1:{}-127.0.0.1:{}", local.port(), me.port())
+        );
+        assert_eq!(acc.remote, Some(me));
+
+        let _u = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        let acc = t
+            .accept(UnitId(1))
+            .unwrap()
+            .expect("a pending AF_UNIX connection");
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        assert_eq!(acc.instance_suffix, format!("{}-{uid}", std::process::id()));
+        assert_eq!(acc.remote, None);
+        assert!(t.accept(UnitId(1)).unwrap().is_none());
+    }
+
+    #[test]
     fn opens_unix_stream_datagram_and_fifo_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let s = dir.path().join("sub/s.sock");
