@@ -1,9 +1,12 @@
-//! The socket unit state machine (systemd's `socket.c`, the `Accept=no` part): a socket unit
+//! The socket unit state machine (systemd's `socket.c`): a socket unit
 //! is `listening` while its fds are open and watched, `running` while the service it activates
 //! is up (the fds stay open, nobody watches them), `dead` when stopped and `failed` when its fds
 //! could not be set up. The fds themselves live in the runtime: the engine only asks for them to
 //! be opened, watched and closed ([`Effect::OpenSockets`], [`Effect::WatchSockets`],
 //! [`Effect::CloseSockets`]) and hears about traffic ([`super::Input::SocketReady`]).
+//! `Accept=yes` sockets stay `listening`: the runtime accepts each connection, loads the
+//! `foo@<n>-<local>-<remote>.service` instance and starts it; the engine counts the
+//! connections ([`Engine::socket_accepted`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +65,15 @@ pub struct SocketRuntime {
     /// Times the socket triggered its service (`NAccepted` counts connections for
     /// `Accept=yes`; for `Accept=no` systemd leaves it 0).
     pub n_triggered: u32,
+    /// `NAccepted` (`Accept=yes`): connections accepted so far; the next instance's number.
+    #[serde(default)]
+    pub n_accepted: u32,
+    /// `NConnections` (`Accept=yes`): instances spawned for connections and not yet down.
+    #[serde(default)]
+    pub n_connections: u32,
+    /// The service instances counted in `n_connections`.
+    #[serde(default)]
+    pub connections: Vec<UnitId>,
 }
 
 impl Engine {
@@ -213,11 +225,50 @@ impl Engine {
             .collect()
     }
 
+    /// The `Accept=yes` socket `sock` if it is listening (the runtime then accepts one
+    /// connection per readiness and names the instance with [`Engine::socket_accept_prefix`]).
+    pub fn socket_accepts(&self, sock: UnitId) -> bool {
+        self.u(sock).socket.state == SocketState::Listening
+            && self.socket_spec(sock).is_some_and(|s| s.accept)
+    }
+
+    /// The template prefix of an `Accept=yes` socket's instances (`foo` for `foo.socket`,
+    /// instances are `foo@<n>-<local>-<remote>.service`) and its `NAccepted`.
+    pub fn socket_accept_prefix(&self, sock: UnitId) -> (String, u32) {
+        let name = self.u(sock).name();
+        let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+        (stem.to_owned(), self.u(sock).socket.n_accepted)
+    }
+
+    /// The runtime accepted a connection on `sock` for instance `svc` (start queued): count it
+    /// (systemd's `n_accepted`/`n_connections`).
+    pub fn socket_accepted(&mut self, sock: UnitId, svc: UnitId) {
+        let r = &mut self.um(sock).socket;
+        r.n_accepted += 1;
+        r.n_connections += 1;
+        r.connections.push(svc);
+        self.mark_dirty(sock);
+    }
+
     /// A service changed state: its sockets stop watching while it runs and watch again once
     /// it is down (pending connections then start it again — nothing is lost).
     pub(crate) fn socket_service_changed(&mut self, svc: UnitId, ns: ActiveState) {
         if !self.u(svc).is_service() {
             return;
+        }
+        if ns.is_inactive_or_failed() {
+            let owners: Vec<UnitId> = self
+                .units
+                .iter()
+                .filter(|u| u.socket.connections.contains(&svc))
+                .map(|u| u.id)
+                .collect();
+            for sock in owners {
+                let r = &mut self.um(sock).socket;
+                r.connections.retain(|c| *c != svc);
+                r.n_connections = r.n_connections.saturating_sub(1);
+                self.mark_dirty(sock);
+            }
         }
         for sock in self.sockets_of_service(svc) {
             let st = self.u(sock).socket.state;

@@ -1281,3 +1281,48 @@ fn socket_activation_accept_no() {
     assert_eq!(sim.state("echo.socket"), ("inactive", "dead"));
     assert_eq!(sim.socket_ops.last(), Some(&("close", sock)));
 }
+
+/// Socket activation (Accept=yes): the socket keeps listening (and watched) while the runtime
+/// starts one instance per connection; NAccepted numbers them, NConnections counts the live ones.
+#[test]
+fn socket_activation_accept_yes_counts_connections() {
+    let mut sim = Sim::new();
+    let mut spec = UnitSpec::default_for(&UnitName::new("echo.socket").unwrap());
+    spec.kind = KindSpec::Socket(Box::new(crate::spec::SocketSpec {
+        accept: true,
+        ..Default::default()
+    }));
+    let sock = sim.insert("echo.socket", spec, LoadState::Loaded);
+    sim.start("echo.socket").unwrap();
+    assert_eq!(sim.state("echo.socket"), ("active", "listening"));
+    assert!(sim.e.socket_accepts(sock));
+    assert_eq!(sim.e.socket_accept_prefix(sock), ("echo".to_string(), 0));
+
+    // What the runtime does per connection: load the instance, count it, start it.
+    let a = sim.add_service("echo@0-1-2.service", &[], |_| {});
+    sim.e.socket_accepted(sock, a);
+    sim.start("echo@0-1-2.service").unwrap();
+    let b = sim.add_service("echo@1-1-2.service", &[], |_| {});
+    assert_eq!(sim.e.socket_accept_prefix(sock).1, 1);
+    sim.e.socket_accepted(sock, b);
+    sim.start("echo@1-1-2.service").unwrap();
+    let r = &sim.e.unit(sock).socket;
+    assert_eq!((r.n_accepted, r.n_connections), (2, 2));
+    // Instances never take the socket out of `listening` (it is not their trigger).
+    assert_eq!(sim.state("echo.socket"), ("active", "listening"));
+    assert!(sim.e.socket_accepts(sock));
+    assert!(
+        sim.procs[&sim.main_pid("echo@0-1-2.service")]
+            .sockets
+            .is_empty()
+    );
+
+    let pa = sim.main_pid("echo@0-1-2.service");
+    sim.exit(pa, ExitStatus::Exited(0));
+    let r = &sim.e.unit(sock).socket;
+    assert_eq!((r.n_accepted, r.n_connections), (2, 1));
+    assert_eq!(r.connections, vec![b]);
+
+    sim.stop("echo.socket").unwrap();
+    assert!(!sim.e.socket_accepts(sock));
+}

@@ -479,10 +479,55 @@ impl Manager {
     /// A watched socket unit has traffic: stop watching it and tell the engine (which starts
     /// the service). Reports about units no longer watched are stale and ignored.
     pub fn socket_ready(&mut self, unit: UnitId) {
+        if self.socket_watches.contains_key(&unit) && self.engine.socket_accepts(unit) {
+            // Accept=yes: one instance per connection; the socket keeps listening.
+            self.unwatch_socket(unit);
+            self.accept_connection(unit);
+            if self.engine.socket_accepts(unit) {
+                self.watch_socket(unit);
+            }
+            return;
+        }
         if self.socket_watches.contains_key(&unit) {
             self.unwatch_socket(unit);
             self.engine.handle_input(now(), Input::SocketReady { unit });
         }
+    }
+
+    /// Accept one connection on an `Accept=yes` socket, load its service instance
+    /// `<prefix>@<n>-<local>-<remote>.service` and queue its start; the instance's main process
+    /// gets the connection.
+    fn accept_connection(&mut self, sock: UnitId) {
+        let conn = match self.supervisor.accept_connection(sock) {
+            Ok(Some(c)) => c,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(
+                    unit = self.engine.unit(sock).name(),
+                    "failed to accept connection: {e}"
+                );
+                return;
+            }
+        };
+        let (prefix, n) = self.engine.socket_accept_prefix(sock);
+        let name = format!("{prefix}@{n}-{}.service", conn.instance_suffix);
+        let svc = match self.load_unit(&name) {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!("failed to load connection service {name}: {e}");
+                return;
+            }
+        };
+        self.supervisor.set_connection(svc, conn);
+        self.engine.socket_accepted(sock, svc);
+        if let Err(e) = self
+            .engine
+            .enqueue(now(), svc, JobType::Start, JobMode::Replace, false)
+        {
+            tracing::warn!("failed to queue connection service {name}: {e}");
+            self.supervisor.drop_connection(svc);
+        }
+        self.process();
     }
 
     /// Watch duplicates of a socket unit's fds (the duplicates keep the registrations valid

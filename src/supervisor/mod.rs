@@ -125,6 +125,9 @@ pub struct Supervisor {
     /// Descriptors units use as stdin/stdout/stderr (`StdInput::Fd`/`StdOutput::Fd`), from
     /// `StartTransientUnit`'s `Standard*FileDescriptor`.
     stdio_fds: std::collections::HashMap<UnitId, [Option<std::os::fd::OwnedFd>; 3]>,
+    /// Connections accepted by `Accept=yes` sockets, keyed by the service instance that gets
+    /// them; held until its main process is spawned.
+    connections: std::collections::HashMap<UnitId, socket::Accepted>,
 }
 
 fn errno_desc(e: i32) -> &'static str {
@@ -160,6 +163,7 @@ impl Supervisor {
             sockets: socket::SocketTable::default(),
             adopted,
             stdio_fds: std::collections::HashMap::new(),
+            connections: std::collections::HashMap::new(),
         })
     }
 
@@ -275,6 +279,8 @@ impl Supervisor {
             }
             FdStoreOp::Release => {
                 self.fd_store.remove(&unit);
+                // A connection instance that ended before its main process ran.
+                self.connections.remove(&unit);
             }
         }
     }
@@ -282,6 +288,23 @@ impl Supervisor {
     /// Duplicates of a socket unit's listening fds, for the runtime to watch.
     pub fn socket_watch_fds(&self, unit: UnitId) -> Vec<std::os::fd::OwnedFd> {
         self.sockets.dup_fds(unit)
+    }
+
+    /// Accept one pending connection on an `Accept=yes` socket unit (`Ok(None)`: none pending).
+    pub fn accept_connection(&mut self, unit: UnitId) -> io::Result<Option<socket::Accepted>> {
+        self.sockets.accept(unit)
+    }
+
+    /// Hand an accepted connection to service instance `svc`: its main process gets it (as
+    /// `LISTEN_FDS=1` or, with `StandardInput=socket`, as stdin/stdout), then the manager's
+    /// copy is closed.
+    pub fn set_connection(&mut self, svc: UnitId, conn: socket::Accepted) {
+        self.connections.insert(svc, conn);
+    }
+
+    /// Drop the connection held for `svc` (its start failed).
+    pub fn drop_connection(&mut self, svc: UnitId) {
+        self.connections.remove(&svc);
     }
 
     /// Number of fds in `unit`'s store (`NFileDescriptorStore`).
@@ -293,6 +316,14 @@ impl Supervisor {
     /// failure in the manager (fork failed, `EnvironmentFile=` missing, …): `Result=resources`.
     /// `ExecStart=` processes receive the unit's stored fds as `LISTEN_FDS`.
     pub fn spawn(&mut self, req: &SpawnRequest) -> Result<Spawned, String> {
+        if self.connections.contains_key(&req.unit) {
+            let r = self.spawn_with_connection(req);
+            if req.phase == ExecPhase::Start && req.role == crate::engine::ProcessRole::Main {
+                // The instance's main process owns the connection now.
+                self.connections.remove(&req.unit);
+            }
+            return r;
+        }
         let mut pass: Vec<(String, std::os::fd::RawFd)> = Vec::new();
         for sock in &req.sockets {
             pass.extend(self.sockets.fds(*sock).map(|(n, fd)| (n.to_string(), fd)));
@@ -318,6 +349,74 @@ impl Supervisor {
         self.spawn_with_fds(&with_env, &fds)
     }
 
+    /// Spawn for a service instance of an `Accept=yes` socket: the connection goes on
+    /// stdin/stdout with `StandardInput=socket`, else as the one `LISTEN_FDS` fd named
+    /// `connection`; IP peers are named in `REMOTE_ADDR`/`REMOTE_PORT`.
+    fn spawn_with_connection(&mut self, req: &SpawnRequest) -> Result<Spawned, String> {
+        let Some(conn) = self.connections.get(&req.unit) else {
+            return self.spawn_with_fds(req, &[]);
+        };
+        let fd = conn.fd.as_raw_fd();
+        let mut with_env = req.clone();
+        if let Some(remote) = conn.remote {
+            with_env
+                .env
+                .push(("REMOTE_ADDR".into(), remote.ip().to_string()));
+            with_env
+                .env
+                .push(("REMOTE_PORT".into(), remote.port().to_string()));
+        }
+        if req.exec.stdin == crate::spec::StdInput::Socket {
+            return self.spawn_with_fds(&with_env, &[]);
+        }
+        with_env.env.push(("LISTEN_PID".into(), String::new()));
+        with_env.env.push(("LISTEN_FDS".into(), "1".into()));
+        with_env
+            .env
+            .push(("LISTEN_FDNAMES".into(), "connection".into()));
+        self.spawn_with_fds(&with_env, &[fd])
+    }
+
+    /// With `StandardInput=socket`, the unit's connection on stdin, on stdout when it is
+    /// `inherit` or `socket`, and on stderr when it is `socket` (`inherit` follows stdout).
+    fn put_connection_stdio(&self, req: &SpawnRequest, prepared: &mut spawn::Prepared) {
+        use crate::spec::{StdInput, StdOutput};
+        let Some(conn) = self.connections.get(&req.unit) else {
+            return;
+        };
+        let stdin_socket = req.exec.stdin == StdInput::Socket;
+        let wants = [
+            stdin_socket,
+            req.exec.stdout == StdOutput::Socket
+                || (stdin_socket && req.exec.stdout == StdOutput::Inherit),
+            req.exec.stderr == StdOutput::Socket,
+        ];
+        let slots = [
+            &mut prepared.stdin,
+            &mut prepared.stdout,
+            &mut prepared.stderr,
+        ];
+        for (slot, want) in slots.into_iter().zip(wants) {
+            if !want {
+                continue;
+            }
+            // SAFETY: fcntl(F_DUPFD_CLOEXEC) on a descriptor we own; the result is new.
+            let d = unsafe { libc::fcntl(conn.fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+            *slot = if d < 0 {
+                spawn::Stdio::Error(
+                    io::Error::last_os_error()
+                        .raw_os_error()
+                        .unwrap_or(libc::EBADF),
+                )
+            } else {
+                // SAFETY: `d` was just returned by fcntl and is owned by nobody else.
+                spawn::Stdio::Fd(unsafe {
+                    <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(d)
+                })
+            };
+        }
+    }
+
     fn spawn_with_fds(
         &mut self,
         req: &SpawnRequest,
@@ -337,6 +436,7 @@ impl Supervisor {
         })?;
         prepared.pass_fds = pass_fds.iter().take(spawn::MAX_PASS_FDS).copied().collect();
         self.put_stdio_fds(req, &mut prepared);
+        self.put_connection_stdio(req, &mut prepared);
         let (status_r, status_w) =
             spawn::pipe_cloexec().map_err(|e| format!("Failed to create pipe: {e}"))?;
 

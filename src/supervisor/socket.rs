@@ -62,6 +62,133 @@ impl SocketTable {
     }
 }
 
+/// One connection accepted on an `Accept=yes` socket, on its way to the service instance that
+/// owns it.
+pub struct Accepted {
+    /// The connection (blocking, close-on-exec).
+    pub fd: OwnedFd,
+    /// The instance part of the service name without the counter: `<local>-<remote>` for IP
+    /// peers (`127.0.0.1:8080-127.0.0.1:54321`), `<pid>-<uid>` for AF_UNIX peers.
+    pub instance_suffix: String,
+    /// The IP peer (`REMOTE_ADDR`/`REMOTE_PORT`), `None` for AF_UNIX.
+    pub remote: Option<std::net::SocketAddr>,
+}
+
+impl SocketTable {
+    /// Accept one pending connection on the first readable stream/seqpacket fd of `unit`
+    /// (`Ok(None)` when nothing is pending any more).
+    pub fn accept(&self, unit: UnitId) -> io::Result<Option<Accepted>> {
+        for (_, fd) in self.units.get(&unit).into_iter().flatten() {
+            let mut pfd = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: poll on one valid pollfd without waiting.
+            if unsafe { libc::poll(&mut pfd, 1, 0) } <= 0 || pfd.revents & libc::POLLIN == 0 {
+                continue;
+            }
+            // SAFETY: accept4 without an address buffer; the new fd is ours.
+            let c = unsafe {
+                libc::accept4(
+                    fd.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    libc::SOCK_CLOEXEC,
+                )
+            };
+            if c < 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EAGAIN) | Some(libc::ECONNABORTED) | Some(libc::EINTR) => continue,
+                    _ => return Err(e),
+                }
+            }
+            // SAFETY: `c` was just returned by accept4.
+            let conn = unsafe { OwnedFd::from_raw_fd(c) };
+            let local = sock_name(&conn, false)?;
+            let (instance_suffix, remote) = match local {
+                Some(local) => {
+                    let remote = sock_name(&conn, true)?
+                        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+                    (
+                        format!(
+                            "{}:{}-{}:{}",
+                            local.ip(),
+                            local.port(),
+                            remote.ip(),
+                            remote.port()
+                        ),
+                        Some(remote),
+                    )
+                }
+                None => {
+                    let (pid, uid) = peer_cred(&conn)?;
+                    (format!("{pid}-{uid}"), None)
+                }
+            };
+            return Ok(Some(Accepted {
+                fd: conn,
+                instance_suffix,
+                remote,
+            }));
+        }
+        Ok(None)
+    }
+}
+
+/// The local (`peer == false`) or remote address of an IP socket; `None` for other families.
+/// IPv4-mapped IPv6 addresses are shown as IPv4, as systemd does.
+fn sock_name(fd: &OwnedFd, peer: bool) -> io::Result<Option<std::net::SocketAddr>> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    // SAFETY: an all-zero sockaddr_storage is valid; the calls fill at most `len` bytes.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let p = (&mut ss as *mut libc::sockaddr_storage).cast();
+    cvt(unsafe {
+        if peer {
+            libc::getpeername(fd.as_raw_fd(), p, &mut len)
+        } else {
+            libc::getsockname(fd.as_raw_fd(), p, &mut len)
+        }
+    })?;
+    Ok(match ss.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the family says this is a sockaddr_in.
+            let sa =
+                unsafe { &*(&ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr));
+            Some(SocketAddr::new(IpAddr::V4(ip), u16::from_be(sa.sin_port)))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says this is a sockaddr_in6.
+            let sa =
+                unsafe { &*(&ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let ip6 = Ipv6Addr::from(sa.sin6_addr.s6_addr);
+            let ip = ip6.to_ipv4_mapped().map_or(IpAddr::V6(ip6), IpAddr::V4);
+            Some(SocketAddr::new(ip, u16::from_be(sa.sin6_port)))
+        }
+        _ => None,
+    })
+}
+
+/// `SO_PEERCRED` of an AF_UNIX connection: the peer's pid and uid.
+fn peer_cred(fd: &OwnedFd) -> io::Result<(i32, u32)> {
+    // SAFETY: an all-zero ucred is valid; getsockopt fills at most `len` bytes.
+    let mut cred: libc::ucred = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    })?;
+    Ok((cred.pid, cred.uid))
+}
+
 fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
     if r < 0 {
         Err(io::Error::last_os_error())
@@ -262,6 +389,61 @@ mod tests {
             listen,
             ..SocketSpec::default()
         }
+    }
+
+    #[test]
+    fn accepts_tcp_and_unix_connections_with_instance_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sock");
+        let sp = spec(vec![
+            ListenSpec {
+                kind: ListenKind::Stream,
+                // Port 0 (an ephemeral port) is not valid in a unit file, only here.
+                address: ListenAddress::Inet {
+                    addr: Some(std::net::Ipv4Addr::LOCALHOST.into()),
+                    port: 0,
+                },
+                text: "127.0.0.1:0".into(),
+            },
+            ListenSpec {
+                kind: ListenKind::Stream,
+                address: parse(ListenKind::Stream, path.to_str().unwrap()).unwrap(),
+                text: path.display().to_string(),
+            },
+        ]);
+        let mut t = SocketTable::default();
+        t.open(UnitId(1), &sp, "x").unwrap();
+        // Nothing pending: nothing accepted, nothing blocks.
+        assert!(t.accept(UnitId(1)).unwrap().is_none());
+
+        let (_, tcp) = t.fds(UnitId(1)).next().unwrap();
+        // SAFETY: borrowed only for the duration of this call; the table keeps owning it.
+        let bound = unsafe { std::os::fd::BorrowedFd::borrow_raw(tcp) };
+        let local = sock_name(&bound.try_clone_to_owned().unwrap(), false)
+            .unwrap()
+            .unwrap();
+        let client = std::net::TcpStream::connect(local).unwrap();
+        let me = client.local_addr().unwrap();
+        let acc = t
+            .accept(UnitId(1))
+            .unwrap()
+            .expect("a pending TCP connection");
+        assert_eq!(
+            acc.instance_suffix,
+            format!("127.0.0.1:{}-127.0.0.1:{}", local.port(), me.port())
+        );
+        assert_eq!(acc.remote, Some(me));
+
+        let _u = std::os::unix::net::UnixStream::connect(&path).unwrap();
+        let acc = t
+            .accept(UnitId(1))
+            .unwrap()
+            .expect("a pending AF_UNIX connection");
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        assert_eq!(acc.instance_suffix, format!("{}-{uid}", std::process::id()));
+        assert_eq!(acc.remote, None);
+        assert!(t.accept(UnitId(1)).unwrap().is_none());
     }
 
     #[test]

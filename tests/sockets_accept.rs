@@ -1,0 +1,171 @@
+//! Acceptance: socket activation with `Accept=yes` through the stock `systemctl --user` and
+//! real clients (service-contract §3): every connection spawns its own `foo@<n>-…` instance
+//! that owns the connection — on stdin/stdout with `StandardInput=socket` (with
+//! `REMOTE_ADDR`/`REMOTE_PORT` for TCP peers), else as `LISTEN_FDS=1`/`LISTEN_FDNAMES=connection`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use common::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A test port below the ephemeral range, fixed per test process (and per test via `offset`).
+fn test_port(offset: u32) -> u16 {
+    (20000 + (std::process::id() * 2 + offset) % 10000) as u16
+}
+
+/// Write `line` and read one line back (with a timeout).
+fn ask<S: std::io::Read + Write>(conn: &mut S, line: &str) -> String {
+    conn.write_all(line.as_bytes()).unwrap();
+    let mut r = BufReader::new(conn);
+    let mut out = String::new();
+    r.read_line(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn accept_yes_tcp_stdin_socket_spawns_one_instance_per_connection() {
+    let port = test_port(0);
+    let units = [
+        (
+            "answer.socket",
+            format!("[Socket]\nListenStream=127.0.0.1:{port}\nAccept=yes\n"),
+        ),
+        (
+            "answer@.service",
+            "[Service]\nExecStart=/bin/sh %h/answer.sh\nStandardInput=socket\n".to_string(),
+        ),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    // Answers the first line, then waits for the client to hang up (so it stays listed).
+    std::fs::write(
+        m.dir.home().join("answer.sh"),
+        "read l\necho \"got $l from $REMOTE_ADDR:$REMOTE_PORT fds=${LISTEN_FDS:-none}\"\nread rest\n",
+    )
+    .unwrap();
+
+    m.expect(0, &["start", "answer.socket"]);
+    assert_eq!(m.show("answer.socket", "SubState"), "listening");
+
+    let mut a = TcpStream::connect(("127.0.0.1", port)).expect("connect a");
+    a.set_read_timeout(Some(WAIT)).unwrap();
+    let mut b = TcpStream::connect(("127.0.0.1", port)).expect("connect b");
+    b.set_read_timeout(Some(WAIT)).unwrap();
+    let (pa, pb) = (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    );
+
+    // Each instance answers its own client, with the peer's address in its environment and
+    // no LISTEN_* variables (the connection is its stdin/stdout).
+    assert_eq!(
+        ask(&mut b, "bee\n"),
+        format!("got bee from 127.0.0.1:{pb} fds=none\n")
+    );
+    assert_eq!(
+        ask(&mut a, "ay\n"),
+        format!("got ay from 127.0.0.1:{pa} fds=none\n")
+    );
+
+    // Instances are named `<n>-<local>-<remote>` in accept order, and listed while running.
+    let ia = format!("answer@0-127.0.0.1:{port}-127.0.0.1:{pa}.service");
+    let ib = format!("answer@1-127.0.0.1:{port}-127.0.0.1:{pb}.service");
+    let list = m.expect(0, &["list-units", "--no-pager", "--no-legend"]);
+    assert!(
+        list.stdout.contains(&ia) && list.stdout.contains(&ib),
+        "{}",
+        list.dump()
+    );
+    assert_eq!(m.show(&ia, "ActiveState"), "active");
+    assert_eq!(m.show(&ib, "ActiveState"), "active");
+    // The socket keeps listening for the next connection.
+    assert_eq!(m.show("answer.socket", "SubState"), "listening");
+
+    // Hanging up ends each instance.
+    drop(a);
+    drop(b);
+    m.wait_prop(&ia, "ActiveState", "instance a ends", |v| v != "active");
+    m.wait_prop(&ib, "ActiveState", "instance b ends", |v| v != "active");
+
+    // A third connection gets instance number 2.
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect c");
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    let pc = c.local_addr().unwrap().port();
+    assert_eq!(
+        ask(&mut c, "sea\n"),
+        format!("got sea from 127.0.0.1:{pc} fds=none\n")
+    );
+    let ic = format!("answer@2-127.0.0.1:{port}-127.0.0.1:{pc}.service");
+    assert_eq!(m.show(&ic, "ActiveState"), "active");
+    drop(c);
+
+    m.expect(0, &["stop", "answer.socket"]);
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+/// Reads one line from the connection on fd 3 and answers with what it was handed.
+const CONN_PY: &str = r#"
+import os, socket
+s = socket.socket(fileno=3)
+line = s.makefile().readline().strip()
+s.sendall(("%s fds=%s names=%s pid_ok=%s remote=%s\n" % (
+    line, os.environ.get("LISTEN_FDS"), os.environ.get("LISTEN_FDNAMES"),
+    os.environ.get("LISTEN_PID") == str(os.getpid()),
+    os.environ.get("REMOTE_ADDR", "none"))).encode())
+s.recv(10)
+"#;
+
+#[test]
+fn accept_yes_unix_passes_the_connection_as_listen_fds() {
+    if !std::path::Path::new("/usr/bin/python3").exists() {
+        eprintln!("skipping: no /usr/bin/python3");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let sock = tmp.path().join("conn.sock");
+    let units = [
+        (
+            "conn.socket",
+            format!("[Socket]\nListenStream={}\nAccept=yes\n", sock.display()),
+        ),
+        (
+            "conn@.service",
+            "[Service]\nExecStart=/usr/bin/python3 %h/conn.py\n".to_string(),
+        ),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    std::fs::write(m.dir.home().join("conn.py"), CONN_PY).unwrap();
+    m.expect(0, &["start", "conn.socket"]);
+
+    let mut a = UnixStream::connect(&sock).expect("connect a");
+    a.set_read_timeout(Some(WAIT)).unwrap();
+    let mut b = UnixStream::connect(&sock).expect("connect b");
+    b.set_read_timeout(Some(WAIT)).unwrap();
+    let want = |l: &str| format!("{l} fds=1 names=connection pid_ok=True remote=none\n");
+    assert_eq!(ask(&mut a, "one\n"), want("one"));
+    assert_eq!(ask(&mut b, "two\n"), want("two"));
+
+    // AF_UNIX instances are `<n>-<peer pid>-<peer uid>` (SO_PEERCRED: this test process).
+    let me = std::process::id();
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let list = m.expect(0, &["list-units", "--no-pager", "--no-legend"]);
+    for n in 0..2 {
+        let name = format!("conn@{n}-{me}-{uid}.service");
+        assert!(list.stdout.contains(&name), "{name}\n{}", list.dump());
+    }
+    drop(a);
+    drop(b);
+    m.expect(0, &["stop", "conn.socket"]);
+}
