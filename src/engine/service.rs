@@ -431,20 +431,8 @@ impl Engine {
         self.set_result(id, f);
         self.disarm_timer(id);
         let result = self.u(id).service.result;
-        for pid in [self.u(id).service.main_pid, self.u(id).service.control_pid]
-            .into_iter()
-            .flatten()
-        {
-            self.pids.remove(&pid);
-        }
-        {
-            let s = &mut self.um(id).service;
-            s.main_pid = None;
-            s.control_pid = None;
-            s.control_command = None;
-            s.pending = None;
-            s.others_remaining = 0;
-        }
+        self.unwatch_main_and_control(id);
+        self.um(id).service.pending = None;
         if let Some(path) = self.sspec(id).pid_file.clone() {
             self.effects.push_back(Effect::RemovePidFile { path });
         }
@@ -983,7 +971,7 @@ impl Engine {
                 if send_sigkill {
                     self.service_enter_signal(id, StopSigkill, t)
                 } else {
-                    self.forget_stuck_processes(id);
+                    self.unwatch_main_and_control(id);
                     self.service_enter_stop_post(id, t)
                 }
             }
@@ -992,7 +980,7 @@ impl Engine {
                     unit = self.u(id).name(),
                     "Processes still around after SIGKILL. Ignoring."
                 );
-                self.forget_stuck_processes(id);
+                self.unwatch_main_and_control(id);
                 self.service_enter_stop_post(id, t)
             }
             (TimerKind::StateTimeout, StopPost) => self.service_enter_signal(id, FinalSigterm, t),
@@ -1000,7 +988,7 @@ impl Engine {
                 if send_sigkill {
                     self.service_enter_signal(id, FinalSigkill, t)
                 } else {
-                    self.forget_stuck_processes(id);
+                    self.unwatch_main_and_control(id);
                     self.service_enter_dead(id, t, true)
                 }
             }
@@ -1009,15 +997,16 @@ impl Engine {
                     unit = self.u(id).name(),
                     "Processes still around after final SIGKILL. Entering failed mode."
                 );
-                self.forget_stuck_processes(id);
+                self.unwatch_main_and_control(id);
                 self.service_enter_dead(id, t, true)
             }
             _ => {}
         }
     }
 
-    /// Stop waiting for processes that did not die in time.
-    fn forget_stuck_processes(&mut self, id: UnitId) {
+    /// Stop watching the unit's main and control processes (they exited, or did not die in
+    /// time).
+    fn unwatch_main_and_control(&mut self, id: UnitId) {
         for pid in [self.u(id).service.main_pid, self.u(id).service.control_pid]
             .into_iter()
             .flatten()
