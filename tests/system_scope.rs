@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use std::time::{Duration, Instant};
 
@@ -39,8 +38,7 @@ const PERMISSIVE: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bu
 "#;
 
 struct SystemManager {
-    child: std::process::Child,
-    log: PathBuf,
+    daemon: NamespacedDaemon,
     bus: TestBus,
     dir: TestDir,
 }
@@ -64,14 +62,12 @@ impl SystemManager {
         } else {
             TestBus::start(&dir, BusKind::System, &env)
         };
-        let log = dir.path().join("unitd.log");
-        let f = std::fs::File::create(&log).unwrap();
         // In its own mount namespace with a tmpfs /run/systemd: the daemon's
         // /run/systemd/private and marker never touch the host.
         let units = dir.units().display().to_string();
         let state = dir.state().display().to_string();
         let bin = unitd_bin().display().to_string();
-        let child = in_namespace(
+        let cmd = in_namespace(
             &bin,
             &[
                 "serve",
@@ -89,27 +85,11 @@ impl SystemManager {
                 &state,
             ],
             &env,
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(f.try_clone().unwrap()))
-        .stderr(Stdio::from(f))
-        .spawn()
-        .expect("spawn unitd serve --system");
-        let m = SystemManager {
-            child,
-            log,
-            bus,
-            dir,
-        };
-        let deadline = Instant::now() + TIMEOUT;
-        while !m.bus.name_has_owner(SYSTEMD1) {
-            assert!(
-                Instant::now() < deadline,
-                "unitd --system did not own the name:\n{}",
-                read_lossy(&m.log)
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        );
+        let daemon =
+            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+        daemon.wait_for_name(&bus, SYSTEMD1);
+        let m = SystemManager { daemon, bus, dir };
         Some(m)
     }
 
@@ -149,7 +129,7 @@ impl SystemManager {
 
     /// `ARGS…` as root inside the daemon's mount namespace, with no bus address at all.
     fn in_daemon_ns(&self, program: &str, args: &[&str]) -> Output {
-        let ns = format!("--mount=/proc/{}/ns/mnt", self.child.id());
+        let ns = format!("--mount=/proc/{}/ns/mnt", self.daemon.pid());
         let mut env = self.env();
         env.retain(|(k, _)| k != "DBUS_SYSTEM_BUS_ADDRESS" && k != "SYSTEMCTL_FORCE_BUS");
         let mut cmd = Command::new("nsenter");
@@ -172,25 +152,9 @@ impl SystemManager {
             code,
             "{}\n--- unitd log ---\n{}",
             out.dump(),
-            tail(&read_lossy(&self.log), 40)
+            tail(&read_lossy(&self.daemon.log), 40)
         );
         out
-    }
-}
-
-impl Drop for SystemManager {
-    fn drop(&mut self) {
-        let pid = self.child.id();
-        send_signal(pid, "TERM");
-        let deadline = Instant::now() + TIMEOUT;
-        while self.child.try_wait().ok().flatten().is_none() {
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }
 

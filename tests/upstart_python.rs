@@ -123,8 +123,7 @@ fn upstart_dev() -> Option<PathBuf> {
 
 /// `unitd serve --system` (in its own mount namespace) on a private system-type bus.
 struct SystemUpstart {
-    child: std::process::Child,
-    log: PathBuf,
+    daemon: NamespacedDaemon,
     bus: TestBus,
     dir: TestDir,
 }
@@ -160,8 +159,6 @@ impl SystemUpstart {
         std::fs::write(jobs.join(format!("{JOB_NAME}.conf")), JOB).unwrap();
         let env = daemon_env(&dir);
         let bus = TestBus::start(&dir, BusKind::System, &env);
-        let log = dir.path().join("unitd.log");
-        let f = std::fs::File::create(&log).unwrap();
         let units = dir.units().display().to_string();
         let state = dir.state().display().to_string();
         let jobs = jobs.display().to_string();
@@ -169,7 +166,7 @@ impl SystemUpstart {
         // In its own network namespace too: the private server binds the real abstract name
         // `/com/ubuntu/upstart` (DirectUpstartBus cannot be pointed elsewhere) without
         // touching the host's.
-        let child = in_namespace(
+        let cmd = in_namespace(
             "unshare",
             &[
                 "-n",
@@ -186,28 +183,11 @@ impl SystemUpstart {
                 &state,
             ],
             &env,
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(f.try_clone().unwrap()))
-        .stderr(Stdio::from(f))
-        .spawn()
-        .expect("spawn unitd serve --system");
-        let m = SystemUpstart {
-            child,
-            log,
-            bus,
-            dir,
-        };
-        let deadline = Instant::now() + TIMEOUT;
-        while !m.bus.name_has_owner("com.ubuntu.Upstart") {
-            assert!(
-                Instant::now() < deadline,
-                "unitd --system did not own com.ubuntu.Upstart:\n{}\n--- bus log ---\n{}",
-                read_lossy(&m.log),
-                m.bus.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        );
+        let daemon =
+            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+        daemon.wait_for_name(&bus, "com.ubuntu.Upstart");
+        let m = SystemUpstart { daemon, bus, dir };
         Some(m)
     }
 }
@@ -215,7 +195,7 @@ impl SystemUpstart {
 impl SystemUpstart {
     /// `nsenter` option entering the daemon's network namespace (its abstract sockets).
     fn net_ns(&self) -> String {
-        format!("--net=/proc/{}/ns/net", self.child.id())
+        format!("--net=/proc/{}/ns/net", self.daemon.pid())
     }
 
     /// `unitd initctl ARGS…` as root with no bus address: over the private socket.
@@ -229,21 +209,6 @@ impl SystemUpstart {
             .env("PATH", STD_PATH)
             .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent");
         run_with_timeout(&mut cmd, &format!("initctl {}", args.join(" ")), TIMEOUT)
-    }
-}
-
-impl Drop for SystemUpstart {
-    fn drop(&mut self) {
-        send_signal(self.child.id(), "TERM");
-        let deadline = Instant::now() + TIMEOUT;
-        while self.child.try_wait().ok().flatten().is_none() {
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }
 
@@ -329,37 +294,37 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
         format!(
             "{what}; saw {seen:?}\n--- client stderr ---\n{}\n--- unitd log ---\n{}",
             read_lossy(&stderr),
-            tail(&read_lossy(&m.log), 40)
+            tail(&read_lossy(&m.daemon.log), 40)
         )
     };
 
-    let v = read_until(&rx, &mut seen, "version", &m.log);
+    let v = read_until(&rx, &mut seen, "version", &m.daemon.log);
     assert_eq!(v, "init (upstart 1.13.2)", "{}", fail("version", &seen));
-    let before = read_until(&rx, &mut seen, "priority", &m.log);
+    let before = read_until(&rx, &mut seen, "priority", &m.daemon.log);
     assert!(!before.is_empty(), "{}", fail("log_priority", &seen));
-    let after = read_until(&rx, &mut seen, "priority-after", &m.log);
+    let after = read_until(&rx, &mut seen, "priority-after", &m.daemon.log);
     assert_eq!(after, "debug", "{}", fail("set_log_priority", &seen));
-    let jobs = read_until(&rx, &mut seen, "jobs", &m.log);
+    let jobs = read_until(&rx, &mut seen, "jobs", &m.daemon.log);
     assert!(
         jobs.split(' ').any(|j| j == JOB_ESCAPED),
         "{}",
         fail("get_all_jobs lists the escaped name", &seen)
     );
-    let start_on = read_until(&rx, &mut seen, "start_on", &m.log);
+    let start_on = read_until(&rx, &mut seen, "start_on", &m.daemon.log);
     assert_eq!(
         start_on,
         "started,nginx|deploy,ENV=prod|manual-go|/OR|/AND",
         "{}",
         fail("start_on in post-order", &seen)
     );
-    let state = read_until(&rx, &mut seen, "state", &m.log);
+    let state = read_until(&rx, &mut seen, "state", &m.daemon.log);
     assert_eq!(
         state,
         "running start name=",
         "{}",
         fail("state after start()", &seen)
     );
-    let procs = read_until(&rx, &mut seen, "processes", &m.log);
+    let procs = read_until(&rx, &mut seen, "processes", &m.daemon.log);
     let pid: u32 = procs
         .strip_prefix("main:")
         .and_then(|p| p.parse().ok())
@@ -375,7 +340,7 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
         stdin.write_all(b"go\n").unwrap();
         stdin.flush().unwrap();
     }
-    let gone = read_until(&rx, &mut seen, "after-stop", &m.log);
+    let gone = read_until(&rx, &mut seen, "after-stop", &m.daemon.log);
     assert_eq!(
         gone,
         "org.freedesktop.DBus.Error.UnknownMethod",
@@ -389,16 +354,16 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
     );
 
     // Upstart's private socket: upstart-dev's DirectUpstartBus, and initctl as root.
-    let v = read_until(&rx, &mut seen, "direct-version", &m.log);
+    let v = read_until(&rx, &mut seen, "direct-version", &m.daemon.log);
     assert_eq!(
         v,
         "init (upstart 1.13.2)",
         "{}",
         fail("direct version", &seen)
     );
-    let state = read_until(&rx, &mut seen, "direct-state", &m.log);
+    let state = read_until(&rx, &mut seen, "direct-state", &m.daemon.log);
     assert_eq!(state, "running start", "{}", fail("direct start()", &seen));
-    let procs = read_until(&rx, &mut seen, "direct-processes", &m.log);
+    let procs = read_until(&rx, &mut seen, "direct-processes", &m.daemon.log);
     let pid: u32 = procs
         .strip_prefix("main:")
         .and_then(|p| p.parse().ok())
@@ -421,7 +386,7 @@ fn upstart_dev_drives_unitd_on_a_system_bus() {
         let mut stdin = stdin.take().unwrap();
         stdin.write_all(b"go\n").unwrap();
     }
-    let gone = read_until(&rx, &mut seen, "direct-after-stop", &m.log);
+    let gone = read_until(&rx, &mut seen, "direct-after-stop", &m.daemon.log);
     assert_eq!(
         gone,
         "org.freedesktop.DBus.Error.UnknownMethod",

@@ -783,6 +783,61 @@ pub fn in_namespace(program: &str, args: &[&str], env: &[(String, String)]) -> C
     cmd
 }
 
+/// A daemon a test started through [`in_namespace`] (or any command), its stdout and stderr in
+/// `log`; stopped by PID on drop (SIGTERM, then SIGKILL after the timeout).
+pub struct NamespacedDaemon {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl NamespacedDaemon {
+    /// Spawn `cmd` with stdin from /dev/null and both output streams appended to `log`.
+    pub fn spawn(mut cmd: Command, log: PathBuf, what: &str) -> NamespacedDaemon {
+        let f = fs::File::create(&log).unwrap();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(f.try_clone().unwrap()))
+            .stderr(Stdio::from(f))
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        NamespacedDaemon { child, log }
+    }
+
+    /// The daemon's PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait (bounded by the harness timeout) until `name` has an owner on `bus`.
+    pub fn wait_for_name(&self, bus: &TestBus, name: &str) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !bus.name_has_owner(name) {
+            assert!(
+                Instant::now() < deadline,
+                "the daemon did not own {name}:\n{}\n--- bus log ---\n{}",
+                read_lossy(&self.log),
+                bus.log_text()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for NamespacedDaemon {
+    fn drop(&mut self) {
+        send_signal(self.child.id(), "TERM");
+        let deadline = Instant::now() + TIMEOUT;
+        while self.child.try_wait().ok().flatten().is_none() {
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 /// Environment for stock clients talking to a private session bus.
 pub fn client_env(bus_address: &str, xdg_runtime_dir: &Path) -> Vec<(String, String)> {
     vec![
