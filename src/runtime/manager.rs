@@ -197,6 +197,11 @@ impl Manager {
         &self.settings
     }
 
+    /// The supervisor's process table, read-only (unit `ControlGroup`s for the bus façade).
+    pub fn process_table(&self) -> &crate::supervisor::ProcessTable {
+        self.supervisor.process_table()
+    }
+
     /// The supervisor (log store, process queries).
     pub fn supervisor(&mut self) -> &mut Supervisor {
         &mut self.supervisor

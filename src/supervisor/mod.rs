@@ -42,7 +42,7 @@ use crate::engine::{
 use crate::settings::{Scope, Settings};
 
 pub use logs::{LogPump, LogStore};
-pub use procs::{ProcStat, parse_stat};
+pub use procs::{ProcStat, ProcessTable, parse_cgroup, parse_stat};
 pub use spawn::{DEFAULT_EXEC_PATH, exit_status_name, load_environment_files, resolve_executable};
 
 /// Construction parameters of a [`Supervisor`].
@@ -128,6 +128,17 @@ pub struct Supervisor {
     /// Connections accepted by `Accept=yes` sockets, keyed by the service instance that gets
     /// them; held until its main process is spawned.
     connections: std::collections::HashMap<UnitId, socket::Accepted>,
+}
+
+/// One process of a unit as `GetUnitProcesses` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitProcess {
+    /// The cgroup the process lives in (`""` when unknown).
+    pub cgroup: String,
+    /// Its pid.
+    pub pid: u32,
+    /// Its command line (`[comm]` without one).
+    pub command: String,
 }
 
 fn errno_desc(e: i32) -> &'static str {
@@ -762,6 +773,33 @@ impl Supervisor {
     /// Every live process attributed to `unit` (scans `/proc`).
     pub fn processes_of(&mut self, unit: UnitId) -> Vec<u32> {
         self.table.processes_of(unit)
+    }
+
+    /// The process table (read-only), e.g. for a unit's `ControlGroup`.
+    pub fn process_table(&self) -> &ProcessTable {
+        &self.table
+    }
+
+    /// `GetUnitProcesses`: every live process attributed to `unit` (scans `/proc`), then those
+    /// of `extra` (main and control pid) not among them, each with the cgroup it lives in and
+    /// its command line, sorted by pid within each part (as systemd appends the main and control
+    /// pid last). Processes that vanish while being read are left out.
+    pub fn unit_processes(&mut self, unit: UnitId, extra: &[u32]) -> Vec<UnitProcess> {
+        let mut pids = self.table.processes_of(unit);
+        for &pid in extra {
+            if pid > 0 && !pids.contains(&pid) && self.alive(pid) {
+                pids.push(pid);
+            }
+        }
+        pids.into_iter()
+            .filter_map(|pid| {
+                Some(UnitProcess {
+                    command: procs::command_line(pid)?,
+                    cgroup: procs::read_cgroup(pid).unwrap_or_default(),
+                    pid,
+                })
+            })
+            .collect()
     }
 
     /// The unit a pid belongs to (scans `/proc` when the pid is not known yet).

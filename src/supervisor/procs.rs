@@ -42,6 +42,54 @@ pub fn read_stat(pid: u32) -> Option<ProcStat> {
     parse_stat(&text)
 }
 
+/// The cgroup a process lives in, from the contents of `/proc/<pid>/cgroup`, as systemd names
+/// it: the path on the unified (v2) hierarchy's `0::` line, else (a cgroup-v1-only host) the
+/// path in the `name=systemd` hierarchy; `None` when the text has neither.
+pub fn parse_cgroup(text: &str) -> Option<String> {
+    let mut v1 = None;
+    for line in text.lines() {
+        // `hierarchy-id:controller-list:path`; the path may itself contain `:`.
+        let mut parts = line.splitn(3, ':');
+        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if !path.starts_with('/') {
+            continue;
+        }
+        if id == "0" && controllers.is_empty() {
+            return Some(path.to_owned());
+        }
+        if v1.is_none() && controllers.split(',').any(|c| c == "name=systemd") {
+            v1 = Some(path.to_owned());
+        }
+    }
+    v1
+}
+
+/// The cgroup `pid` lives in (see [`parse_cgroup`]); `None` when the process is gone or the
+/// host has no cgroup that systemd would name.
+pub fn read_cgroup(pid: u32) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    parse_cgroup(&text)
+}
+
+/// A process's command line as systemd shows it: arguments joined by spaces, or `[comm]` for
+/// a process without one (kernel thread, zombie); `None` when the process is gone.
+pub fn command_line(pid: u32) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<String> = raw
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    if !args.is_empty() {
+        return Some(args.join(" "));
+    }
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(format!("[{}]", comm.trim_end()))
+}
+
 /// The value of `name` in `/proc/<pid>/environ` (NUL-separated `NAME=VALUE`).
 fn read_environ_var(pid: u32, name: &str) -> Option<String> {
     let data = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
@@ -303,6 +351,18 @@ impl ProcessTable {
         v
     }
 
+    /// The cgroup `unit`'s processes live in (systemd's `ControlGroup`): that of the first of
+    /// `preferred` (its main and control pid) that is alive, else of its first live tracked
+    /// process; `None` while the unit has no live process. Reads `/proc`, never scans it.
+    pub fn control_group(&self, unit: UnitId, preferred: &[u32]) -> Option<String> {
+        preferred
+            .iter()
+            .copied()
+            .filter(|&pid| pid > 0 && self.is_alive(read_stat(pid)))
+            .chain(self.live_of(unit))
+            .find_map(read_cgroup)
+    }
+
     /// Live processes of `unit` that are our direct children, after a scan.
     pub fn children_of(&mut self, unit: UnitId) -> Vec<u32> {
         self.processes_of(unit)
@@ -317,6 +377,36 @@ impl ProcessTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cgroup_prefers_the_unified_hierarchy() {
+        let hybrid = "9:name=systemd:/init.scope\n4:memory:/m/x\n1:cpu:/init.scope\n\
+                      0::/system.slice/a:b.service\n";
+        assert_eq!(
+            parse_cgroup(hybrid).as_deref(),
+            Some("/system.slice/a:b.service")
+        );
+        assert_eq!(parse_cgroup("0::/\n").as_deref(), Some("/"));
+        let v1 = "3:cpu,cpuacct:/x\n1:name=systemd:/user.slice/u.scope\n";
+        assert_eq!(parse_cgroup(v1).as_deref(), Some("/user.slice/u.scope"));
+        assert_eq!(parse_cgroup("2:cpu:/x\n"), None);
+        assert_eq!(parse_cgroup(""), None);
+    }
+
+    #[test]
+    fn own_cgroup_and_command_line_are_readable() {
+        let me = std::process::id();
+        let text = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+        assert_eq!(read_cgroup(me), parse_cgroup(&text));
+        let line = command_line(me).expect("our own command line");
+        let exe = std::env::args().next().unwrap();
+        assert!(line.starts_with(&exe), "{line:?} starts with {exe:?}");
+        // An empty table: the unit has no process, hence no cgroup.
+        let t = ProcessTable::new(me);
+        assert_eq!(t.control_group(UnitId(0), &[]), None);
+        // A live preferred pid gives its cgroup.
+        assert_eq!(t.control_group(UnitId(0), &[me]), read_cgroup(me));
+    }
 
     #[test]
     fn stat_with_odd_comm() {

@@ -635,41 +635,21 @@ fn enqueue_unit_job(mgr: &mut Manager, call: &Call<'_>) -> CallResult<Message> {
 /// One `GetUnitProcesses` entry: cgroup path, pid, command line.
 pub type ProcessInfo = (String, u32, String);
 
-/// `GetUnitProcesses` of `unit`: every live process the supervisor attributes to it, then its
-/// main and control pid if they were not among them (as systemd appends them). The cgroup
-/// column is the unit's `ControlGroup` as served — empty, since unitd places no process in a
-/// cgroup of its own — never a path invented for the reply.
+/// `GetUnitProcesses` of `unit` (and `GetProcesses` on its object): every live process the
+/// supervisor attributes to it, then its main and control pid if they were not among them (as
+/// systemd appends them), each with the cgroup it actually lives in — so `systemctl status`
+/// draws the unit's processes under its `ControlGroup`.
 pub fn unit_processes(mgr: &mut Manager, unit: crate::engine::UnitId) -> Vec<ProcessInfo> {
-    let mut pids = mgr.supervisor().processes_of(unit);
-    pids.sort_unstable();
     let u = mgr.engine().unit(unit);
-    for pid in [u.service.main_pid, u.service.control_pid]
+    let extra: Vec<u32> = [u.service.main_pid, u.service.control_pid]
         .into_iter()
         .flatten()
-    {
-        if !pids.contains(&pid) {
-            pids.push(pid);
-        }
-    }
-    pids.into_iter()
-        .filter_map(|pid| Some((String::new(), pid, process_command_line(pid)?)))
-        .collect()
-}
-
-/// A process's command line as systemd shows it: arguments joined by spaces, or `[comm]` for
-/// a process without one (kernel thread, zombie); `None` when the process is gone.
-pub fn process_command_line(pid: u32) -> Option<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let args: Vec<String> = raw
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
-    if !args.is_empty() {
-        return Some(args.join(" "));
-    }
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    Some(format!("[{}]", comm.trim_end()))
+    mgr.supervisor()
+        .unit_processes(unit, &extra)
+        .into_iter()
+        .map(|p| (p.cgroup, p.pid, p.command))
+        .collect()
 }
 
 /// `KillUnit`'s `whom` argument.
@@ -1032,14 +1012,6 @@ mod tests {
         assert!(check_signal(64).is_ok());
         assert!(check_signal(0).is_err());
         assert!(check_signal(65).is_err());
-    }
-
-    #[test]
-    fn command_lines_are_space_joined() {
-        let me = process_command_line(std::process::id()).expect("own process");
-        let expected: Vec<String> = std::env::args().collect();
-        assert_eq!(me, expected.join(" "));
-        assert_eq!(process_command_line(u32::MAX), None);
     }
 
     #[test]

@@ -323,6 +323,7 @@ impl SystemdFacade {
             settings: mgr.settings(),
             presets: &self.presets,
             unit,
+            procs: mgr.process_table(),
         }
     }
 

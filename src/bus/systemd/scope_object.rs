@@ -1,11 +1,12 @@
 //! `org.freedesktop.systemd1.Scope` on scope unit objects: the scope's result and the fixed
 //! stop behaviour the engine applies (SIGTERM to every process, SIGKILL after the stop
 //! timeout). Resource accounting is not implemented: the counters report systemd's "unset"
-//! value (`UINT64_MAX`) and `ControlGroup` is empty. Settings unitd does not implement (cgroup
-//! limits, `Abandon()`, `AttachProcesses()`) are not declared.
+//! value (`UINT64_MAX`). `ControlGroup` is the cgroup the scope's processes actually live in
+//! (empty without processes) and `GetProcesses()` lists them. Settings unitd does not implement
+//! (cgroup limits, `Abandon()`, `AttachProcesses()`) are not declared.
 
-use super::introspect::{InterfaceDesc, infos};
-use super::properties::{PropDesc, Value, prop, vb, vi, vs, vt};
+use super::introspect::{InterfaceDesc, MethodDesc, infos, method};
+use super::properties::{PropDesc, Value, prop, vb, vi, vs, vstring, vt};
 use super::unit_object::UnitCtx;
 
 /// Interface name.
@@ -43,7 +44,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .as_str()))),
     prop!("RuntimeMaxUSec", "t", Const, |_| Some(vt(UNSET))),
     prop!("RuntimeRandomizedExtraUSec", "t", Const, |_| Some(vt(0))),
-    prop!("ControlGroup", "s", False, |_| Some(vs(""))),
+    prop!("ControlGroup", "s", False, |c| Some(vstring(
+        c.unit.control_group()
+    ))),
     prop!("MemoryCurrent", "t", False, |_| Some(vt(UNSET))),
     prop!("CPUUsageNSec", "t", False, |_| Some(vt(UNSET))),
     prop!("TasksCurrent", "t", False, |_| Some(vt(UNSET))),
@@ -64,11 +67,14 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("WatchdogSignal", "i", Const, |_| Some(vi(6))),
 ];
 
+/// The methods: `GetProcesses()` (the unit's processes, like `GetUnitProcesses`).
+pub static METHODS: &[MethodDesc] = &[method!("GetProcesses", [], [("a(sus)", "processes")])];
+
 /// The interface description.
 pub fn interface() -> InterfaceDesc {
     InterfaceDesc {
         name: INTERFACE,
-        methods: &[],
+        methods: METHODS,
         signals: &[],
         properties: infos(PROPS),
     }

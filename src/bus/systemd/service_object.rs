@@ -3,8 +3,10 @@
 //! `ExecMain*`, per-command `Exec*` runs) and the execution settings unitd applies.
 //!
 //! Resource accounting is not implemented, so the accounting counters report systemd's "unset"
-//! value (`UINT64_MAX`) and `ControlGroup` is empty; clients then hide them instead of showing
-//! invented numbers. Settings unitd does not implement are not declared.
+//! value (`UINT64_MAX`); clients then hide them instead of showing invented numbers.
+//! `ControlGroup` is the cgroup the unit's processes actually live in (unitd creates none; empty
+//! while the unit has no process) and `GetProcesses()` lists them, so `systemctl status` draws
+//! the process tree. Settings unitd does not implement are not declared.
 
 use zbus::Variant;
 
@@ -14,7 +16,7 @@ use crate::spec::{
     ExecCommand, ExitStatusSet, KindSpec, ServiceSpec, StdInput, StdOutput, WorkingDirectory,
 };
 
-use super::introspect::{InterfaceDesc, infos};
+use super::introspect::{InterfaceDesc, MethodDesc, infos, method};
 use super::manager::manager_rlimit;
 use super::properties::{PropDesc, Value, prop, vas, vb, vi, vs, vstring, vt, vu};
 use super::unit_object::UnitCtx;
@@ -341,7 +343,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .exec(ExecPhase::StopPost)),
     prop!("ExecStopPostEx", "a(sasasttttuii)", Invalidates, |c| c
         .exec_ex(ExecPhase::StopPost)),
-    prop!("ControlGroup", "s", False, |_| Some(vs(""))),
+    prop!("ControlGroup", "s", False, |c| Some(vstring(
+        c.unit.control_group()
+    ))),
     prop!("MemoryCurrent", "t", False, |_| Some(vt(UNSET))),
     prop!("CPUUsageNSec", "t", False, |_| Some(vt(UNSET))),
     prop!("TasksCurrent", "t", False, |_| Some(vt(UNSET))),
@@ -497,11 +501,14 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .watchdog_signal))),
 ];
 
-/// The interface description (no methods: `GetProcesses` & co. need cgroups).
+/// The methods: `GetProcesses()` (the unit's processes, like `GetUnitProcesses`).
+pub static METHODS: &[MethodDesc] = &[method!("GetProcesses", [], [("a(sus)", "processes")])];
+
+/// The interface description.
 pub fn interface() -> InterfaceDesc {
     InterfaceDesc {
         name: INTERFACE,
-        methods: &[],
+        methods: METHODS,
         signals: &[],
         properties: infos(PROPS),
     }

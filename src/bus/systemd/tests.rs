@@ -162,6 +162,12 @@ fn check_group(dict: &PropDict, infos: &[PropInfo]) {
     }
 }
 
+/// An empty process table: the units of these tests have no processes.
+fn no_processes() -> &'static crate::supervisor::ProcessTable {
+    static T: std::sync::OnceLock<crate::supervisor::ProcessTable> = std::sync::OnceLock::new();
+    T.get_or_init(|| crate::supervisor::ProcessTable::new(std::process::id()))
+}
+
 fn groups_for<'a>(
     engine: &'a Engine,
     settings: &'a Settings,
@@ -173,6 +179,7 @@ fn groups_for<'a>(
         settings,
         presets,
         unit: u,
+        procs: no_processes(),
     };
     let ty = match ServiceCtx::new(ctx) {
         Some(s) => PropGroup::Service(s),

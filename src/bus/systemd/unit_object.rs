@@ -14,6 +14,7 @@ use crate::engine::{Engine, Unit, UnitId};
 use crate::runtime::Manager;
 use crate::settings::Settings;
 use crate::spec::{KindSpec, LoadState, ServiceType, UnitName, UnitType};
+use crate::supervisor::ProcessTable;
 
 use super::dispatch::Call;
 use super::errors::{CallError, CallResult};
@@ -53,9 +54,21 @@ pub struct UnitCtx<'a> {
     pub presets: &'a OnceCell<Presets>,
     /// The unit.
     pub unit: &'a Unit,
+    /// The supervisor's process table (where the unit's processes live).
+    pub procs: &'a ProcessTable,
 }
 
 impl UnitCtx<'_> {
+    /// systemd's `ControlGroup`: the cgroup the unit's main process (else control process,
+    /// else any tracked process) actually lives in, `""` while the unit has no process.
+    pub fn control_group(&self) -> String {
+        let s = &self.unit.service;
+        let preferred: Vec<u32> = [s.main_pid, s.control_pid].into_iter().flatten().collect();
+        self.procs
+            .control_group(self.unit.id, &preferred)
+            .unwrap_or_default()
+    }
+
     fn deps(&self, property: &str) -> Option<Value> {
         Some(vas(self
             .unit
@@ -420,6 +433,8 @@ pub(crate) fn handle(
             call.reply_empty()
         }
         "Ref" | "Unref" => ref_or_unref(f, mgr, call, unit, member == "Ref"),
+        // Declared on the Service and Scope interfaces only; dispatch checked that.
+        "GetProcesses" => call.reply(&(super::manager::unit_processes(mgr, unit),)),
         other => Err(CallError::unknown_method(other, INTERFACE)),
     }
 }
