@@ -1,0 +1,855 @@
+//! Acceptance: issue 3's whole verb matrix in SYSTEM scope with the stock `systemctl` (no
+//! `--user`), against one `unitd serve --system` per transport:
+//! - over a private system-type bus with `SYSTEMCTL_FORCE_BUS=1` (the client in its own
+//!   `unshare -m` namespace with a fake `/run/systemd/system`);
+//! - through the peer-to-peer socket `/run/systemd/private`, which stock `systemctl` prefers as
+//!   root: the client runs in the daemon's mount namespace (`nsenter`) with no usable bus address,
+//!   so a silent fallback to a bus would fail instead of passing.
+//!
+//! The daemon runs in its own mount namespace with a tmpfs on `/run/systemd` AND on
+//! `/etc/systemd/system`: the install verbs write exactly where systemd writes them
+//! (`/etc/systemd/system/multi-user.target.wants/…`) and the host's directory is never touched.
+//! Expectations (texts, exit codes) are the ones the user-scope suites check against real
+//! systemd 252 (`systemctl_verbs.rs`, `systemctl_user.rs`, `systemctl_install.rs`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// Run by `unshare -m` for the daemon: a private tmpfs on `/run` (the marker, the private
+/// socket and unitd's notify socket `/run/unitd/notify`, so parallel tests never share one) and
+/// on `/etc/systemd/system` (the persistent install directory).
+const DAEMON_NAMESPACE_SCRIPT: &str = "set -e; \
+    mount -t tmpfs -o mode=755 tmpfs /run; \
+    mkdir -p /run/systemd/system; \
+    mount -t tmpfs -o mode=755 tmpfs /etc/systemd/system; \
+    exec \"$@\"";
+
+const SLEEPER: &str =
+    "[Unit]\nDescription=System sleeper\n\n[Service]\nExecStart=/bin/sleep infinity\n";
+
+const INSTALLABLE: &str = "\
+[Unit]
+Description=Installable sleeper
+
+[Service]
+ExecStart=/bin/sleep infinity
+
+[Install]
+WantedBy=multi-user.target
+Alias=napper.service
+";
+
+const STATIC: &str = "[Service]\nExecStart=/bin/true\n";
+
+/// How the stock `systemctl` reaches the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    /// The system bus, `SYSTEMCTL_FORCE_BUS=1`.
+    Bus,
+    /// `/run/systemd/private` (root, no FORCE_BUS).
+    Private,
+}
+
+struct System {
+    transport: Transport,
+    daemon: NamespacedDaemon,
+    bus: TestBus,
+    dir: TestDir,
+    /// Processes the test saw as main PIDs, stopped on drop if still alive.
+    seen: std::cell::RefCell<Vec<TrackedPid>>,
+}
+
+impl System {
+    fn start(transport: Transport) -> Option<System> {
+        if !RealEnv::check() || skip_in_reference_mode("system scope runs unitd") {
+            return None;
+        }
+        if transport == Transport::Private && which("nsenter").is_none() {
+            eprintln!("skipped: nsenter missing");
+            return None;
+        }
+        if !Path::new("/etc/systemd/system").is_dir() {
+            // The namespace mounts over it; creating it would write the host.
+            eprintln!("skipped: /etc/systemd/system missing on the host");
+            return None;
+        }
+        let dir = TestDir::new();
+        let log = dir.path().join("reload.log");
+        for (name, text) in [
+            ("sleeper.service", SLEEPER.to_string()),
+            ("other.service", SLEEPER.to_string()),
+            ("inst.service", INSTALLABLE.to_string()),
+            ("static.service", STATIC.to_string()),
+            (
+                "reloadable.service",
+                format!(
+                    "[Unit]\nDescription=Reloadable\n\n[Service]\nExecStart=/bin/sleep infinity\n\
+                     ExecReload=/bin/sh -c 'echo reloaded >> {}'\n",
+                    log.display()
+                ),
+            ),
+            (
+                "notifier.service",
+                "[Unit]\nDescription=Notifier\n\n[Service]\nType=notify\nNotifyAccess=all\n\
+                 ExecStart=/bin/sh -c \"systemd-notify --ready --status='Serving requests'; \
+                 exec sleep infinity\"\n"
+                    .to_string(),
+            ),
+            (
+                "slow.service",
+                "[Service]\nType=oneshot\nExecStart=/bin/sleep 30\n".to_string(),
+            ),
+            (
+                "brief.service",
+                format!(
+                    "[Service]\nExecStart=/bin/sh -c 'sleep 1; touch {}'\n",
+                    dir.path().join("brief.done").display()
+                ),
+            ),
+            (
+                "fails.service",
+                "[Service]\nExecStart=/bin/sh -c 'sleep 1; exit 3'\n".to_string(),
+            ),
+            (
+                "envdump.service",
+                format!(
+                    "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'env > {}'\n",
+                    dir.path().join("env.out").display()
+                ),
+            ),
+        ] {
+            dir.write_unit(name, &text);
+        }
+        let env = daemon_env(&dir);
+        let bus = TestBus::start(&dir, BusKind::System, &env);
+        let units = dir.units().display().to_string();
+        let state = dir.state().display().to_string();
+        let mut cmd = Command::new("unshare");
+        cmd.args([
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            DAEMON_NAMESPACE_SCRIPT,
+            "sh",
+        ])
+        .arg(unitd_bin())
+        .args([
+            "serve",
+            "--system",
+            "--mark-booted",
+            "--upstart-p2p",
+            "none",
+            "--bus",
+            bus.address(),
+            // systemd's persistent install directory first (a tmpfs in this namespace), so what
+            // `enable`/`mask` write there takes effect like on a real system; then the test's
+            // units.
+            "--unit-path",
+            "/etc/systemd/system",
+            "--unit-path",
+            &units,
+            "--state-dir",
+            &state,
+        ])
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let daemon =
+            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+        daemon.wait_for_name(&bus, SYSTEMD1);
+        let m = System {
+            transport,
+            daemon,
+            bus,
+            dir,
+            seen: Default::default(),
+        };
+        if transport == Transport::Private {
+            // The socket exists once the name is owned? Wait for it, bounded.
+            wait_for("/run/systemd/private", TIMEOUT, || {
+                m.in_daemon_ns("test", &["-S", "/run/systemd/private"]).code == 0
+            });
+        }
+        Some(m)
+    }
+
+    fn base_env(&self) -> Vec<(String, String)> {
+        let mut env = client_env("unix:path=/nonexistent", &self.dir.xdg());
+        env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
+        env
+    }
+
+    /// `program args…` as root inside the daemon's mount namespace, with no usable bus.
+    fn in_daemon_ns(&self, program: &str, args: &[&str]) -> Output {
+        self.in_daemon_ns_with_bus(program, args, "unix:path=/nonexistent/system_bus_socket")
+    }
+
+    /// `program args…` as root inside the daemon's mount namespace with the system bus at
+    /// `bus`.
+    fn in_daemon_ns_with_bus(&self, program: &str, args: &[&str], bus: &str) -> Output {
+        let mut env = self.base_env();
+        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus.into()));
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
+            .arg(program)
+            .args(args)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        run_with_timeout(
+            &mut cmd,
+            &format!("nsenter {program} {}", args.join(" ")),
+            TIMEOUT,
+        )
+    }
+
+    /// The stock system-scope `systemctl --no-pager ARGS…` over this test's transport.
+    fn systemctl(&self, args: &[&str]) -> Output {
+        let mut full = vec!["--no-pager"];
+        full.extend_from_slice(args);
+        match self.transport {
+            // `start --wait` watches the unit over the full bus even as root (systemctl 252
+            // asks for BUS_FULL there), like on a real system: give it the bus.
+            Transport::Private if args.contains(&"--wait") => {
+                self.in_daemon_ns_with_bus("systemctl", &full, self.bus.address())
+            }
+            Transport::Private => self.in_daemon_ns("systemctl", &full),
+            Transport::Bus => {
+                let mut env = self.base_env();
+                env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+                env.push(("SYSTEMCTL_FORCE_BUS".into(), "1".into()));
+                let mut cmd = in_namespace("systemctl", &full, &env);
+                run_with_timeout(&mut cmd, &format!("systemctl {}", full.join(" ")), TIMEOUT)
+            }
+        }
+    }
+
+    /// The stock `busctl --system ARGS…` on the test's bus (exit 0 required).
+    #[track_caller]
+    fn busctl(&self, args: &[&str]) -> Output {
+        let mut env = self.base_env();
+        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+        let mut full = vec!["--system", "--no-pager"];
+        full.extend_from_slice(args);
+        let mut cmd = in_namespace("busctl", &full, &env);
+        let out = run_with_timeout(&mut cmd, &format!("busctl {}", full.join(" ")), TIMEOUT);
+        assert_eq!(out.code, 0, "{}", out.dump());
+        out
+    }
+
+    /// Run `systemctl ARGS…` and insist on exit `code`; the failure shows the daemon's log.
+    #[track_caller]
+    fn expect(&self, code: i32, args: &[&str]) -> Output {
+        let out = self.systemctl(args);
+        assert_eq!(
+            out.code,
+            code,
+            "[{:?}] {}\n--- unitd log ---\n{}",
+            self.transport,
+            out.dump(),
+            tail(&read_lossy(&self.daemon.log), 40)
+        );
+        out
+    }
+
+    #[track_caller]
+    fn check(&self, cond: bool, what: &str, out: &Output) {
+        assert!(cond, "[{:?}] {what}\n{}", self.transport, out.dump());
+    }
+
+    #[track_caller]
+    fn show(&self, unit: &str, prop: &str) -> String {
+        let out = self.expect(0, &["show", "-p", prop, "--value", unit]);
+        out.stdout.trim_end_matches('\n').to_string()
+    }
+
+    #[track_caller]
+    fn main_pid(&self, unit: &str) -> u32 {
+        let pid: u32 = self
+            .show(unit, "MainPID")
+            .parse()
+            .expect("MainPID is a number");
+        if pid != 0 {
+            self.seen.borrow_mut().push(TrackedPid::new(pid));
+        }
+        pid
+    }
+
+    #[track_caller]
+    fn running_pid(&self, unit: &str) -> u32 {
+        let pid = self.main_pid(unit);
+        assert_ne!(pid, 0, "{unit} has a MainPID");
+        assert!(pid_alive(pid), "MainPID {pid} of {unit} is alive");
+        pid
+    }
+
+    #[track_caller]
+    fn wait_gone(&self, pid: u32, what: &str) {
+        let deadline = Instant::now() + TIMEOUT;
+        while pid_alive(pid) {
+            assert!(Instant::now() < deadline, "{what}: PID {pid} still alive");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[track_caller]
+    fn wait_state(&self, unit: &str, want: &str) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let got = self.show(unit, "ActiveState");
+            if got == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[{:?}] {unit}: ActiveState={got}, want {want}",
+                self.transport
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn config(&self) -> PathBuf {
+        PathBuf::from("/etc/systemd/system")
+    }
+
+    /// Whether `path` is a symlink to `target` as the daemon sees it (its namespace).
+    fn link_target(&self, path: &Path) -> Option<String> {
+        let out = self.in_daemon_ns("readlink", &[path.to_str().unwrap()]);
+        (out.code == 0).then(|| out.stdout.trim().to_string())
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        // The daemon stops its units when it gets SIGTERM (NamespacedDaemon's drop); anything a
+        // broken run left behind is stopped by PID afterwards.
+        for p in self.seen.borrow().iter() {
+            if p.alive() {
+                p.terminate(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+fn lifecycle_verbs(m: &System) {
+    // start / is-active / status of a running service.
+    m.expect(0, &["start", "sleeper.service"]);
+    let out = m.expect(0, &["is-active", "sleeper.service"]);
+    assert_eq!(out.stdout.trim(), "active");
+    let pid1 = m.running_pid("sleeper.service");
+    let out = m.expect(0, &["status", "sleeper.service"]);
+    let frag = m.dir.units().join("sleeper.service");
+    m.check(
+        out.stdout.contains("● sleeper.service - System sleeper")
+            && out
+                .stdout
+                .contains(&format!("Loaded: loaded ({}; ", frag.display()))
+            && out.stdout.contains("Active: active (running) since ")
+            && out.stdout.contains(&format!("Main PID: {pid1} (sleep)")),
+        "status renders Loaded/Active/Main PID like systemd",
+        &out,
+    );
+    // The process tree: the cgroup the main process lives in, and the process under it.
+    let cgroup = m.show("sleeper.service", "ControlGroup");
+    m.check(
+        !cgroup.is_empty(),
+        "a running service has a ControlGroup",
+        &out,
+    );
+    m.check(
+        out.stdout.contains(&format!("CGroup: {cgroup}\n"))
+            && out
+                .stdout
+                .contains(&format!("└─{pid1} /bin/sleep infinity")),
+        "status prints the CGroup line and the main process under it",
+        &out,
+    );
+    // The same list from the unit object's GetProcesses() (Service interface).
+    if m.transport == Transport::Bus && which("busctl").is_some() {
+        let out = m.busctl(&[
+            "call",
+            SYSTEMD1,
+            "/org/freedesktop/systemd1/unit/sleeper_2eservice",
+            "org.freedesktop.systemd1.Service",
+            "GetProcesses",
+        ]);
+        assert_eq!(
+            out.stdout.trim(),
+            format!("a(sus) 1 \"{cgroup}\" {pid1} \"/bin/sleep infinity\""),
+            "{}",
+            out.dump()
+        );
+    }
+
+    // The Status: line (sd_notify STATUS=) and the tree of a unit whose main process
+    // exec'ed.
+    if which("systemd-notify").is_some() {
+        m.expect(0, &["start", "notifier.service"]);
+        let npid = m.running_pid("notifier.service");
+        let out = m.expect(0, &["status", "notifier.service"]);
+        let cgroup = m.show("notifier.service", "ControlGroup");
+        m.check(
+            out.stdout.contains("Active: active (running) since ")
+                && out.stdout.contains(&format!("Main PID: {npid} (sleep)"))
+                && out.stdout.contains("Status: \"Serving requests\"")
+                && out.stdout.contains(&format!("CGroup: {cgroup}\n"))
+                && out.stdout.contains(&format!("└─{npid} sleep infinity")),
+            "status shows the Status: line and the process tree",
+            &out,
+        );
+        m.expect(0, &["stop", "notifier.service"]);
+        m.wait_gone(npid, "stop notifier");
+    }
+
+    // Unknown units: status 4, start/reload 5, is-active 3 ("inactive").
+    let out = m.expect(4, &["status", "nosuch.service"]);
+    m.check(
+        out.stderr
+            .contains("Unit nosuch.service could not be found."),
+        "status of an unknown unit",
+        &out,
+    );
+    let out = m.expect(5, &["start", "nosuch.service"]);
+    m.check(
+        out.stderr
+            .contains("Failed to start nosuch.service: Unit nosuch.service not found."),
+        "start of an unknown unit",
+        &out,
+    );
+    let out = m.expect(3, &["is-active", "nosuch.service"]);
+    assert_eq!(out.stdout.trim(), "inactive");
+
+    // restart gives a new main process.
+    m.expect(0, &["restart", "sleeper.service"]);
+    m.wait_gone(pid1, "restart");
+    let pid2 = m.running_pid("sleeper.service");
+    assert_ne!(pid1, pid2);
+
+    // reload without ExecReload=: JobTypeNotApplicable → 3.
+    let out = m.expect(3, &["reload", "sleeper.service"]);
+    m.check(
+        out.stderr.contains("Failed to reload sleeper.service")
+            && out.stderr.contains("Job type reload is not applicable"),
+        "reload without ExecReload= fails like systemd",
+        &out,
+    );
+    let out = m.expect(5, &["reload", "nosuch.service"]);
+    m.check(
+        out.stderr
+            .contains("Failed to reload nosuch.service: Unit nosuch.service not found."),
+        "reload of an unknown unit",
+        &out,
+    );
+    // try-restart of an active unit restarts it; reload-or-restart of a unit that cannot
+    // reload restarts it.
+    m.expect(0, &["try-restart", "sleeper.service"]);
+    m.wait_gone(pid2, "try-restart");
+    let pid3 = m.running_pid("sleeper.service");
+    m.expect(0, &["reload-or-restart", "sleeper.service"]);
+    m.wait_gone(pid3, "reload-or-restart");
+    m.running_pid("sleeper.service");
+    // try-restart of an inactive unit: nothing to do, success.
+    m.expect(0, &["try-restart", "other.service"]);
+    assert_eq!(m.show("other.service", "ActiveState"), "inactive");
+
+    // A unit with ExecReload=: reload and reload-or-restart run it, the main process stays.
+    let log = m.dir.path().join("reload.log");
+    m.expect(0, &["start", "reloadable.service"]);
+    let rpid = m.running_pid("reloadable.service");
+    m.expect(0, &["reload", "reloadable.service"]);
+    assert_eq!(read_lossy(&log).lines().count(), 1, "ExecReload ran once");
+    m.expect(0, &["reload-or-restart", "reloadable.service"]);
+    assert_eq!(read_lossy(&log).lines().count(), 2, "reloaded again");
+    assert_eq!(m.running_pid("reloadable.service"), rpid, "no restart");
+    m.expect(0, &["stop", "reloadable.service"]);
+    m.wait_gone(rpid, "stop");
+
+    // kill -s KILL: failed (signal); is-failed, degraded, list-units --failed, reset-failed.
+    let pid = m.running_pid("sleeper.service");
+    m.expect(0, &["kill", "-s", "KILL", "sleeper.service"]);
+    m.wait_gone(pid, "kill -s KILL");
+    m.wait_state("sleeper.service", "failed");
+    assert_eq!(m.show("sleeper.service", "Result"), "signal");
+    let out = m.expect(0, &["is-failed", "sleeper.service"]);
+    assert_eq!(out.stdout.trim(), "failed");
+    let out = m.expect(3, &["is-active", "sleeper.service"]);
+    assert_eq!(out.stdout.trim(), "failed");
+    let out = m.expect(3, &["status", "sleeper.service"]);
+    m.check(
+        out.stdout.contains("Active: failed (Result: signal)"),
+        "status of a failed unit",
+        &out,
+    );
+    m.check(
+        !out.stdout.contains("CGroup:"),
+        "no CGroup line without processes",
+        &out,
+    );
+    assert_eq!(m.show("sleeper.service", "ControlGroup"), "");
+    let out = m.expect(1, &["is-system-running"]);
+    assert_eq!(out.stdout.trim(), "degraded", "{}", out.dump());
+    let out = m.expect(0, &["list-units", "--failed"]);
+    m.check(
+        list_units_row(&out.stdout, "sleeper.service").is_some(),
+        "list-units --failed lists the failed unit",
+        &out,
+    );
+    m.expect(0, &["reset-failed", "sleeper.service"]);
+    let out = m.expect(1, &["is-failed", "sleeper.service"]);
+    assert_eq!(out.stdout.trim(), "inactive");
+    let out = m.expect(0, &["is-system-running"]);
+    assert_eq!(out.stdout.trim(), "running", "{}", out.dump());
+    let out = m.expect(3, &["status", "sleeper.service"]);
+    m.check(
+        out.stdout.contains("Active: inactive (dead)"),
+        "status of an inactive unit",
+        &out,
+    );
+
+    // kill with the default signal: a clean stop. kill of an unknown unit: 1.
+    m.expect(0, &["start", "sleeper.service"]);
+    let pid = m.running_pid("sleeper.service");
+    m.expect(0, &["kill", "sleeper.service"]);
+    m.wait_gone(pid, "kill");
+    m.wait_state("sleeper.service", "inactive");
+    let out = m.expect(1, &["kill", "nosuch.service"]);
+    m.check(
+        out.stderr.contains("nosuch.service"),
+        "kill of an unknown unit names it",
+        &out,
+    );
+    m.expect(0, &["reset-failed"]);
+
+    // stop.
+    m.expect(0, &["start", "sleeper.service"]);
+    let pid = m.running_pid("sleeper.service");
+    m.expect(0, &["stop", "sleeper.service"]);
+    m.wait_gone(pid, "stop");
+    let out = m.expect(3, &["is-active", "sleeper.service"]);
+    assert_eq!(out.stdout.trim(), "inactive");
+
+    // start --wait: returns when the unit ended, with its result.
+    m.expect(0, &["start", "--wait", "brief.service"]);
+    assert!(
+        m.dir.path().join("brief.done").exists(),
+        "start --wait returned before the unit ended"
+    );
+    assert_eq!(m.show("brief.service", "ActiveState"), "inactive");
+    m.expect(1, &["start", "--wait", "fails.service"]);
+    assert_eq!(m.show("fails.service", "ActiveState"), "failed");
+    m.expect(0, &["reset-failed", "fails.service"]);
+}
+
+fn show_cat_and_lists(m: &System) {
+    let frag = m.dir.units().join("sleeper.service");
+    let dropin_dir = m.dir.units().join("sleeper.service.d");
+    std::fs::create_dir_all(&dropin_dir).unwrap();
+    let dropin = dropin_dir.join("10-desc.conf");
+    std::fs::write(&dropin, "[Unit]\nDescription=Overridden sleeper\n").unwrap();
+    m.expect(0, &["daemon-reload"]);
+    assert_eq!(
+        m.show("sleeper.service", "FragmentPath"),
+        frag.display().to_string()
+    );
+    assert_eq!(
+        m.show("sleeper.service", "DropInPaths"),
+        dropin.display().to_string()
+    );
+    assert_eq!(
+        m.show("sleeper.service", "Description"),
+        "Overridden sleeper"
+    );
+    let out = m.expect(0, &["show", "-p", "Id,LoadState", "sleeper.service"]);
+    assert_eq!(
+        out.stdout.trim(),
+        "Id=sleeper.service\nLoadState=loaded",
+        "{}",
+        out.dump()
+    );
+    let out = m.expect(0, &["show", "sleeper.service"]);
+    m.check(
+        out.stdout.lines().any(|l| l == "Id=sleeper.service")
+            && out.stdout.lines().any(|l| l == "ActiveState=inactive")
+            && out.stdout.lines().any(|l| l == "Type=simple"),
+        "show prints Unit and Service properties",
+        &out,
+    );
+    let out = m.expect(0, &["show", "-p", "Version", "--value"]);
+    m.check(!out.stdout.trim().is_empty(), "show of the manager", &out);
+    let out = m.expect(0, &["cat", "sleeper.service"]);
+    m.check(
+        out.stdout.contains(&format!(
+            "# {}\n[Unit]\nDescription=System sleeper",
+            frag.display()
+        )) && out.stdout.contains(&format!(
+            "# {}\n[Unit]\nDescription=Overridden",
+            dropin.display()
+        )),
+        "cat prints the fragment and the drop-in with path headers",
+        &out,
+    );
+    let out = m.expect(1, &["cat", "nosuch.service"]);
+    m.check(
+        out.stderr.contains("No files found for nosuch.service."),
+        "cat of an unknown unit",
+        &out,
+    );
+
+    // list-units: --all, --state=, patterns.
+    m.expect(0, &["start", "sleeper.service"]);
+    m.running_pid("sleeper.service");
+    let out = m.expect(0, &["list-units"]);
+    m.check(
+        list_units_row(&out.stdout, "sleeper.service")
+            .is_some_and(|r| r[1..4] == ["loaded", "active", "running"])
+            && list_units_row(&out.stdout, "other.service").is_none(),
+        "list-units shows active units only",
+        &out,
+    );
+    let out = m.expect(0, &["list-units", "--all"]);
+    m.check(
+        list_units_row(&out.stdout, "other.service")
+            .is_some_and(|r| r[1..4] == ["loaded", "inactive", "dead"]),
+        "--all lists the inactive unit",
+        &out,
+    );
+    let out = m.expect(0, &["list-units", "--all", "--state=inactive", "*.service"]);
+    m.check(
+        list_units_row(&out.stdout, "other.service").is_some()
+            && list_units_row(&out.stdout, "sleeper.service").is_none(),
+        "--state=inactive keeps only inactive units",
+        &out,
+    );
+    let out = m.expect(0, &["list-units", "--state=running", "sleep*"]);
+    m.check(
+        list_units_row(&out.stdout, "sleeper.service").is_some()
+            && list_units_row(&out.stdout, "other.service").is_none(),
+        "--state=running with a pattern",
+        &out,
+    );
+
+    // list-jobs: none, then a running start job.
+    let out = m.expect(0, &["list-jobs"]);
+    assert_eq!(out.stdout.trim(), "No jobs running.", "{}", out.dump());
+    m.expect(0, &["start", "--no-block", "slow.service"]);
+    let out = m.expect(0, &["list-jobs"]);
+    m.check(
+        out.stdout.contains("slow.service")
+            && out.stdout.contains("start")
+            && out.stdout.contains("1 jobs listed."),
+        "list-jobs shows the running start job",
+        &out,
+    );
+    m.expect(0, &["stop", "slow.service"]);
+    let out = m.expect(0, &["list-jobs"]);
+    assert_eq!(out.stdout.trim(), "No jobs running.", "{}", out.dump());
+    m.expect(0, &["stop", "sleeper.service"]);
+}
+
+fn install_verbs(m: &System) {
+    let unit_file = m.dir.units().join("inst.service");
+    let wants = m.config().join("multi-user.target.wants/inst.service");
+    let alias = m.config().join("napper.service");
+
+    let out = m.expect(1, &["is-enabled", "inst.service"]);
+    assert_eq!(out.stdout.trim(), "disabled", "{}", out.dump());
+    let out = m.expect(0, &["is-enabled", "static.service"]);
+    assert_eq!(out.stdout.trim(), "static", "{}", out.dump());
+    let out = m.expect(1, &["is-enabled", "nosuch.service"]);
+    m.check(
+        out.stderr.contains(
+            "Failed to get unit file state for nosuch.service: No such file or directory",
+        ),
+        "is-enabled of a missing file",
+        &out,
+    );
+
+    let out = m.expect(0, &["enable", "inst.service"]);
+    m.check(
+        out.all().contains(&format!(
+            "Created symlink {} → {}.",
+            wants.display(),
+            unit_file.display()
+        )) && out.all().contains(&format!(
+            "Created symlink {} → {}.",
+            alias.display(),
+            unit_file.display()
+        )),
+        "enable prints the symlinks it created in /etc/systemd/system",
+        &out,
+    );
+    assert_eq!(
+        m.link_target(&wants).as_deref(),
+        Some(unit_file.to_str().unwrap())
+    );
+    let out = m.expect(0, &["is-enabled", "inst.service"]);
+    assert_eq!(out.stdout.trim(), "enabled", "{}", out.dump());
+    let out = m.expect(0, &["is-enabled", "napper.service"]);
+    assert_eq!(out.stdout.trim(), "alias", "{}", out.dump());
+    assert_eq!(m.show("inst.service", "UnitFileState"), "enabled");
+    let wants_list = m.show("multi-user.target", "Wants");
+    assert!(
+        wants_list.split_whitespace().any(|w| w == "inst.service"),
+        "multi-user.target Wants={wants_list:?}"
+    );
+
+    let out = m.expect(0, &["disable", "inst.service"]);
+    m.check(
+        out.all()
+            .contains(&format!("Removed \"{}\".", wants.display()))
+            && out
+                .all()
+                .contains(&format!("Removed \"{}\".", alias.display())),
+        "disable prints what it removed",
+        &out,
+    );
+    assert_eq!(m.link_target(&wants), None);
+    let out = m.expect(1, &["is-enabled", "inst.service"]);
+    assert_eq!(out.stdout.trim(), "disabled", "{}", out.dump());
+
+    // enable --now / disable --now.
+    m.expect(0, &["enable", "--now", "inst.service"]);
+    assert_eq!(m.show("inst.service", "ActiveState"), "active");
+    let pid = m.running_pid("inst.service");
+    m.expect(0, &["disable", "--now", "inst.service"]);
+    m.wait_gone(pid, "disable --now");
+    assert_eq!(m.show("inst.service", "ActiveState"), "inactive");
+
+    let out = m.expect(0, &["enable", "static.service"]);
+    m.check(
+        out.all().contains("no installation config"),
+        "static enable explains itself",
+        &out,
+    );
+    let out = m.expect(1, &["enable", "nosuch.service"]);
+    m.check(
+        out.stderr
+            .contains("Failed to enable unit: Unit file nosuch.service does not exist."),
+        "enable of a missing file",
+        &out,
+    );
+
+    // mask / unmask.
+    let mask = m.config().join("static.service");
+    let out = m.expect(0, &["mask", "static.service"]);
+    m.check(
+        out.all()
+            .contains(&format!("Created symlink {} → /dev/null.", mask.display())),
+        "mask prints the /dev/null symlink",
+        &out,
+    );
+    let out = m.expect(1, &["is-enabled", "static.service"]);
+    assert_eq!(out.stdout.trim(), "masked", "{}", out.dump());
+    assert_eq!(m.show("static.service", "LoadState"), "masked");
+    let out = m.expect(1, &["start", "static.service"]);
+    m.check(
+        out.stderr.contains("Unit static.service is masked."),
+        "a masked unit cannot start",
+        &out,
+    );
+    let out = m.expect(0, &["list-unit-files"]);
+    let row = |name: &str| {
+        out.stdout
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|c| c.first() == Some(&name))
+            .map(|c| c[1].to_string())
+    };
+    assert_eq!(
+        row("static.service").as_deref(),
+        Some("masked"),
+        "{}",
+        out.dump()
+    );
+    assert_eq!(
+        row("inst.service").as_deref(),
+        Some("disabled"),
+        "{}",
+        out.dump()
+    );
+    m.check(
+        out.stdout.contains("unit files listed."),
+        "list-unit-files footer",
+        &out,
+    );
+    let out = m.expect(0, &["list-unit-files", "--state=disabled", "inst*"]);
+    m.check(
+        out.stdout.contains("inst.service") && !out.stdout.contains("static.service"),
+        "list-unit-files filters by state and pattern",
+        &out,
+    );
+    m.expect(1, &["list-unit-files", "nomatch*"]);
+    let out = m.expect(0, &["unmask", "static.service"]);
+    m.check(
+        out.all()
+            .contains(&format!("Removed \"{}\".", mask.display())),
+        "unmask prints the removed mask",
+        &out,
+    );
+    assert_eq!(m.show("static.service", "LoadState"), "loaded");
+    let out = m.expect(0, &["is-enabled", "static.service"]);
+    assert_eq!(out.stdout.trim(), "static", "{}", out.dump());
+}
+
+fn environment_verbs(m: &System) {
+    m.expect(
+        0,
+        &["set-environment", "ALPHA=one", "BETA=two words", "FOO=bar"],
+    );
+    let out = m.expect(0, &["show-environment"]);
+    m.check(
+        out.stdout.lines().any(|l| l == "ALPHA=one")
+            && out.stdout.lines().any(|l| l == "BETA=$'two words'"),
+        "show-environment lists the assignments, shell-quoted",
+        &out,
+    );
+    m.expect(0, &["unset-environment", "ALPHA"]);
+    let out = m.expect(0, &["show-environment"]);
+    m.check(
+        !out.stdout.contains("ALPHA="),
+        "unset-environment removed ALPHA",
+        &out,
+    );
+    let out = m.expect(1, &["set-environment", "1BAD=x"]);
+    m.check(
+        out.stderr.contains("Failed to set environment"),
+        "invalid assignment rejected",
+        &out,
+    );
+    m.expect(0, &["start", "envdump.service"]);
+    let env = read_lossy(&m.dir.path().join("env.out"));
+    assert!(
+        env.lines().any(|l| l == "FOO=bar") && env.lines().any(|l| l == "BETA=two words"),
+        "a unit started afterwards sees the manager environment:\n{env}"
+    );
+    assert!(!env.contains("ALPHA="), "{env}");
+    m.expect(0, &["unset-environment", "BETA", "FOO"]);
+}
+
+fn whole_matrix(transport: Transport) {
+    let Some(m) = System::start(transport) else {
+        return;
+    };
+    let out = m.expect(0, &["is-system-running"]);
+    assert_eq!(out.stdout.trim(), "running", "{}", out.dump());
+    lifecycle_verbs(&m);
+    show_cat_and_lists(&m);
+    install_verbs(&m);
+    environment_verbs(&m);
+}
+
+#[test]
+fn system_scope_verbs_over_the_bus() {
+    whole_matrix(Transport::Bus);
+}
+
+#[test]
+fn system_scope_verbs_over_the_private_socket() {
+    whole_matrix(Transport::Private);
+}
