@@ -407,6 +407,10 @@ fn lifecycle_verbs(m: &System) {
         m.wait_gone(npid, "stop notifier");
     }
 
+    if m.transport == Transport::Bus && which("busctl").is_some() {
+        scope_process_tree(m);
+    }
+
     // Unknown units: status 4, start/reload 5, is-active 3 ("inactive").
     let out = m.expect(4, &["status", "nosuch.service"]);
     m.check(
@@ -544,6 +548,59 @@ fn lifecycle_verbs(m: &System) {
     m.expect(1, &["start", "--wait", "fails.service"]);
     assert_eq!(m.show("fails.service", "ActiveState"), "failed");
     m.expect(0, &["reset-failed", "fails.service"]);
+}
+
+/// A scope adopting a process the test started: `status` draws it under the scope's
+/// ControlGroup; stopping the scope ends it and empties ControlGroup.
+fn scope_process_tree(m: &System) {
+    let mut child = Command::new("/bin/sleep")
+        .arg("1000004")
+        .spawn()
+        .expect("spawn sleep");
+    let pid = child.id();
+    m.seen.borrow_mut().push(TrackedPid::new(pid));
+    let pid_text = pid.to_string();
+    m.busctl(&[
+        "call",
+        SYSTEMD1,
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager",
+        "StartTransientUnit",
+        "ssa(sv)a(sa(sv))",
+        "adopted.scope",
+        "fail",
+        "1",
+        "PIDs",
+        "au",
+        "1",
+        &pid_text,
+        "0",
+    ]);
+    m.wait_state("adopted.scope", "active");
+    let cgroup = m.show("adopted.scope", "ControlGroup");
+    let out = m.expect(0, &["status", "adopted.scope"]);
+    m.check(
+        !cgroup.is_empty()
+            && out.stdout.contains("Active: active (running) since ")
+            && out.stdout.contains(&format!("CGroup: {cgroup}\n"))
+            && out.stdout.contains(&format!("└─{pid} /bin/sleep 1000004")),
+        "status of a scope shows its adopted process",
+        &out,
+    );
+    m.expect(0, &["stop", "adopted.scope"]);
+    let deadline = Instant::now() + TIMEOUT;
+    while child.try_wait().expect("wait for sleep").is_none() {
+        assert!(Instant::now() < deadline, "stopping the scope ended {pid}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // A stopped transient scope is garbage-collected, as in systemd: status says so (4).
+    let out = m.expect(4, &["status", "adopted.scope"]);
+    m.check(
+        out.stderr
+            .contains("Unit adopted.scope could not be found."),
+        "the stopped scope is gone",
+        &out,
+    );
 }
 
 fn show_cat_and_lists(m: &System) {
