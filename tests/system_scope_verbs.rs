@@ -750,6 +750,16 @@ fn install_verbs(m: &System) {
     let out = m.expect(0, &["is-enabled", "napper.service"]);
     assert_eq!(out.stdout.trim(), "alias", "{}", out.dump());
     assert_eq!(m.show("inst.service", "UnitFileState"), "enabled");
+    // No preset rule names the unit: systemd's default preset is "enabled".
+    let out = m.expect(3, &["status", "inst.service"]);
+    m.check(
+        out.stdout.contains(&format!(
+            "Loaded: loaded ({}; enabled; preset: enabled)",
+            unit_file.display()
+        )),
+        "status shows the enablement and the preset",
+        &out,
+    );
     let wants_list = m.show("multi-user.target", "Wants");
     assert!(
         wants_list.split_whitespace().any(|w| w == "inst.service"),
