@@ -428,6 +428,22 @@ fn lifecycle_verbs(m: &System) {
     );
     let out = m.expect(3, &["is-active", "nosuch.service"]);
     assert_eq!(out.stdout.trim(), "inactive");
+    let out = m.expect(1, &["is-failed", "nosuch.service"]);
+    assert_eq!(out.stdout.trim(), "inactive");
+    let out = m.expect(5, &["stop", "nosuch.service"]);
+    m.check(
+        out.stderr
+            .contains("Failed to stop nosuch.service: Unit nosuch.service not loaded."),
+        "stop of an unknown unit",
+        &out,
+    );
+    let out = m.expect(5, &["restart", "nosuch.service"]);
+    m.check(
+        out.stderr
+            .contains("Failed to restart nosuch.service: Unit nosuch.service not found."),
+        "restart of an unknown unit",
+        &out,
+    );
 
     // restart gives a new main process.
     m.expect(0, &["restart", "sleeper.service"]);
@@ -802,6 +818,32 @@ fn install_verbs(m: &System) {
         &out,
     );
 
+    let out = m.expect(1, &["disable", "nosuch.service"]);
+    m.check(
+        out.stderr
+            .contains("Failed to disable unit: Unit file nosuch.service does not exist."),
+        "disable of a missing file",
+        &out,
+    );
+    // Any name can be masked, even one without a file.
+    let nomask = m.config().join("nosuch.service");
+    let out = m.expect(0, &["mask", "nosuch.service"]);
+    m.check(
+        out.all().contains(&format!(
+            "Created symlink {} → /dev/null.",
+            nomask.display()
+        )),
+        "mask of a missing file",
+        &out,
+    );
+    let out = m.expect(0, &["unmask", "nosuch.service"]);
+    m.check(
+        out.all()
+            .contains(&format!("Removed \"{}\".", nomask.display())),
+        "unmask of a missing file",
+        &out,
+    );
+
     // mask / unmask.
     let mask = m.config().join("static.service");
     let out = m.expect(0, &["mask", "static.service"]);
@@ -905,6 +947,16 @@ fn whole_matrix(transport: Transport) {
     };
     let out = m.expect(0, &["is-system-running"]);
     assert_eq!(out.stdout.trim(), "running", "{}", out.dump());
+    // The machine's status (no unit): systemd's header. (unitd has no -.slice, so the host's
+    // process tree is not drawn; systemctl says so on stderr and goes on.)
+    let out = m.expect(0, &["status"]);
+    m.check(
+        out.stdout.contains("State: running")
+            && out.stdout.contains("Failed: 0 units")
+            && out.stdout.contains("systemd: 252 (unitd "),
+        "status of the machine",
+        &out,
+    );
     lifecycle_verbs(&m);
     show_cat_and_lists(&m);
     install_verbs(&m);

@@ -569,12 +569,28 @@ impl<'a> Installer<'a> {
     }
 
     /// `DisableUnitFiles`: remove the unit's symlinks from the install directory (and those of
-    /// its `Also=` units).
+    /// its `Also=` units). Like systemd, a name with no unit file is an error
+    /// ([`InstallError::NotFound`]) only when nothing else was removed.
     pub fn disable(
         &self,
         files: &[String],
         runtime: bool,
     ) -> Result<Vec<InstallChange>, InstallError> {
+        let (changes, missing) = self.remove_links(files, runtime)?;
+        match missing {
+            Some(name) if changes.is_empty() => Err(InstallError::NotFound(name)),
+            _ => Ok(changes),
+        }
+    }
+
+    /// The work of [`Self::disable`]: the removals, and the first name given (not reached
+    /// through `Also=`) that has no unit file.
+    fn remove_links(
+        &self,
+        files: &[String],
+        runtime: bool,
+    ) -> Result<(Vec<InstallChange>, Option<String>), InstallError> {
+        let mut missing = None;
         let mut changes = Vec::new();
         let mut seen = HashSet::new();
         let mut queue: Vec<String> = Vec::new();
@@ -590,14 +606,19 @@ impl<'a> Installer<'a> {
             UnitName::new(&name).map_err(|_| InstallError::InvalidName(name.clone()))?;
             queue.push(name);
         }
+        let given: HashSet<String> = queue.iter().cloned().collect();
         while let Some(name) = queue.pop() {
             if !seen.insert(name.clone()) {
                 continue;
             }
-            if let Some(f) = self.find(&name)?
-                && let Some(i) = &f.install
-            {
-                queue.extend(self.expanded(&name, &i.also));
+            match self.find(&name)? {
+                Some(f) => {
+                    if let Some(i) = &f.install {
+                        queue.extend(self.expanded(&name, &i.also));
+                    }
+                }
+                None if missing.is_none() && given.contains(&name) => missing = Some(name.clone()),
+                None => {}
             }
             for p in self.links_of(&name, self.install_dir(runtime)) {
                 std::fs::remove_file(&p).map_err(|e| io_err(&p, &e))?;
@@ -614,17 +635,17 @@ impl<'a> Installer<'a> {
                 }
             }
         }
-        Ok(changes)
+        Ok((changes, missing))
     }
 
-    /// `ReenableUnitFiles`: disable, then enable.
+    /// `ReenableUnitFiles`: disable, then enable (a missing file is for `enable` to report).
     pub fn reenable(
         &self,
         files: &[String],
         runtime: bool,
         force: bool,
     ) -> Result<(bool, Vec<InstallChange>), InstallError> {
-        let mut changes = self.disable(files, runtime)?;
+        let (mut changes, _) = self.remove_links(files, runtime)?;
         let (carries, more) = self.enable(files, runtime, force)?;
         changes.extend(more);
         Ok((carries, changes))
@@ -775,7 +796,7 @@ impl<'a> Installer<'a> {
                     changes.extend(ch);
                 }
             } else if mode != "enable-only" {
-                changes.extend(self.disable(one, runtime)?);
+                changes.extend(self.remove_links(one, runtime)?.0);
             }
         }
         Ok((carries, changes))

@@ -103,6 +103,18 @@ fn enable_disable_round_trip() {
     assert!(changes.iter().all(|c| c.kind == "unlink"));
     assert_eq!(i.state("a.service").unwrap(), Some("disabled"));
     assert!(!f.config.join("default.target.wants").exists());
+    // Disabling what is disabled changes nothing; a name without a file is an error unless
+    // something else was removed (systemd reports the first failure only then).
+    assert!(i.disable(&v(&["a.service"]), false).unwrap().is_empty());
+    assert_eq!(
+        i.disable(&v(&["nosuch.service"]), false).unwrap_err(),
+        InstallError::NotFound("nosuch.service".into())
+    );
+    i.enable(&v(&["a.service"]), false, false).unwrap();
+    let changes = i
+        .disable(&v(&["nosuch.service", "a.service"]), false)
+        .unwrap();
+    assert_eq!(changes.len(), 3, "{changes:?}");
     // Runtime enablement.
     i.enable(&v(&["a.service"]), true, false).unwrap();
     assert_eq!(i.state("a.service").unwrap(), Some("enabled-runtime"));
