@@ -437,6 +437,25 @@ fn lifecycle_verbs(m: &System) {
         "stop of an unknown unit",
         &out,
     );
+    for verb in ["try-restart", "reload-or-restart"] {
+        let out = m.expect(5, &[verb, "nosuch.service"]);
+        m.check(
+            out.stderr.contains("Unit nosuch.service not found."),
+            "try-restart/reload-or-restart of an unknown unit",
+            &out,
+        );
+    }
+    // show of an unknown unit: its (not-found) properties, exit 0.
+    let out = m.expect(
+        0,
+        &["show", "-p", "LoadState,ActiveState", "nosuch.service"],
+    );
+    assert_eq!(
+        out.stdout.trim(),
+        "LoadState=not-found\nActiveState=inactive",
+        "{}",
+        out.dump()
+    );
     let out = m.expect(5, &["restart", "nosuch.service"]);
     m.check(
         out.stderr

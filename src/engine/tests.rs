@@ -793,6 +793,13 @@ fn wants_missing_unit_is_fine_requires_missing_unit_fails() {
             "Unit missing.service not loaded.".into()
         ))
     );
+    // The load state is checked before try-restart collapses to a no-op (systemd 252).
+    assert_eq!(
+        s.enqueue("missing.service", JobType::TryRestart, JobMode::Replace),
+        Err(EnqueueError::NoSuchUnit(
+            "Unit missing.service not found.".into()
+        ))
+    );
 }
 
 #[test]

@@ -262,10 +262,13 @@ impl Engine {
         anchor: bool,
         mode: JobMode,
     ) -> Result<(), EnqueueError> {
-        let t = self.collapse(unit, job_type);
-        if !matches!(t, JobType::Stop | JobType::Nop) {
+        // Like systemd, the load state is checked for the job type asked for, before it is
+        // collapsed against the unit's state: `try-restart` of a unit that does not exist is
+        // an error, not a no-op.
+        if !matches!(job_type, JobType::Stop | JobType::Nop) {
             self.validate_load_state(unit)?;
         }
+        let t = self.collapse(unit, job_type);
         if !self.job_applicable(unit, t) {
             return Err(EnqueueError::JobTypeNotApplicable(format!(
                 "Job type {} is not applicable for unit {}.",
