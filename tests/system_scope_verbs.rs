@@ -242,6 +242,26 @@ impl System {
         out
     }
 
+    /// The stock `systemctl --no-pager ARGS…` as nobody, over the bus.
+    fn systemctl_nobody(&self, args: &[&str]) -> Output {
+        let mut env = self.base_env();
+        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+        let mut full = vec![
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "systemctl",
+            "--no-pager",
+        ];
+        full.extend_from_slice(args);
+        let mut cmd = in_namespace("setpriv", &full, &env);
+        run_with_timeout(
+            &mut cmd,
+            &format!("nobody: systemctl {}", args.join(" ")),
+            TIMEOUT,
+        )
+    }
+
     /// Run `systemctl ARGS…` and insist on exit `code`; the failure shows the daemon's log.
     #[track_caller]
     fn expect(&self, code: i32, args: &[&str]) -> Output {
@@ -370,6 +390,25 @@ fn lifecycle_verbs(m: &System) {
         "status prints the CGroup line and the main process under it",
         &out,
     );
+    // Reads are open to everyone: nobody sees the same tree, and is denied a mutation (4).
+    if m.transport == Transport::Bus && which("setpriv").is_some() {
+        let out = m.systemctl_nobody(&["status", "sleeper.service"]);
+        m.check(
+            out.code == 0
+                && out.stdout.contains(&format!("CGroup: {cgroup}\n"))
+                && out
+                    .stdout
+                    .contains(&format!("└─{pid1} /bin/sleep infinity")),
+            "nobody's status shows the process tree",
+            &out,
+        );
+        let out = m.systemctl_nobody(&["stop", "sleeper.service"]);
+        m.check(
+            out.code == 4 && out.stderr.contains("ccess denied"),
+            "nobody may not stop a unit",
+            &out,
+        );
+    }
     // The same list from the unit object's GetProcesses() (Service interface).
     if m.transport == Transport::Bus && which("busctl").is_some() {
         let out = m.busctl(&[
