@@ -6,9 +6,11 @@
 //!   root: the client runs in the daemon's mount namespace (`nsenter`) with no usable bus address,
 //!   so a silent fallback to a bus would fail instead of passing.
 //!
-//! The daemon runs in its own mount namespace with a tmpfs on `/run/systemd` AND on
+//! The daemon runs in its own mount namespace with a tmpfs on `/run` AND on
 //! `/etc/systemd/system`: the install verbs write exactly where systemd writes them
-//! (`/etc/systemd/system/multi-user.target.wants/…`) and the host's directory is never touched.
+//! (`/etc/systemd/system/multi-user.target.wants/…`), the daemon's `--unit-path` lists that
+//! directory first (so enablement takes effect, as on a real system), and nothing on the host is
+//! written — not even unitd's notify socket `/run/unitd/notify`.
 //! Expectations (texts, exit codes) are the ones the user-scope suites check against real
 //! systemd 252 (`systemctl_verbs.rs`, `systemctl_user.rs`, `systemctl_install.rs`).
 
@@ -171,7 +173,7 @@ impl System {
             seen: Default::default(),
         };
         if transport == Transport::Private {
-            // The socket exists once the name is owned? Wait for it, bounded.
+            // The private socket may come up after the bus name: wait for it (bounded).
             wait_for("/run/systemd/private", TIMEOUT, || {
                 m.in_daemon_ns("test", &["-S", "/run/systemd/private"]).code == 0
             });
