@@ -22,15 +22,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Run by `unshare -m` for the daemon: a private tmpfs on `/run` (the marker, the private
-/// socket and unitd's notify socket `/run/unitd/notify`, so parallel tests never share one) and
-/// on `/etc/systemd/system` (the persistent install directory).
-const DAEMON_NAMESPACE_SCRIPT: &str = "set -e; \
-    mount -t tmpfs -o mode=755 tmpfs /run; \
-    mkdir -p /run/systemd/system; \
-    mount -t tmpfs -o mode=755 tmpfs /etc/systemd/system; \
-    exec \"$@\"";
-
 const SLEEPER: &str =
     "[Unit]\nDescription=System sleeper\n\n[Service]\nExecStart=/bin/sleep infinity\n";
 
@@ -131,37 +122,28 @@ impl System {
         let bus = TestBus::start(&dir, BusKind::System, &env);
         let units = dir.units().display().to_string();
         let state = dir.state().display().to_string();
-        let mut cmd = Command::new("unshare");
-        cmd.args([
-            "-m",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            DAEMON_NAMESPACE_SCRIPT,
-            "sh",
-        ])
-        .arg(unitd_bin())
-        .args([
-            "serve",
-            "--system",
-            "--mark-booted",
-            "--upstart-p2p",
-            "none",
-            "--bus",
-            bus.address(),
-            // systemd's persistent install directory first (a tmpfs in this namespace), so what
-            // `enable`/`mask` write there takes effect like on a real system; then the test's
-            // units.
-            "--unit-path",
-            "/etc/systemd/system",
-            "--unit-path",
-            &units,
-            "--state-dir",
-            &state,
-        ])
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let cmd = in_system_namespace(
+            &unitd_bin(),
+            &[
+                "serve",
+                "--system",
+                "--mark-booted",
+                "--upstart-p2p",
+                "none",
+                "--bus",
+                bus.address(),
+                // systemd's persistent install directory first (a tmpfs in this namespace),
+                // so what `enable`/`mask` write there takes effect like on a real system; then
+                // the test's units.
+                "--unit-path",
+                "/etc/systemd/system",
+                "--unit-path",
+                &units,
+                "--state-dir",
+                &state,
+            ],
+            &env,
+        );
         let daemon =
             NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
         daemon.wait_for_name(&bus, SYSTEMD1);

@@ -783,6 +783,39 @@ pub fn in_namespace(program: &str, args: &[&str], env: &[(String, String)]) -> C
     cmd
 }
 
+/// Shell snippet for a system-scope daemon's namespace: a private tmpfs on all of `/run` (the
+/// marker, `/run/systemd/private` and unitd's notify socket `/run/unitd/notify`, so parallel
+/// system daemons never share or replace each other's sockets) and on `/etc/systemd/system`
+/// (where the install verbs write), then exec the real command. The host has to have
+/// `/etc/systemd/system` (mounting over it creates nothing).
+const SYSTEM_NAMESPACE_SCRIPT: &str = "set -e; \
+    mount -t tmpfs -o mode=755 tmpfs /run; \
+    mkdir -p /run/systemd/system; \
+    mount -t tmpfs -o mode=755 tmpfs /etc/systemd/system; \
+    exec \"$@\"";
+
+/// Build a command that runs `program args…` (a system-scope daemon) inside a private mount
+/// namespace where `/run` and `/etc/systemd/system` are empty tmpfs (see
+/// [`SYSTEM_NAMESPACE_SCRIPT`]), with exactly the environment `env`. Clients reach what it
+/// creates there through `nsenter --mount=/proc/PID/ns/mnt`.
+pub fn in_system_namespace(program: &Path, args: &[&str], env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        SYSTEM_NAMESPACE_SCRIPT,
+        "sh",
+    ])
+    .arg(program)
+    .args(args)
+    .env_clear()
+    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd
+}
+
 /// A daemon a test started through [`in_namespace`] (or any command), its stdout and stderr in
 /// `log`; stopped by PID on drop (SIGTERM, then SIGKILL after the timeout).
 pub struct NamespacedDaemon {
