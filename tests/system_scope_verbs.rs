@@ -48,6 +48,17 @@ enum Transport {
     Private,
 }
 
+impl Transport {
+    /// What `leftover.service` sleeps for: distinct per transport, since both tests find the
+    /// process by its command line and may run at the same time.
+    fn leftover_arg(self) -> &'static str {
+        match self {
+            Transport::Bus => "1000005",
+            Transport::Private => "1000006",
+        }
+    }
+}
+
 struct System {
     transport: Transport,
     daemon: NamespacedDaemon,
@@ -92,6 +103,14 @@ impl System {
                  ExecStart=/bin/sh -c \"systemd-notify --ready --status='Serving requests'; \
                  exec sleep infinity\"\n"
                     .to_string(),
+            ),
+            (
+                "leftover.service",
+                format!(
+                    "[Service]\nType=oneshot\nRemainAfterExit=yes\n\
+                     ExecStart=/bin/sh -c '/bin/sleep {} </dev/null >/dev/null 2>&1 &'\n",
+                    transport.leftover_arg()
+                ),
             ),
             (
                 "slow.service",
@@ -433,6 +452,30 @@ fn lifecycle_verbs(m: &System) {
     if m.transport == Transport::Bus && which("busctl").is_some() {
         scope_process_tree(m);
     }
+
+    // No main process, but a process left behind: still drawn under the unit's cgroup.
+    m.expect(0, &["start", "leftover.service"]);
+    let out = m.expect(0, &["status", "leftover.service"]);
+    let cgroup = m.show("leftover.service", "ControlGroup");
+    let arg = m.transport.leftover_arg();
+    let left = pids_with_cmdline(&["/bin/sleep", arg]);
+    for &p in &left {
+        m.seen.borrow_mut().push(TrackedPid::new(p));
+    }
+    m.check(
+        left.len() == 1
+            && !cgroup.is_empty()
+            && out.stdout.contains("Active: active (exited) since ")
+            && out.stdout.contains(&format!("CGroup: {cgroup}\n"))
+            && out
+                .stdout
+                .contains(&format!("└─{} /bin/sleep {arg}", left[0])),
+        "status of an exited oneshot with a leftover process",
+        &out,
+    );
+    m.expect(0, &["stop", "leftover.service"]);
+    m.wait_gone(left[0], "stop kills the leftover process");
+    assert_eq!(m.show("leftover.service", "ControlGroup"), "");
 
     // Unknown units: status 4, start/reload 5, is-active 3 ("inactive").
     let out = m.expect(4, &["status", "nosuch.service"]);
