@@ -62,13 +62,13 @@ impl SystemManager {
         } else {
             TestBus::start(&dir, BusKind::System, &env)
         };
-        // In its own mount namespace with a tmpfs /run/systemd: the daemon's
-        // /run/systemd/private and marker never touch the host.
+        // In its own mount namespace with tmpfs on /run and /etc/systemd/system: the daemon's
+        // /run/systemd/private, marker and notify socket never touch the host (nor another
+        // test's daemon).
         let units = dir.units().display().to_string();
         let state = dir.state().display().to_string();
-        let bin = unitd_bin().display().to_string();
-        let cmd = in_namespace(
-            &bin,
+        let cmd = in_system_namespace(
+            &unitd_bin(),
             &[
                 "serve",
                 "--system",

@@ -166,8 +166,8 @@ impl SystemUpstart {
         // In its own network namespace too: the private server binds the real abstract name
         // `/com/ubuntu/upstart` (DirectUpstartBus cannot be pointed elsewhere) without
         // touching the host's.
-        let cmd = in_namespace(
-            "unshare",
+        let cmd = in_system_namespace(
+            Path::new("unshare"),
             &[
                 "-n",
                 &bin,
