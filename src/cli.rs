@@ -138,6 +138,12 @@ enum Command {
     /// Start a private session bus and serve the example units on it; prints the `export`
     /// lines after which `systemctl --user status demo.service` works.
     Demo,
+    /// Install unitd for bus activation: the binary, the D-Bus activation files (they win over
+    /// distributions' `Exec=/bin/false` stand-ins) and the system-bus policy; then ask the bus
+    /// to reload its configuration. Idempotent.
+    Install(DeployArgs),
+    /// Remove exactly what `unitd install` wrote (its manifest lists it).
+    Uninstall(DeployArgs),
     /// Upstart's initctl over the com.ubuntu.Upstart0_6 API (also: the binary named
     /// `initctl`, `start`, `stop`, `restart`, `reload` or `status`).
     #[command(disable_help_flag = true)]
@@ -146,6 +152,34 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// Options of `unitd install` and `unitd uninstall`.
+#[derive(Debug, Args, Clone)]
+pub struct DeployArgs {
+    /// Install under DIR (default: /usr/local, or ~/.local with --user).
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Session-bus activation for the calling user ($XDG_DATA_HOME/dbus-1/services).
+    #[arg(long)]
+    pub user: bool,
+    /// The bus to ask for ReloadConfig (default: the system bus, or the session bus with --user).
+    #[arg(long, value_name = "ADDR")]
+    pub bus: Option<String>,
+    /// Do not ask any bus to reload its configuration.
+    #[arg(long)]
+    pub no_reload: bool,
+}
+
+impl DeployArgs {
+    fn options(&self) -> crate::deploy::DeployOptions {
+        crate::deploy::DeployOptions {
+            prefix: self.prefix.clone(),
+            user: self.user,
+            bus: self.bus.clone(),
+            no_reload: self.no_reload,
+        }
+    }
 }
 
 /// The commands the binary answers under their own name (multicall), as initctl does via
@@ -181,6 +215,8 @@ pub fn main() -> ExitCode {
             lines,
         } => crate::supervisor::logs::logs_command(&manager.settings(), &unit, follow, lines),
         Command::Demo => crate::demo::demo_command(),
+        Command::Install(args) => crate::deploy::install_command(&args.options()),
+        Command::Uninstall(args) => crate::deploy::uninstall_command(&args.options()),
         Command::Initctl { args } => crate::initctl::main("initctl", args),
     }
 }

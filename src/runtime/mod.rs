@@ -136,10 +136,20 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     let mut sigchld = signal(SignalKind::child()).map_err(|e| e.to_string())?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
+    // The name first: a second instance must fail before it touches anything a running
+    // manager uses (the notify socket, the private socket). Calls that arrive as soon as the
+    // name is owned wait in the bus's queue until the loop below answers them, by which time
+    // every unit is loaded.
     let mut bus = Bus::connect(&settings, systemd::BUS_NAME)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e {
+            crate::bus::BusError::NameTaken(name) => format!(
+                "{name} is already owned by another process on this bus; \
+                 another manager is running, not starting a second one"
+            ),
+            e => e.to_string(),
+        })?;
+    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
     if settings.scope == Scope::System && settings.mark_booted {
         let marker = settings.runtime_dir.join("systemd/system");
         if let Err(e) = std::fs::create_dir_all(&marker) {
