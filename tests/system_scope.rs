@@ -145,6 +145,25 @@ impl SystemManager {
         )
     }
 
+    /// `dbus-send --system --print-reply DEST PATH METHOD ARGS…` as nobody.
+    fn dbus_send_nobody(&self, dest: &str, path: &str, method: &str, args: &[&str]) -> Output {
+        let dest = format!("--dest={dest}");
+        let mut full = vec![
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "dbus-send",
+            "--system",
+            "--print-reply",
+            &dest,
+            path,
+            method,
+        ];
+        full.extend_from_slice(args);
+        let mut cmd = in_namespace("setpriv", &full, &self.env());
+        run_with_timeout(&mut cmd, &format!("nobody: dbus-send {method}"), TIMEOUT)
+    }
+
     #[track_caller]
     fn expect(&self, out: Output, code: i32) -> Output {
         assert_eq!(
@@ -212,12 +231,85 @@ fn root_drives_system_scope_over_the_bus() {
     m.expect(m.systemctl(&["status", "nosuch.service"]), 4);
 }
 
+/// Install verbs and the Upstart API: reads allowed, mutations refused — by the bus
+/// (`Rejected send message`) or, on a permissive bus, by unitd (`Access denied`).
+fn install_and_upstart_denied(m: &SystemManager, by_policy: bool) {
+    let refusal = |out: &Output, what: &str| {
+        assert_ne!(out.code, 0, "{what}: {}", out.dump());
+        let text = if by_policy {
+            "Rejected send message"
+        } else {
+            "org.freedesktop.DBus.Error.AccessDenied: Access denied"
+        };
+        assert!(out.stderr.contains(text), "{what}: {}", out.dump());
+    };
+    let out = m.systemctl_nobody(&["enable", "sleeper.service"]);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert!(out.stderr.contains("ccess denied"), "{}", out.dump());
+    assert!(
+        !m.dir.path().join("etc").exists(),
+        "nothing written by the refused enable"
+    );
+    let out = m.dbus_send_nobody(
+        SYSTEMD1,
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager.EnableUnitFiles",
+        &[
+            "array:string:sleeper.service",
+            "boolean:false",
+            "boolean:false",
+        ],
+    );
+    refusal(&out, "EnableUnitFiles");
+    let out = m.dbus_send_nobody(
+        SYSTEMD1,
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager.SetEnvironment",
+        &["array:string:A=B"],
+    );
+    refusal(&out, "SetEnvironment");
+
+    // Upstart: the job walk is open, EmitEvent and job Start are not.
+    let upstart = "com.ubuntu.Upstart";
+    let out = m.expect(
+        m.dbus_send_nobody(
+            upstart,
+            "/com/ubuntu/Upstart",
+            "com.ubuntu.Upstart0_6.GetAllJobs",
+            &[],
+        ),
+        0,
+    );
+    assert!(
+        out.stdout.contains("/com/ubuntu/Upstart/jobs/sleeper"),
+        "{}",
+        out.dump()
+    );
+    let out = m.dbus_send_nobody(
+        upstart,
+        "/com/ubuntu/Upstart",
+        "com.ubuntu.Upstart0_6.EmitEvent",
+        &["string:unitd-test-event", "array:string:", "boolean:false"],
+    );
+    refusal(&out, "EmitEvent");
+    let out = m.dbus_send_nobody(
+        upstart,
+        "/com/ubuntu/Upstart/jobs/sleeper",
+        "com.ubuntu.Upstart0_6.Job.Start",
+        &["array:string:", "boolean:true"],
+    );
+    refusal(&out, "Job.Start");
+    let out = m.expect(m.systemctl(&["is-active", "sleeper.service"]), 3);
+    assert_eq!(out.stdout.trim(), "inactive", "nothing started");
+}
+
 #[test]
 fn nobody_is_denied_by_the_shipped_policy() {
     let Some(m) = SystemManager::start(false) else {
         return;
     };
     denied_and_unchanged(&m);
+    install_and_upstart_denied(&m, true);
 }
 
 #[test]
@@ -226,6 +318,7 @@ fn nobody_is_denied_by_the_daemon_on_a_permissive_bus() {
         return;
     };
     denied_and_unchanged(&m);
+    install_and_upstart_denied(&m, false);
     // The refusal came from unitd, not from the bus.
     let out = m.expect(m.systemctl_nobody(&["stop", "sleeper.service"]), 4);
     assert!(out.stderr.contains("Access denied"), "{}", out.dump());
@@ -269,4 +362,46 @@ fn root_uses_the_private_socket_in_the_daemons_namespace() {
         m.in_daemon_ns("systemctl", &["--no-pager", "stop", "sleeper.service"]),
         0,
     );
+}
+
+#[test]
+fn nobody_cannot_use_the_private_socket() {
+    let Some(m) = SystemManager::start(false) else {
+        return;
+    };
+    if which("nsenter").is_none() {
+        return;
+    }
+    let ping = [
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "dbus-send",
+        "--peer=unix:path=/run/systemd/private",
+        "--print-reply",
+        "--dest=org.freedesktop.systemd1",
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.DBus.Peer.Ping",
+    ];
+    // 0600 root: the kernel refuses the connect.
+    let out = m.in_daemon_ns("setpriv", &ping);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert!(out.stderr.contains("Permission denied"), "{}", out.dump());
+    // Even with the file mode opened up, unitd refuses the peer (SO_PEERCRED uid 65534).
+    m.expect(
+        m.in_daemon_ns("chmod", &["0666", "/run/systemd/private"]),
+        0,
+    );
+    let out = m.in_daemon_ns("setpriv", &ping);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert!(!out.stderr.contains("Permission denied"), "{}", out.dump());
+    assert!(!out.stdout.contains("method return"), "{}", out.dump());
+    // Root still gets in (the same call, without setpriv).
+    let out = m.expect(m.in_daemon_ns("dbus-send", &ping[4..]), 0);
+    assert!(out.stdout.contains("method return"), "{}", out.dump());
+    let out = m.expect(
+        m.in_daemon_ns("systemctl", &["--no-pager", "is-active", "sleeper.service"]),
+        3,
+    );
+    assert_eq!(out.stdout.trim(), "inactive");
 }
