@@ -107,7 +107,15 @@ impl ManagerArgs {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Own org.freedesktop.systemd1 on the bus and manage units.
-    Serve(ManagerArgs),
+    Serve {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Exit after SECS without work (no active or failed unit, no job, no unit reference,
+        /// no waiting call, no private-socket client); the next call bus-activates a new
+        /// instance, which takes over the manager environment. User scope only.
+        #[arg(long = "exit-idle", value_name = "SECS")]
+        exit_idle: Option<u64>,
+    },
     /// Check unit files like `systemd-analyze verify`: print `file:line: message` diagnostics.
     Check {
         /// Unit files to check.
@@ -205,7 +213,17 @@ pub fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => crate::runtime::serve(args.settings()),
+        Command::Serve { manager, exit_idle } => {
+            let settings = manager.settings();
+            if exit_idle.is_some() && settings.scope == Scope::System {
+                eprintln!(
+                    "unitd: --exit-idle is for the user manager: a system manager owns the \
+                     host's processes and boot state and must not come and go"
+                );
+                return ExitCode::from(2);
+            }
+            crate::runtime::serve_with(settings, exit_idle.map(std::time::Duration::from_secs))
+        }
         Command::Check { files } => crate::loader::check::check_command(&files),
         Command::Run { manager, unit } => crate::runtime::run_unit(manager.settings(), &unit),
         Command::Logs {
@@ -249,7 +267,7 @@ mod tests {
             let mut argv = vec!["unitd", "serve"];
             argv.extend_from_slice(v);
             match Cli::try_parse_from(argv).unwrap().command {
-                Command::Serve(a) => a.settings().upstart_p2p,
+                Command::Serve { manager, .. } => manager.settings().upstart_p2p,
                 _ => unreachable!(),
             }
         };

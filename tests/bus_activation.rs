@@ -114,3 +114,99 @@ fn activated_daemon_exits_when_the_bus_goes_away() {
     });
     m.wait_gone(service, "services stop when unitd exits on bus loss");
 }
+
+const ONESHOT_ENV: &str = "\
+[Unit]
+Description=Writes the manager environment it got
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo \"$UNITD_IDLE_TEST\" > \"$OUT\"'
+";
+
+#[test]
+fn exit_idle_leaves_when_idle_and_the_next_call_reactivates_with_state() {
+    let Some(m) = UserManager::start_with_args(
+        Start::Activated,
+        &[
+            ("sleeper.service", SLEEPER),
+            ("show-env.service", ONESHOT_ENV),
+        ],
+        &["--exit-idle", "1"],
+    ) else {
+        return;
+    };
+    let out_file = m.dir.path().join("env-out");
+    m.expect(
+        0,
+        &[
+            "set-environment",
+            "UNITD_IDLE_TEST=kept",
+            &format!("OUT={}", out_file.display()),
+        ],
+    );
+    let first = TrackedPid::new(assert_is_our_unitd(&m));
+
+    // A running service keeps the manager: several idle periods pass and it stays.
+    m.expect(0, &["start", "sleeper.service"]);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(first.alive(), "unitd left while sleeper.service ran");
+    m.expect(0, &["stop", "sleeper.service"]);
+
+    // Idle: it leaves by itself and gives up the name.
+    wait_for("unitd exits when idle", TIMEOUT, || !first.alive());
+    assert!(!m.bus.name_has_owner(SYSTEMD1), "the name is free again");
+    m.forget_activated();
+
+    // The next call activates a new instance with the units and the environment intact.
+    let out = m.expect(0, &["show-environment"]);
+    m.check(
+        out.stdout.lines().any(|l| l == "UNITD_IDLE_TEST=kept"),
+        "environment survives the idle exit",
+        &out,
+    );
+    let second = m.daemon_pid().expect("re-activated after the idle exit");
+    assert_ne!(second, first.pid, "a new instance");
+    let out = m.expect(0, &["list-units", "--all"]);
+    m.check(
+        out.stdout.contains("sleeper.service"),
+        "units still known",
+        &out,
+    );
+    m.expect(0, &["start", "show-env.service"]);
+    assert_eq!(
+        std::fs::read_to_string(&out_file)
+            .unwrap_or_default()
+            .trim(),
+        "kept",
+        "services get the restored environment"
+    );
+    m.expect(0, &["start", "sleeper.service"]);
+    let pid = m.main_pid("sleeper.service");
+    assert_ne!(pid, 0);
+    m.expect(0, &["stop", "sleeper.service"]);
+    m.wait_gone(pid, "stop after re-activation");
+}
+
+#[test]
+fn exit_idle_is_refused_in_system_scope() {
+    if skip_in_reference_mode("runs unitd") {
+        return;
+    }
+    let mut cmd = std::process::Command::new(unitd_bin());
+    cmd.args([
+        "serve",
+        "--system",
+        "--exit-idle",
+        "5",
+        "--bus",
+        "unix:path=/nonexistent",
+    ]);
+    let out = run_with_timeout(&mut cmd, "unitd serve --system --exit-idle", TIMEOUT);
+    assert_eq!(out.code, 2, "{}", out.dump());
+    assert!(
+        out.stderr.contains("--exit-idle is for the user manager"),
+        "{}",
+        out.dump()
+    );
+}

@@ -1117,6 +1117,16 @@ impl UserManager {
 
     /// As [`Self::start`], choosing how the daemon starts.
     pub fn start_with(how: Start, units: &[(&str, &str)]) -> Option<UserManager> {
+        Self::start_with_args(how, units, &[])
+    }
+
+    /// As [`Self::start_with`]; with [`Start::Activated`], `extra` is appended to the
+    /// activation file's `unitd serve --user …` line (e.g. `--exit-idle 1`).
+    pub fn start_with_args(
+        how: Start,
+        units: &[(&str, &str)],
+        extra: &[&str],
+    ) -> Option<UserManager> {
         if !RealEnv::check() {
             return None;
         }
@@ -1129,12 +1139,16 @@ impl UserManager {
         }
         let env = daemon_env(&dir);
         if how == Start::Activated {
-            let exec = format!(
+            let mut exec = format!(
                 "{} serve --user --unit-path {} --state-dir {}",
                 unitd_bin().display(),
                 dir.units().display(),
                 dir.state().display()
             );
+            for arg in extra {
+                exec.push(' ');
+                exec.push_str(arg);
+            }
             write_activation_file(&dir, &exec);
         }
         let bus = TestBus::start(&dir, BusKind::Session, &env);
@@ -1180,6 +1194,13 @@ impl UserManager {
     /// Access the spawned daemon (None when bus-activated).
     pub fn daemon_mut(&mut self) -> Option<&mut Daemon> {
         self.daemon.as_mut()
+    }
+
+    /// Forget the recorded PID of a bus-activated daemon that has exited by itself (e.g.
+    /// `--exit-idle`), so the next call's re-activated instance is recorded (and stopped at
+    /// teardown) instead.
+    pub fn forget_activated(&self) {
+        *self.activated.borrow_mut() = None;
     }
 
     /// Once the bus has activated the daemon, remember its PID (asked from the bus).

@@ -355,6 +355,12 @@ impl UpstartFacade {
         }
     }
 
+    /// Whether a `wait=true` call or an `EmitEvent` still waits for its reply: the manager
+    /// is then not idle.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty() || !self.pending_events.is_empty() || !self.replies.is_empty()
+    }
+
     /// Replies that became ready (deferred `wait=true` calls), with their connection.
     pub fn take_replies(&mut self) -> Vec<(ConnId, Message)> {
         std::mem::take(&mut self.replies)
