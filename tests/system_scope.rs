@@ -54,7 +54,9 @@ impl SystemManager {
         }
         let dir = TestDir::new();
         dir.write_unit("sleeper.service", SLEEPER);
-        let env = daemon_env(&dir);
+        let mut env = daemon_env(&dir);
+        // Something only the daemon has: it must never reach a system service.
+        env.push(("LEAKY_DAEMON_VAR".into(), "secret".into()));
         let bus = if permissive {
             let base = dir.path().join("permissive.conf");
             std::fs::write(&base, PERMISSIVE).unwrap();
@@ -404,4 +406,105 @@ fn nobody_cannot_use_the_private_socket() {
         3,
     );
     assert_eq!(out.stdout.trim(), "inactive");
+}
+
+#[test]
+fn system_services_get_their_credentials_and_only_the_documented_environment() {
+    let Some(m) = SystemManager::start(false) else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let out_dir = m.dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let o = out_dir.display();
+    m.dir.write_unit(
+        "as-nobody.service",
+        &format!(
+            "[Service]\nType=oneshot\nUser=nobody\nGroup=nogroup\nSupplementaryGroups=adm\n\
+             ExecStart=/bin/sh -c 'env > {o}/nobody.env; id -u > {o}/nobody.id; id -g >> {o}/nobody.id; id -G >> {o}/nobody.id'\n"
+        ),
+    );
+    m.dir.write_unit(
+        "as-root.service",
+        &format!("[Service]\nType=oneshot\nExecStart=/bin/sh -c 'env > {o}/root.env'\n"),
+    );
+    m.expect(m.systemctl(&["daemon-reload"]), 0);
+    m.expect(m.systemctl(&["start", "as-nobody.service"]), 0);
+    m.expect(m.systemctl(&["start", "as-root.service"]), 0);
+
+    let env_of = |f: &str| -> Vec<(String, String)> {
+        std::fs::read_to_string(out_dir.join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    let get = |env: &[(String, String)], k: &str| {
+        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    };
+    // The documented exec environment (PWD and SHLVL come from the shell itself).
+    let documented = [
+        "PATH",
+        "LANG",
+        "LANGUAGE",
+        "USER",
+        "LOGNAME",
+        "HOME",
+        "SHELL",
+        "INVOCATION_ID",
+        "SYSTEMD_EXEC_PID",
+        "MANAGERPID",
+        "PWD",
+        "SHLVL",
+        "_",
+    ];
+    for f in ["nobody.env", "root.env"] {
+        let env = env_of(f);
+        let extra: Vec<&String> = env
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !documented.contains(&k.as_str()) && !k.starts_with("LC_"))
+            .collect();
+        assert!(
+            extra.is_empty(),
+            "{f}: undocumented variables {extra:?} in {env:?}"
+        );
+        assert_eq!(get(&env, "LEAKY_DAEMON_VAR"), None);
+        assert_eq!(
+            get(&env, "PATH").as_deref(),
+            Some("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+            "{f}"
+        );
+        assert_eq!(get(&env, "INVOCATION_ID").map(|v| v.len()), Some(32), "{f}");
+    }
+    let env = env_of("nobody.env");
+    assert_eq!(get(&env, "USER").as_deref(), Some("nobody"));
+    assert_eq!(get(&env, "LOGNAME").as_deref(), Some("nobody"));
+    assert_eq!(get(&env, "HOME").as_deref(), Some("/nonexistent"));
+    // systemd drops a nologin shell (USER_CREDS_CLEAN): no SHELL for nobody.
+    assert_eq!(get(&env, "SHELL"), None);
+    assert_eq!(get(&env_of("root.env"), "USER"), None, "no User=: no USER");
+
+    // Credentials: uid/gid switched; the groups are nobody's own (initgroups) plus
+    // SupplementaryGroups=, nothing of root's.
+    let ids = std::fs::read_to_string(out_dir.join("nobody.id")).unwrap();
+    let lines: Vec<&str> = ids.lines().collect();
+    assert_eq!(lines[..2], ["65534", "65534"], "{ids}");
+    let groups: std::collections::BTreeSet<u32> = lines[2]
+        .split_whitespace()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    let mut id_cmd = Command::new("id");
+    id_cmd.args(["-G", "nobody"]);
+    let own = run_with_timeout(&mut id_cmd, "id -G nobody", TIMEOUT);
+    let mut expected: std::collections::BTreeSet<u32> = own
+        .stdout
+        .split_whitespace()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    expected.insert(4); // adm
+    assert_eq!(groups, expected, "{ids}");
+    assert!(!groups.contains(&0));
 }
