@@ -177,6 +177,9 @@ pub struct DeployArgs {
     /// Do not ask any bus to reload its configuration.
     #[arg(long)]
     pub no_reload: bool,
+    /// With --user: activated managers exit after SECS idle (`serve --exit-idle SECS`).
+    #[arg(long = "exit-idle", value_name = "SECS", requires = "user")]
+    pub exit_idle: Option<u64>,
 }
 
 impl DeployArgs {
@@ -186,6 +189,7 @@ impl DeployArgs {
             user: self.user,
             bus: self.bus.clone(),
             no_reload: self.no_reload,
+            exit_idle: self.exit_idle,
         }
     }
 }

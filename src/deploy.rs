@@ -77,6 +77,8 @@ pub struct DeployOptions {
     pub bus: Option<String>,
     /// `--no-reload`: do not contact any bus.
     pub no_reload: bool,
+    /// `--exit-idle SECS` for the session activation files (`--user` only).
+    pub exit_idle: Option<u64>,
 }
 
 /// Where each installed file goes.
@@ -92,6 +94,8 @@ pub struct Layout {
     pub manifest: PathBuf,
     /// `--user`.
     pub user: bool,
+    /// Appended to the session activation files' `serve --user` (`--exit-idle SECS`).
+    pub exit_idle: Option<u64>,
 }
 
 impl Layout {
@@ -134,6 +138,7 @@ impl Layout {
                 policy_dir: None,
                 manifest: data.join("unitd/install-manifest"),
                 user,
+                exit_idle: None,
             })
         } else {
             let p = prefix.unwrap_or_else(|| PathBuf::from("/usr/local"));
@@ -148,6 +153,7 @@ impl Layout {
                 policy_dir: Some(policy_dir),
                 manifest: p.join("share/unitd/install-manifest"),
                 user,
+                exit_idle: None,
             })
         }
     }
@@ -160,13 +166,18 @@ impl Layout {
         } else {
             SYSTEM_SERVICES
         };
+        let serve = match self.exit_idle {
+            Some(secs) if self.user => format!("serve --user --exit-idle {secs}"),
+            _ => String::new(),
+        };
         let mut files: Vec<(PathBuf, String)> = services
             .iter()
             .map(|(name, text)| {
-                (
-                    self.service_dir.join(name),
-                    text.replace(TEMPLATE_BIN, &exec),
-                )
+                let mut text = text.replace(TEMPLATE_BIN, &exec);
+                if !serve.is_empty() {
+                    text = text.replace("serve --user", &serve);
+                }
+                (self.service_dir.join(name), text)
             })
             .collect();
         if let Some(dir) = &self.policy_dir {
@@ -375,14 +386,19 @@ pub fn uninstall_files(layout: &Layout) -> Result<Option<Manifest>, String> {
 }
 
 fn layout_from(opts: &DeployOptions) -> Result<Layout, String> {
+    if opts.exit_idle.is_some() && !opts.user {
+        return Err("--exit-idle is for the user manager (--user)".into());
+    }
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from);
-    Layout::resolve(
+    let mut layout = Layout::resolve(
         opts.prefix.as_deref(),
         opts.user,
         home.as_deref(),
         data.as_deref(),
-    )
+    )?;
+    layout.exit_idle = opts.exit_idle;
+    Ok(layout)
 }
 
 /// Ask the bus to re-read its configuration. Without `--bus` an unreachable bus is only a
@@ -561,6 +577,13 @@ mod tests {
             }
         }
         assert!(exec_word(Path::new("/a'b/unitd")).is_err());
+        let mut l = Layout::resolve(None, true, Some(Path::new("/h")), None).unwrap();
+        l.exit_idle = Some(300);
+        let (_, text) = &l.data_files().unwrap()[0];
+        assert!(
+            text.contains("\nExec=/h/.local/bin/unitd serve --user --exit-idle 300\n"),
+            "{text}"
+        );
     }
 
     #[test]

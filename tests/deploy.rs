@@ -404,7 +404,14 @@ fn user_install_goes_to_xdg_data_home_and_is_activated_by_the_session_bus() {
         ("HOME".to_string(), home.display().to_string()),
     ];
     let out = unitd(
-        &["install", "--user", "--bus", bus.address()],
+        &[
+            "install",
+            "--user",
+            "--exit-idle",
+            "600",
+            "--bus",
+            bus.address(),
+        ],
         &installer_env,
     );
     assert_eq!(out.code, 0, "{}", out.dump());
@@ -413,7 +420,10 @@ fn user_install_goes_to_xdg_data_home_and_is_activated_by_the_session_bus() {
         std::fs::read_to_string(data_home.join("dbus-1/services/org.freedesktop.systemd1.service"))
             .unwrap();
     assert!(
-        activation.contains(&format!("\nExec={} serve --user\n", bin.display())),
+        activation.contains(&format!(
+            "\nExec={} serve --user --exit-idle 600\n",
+            bin.display()
+        )),
         "{activation}"
     );
     assert!(
