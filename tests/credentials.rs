@@ -76,3 +76,40 @@ fn an_unprivileged_manager_refuses_other_users_and_groups() {
     assert_eq!(out.code, 0, "{}", out.dump());
     assert!(out.stdout.contains("uid=65534"), "{}", out.dump());
 }
+
+#[test]
+fn the_user_manager_refuses_a_runtime_directory_it_does_not_own() {
+    if !RealEnv::check() || skip_in_reference_mode("runs unitd") {
+        return;
+    }
+    if !nix::unistd::getuid().is_root() || which("setpriv").is_none() {
+        eprintln!("skipped: needs root and setpriv to become nobody");
+        return;
+    }
+    let dir = TestDir::new();
+    // Planted by root, world-writable: nobody's manager must not put its sockets there.
+    let planted = dir.path().join("planted");
+    std::fs::create_dir(&planted).unwrap();
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(unitd_bin())
+        .args(["serve", "--user", "--bus", "unix:path=/nonexistent"])
+        .env_clear()
+        .env("PATH", STD_PATH)
+        .env("HOME", dir.home())
+        .env("XDG_RUNTIME_DIR", &planted);
+    let out = run_with_timeout(&mut cmd, "nobody: unitd serve --user", TIMEOUT);
+    assert_eq!(out.code, 1, "{}", out.dump());
+    assert!(
+        out.stderr.contains("refusing runtime directory")
+            && out.stderr.contains("owned by uid 0, not by us (uid 65534)"),
+        "{}",
+        out.dump()
+    );
+    assert_eq!(
+        std::fs::read_dir(&planted).unwrap().count(),
+        0,
+        "nothing created in it"
+    );
+}

@@ -137,6 +137,7 @@ pub fn serve_with(settings: Settings, exit_idle: Option<Duration>) -> ExitCode {
 
 async fn serve_async(settings: Settings, exit_idle: Option<Duration>) -> Result<(), String> {
     if settings.scope == Scope::User {
+        ensure_own_runtime_dir(&settings.runtime_dir)?;
         // dbus-update-activation-environment and systemctl look for this directory.
         let dir = settings.runtime_dir.join("systemd");
         if let Err(e) = std::fs::create_dir_all(&dir) {
@@ -342,6 +343,35 @@ async fn serve_async(settings: Settings, exit_idle: Option<Duration>) -> Result<
         tracing::info!("idle: exiting; the next call activates a new instance");
     }
     bus.flush(Duration::from_secs(1)).await;
+    Ok(())
+}
+
+/// The user manager's runtime directory holds its private and notify sockets: create it
+/// 0700 when missing, and refuse one that is not a directory owned by us (a fallback under
+/// /tmp could have been planted by another user).
+fn ensure_own_runtime_dir(dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if let Err(e) = std::fs::DirBuilder::new().mode(0o700).create(dir)
+        && e.kind() != std::io::ErrorKind::AlreadyExists
+    {
+        return Err(format!("cannot create {}: {e}", dir.display()));
+    }
+    let meta = std::fs::symlink_metadata(dir)
+        .map_err(|e| format!("cannot inspect {}: {e}", dir.display()))?;
+    let me = nix::unistd::geteuid().as_raw();
+    if !meta.is_dir() {
+        return Err(format!(
+            "refusing runtime directory {}: not a directory",
+            dir.display()
+        ));
+    }
+    if meta.uid() != me {
+        return Err(format!(
+            "refusing runtime directory {}: owned by uid {}, not by us (uid {me})",
+            dir.display(),
+            meta.uid()
+        ));
+    }
     Ok(())
 }
 
