@@ -210,3 +210,114 @@ fn exit_idle_is_refused_in_system_scope() {
         out.dump()
     );
 }
+
+#[test]
+fn system_bus_with_the_shipped_policy_activates_unitd_on_the_first_list_units() {
+    if !RealEnv::check() || skip_in_reference_mode("bus activation starts unitd") {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.write_unit("sleeper.service", SLEEPER);
+    // dbus-policy/test/system.conf: Debian's default-deny system bus plus the shipped
+    // org.freedesktop.systemd1.conf and com.ubuntu.Upstart.conf.
+    let exec = format!(
+        "{} serve --system --upstart-p2p none --unit-path {} --state-dir {}",
+        unitd_bin().display(),
+        dir.units().display(),
+        dir.state().display()
+    );
+    write_activation_file(&dir, &exec);
+    let conf = std::fs::read_to_string(repo_root().join("dbus-policy/test/bus.conf.in"))
+        .unwrap()
+        .replace(
+            "@BASECONF@",
+            &repo_root()
+                .join("dbus-policy/test/system.conf")
+                .display()
+                .to_string(),
+        )
+        .replace("@SERVICEDIR@", &dir.services().display().to_string());
+    let conf_path = dir.path().join("system-bus.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let socket = dir.path().join("system_bus_socket");
+    let address = format!("unix:path={}", socket.display());
+    // The bus (and so the unitd it activates) gets a private /run and /var/lib.
+    let bus = NamespacedDaemon::spawn(
+        in_private_run(
+            "dbus-daemon",
+            &[
+                &format!("--config-file={}", conf_path.display()),
+                &format!("--address={address}"),
+                "--nofork",
+            ],
+            &daemon_env(&dir),
+        ),
+        dir.path().join("system-bus.log"),
+        "dbus-daemon (system)",
+    );
+    wait_for("the system bus socket", TIMEOUT, || socket.exists());
+    let owner = || {
+        let mut cmd = std::process::Command::new("busctl");
+        cmd.arg(format!("--address={address}"))
+            .args([
+                "call",
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "GetConnectionUnixProcessID",
+                "s",
+                SYSTEMD1,
+            ])
+            .env_clear()
+            .env("PATH", STD_PATH);
+        let out = run_with_timeout(&mut cmd, "busctl GetConnectionUnixProcessID", TIMEOUT);
+        (out.code == 0)
+            .then(|| out.stdout.split_whitespace().nth(1)?.parse::<u32>().ok())
+            .flatten()
+    };
+    assert_eq!(
+        owner(),
+        None,
+        "nothing owns {SYSTEMD1} before the first call"
+    );
+
+    let mut env = client_env("unix:path=/nonexistent", &dir.xdg());
+    env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
+    env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), address.clone()));
+    env.push(("SYSTEMCTL_FORCE_BUS".into(), "1".into()));
+    let mut cmd = in_namespace("systemctl", &["--no-pager", "list-units", "--all"], &env);
+    let out = run_with_timeout(&mut cmd, "systemctl list-units --all", TIMEOUT);
+    let daemon = owner().map(TrackedPid::new);
+    // Stopped (before the bus) even when an assertion below fails.
+    let _stop = StopOnDrop(daemon);
+    assert_eq!(
+        out.code,
+        0,
+        "{}\n--- bus log ---\n{}",
+        out.dump(),
+        read_lossy(&bus.log)
+    );
+    assert!(out.stdout.contains("sleeper.service"), "{}", out.dump());
+    let daemon = daemon.expect("the first call activated an owner");
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{}/exe", daemon.pid)).unwrap(),
+        unitd_bin()
+    );
+    assert_eq!(
+        proc_cmdline(daemon.pid).get(1..3),
+        Some(&["serve".to_string(), "--system".to_string()][..])
+    );
+    drop(_stop);
+    drop(bus);
+}
+
+/// Terminates a bus-activated daemon when dropped.
+struct StopOnDrop(Option<TrackedPid>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(p) = self.0 {
+            p.terminate(TIMEOUT);
+        }
+    }
+}

@@ -19,29 +19,6 @@ use common::*;
 const SLEEPER: &str =
     "[Unit]\nDescription=Deployed sleeper\n\n[Service]\nExecStart=/bin/sleep infinity\n";
 
-/// Run by `unshare -m` before the real command: private `/run` with the systemd marker and a
-/// private `/var/lib` (the system manager's state), then exec.
-const PRIVATE_RUN: &str = "set -e; mount -t tmpfs -o mode=755 tmpfs /run; \
-    mkdir -p /run/systemd/system; mount -t tmpfs -o mode=755 tmpfs /var/lib; exec \"$@\"";
-
-fn private_run(program: &str, args: &[&str], env: &[(String, String)]) -> Command {
-    let mut cmd = Command::new("unshare");
-    cmd.args([
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        PRIVATE_RUN,
-        "sh",
-    ])
-    .arg(program)
-    .args(args)
-    .env_clear()
-    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    cmd
-}
-
 /// Every path under `root`, sorted (empty when `root` does not exist).
 fn tree(root: &Path) -> Vec<PathBuf> {
     fn walk(p: &Path, out: &mut Vec<PathBuf>) {
@@ -168,7 +145,7 @@ fn system_install_into_a_prefix_is_activated_guarded_and_fully_uninstalled() {
         dir.units().display().to_string(),
     ));
     let bus = NamespacedDaemon::spawn(
-        private_run(
+        in_private_run(
             "dbus-daemon",
             &[
                 &format!("--config-file={}", conf_path.display()),
@@ -311,7 +288,7 @@ fn system_install_into_a_prefix_is_activated_guarded_and_fully_uninstalled() {
 
     // A second instance refuses: the name is owned.
     let second_state = dir.path().join("state2");
-    let mut cmd = private_run(
+    let mut cmd = in_private_run(
         &prefix.join("bin/unitd").display().to_string(),
         &[
             "serve",

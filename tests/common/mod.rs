@@ -783,6 +783,33 @@ pub fn in_namespace(program: &str, args: &[&str], env: &[(String, String)]) -> C
     cmd
 }
 
+/// Run by [`in_private_run`]: private `/run` (with the `/run/systemd/system` marker) and a
+/// private `/var/lib`, then exec.
+const PRIVATE_RUN_SCRIPT: &str = "set -e; mount -t tmpfs -o mode=755 tmpfs /run; \
+    mkdir -p /run/systemd/system; mount -t tmpfs -o mode=755 tmpfs /var/lib; exec \"$@\"";
+
+/// Like [`in_namespace`], but the whole `/run` and `/var/lib` are private tmpfs: for a
+/// dbus-daemon whose bus-activated system-scope unitd (which uses `/run/unitd`,
+/// `/run/systemd/private` and `/var/lib/unitd`) must not touch the host. Processes it starts
+/// inherit the namespace.
+pub fn in_private_run(program: &str, args: &[&str], env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        PRIVATE_RUN_SCRIPT,
+        "sh",
+    ])
+    .arg(program)
+    .args(args)
+    .env_clear()
+    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd
+}
+
 /// A daemon a test started through [`in_namespace`] (or any command), its stdout and stderr in
 /// `log`; stopped by PID on drop (SIGTERM, then SIGKILL after the timeout).
 pub struct NamespacedDaemon {
