@@ -437,3 +437,56 @@ fn user_install_goes_to_xdg_data_home_and_is_activated_by_the_session_bus() {
     assert_eq!(after, before);
     assert!(!bin.exists());
 }
+
+#[test]
+fn default_system_layout_is_usr_local_and_etc_dbus() {
+    if !RealEnv::check() || skip_in_reference_mode("installs unitd") {
+        return;
+    }
+    if !Path::new("/etc/dbus-1/system.d").is_dir() {
+        eprintln!("skipped: no /etc/dbus-1/system.d");
+        return;
+    }
+    // Private, empty /usr/local and /etc/dbus-1/system.d: the host's stay untouched.
+    let bin = unitd_bin().display().to_string();
+    let script = format!(
+        "set -e; mount -t tmpfs tmpfs /usr/local; mount -t tmpfs tmpfs /etc/dbus-1/system.d; \
+         {bin} install --no-reload >/dev/null; echo INSTALLED; \
+         find /usr/local /etc/dbus-1/system.d -type f | sort; \
+         grep '^Exec=' /usr/local/share/dbus-1/system-services/org.freedesktop.systemd1.service; \
+         {bin} uninstall --no-reload >/dev/null; echo UNINSTALLED; \
+         find /usr/local /etc/dbus-1/system.d | sort"
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .env_clear()
+        .env("PATH", STD_PATH);
+    let out = run_with_timeout(&mut cmd, "unitd install (default prefix)", TIMEOUT);
+    assert_eq!(out.code, 0, "{}", out.dump());
+    let text = out.stdout;
+    let (installed, after) = text
+        .split_once("UNINSTALLED\n")
+        .unwrap_or_else(|| panic!("{text}"));
+    let installed: Vec<&str> = installed
+        .lines()
+        .skip_while(|l| *l != "INSTALLED")
+        .skip(1)
+        .collect();
+    assert_eq!(
+        installed,
+        [
+            "/etc/dbus-1/system.d/com.ubuntu.Upstart.conf",
+            "/etc/dbus-1/system.d/org.freedesktop.systemd1.conf",
+            "/usr/local/bin/unitd",
+            "/usr/local/share/dbus-1/system-services/com.ubuntu.Upstart.service",
+            "/usr/local/share/dbus-1/system-services/org.freedesktop.systemd1.service",
+            "/usr/local/share/unitd/install-manifest",
+            "Exec=/usr/local/bin/unitd serve --system",
+        ]
+    );
+    assert_eq!(
+        after.lines().collect::<Vec<_>>(),
+        ["/etc/dbus-1/system.d", "/usr/local"],
+        "uninstall leaves nothing"
+    );
+}
