@@ -107,7 +107,15 @@ impl ManagerArgs {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Own org.freedesktop.systemd1 on the bus and manage units.
-    Serve(ManagerArgs),
+    Serve {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Exit after SECS without work (no active or failed unit, no job, no unit reference,
+        /// no waiting call, no private-socket client); the next call bus-activates a new
+        /// instance, which takes over the manager environment. User scope only.
+        #[arg(long = "exit-idle", value_name = "SECS")]
+        exit_idle: Option<u64>,
+    },
     /// Check unit files like `systemd-analyze verify`: print `file:line: message` diagnostics.
     Check {
         /// Unit files to check.
@@ -138,6 +146,12 @@ enum Command {
     /// Start a private session bus and serve the example units on it; prints the `export`
     /// lines after which `systemctl --user status demo.service` works.
     Demo,
+    /// Install unitd for bus activation: the binary, the D-Bus activation files (they win over
+    /// distributions' `Exec=/bin/false` stand-ins) and the system-bus policy; then ask the bus
+    /// to reload its configuration. Idempotent.
+    Install(DeployArgs),
+    /// Remove exactly what `unitd install` wrote (its manifest lists it).
+    Uninstall(DeployArgs),
     /// Upstart's initctl over the com.ubuntu.Upstart0_6 API (also: the binary named
     /// `initctl`, `start`, `stop`, `restart`, `reload` or `status`).
     #[command(disable_help_flag = true)]
@@ -146,6 +160,38 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// Options of `unitd install` and `unitd uninstall`.
+#[derive(Debug, Args, Clone)]
+pub struct DeployArgs {
+    /// Install under DIR (default: /usr/local, or ~/.local with --user).
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Session-bus activation for the calling user ($XDG_DATA_HOME/dbus-1/services).
+    #[arg(long)]
+    pub user: bool,
+    /// The bus to ask for ReloadConfig (default: the system bus, or the session bus with --user).
+    #[arg(long, value_name = "ADDR")]
+    pub bus: Option<String>,
+    /// Do not ask any bus to reload its configuration.
+    #[arg(long)]
+    pub no_reload: bool,
+    /// With --user: activated managers exit after SECS idle (`serve --exit-idle SECS`).
+    #[arg(long = "exit-idle", value_name = "SECS", requires = "user")]
+    pub exit_idle: Option<u64>,
+}
+
+impl DeployArgs {
+    fn options(&self) -> crate::deploy::DeployOptions {
+        crate::deploy::DeployOptions {
+            prefix: self.prefix.clone(),
+            user: self.user,
+            bus: self.bus.clone(),
+            no_reload: self.no_reload,
+            exit_idle: self.exit_idle,
+        }
+    }
 }
 
 /// The commands the binary answers under their own name (multicall), as initctl does via
@@ -171,7 +217,17 @@ pub fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => crate::runtime::serve(args.settings()),
+        Command::Serve { manager, exit_idle } => {
+            let settings = manager.settings();
+            if exit_idle.is_some() && settings.scope == Scope::System {
+                eprintln!(
+                    "unitd: --exit-idle is for the user manager: a system manager owns the \
+                     host's processes and boot state and must not come and go"
+                );
+                return ExitCode::from(2);
+            }
+            crate::runtime::serve_with(settings, exit_idle.map(std::time::Duration::from_secs))
+        }
         Command::Check { files } => crate::loader::check::check_command(&files),
         Command::Run { manager, unit } => crate::runtime::run_unit(manager.settings(), &unit),
         Command::Logs {
@@ -181,6 +237,8 @@ pub fn main() -> ExitCode {
             lines,
         } => crate::supervisor::logs::logs_command(&manager.settings(), &unit, follow, lines),
         Command::Demo => crate::demo::demo_command(),
+        Command::Install(args) => crate::deploy::install_command(&args.options()),
+        Command::Uninstall(args) => crate::deploy::uninstall_command(&args.options()),
         Command::Initctl { args } => crate::initctl::main("initctl", args),
     }
 }
@@ -213,7 +271,7 @@ mod tests {
             let mut argv = vec!["unitd", "serve"];
             argv.extend_from_slice(v);
             match Cli::try_parse_from(argv).unwrap().command {
-                Command::Serve(a) => a.settings().upstart_p2p,
+                Command::Serve { manager, .. } => manager.settings().upstart_p2p,
                 _ => unreachable!(),
             }
         };

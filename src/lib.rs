@@ -13,12 +13,14 @@
 //! - [`supervisor`]: the only place that forks, execs, reaps and kills; per-unit logs.
 //! - [`runtime`]: the manager loop gluing engine, loader, supervisor and façades together.
 //! - [`bus`]: D-Bus façades (the only modules that use zbus).
+//! - [`deploy`]: `unitd install`/`uninstall` (binary, activation files, bus policy).
 //! - [`cli`]: the `unitd` command line.
 
 pub mod bus;
 pub mod cli;
 pub mod conditions;
 pub mod demo;
+pub mod deploy;
 pub mod engine;
 pub mod initctl;
 pub mod install;

@@ -54,7 +54,9 @@ impl SystemManager {
         }
         let dir = TestDir::new();
         dir.write_unit("sleeper.service", SLEEPER);
-        let env = daemon_env(&dir);
+        let mut env = daemon_env(&dir);
+        // Something only the daemon has: it must never reach a system service.
+        env.push(("LEAKY_DAEMON_VAR".into(), "secret".into()));
         let bus = if permissive {
             let base = dir.path().join("permissive.conf");
             std::fs::write(&base, PERMISSIVE).unwrap();
@@ -145,6 +147,25 @@ impl SystemManager {
         )
     }
 
+    /// `dbus-send --system --print-reply DEST PATH METHOD ARGS…` as nobody.
+    fn dbus_send_nobody(&self, dest: &str, path: &str, method: &str, args: &[&str]) -> Output {
+        let dest = format!("--dest={dest}");
+        let mut full = vec![
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "dbus-send",
+            "--system",
+            "--print-reply",
+            &dest,
+            path,
+            method,
+        ];
+        full.extend_from_slice(args);
+        let mut cmd = in_namespace("setpriv", &full, &self.env());
+        run_with_timeout(&mut cmd, &format!("nobody: dbus-send {method}"), TIMEOUT)
+    }
+
     #[track_caller]
     fn expect(&self, out: Output, code: i32) -> Output {
         assert_eq!(
@@ -212,12 +233,85 @@ fn root_drives_system_scope_over_the_bus() {
     m.expect(m.systemctl(&["status", "nosuch.service"]), 4);
 }
 
+/// Install verbs and the Upstart API: reads allowed, mutations refused — by the bus
+/// (`Rejected send message`) or, on a permissive bus, by unitd (`Access denied`).
+fn install_and_upstart_denied(m: &SystemManager, by_policy: bool) {
+    let refusal = |out: &Output, what: &str| {
+        assert_ne!(out.code, 0, "{what}: {}", out.dump());
+        let text = if by_policy {
+            "Rejected send message"
+        } else {
+            "org.freedesktop.DBus.Error.AccessDenied: Access denied"
+        };
+        assert!(out.stderr.contains(text), "{what}: {}", out.dump());
+    };
+    let out = m.systemctl_nobody(&["enable", "sleeper.service"]);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert!(out.stderr.contains("ccess denied"), "{}", out.dump());
+    assert!(
+        !m.dir.path().join("etc").exists(),
+        "nothing written by the refused enable"
+    );
+    let out = m.dbus_send_nobody(
+        SYSTEMD1,
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager.EnableUnitFiles",
+        &[
+            "array:string:sleeper.service",
+            "boolean:false",
+            "boolean:false",
+        ],
+    );
+    refusal(&out, "EnableUnitFiles");
+    let out = m.dbus_send_nobody(
+        SYSTEMD1,
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager.SetEnvironment",
+        &["array:string:A=B"],
+    );
+    refusal(&out, "SetEnvironment");
+
+    // Upstart: the job walk is open, EmitEvent and job Start are not.
+    let upstart = "com.ubuntu.Upstart";
+    let out = m.expect(
+        m.dbus_send_nobody(
+            upstart,
+            "/com/ubuntu/Upstart",
+            "com.ubuntu.Upstart0_6.GetAllJobs",
+            &[],
+        ),
+        0,
+    );
+    assert!(
+        out.stdout.contains("/com/ubuntu/Upstart/jobs/sleeper"),
+        "{}",
+        out.dump()
+    );
+    let out = m.dbus_send_nobody(
+        upstart,
+        "/com/ubuntu/Upstart",
+        "com.ubuntu.Upstart0_6.EmitEvent",
+        &["string:unitd-test-event", "array:string:", "boolean:false"],
+    );
+    refusal(&out, "EmitEvent");
+    let out = m.dbus_send_nobody(
+        upstart,
+        "/com/ubuntu/Upstart/jobs/sleeper",
+        "com.ubuntu.Upstart0_6.Job.Start",
+        &["array:string:", "boolean:true"],
+    );
+    refusal(&out, "Job.Start");
+    let out = m.expect(m.systemctl(&["is-active", "sleeper.service"]), 3);
+    assert_eq!(out.stdout.trim(), "inactive", "nothing started");
+}
+
 #[test]
 fn nobody_is_denied_by_the_shipped_policy() {
     let Some(m) = SystemManager::start(false) else {
         return;
     };
     denied_and_unchanged(&m);
+    install_and_upstart_denied(&m, true);
 }
 
 #[test]
@@ -226,6 +320,7 @@ fn nobody_is_denied_by_the_daemon_on_a_permissive_bus() {
         return;
     };
     denied_and_unchanged(&m);
+    install_and_upstart_denied(&m, false);
     // The refusal came from unitd, not from the bus.
     let out = m.expect(m.systemctl_nobody(&["stop", "sleeper.service"]), 4);
     assert!(out.stderr.contains("Access denied"), "{}", out.dump());
@@ -269,4 +364,147 @@ fn root_uses_the_private_socket_in_the_daemons_namespace() {
         m.in_daemon_ns("systemctl", &["--no-pager", "stop", "sleeper.service"]),
         0,
     );
+}
+
+#[test]
+fn nobody_cannot_use_the_private_socket() {
+    let Some(m) = SystemManager::start(false) else {
+        return;
+    };
+    if which("nsenter").is_none() {
+        return;
+    }
+    let ping = [
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "dbus-send",
+        "--peer=unix:path=/run/systemd/private",
+        "--print-reply",
+        "--dest=org.freedesktop.systemd1",
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.DBus.Peer.Ping",
+    ];
+    // 0600 root: the kernel refuses the connect.
+    let out = m.in_daemon_ns("setpriv", &ping);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert!(out.stderr.contains("Permission denied"), "{}", out.dump());
+    // Even with the file mode opened up, unitd refuses the peer (SO_PEERCRED uid 65534).
+    m.expect(
+        m.in_daemon_ns("chmod", &["0666", "/run/systemd/private"]),
+        0,
+    );
+    let out = m.in_daemon_ns("setpriv", &ping);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert!(!out.stderr.contains("Permission denied"), "{}", out.dump());
+    assert!(!out.stdout.contains("method return"), "{}", out.dump());
+    // Root still gets in (the same call, without setpriv).
+    let out = m.expect(m.in_daemon_ns("dbus-send", &ping[4..]), 0);
+    assert!(out.stdout.contains("method return"), "{}", out.dump());
+    let out = m.expect(
+        m.in_daemon_ns("systemctl", &["--no-pager", "is-active", "sleeper.service"]),
+        3,
+    );
+    assert_eq!(out.stdout.trim(), "inactive");
+}
+
+#[test]
+fn system_services_get_their_credentials_and_only_the_documented_environment() {
+    let Some(m) = SystemManager::start(false) else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let out_dir = m.dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let o = out_dir.display();
+    m.dir.write_unit(
+        "as-nobody.service",
+        &format!(
+            "[Service]\nType=oneshot\nUser=nobody\nGroup=nogroup\nSupplementaryGroups=adm\n\
+             ExecStart=/bin/sh -c 'env > {o}/nobody.env; id -u > {o}/nobody.id; id -g >> {o}/nobody.id; id -G >> {o}/nobody.id'\n"
+        ),
+    );
+    m.dir.write_unit(
+        "as-root.service",
+        &format!("[Service]\nType=oneshot\nExecStart=/bin/sh -c 'env > {o}/root.env'\n"),
+    );
+    m.expect(m.systemctl(&["daemon-reload"]), 0);
+    m.expect(m.systemctl(&["start", "as-nobody.service"]), 0);
+    m.expect(m.systemctl(&["start", "as-root.service"]), 0);
+
+    let env_of = |f: &str| -> Vec<(String, String)> {
+        std::fs::read_to_string(out_dir.join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    let get = |env: &[(String, String)], k: &str| {
+        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    };
+    // The documented exec environment (PWD and SHLVL come from the shell itself).
+    let documented = [
+        "PATH",
+        "LANG",
+        "LANGUAGE",
+        "USER",
+        "LOGNAME",
+        "HOME",
+        "SHELL",
+        "INVOCATION_ID",
+        "SYSTEMD_EXEC_PID",
+        "MANAGERPID",
+        "PWD",
+        "SHLVL",
+        "_",
+    ];
+    for f in ["nobody.env", "root.env"] {
+        let env = env_of(f);
+        let extra: Vec<&String> = env
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !documented.contains(&k.as_str()) && !k.starts_with("LC_"))
+            .collect();
+        assert!(
+            extra.is_empty(),
+            "{f}: undocumented variables {extra:?} in {env:?}"
+        );
+        assert_eq!(get(&env, "LEAKY_DAEMON_VAR"), None);
+        assert_eq!(
+            get(&env, "PATH").as_deref(),
+            Some("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+            "{f}"
+        );
+        assert_eq!(get(&env, "INVOCATION_ID").map(|v| v.len()), Some(32), "{f}");
+    }
+    let env = env_of("nobody.env");
+    assert_eq!(get(&env, "USER").as_deref(), Some("nobody"));
+    assert_eq!(get(&env, "LOGNAME").as_deref(), Some("nobody"));
+    assert_eq!(get(&env, "HOME").as_deref(), Some("/nonexistent"));
+    // systemd drops a nologin shell (USER_CREDS_CLEAN): no SHELL for nobody.
+    assert_eq!(get(&env, "SHELL"), None);
+    assert_eq!(get(&env_of("root.env"), "USER"), None, "no User=: no USER");
+
+    // Credentials: uid/gid switched; the groups are nobody's own (initgroups) plus
+    // SupplementaryGroups=, nothing of root's.
+    let ids = std::fs::read_to_string(out_dir.join("nobody.id")).unwrap();
+    let lines: Vec<&str> = ids.lines().collect();
+    assert_eq!(lines[..2], ["65534", "65534"], "{ids}");
+    let groups: std::collections::BTreeSet<u32> = lines[2]
+        .split_whitespace()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    let mut id_cmd = Command::new("id");
+    id_cmd.args(["-G", "nobody"]);
+    let own = run_with_timeout(&mut id_cmd, "id -G nobody", TIMEOUT);
+    let mut expected: std::collections::BTreeSet<u32> = own
+        .stdout
+        .split_whitespace()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    expected.insert(4); // adm
+    assert_eq!(groups, expected, "{ids}");
+    assert!(!groups.contains(&0));
 }

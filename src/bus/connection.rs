@@ -188,16 +188,23 @@ pub struct Bus {
 }
 
 struct PrivateListener {
-    /// The socket file to remove at the end (`None` for an abstract socket).
-    path: Option<PathBuf>,
+    /// The socket file to remove at the end (`None` for an abstract socket), with its
+    /// (device, inode): removed only while it is still ours (a successor manager may have
+    /// bound a new socket there).
+    path: Option<(PathBuf, Option<(u64, u64)>)>,
     task: JoinHandle<()>,
 }
 
 impl Drop for PrivateListener {
     fn drop(&mut self) {
         self.task.abort();
-        if let Some(path) = &self.path {
-            let _ = std::fs::remove_file(path);
+        if let Some((path, id)) = &self.path {
+            use std::os::unix::fs::MetadataExt;
+            let still_ours =
+                std::fs::symlink_metadata(path).is_ok_and(|m| Some((m.dev(), m.ino())) == *id);
+            if still_ours {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
 }
@@ -333,6 +340,21 @@ impl Bus {
         }
     }
 
+    /// Give up `name` on the message bus (idle exit: new calls then activate a fresh
+    /// instance instead of reaching this one).
+    pub async fn release_name(&self, name: &str) -> Result<(), BusError> {
+        let Some(conn) = self.bus_connection() else {
+            return Ok(());
+        };
+        match conn.release_name(name).await {
+            Ok(_) => Ok(()),
+            Err(source) => Err(BusError::RequestName {
+                name: name.to_owned(),
+                source,
+            }),
+        }
+    }
+
     /// Serve peer-to-peer clients on a Unix socket at `path` (parent directories are created
     /// with mode 0755, the socket gets mode 0600; a stale socket file is replaced, a socket
     /// someone still serves is an error). Only clients
@@ -374,8 +396,12 @@ impl Bus {
             self.next_id.clone(),
             Some(my_uid),
         ));
+        let id = std::fs::symlink_metadata(path).ok().map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.dev(), m.ino())
+        });
         self.listeners.push(PrivateListener {
-            path: Some(path.to_owned()),
+            path: Some((path.to_owned(), id)),
             task,
         });
         Ok(())
@@ -405,6 +431,12 @@ impl Bus {
         ));
         self.listeners.push(PrivateListener { path: None, task });
         Ok(())
+    }
+
+    /// Stop serving the peer-to-peer sockets (their files are removed): an idle exit hands
+    /// them to the next instance.
+    pub fn close_listeners(&mut self) {
+        self.listeners.clear();
     }
 
     fn alloc_id(&self) -> ConnId {

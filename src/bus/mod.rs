@@ -3,6 +3,7 @@
 //! - [`connection`]: [`Bus`], the connections (message bus with the well-known name, private
 //!   peer-to-peer socket), one event stream of incoming calls, per-connection outgoing queues.
 //! - [`systemd`]: the `org.freedesktop.systemd1` manager API ([`systemd::SystemdFacade`]).
+//! - [`driver`]: one-shot calls to the bus driver (`ReloadConfig` for `unitd install`).
 //! - [`upstart`]: the `com.ubuntu.Upstart0_6` API over the same engine ([`upstart::UpstartFacade`]).
 //!
 //! The daemon loop drives both, one event at a time:
@@ -33,6 +34,7 @@
 //! ```
 
 pub mod connection;
+pub mod driver;
 pub mod systemd;
 pub mod upstart;
 

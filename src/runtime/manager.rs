@@ -396,6 +396,11 @@ impl Manager {
         self.conditions.manager_env = self.engine.environment().to_vec();
     }
 
+    /// The manager environment as it was at start (before any `SetEnvironment`).
+    pub fn initial_environment(&self) -> &[String] {
+        &self.initial_env
+    }
+
     /// Upstart's global `ResetEnv`: the manager environment back to what it was at start.
     pub fn reset_environment(&mut self) {
         let unset: Vec<String> = self

@@ -103,9 +103,19 @@ fn sleep_until_deadline(deadline: Option<u64>) -> tokio::time::Sleep {
     tokio::time::sleep(wait)
 }
 
+/// How long an idle exit keeps answering calls that reached this instance before it released
+/// its names.
+const IDLE_DRAIN: Duration = Duration::from_millis(500);
+
 /// `unitd serve`: own `org.freedesktop.systemd1` and run the manager until SIGTERM/SIGINT or
 /// until the bus goes away; then stop every unit and exit.
 pub fn serve(settings: Settings) -> ExitCode {
+    serve_with(settings, None)
+}
+
+/// [`serve`], optionally exiting after `exit_idle` of idleness (see [`is_idle`]); the manager
+/// environment survives into the next (bus-activated) instance.
+pub fn serve_with(settings: Settings, exit_idle: Option<Duration>) -> ExitCode {
     init_logging();
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -115,7 +125,7 @@ pub fn serve(settings: Settings) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        match serve_async(settings).await {
+        match serve_async(settings, exit_idle).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("unitd: {e}");
@@ -125,8 +135,9 @@ pub fn serve(settings: Settings) -> ExitCode {
     })
 }
 
-async fn serve_async(settings: Settings) -> Result<(), String> {
+async fn serve_async(settings: Settings, exit_idle: Option<Duration>) -> Result<(), String> {
     if settings.scope == Scope::User {
+        ensure_own_runtime_dir(&settings.runtime_dir)?;
         // dbus-update-activation-environment and systemctl look for this directory.
         let dir = settings.runtime_dir.join("systemd");
         if let Err(e) = std::fs::create_dir_all(&dir) {
@@ -136,10 +147,20 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     let mut sigchld = signal(SignalKind::child()).map_err(|e| e.to_string())?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
+    // The name first: a second instance must fail before it touches anything a running
+    // manager uses (the notify socket, the private socket). Calls that arrive as soon as the
+    // name is owned wait in the bus's queue until the loop below answers them, by which time
+    // every unit is loaded.
     let mut bus = Bus::connect(&settings, systemd::BUS_NAME)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e {
+            crate::bus::BusError::NameTaken(name) => format!(
+                "{name} is already owned by another process on this bus; \
+                 another manager is running, not starting a second one"
+            ),
+            e => e.to_string(),
+        })?;
+    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
     if settings.scope == Scope::System && settings.mark_booted {
         let marker = settings.runtime_dir.join("systemd/system");
         if let Err(e) = std::fs::create_dir_all(&marker) {
@@ -156,6 +177,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     } else if let Err(e) = bus.listen_private(&private) {
         tracing::warn!("not serving {}: {e}", private.display());
     }
+    restore_environment(&mut mgr);
     let mut facade = SystemdFacade::new();
     let mut upstart = UpstartFacade::new();
     if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
@@ -185,8 +207,22 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     let mut socket_events = mgr.take_socket_events();
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
+    // --exit-idle: since when the manager has been idle (measured from the end of the last
+    // call), and, once the names are released, until when queued calls are still answered.
+    let mut idle_since = exit_idle
+        .filter(|_| is_idle(&mgr, &facade, &upstart, &bus))
+        .map(|_| tokio::time::Instant::now());
+    let mut draining: Option<tokio::time::Instant> = None;
+    let mut idle_exit = false;
     loop {
         let deadline = mgr.next_deadline();
+        let idle_deadline = match (exit_idle, idle_since) {
+            (Some(after), Some(since)) if draining.is_none() && stopping.is_none() => {
+                Some(since + after)
+            }
+            _ => None,
+        };
+        let mut activity = false;
         tokio::select! {
             biased;
             // Notifications before reaping (reap_children drains the socket first, too).
@@ -201,6 +237,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
             }
             event = bus.next_event(), if !bus_lost => { notify_backlog = false; match event {
                 Some(BusEvent::Call(msg, ctx)) => {
+                    activity = true;
                     let reply = if upstart::owns_message(&msg) {
                         upstart.handle_call(&mut mgr, &msg, &ctx)
                     } else {
@@ -223,6 +260,22 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                 }
             }},
             _ = sleep_until_deadline(deadline) => { notify_backlog = false; mgr.fire_timers() }
+            _ = sleep_until_opt(idle_deadline) => {
+                // New calls must activate a fresh instance, not reach one that is leaving;
+                // calls already routed here are still answered while draining.
+                tracing::info!("idle for {:?}: releasing the bus names", exit_idle.unwrap_or_default());
+                bus.close_listeners();
+                for name in [systemd::BUS_NAME, upstart::BUS_NAME] {
+                    if let Err(e) = bus.release_name(name).await {
+                        tracing::warn!("{e}");
+                    }
+                }
+                draining = Some(tokio::time::Instant::now() + IDLE_DRAIN);
+            }
+            _ = sleep_until_opt(draining) => {
+                idle_exit = true;
+                break;
+            }
             _ = std::future::ready(()), if notify_backlog => { notify_backlog = false; }
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM: stopping all units");
@@ -247,6 +300,32 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
             }
             bus.emit(&msgs);
         }
+        if exit_idle.is_some() && stopping.is_none() {
+            if !is_idle(&mgr, &facade, &upstart, &bus) {
+                idle_since = None;
+                if draining.take().is_some() {
+                    // A call that arrived while draining gave us work: serve on.
+                    tracing::info!("busy again while leaving: taking the bus names back");
+                    for name in [systemd::BUS_NAME, upstart::BUS_NAME] {
+                        if let Err(e) = bus.request_name(name).await {
+                            tracing::warn!("{e}");
+                        }
+                    }
+                    if std::os::unix::net::UnixStream::connect(&private).is_err()
+                        && let Err(e) = bus.listen_private(&private)
+                    {
+                        tracing::warn!("not serving {}: {e}", private.display());
+                    }
+                    if let Some(name) = &settings.upstart_p2p
+                        && let Err(e) = bus.listen_abstract(name)
+                    {
+                        tracing::warn!("not serving unix:abstract={name}: {e}");
+                    }
+                }
+            } else if idle_since.is_none() || activity {
+                idle_since = Some(tokio::time::Instant::now());
+            }
+        }
         if let Some(budget) = stopping {
             if !mgr.busy() {
                 break;
@@ -257,8 +336,144 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
             }
         }
     }
+    if idle_exit {
+        if let Err(e) = save_environment(&mgr) {
+            tracing::warn!("cannot keep the manager environment for the next instance: {e}");
+        }
+        tracing::info!("idle: exiting; the next call activates a new instance");
+    }
     bus.flush(Duration::from_secs(1)).await;
     Ok(())
+}
+
+/// The user manager's runtime directory holds its private and notify sockets: create it
+/// 0700 when missing, and refuse one that is not a directory owned by us (a fallback under
+/// /tmp could have been planted by another user).
+fn ensure_own_runtime_dir(dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if let Err(e) = std::fs::DirBuilder::new().mode(0o700).create(dir)
+        && e.kind() != std::io::ErrorKind::AlreadyExists
+    {
+        return Err(format!("cannot create {}: {e}", dir.display()));
+    }
+    let meta = std::fs::symlink_metadata(dir)
+        .map_err(|e| format!("cannot inspect {}: {e}", dir.display()))?;
+    let me = nix::unistd::geteuid().as_raw();
+    if !meta.is_dir() {
+        return Err(format!(
+            "refusing runtime directory {}: not a directory",
+            dir.display()
+        ));
+    }
+    if meta.uid() != me {
+        return Err(format!(
+            "refusing runtime directory {}: owned by uid {}, not by us (uid {me})",
+            dir.display(),
+            meta.uid()
+        ));
+    }
+    Ok(())
+}
+
+/// A tokio sleep until `at`, or forever.
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Idle for `--exit-idle`: no job; no unit that holds work — processes, listening sockets,
+/// timers — is active or failed (a failed unit keeps the manager, and the failure a user has
+/// not looked at yet, around until `reset-failed`); targets, slices and devices do not count,
+/// they own nothing and come back on demand. And no client holds a unit reference, no Upstart
+/// call waits for its reply, no peer-to-peer client is connected.
+fn is_idle(mgr: &Manager, facade: &SystemdFacade, upstart: &UpstartFacade, bus: &Bus) -> bool {
+    let holds_work = |u: &crate::engine::Unit| {
+        let name = u.name();
+        !(name.ends_with(".target") || name.ends_with(".slice") || name.ends_with(".device"))
+    };
+    mgr.engine().jobs().next().is_none()
+        && !mgr
+            .engine()
+            .units()
+            .any(|u| holds_work(u) && u.active_state != ActiveState::Inactive)
+        && !facade.has_refs()
+        && !upstart.has_pending()
+        && bus.p2p_connections() == 0
+}
+
+/// Where an idle exit leaves the manager environment for the next instance.
+fn idle_environment_path(settings: &Settings) -> std::path::PathBuf {
+    settings.state_dir.join("idle-environment")
+}
+
+/// This boot's id: state an idle exit leaves behind is only valid within the same boot.
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Record how the manager environment differs from the one this instance started with
+/// (`SetEnvironment`/`UnsetEnvironment`): NUL-separated `boot=ID`, `+NAME=VALUE`, `-NAME`.
+fn save_environment(mgr: &Manager) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let initial = mgr.initial_environment();
+    let now = mgr.engine().environment();
+    let name = |e: &str| e.split_once('=').map_or(e, |p| p.0).to_owned();
+    let mut out = format!("boot={}\0", boot_id());
+    for e in now.iter().filter(|e| !initial.contains(e)) {
+        out.push_str(&format!("+{e}\0"));
+    }
+    let names_now: Vec<String> = now.iter().map(|e| name(e)).collect();
+    for e in initial {
+        let n = name(e);
+        if !names_now.contains(&n) {
+            out.push_str(&format!("-{n}\0"));
+        }
+    }
+    let path = idle_environment_path(mgr.settings());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    std::io::Write::write_all(&mut f, out.as_bytes())?;
+    std::fs::rename(&tmp, &path)
+}
+
+/// Apply (and consume) what the previous instance's idle exit recorded, if it was this boot.
+fn restore_environment(mgr: &mut Manager) {
+    let path = idle_environment_path(mgr.settings());
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let _ = std::fs::remove_file(&path);
+    let mut entries = text.split('\0').filter(|e| !e.is_empty());
+    if entries.next() != Some(&format!("boot={}", boot_id())) {
+        tracing::info!("ignoring {}: from another boot", path.display());
+        return;
+    }
+    let (mut set, mut unset) = (Vec::new(), Vec::new());
+    for e in entries {
+        if let Some(v) = e.strip_prefix('+') {
+            set.push(v.to_owned());
+        } else if let Some(n) = e.strip_prefix('-') {
+            unset.push(n.to_owned());
+        }
+    }
+    tracing::info!(
+        "restored the manager environment of the previous instance ({} set, {} unset)",
+        set.len(),
+        unset.len()
+    );
+    mgr.set_environment(&unset, &set);
 }
 
 /// `unitd run UNIT`: start one unit in the foreground with full supervision, without D-Bus.

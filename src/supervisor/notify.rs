@@ -65,6 +65,9 @@ pub enum Received {
 pub struct NotifySocket {
     fd: OwnedFd,
     path: PathBuf,
+    /// (device, inode) of the socket file we bound: on drop the path is removed only while it
+    /// is still ours (a successor manager may have bound a new socket there).
+    file_id: Option<(u64, u64)>,
     stats: NotifyStats,
     buf: Vec<u8>,
     cmsg: Vec<u64>,
@@ -141,9 +144,14 @@ impl NotifySocket {
         }
         let cmsg_bytes = cmsg_space(size_of::<libc::ucred>())
             + cmsg_space(size_of::<libc::c_int>() * NOTIFY_FD_MAX);
+        let file_id = std::fs::symlink_metadata(path).ok().map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            (m.dev(), m.ino())
+        });
         Ok(NotifySocket {
             fd,
             path: path.to_owned(),
+            file_id,
             stats: NotifyStats::default(),
             buf: vec![0; NOTIFY_BUFFER_MAX + 1],
             cmsg: vec![0; cmsg_bytes.div_ceil(8)],
@@ -294,7 +302,12 @@ impl AsRawFd for NotifySocket {
 
 impl Drop for NotifySocket {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        use std::os::unix::fs::MetadataExt;
+        let still_ours = std::fs::symlink_metadata(&self.path)
+            .is_ok_and(|m| Some((m.dev(), m.ino())) == self.file_id);
+        if still_ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

@@ -799,20 +799,35 @@ const SYSTEM_NAMESPACE_SCRIPT: &str = "set -e; \
 /// [`SYSTEM_NAMESPACE_SCRIPT`]), with exactly the environment `env`. Clients reach what it
 /// creates there through `nsenter --mount=/proc/PID/ns/mnt`.
 pub fn in_system_namespace(program: &Path, args: &[&str], env: &[(String, String)]) -> Command {
+    unshare_script(SYSTEM_NAMESPACE_SCRIPT, program.as_os_str(), args, env)
+}
+
+/// Run by [`in_private_run`]: private `/run` (with the `/run/systemd/system` marker) and a
+/// private `/var/lib`, then exec.
+const PRIVATE_RUN_SCRIPT: &str = "set -e; mount -t tmpfs -o mode=755 tmpfs /run; \
+    mkdir -p /run/systemd/system; mount -t tmpfs -o mode=755 tmpfs /var/lib; exec \"$@\"";
+
+/// Like [`in_namespace`], but the whole `/run` and `/var/lib` are private tmpfs: for a
+/// dbus-daemon whose bus-activated system-scope unitd (which uses `/run/unitd`,
+/// `/run/systemd/private` and `/var/lib/unitd`) must not touch the host. Processes it starts
+/// inherit the namespace.
+pub fn in_private_run(program: &str, args: &[&str], env: &[(String, String)]) -> Command {
+    unshare_script(PRIVATE_RUN_SCRIPT, program.as_ref(), args, env)
+}
+
+/// `unshare -m` running the mount `script`, which then execs `program args…` with exactly `env`.
+fn unshare_script(
+    script: &str,
+    program: &std::ffi::OsStr,
+    args: &[&str],
+    env: &[(String, String)],
+) -> Command {
     let mut cmd = Command::new("unshare");
-    cmd.args([
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        SYSTEM_NAMESPACE_SCRIPT,
-        "sh",
-    ])
-    .arg(program)
-    .args(args)
-    .env_clear()
-    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd.args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(program)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     cmd
 }
 
@@ -1150,6 +1165,16 @@ impl UserManager {
 
     /// As [`Self::start`], choosing how the daemon starts.
     pub fn start_with(how: Start, units: &[(&str, &str)]) -> Option<UserManager> {
+        Self::start_with_args(how, units, &[])
+    }
+
+    /// As [`Self::start_with`]; with [`Start::Activated`], `extra` is appended to the
+    /// activation file's `unitd serve --user …` line (e.g. `--exit-idle 1`).
+    pub fn start_with_args(
+        how: Start,
+        units: &[(&str, &str)],
+        extra: &[&str],
+    ) -> Option<UserManager> {
         if !RealEnv::check() {
             return None;
         }
@@ -1162,12 +1187,16 @@ impl UserManager {
         }
         let env = daemon_env(&dir);
         if how == Start::Activated {
-            let exec = format!(
+            let mut exec = format!(
                 "{} serve --user --unit-path {} --state-dir {}",
                 unitd_bin().display(),
                 dir.units().display(),
                 dir.state().display()
             );
+            for arg in extra {
+                exec.push(' ');
+                exec.push_str(arg);
+            }
             write_activation_file(&dir, &exec);
         }
         let bus = TestBus::start(&dir, BusKind::Session, &env);
@@ -1213,6 +1242,13 @@ impl UserManager {
     /// Access the spawned daemon (None when bus-activated).
     pub fn daemon_mut(&mut self) -> Option<&mut Daemon> {
         self.daemon.as_mut()
+    }
+
+    /// Forget the recorded PID of a bus-activated daemon that has exited by itself (e.g.
+    /// `--exit-idle`), so the next call's re-activated instance is recorded (and stopped at
+    /// teardown) instead.
+    pub fn forget_activated(&self) {
+        *self.activated.borrow_mut() = None;
     }
 
     /// Once the bus has activated the daemon, remember its PID (asked from the bus).

@@ -280,6 +280,12 @@ impl SystemdFacade {
         self.unit_files_changed
     }
 
+    /// Whether any client holds a unit reference (`Ref()`/`RefUnit()`): the manager is then
+    /// not idle.
+    pub fn has_refs(&self) -> bool {
+        !self.refs.is_empty()
+    }
+
     /// A client went away (p2p connection closed: `name` is `None`; bus client disconnected:
     /// its unique name). Drops its subscriptions and releases its unit references.
     pub fn peer_gone(&mut self, mgr: &mut Manager, conn: ConnId, name: Option<&str>) {

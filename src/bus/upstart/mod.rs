@@ -59,6 +59,38 @@ pub fn owns_message(msg: &Message) -> bool {
         .is_some_and(|p| p.as_str() == "/com/ubuntu" || p.as_str().starts_with(MANAGER_PATH))
 }
 
+/// Calls anyone may make: introspection, Peer, property reads and the walk of jobs and
+/// instances (what Upstart's policy opens to everyone). Everything else — EmitEvent, job and
+/// instance Start/Stop/Restart, ReloadConfiguration, environment changes, Properties.Set —
+/// needs root or the manager's own user.
+pub fn is_read_only(msg: &Message) -> bool {
+    const WALK: [&str; 5] = [
+        "GetJobByName",
+        "GetAllJobs",
+        "GetInstance",
+        "GetInstanceByName",
+        "GetAllInstances",
+    ];
+    let hdr = msg.header();
+    let member = hdr.member().map(|m| m.as_str()).unwrap_or("");
+    match hdr.interface().map(|i| i.as_str()) {
+        Some(INTROSPECTABLE | "org.freedesktop.DBus.Peer") => true,
+        Some(PROPERTIES) => matches!(member, "Get" | "GetAll"),
+        Some(IFACE) => matches!(member, "GetJobByName" | "GetAllJobs"),
+        Some(JOB_IFACE) => matches!(
+            member,
+            "GetInstance" | "GetInstanceByName" | "GetAllInstances"
+        ),
+        Some(_) => false,
+        None => {
+            matches!(
+                member,
+                "Introspect" | "Ping" | "GetMachineId" | "Get" | "GetAll"
+            ) || WALK.contains(&member)
+        }
+    }
+}
+
 enum Object {
     Node(Vec<String>),
     Manager,
@@ -301,7 +333,18 @@ impl UpstartFacade {
             .primary_header()
             .flags()
             .contains(zbus::message::Flags::NO_REPLY_EXPECTED);
-        let result = self.dispatch(mgr, msg, ctx.conn);
+        // The daemon's own check, independent of any bus policy (the same rule as Upstart's
+        // policy file): anyone may read; everything else only root or the manager's user.
+        let own = mgr.settings().uid;
+        let allowed = is_read_only(msg) || ctx.caller_uid.is_some_and(|uid| uid == 0 || uid == own);
+        let result = if allowed {
+            self.dispatch(mgr, msg, ctx.conn)
+        } else {
+            Err(err(
+                "org.freedesktop.DBus.Error.AccessDenied",
+                "Access denied",
+            ))
+        };
         if no_reply {
             return None;
         }
@@ -310,6 +353,12 @@ impl UpstartFacade {
             Ok(None) => None,
             Err(e) => e.reply_to(&hdr).ok(),
         }
+    }
+
+    /// Whether a `wait=true` call or an `EmitEvent` still waits for its reply: the manager
+    /// is then not idle.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty() || !self.pending_events.is_empty() || !self.replies.is_empty()
     }
 
     /// Replies that became ready (deferred `wait=true` calls), with their connection.
