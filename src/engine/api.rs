@@ -588,6 +588,11 @@ impl Engine {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }
+            // slice_add_default_dependencies.
+            KindSpec::Other(_) if u.is_slice() => {
+                deps.push((DepKind::Conflicts, shutdown.clone()));
+                deps.push((DepKind::Before, shutdown));
+            }
             KindSpec::Other(_) => {}
         }
         deps

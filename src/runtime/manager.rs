@@ -239,6 +239,33 @@ impl Manager {
         self.engine.set_scope_pids(unit, pids);
     }
 
+    /// `Scope.Abandon()`: `false` if `unit` is not a running (or abandoned) scope.
+    pub fn abandon_scope(&mut self, unit: UnitId) -> bool {
+        let ok = self.engine.abandon_scope(unit);
+        self.collect_changes();
+        ok
+    }
+
+    /// `AttachProcessesToUnit`: make the running processes `pids` part of `unit` (watched
+    /// until they exit, killed when the unit stops). The caller checked that the unit is
+    /// active and takes processes, and that every pid exists. Returns the pids that could
+    /// not be attached (gone meanwhile).
+    pub fn attach_processes(&mut self, unit: UnitId, pids: &[u32]) -> Vec<u32> {
+        let unit = self.engine.unit(unit).id;
+        let mut failed = Vec::new();
+        for &pid in pids {
+            if !self.supervisor.attach(unit, pid) {
+                failed.push(pid);
+            }
+        }
+        failed
+    }
+
+    /// Whether `pid` names a live process (not a zombie of someone else).
+    pub fn process_exists(&self, pid: u32) -> bool {
+        self.supervisor.process_alive(pid)
+    }
+
     /// Hand the transient `unit` the descriptors its processes use as stdin/stdout/stderr
     /// (`Standard*FileDescriptor`); they are closed once the unit is inactive without a job.
     pub fn set_unit_stdio_fds(&mut self, unit: UnitId, fds: [Option<std::os::fd::OwnedFd>; 3]) {
@@ -264,7 +291,8 @@ impl Manager {
         if let Some(t) = self.transient.get(name) {
             return Ok(t.clone());
         }
-        let loaded = self.loader.load(name)?;
+        let mut loaded = self.loader.load(name)?;
+        super::builtin::apply_slice_defaults(&mut loaded, self.settings.scope);
         if loaded.load_state == LoadState::NotFound
             && let Some(mut builtin) = super::builtin::load(name, self.settings.scope)
         {

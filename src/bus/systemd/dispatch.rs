@@ -316,6 +316,9 @@ impl SystemdFacade {
         }
         match object {
             Object::Manager => manager::handle(self, mgr, call),
+            Object::Unit(id) if iface.name == super::scope_object::INTERFACE => {
+                super::scope_object::handle(mgr, *id, call)
+            }
             Object::Unit(id) => unit_object::handle(self, mgr, *id, call),
             Object::Job(id) => job_object::handle(self, mgr, *id, call),
             Object::Node(_) => Err(CallError::unknown_method(&call.member, iface_name)),

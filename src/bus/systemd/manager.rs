@@ -57,6 +57,11 @@ pub static METHODS: &[MethodDesc] = &[
     ),
     method!("StopUnit", [("s", "name"), ("s", "mode")], [("o", "job")]),
     method!(
+        "AttachProcessesToUnit",
+        [("s", "unit_name"), ("s", "subcgroup"), ("au", "pids")],
+        []
+    ),
+    method!(
         "EnqueueUnitJob",
         [("s", "name"), ("s", "job_type"), ("s", "job_mode")],
         [
@@ -782,6 +787,7 @@ pub(crate) fn handle(
             enqueue_job(mgr, call, member, &name, &mode)
         }
         "StartTransientUnit" => start_transient(f, mgr, call),
+        "AttachProcessesToUnit" => attach_processes(mgr, call),
         "EnqueueUnitJob" => enqueue_unit_job(mgr, call),
         "KillUnit" => {
             let (name, whom, signal): (String, String, i32) = call.args()?;
@@ -974,6 +980,91 @@ fn start_transient(
     }
     let job = mgr.enqueue(&name, JobType::Start, &mode)?;
     call.reply(&opath(job_path(job)))
+}
+
+/// `AttachProcessesToUnit(s unit_name, s subcgroup, au pids)`: systemd's checks in its order
+/// (sub-cgroup path, delegation, active state, each PID), then the PIDs join the unit.
+fn attach_processes(mgr: &mut Manager, call: &Call<'_>) -> CallResult<Message> {
+    let (name, subcgroup, pids): (String, String, Vec<u32>) = call.args()?;
+    let id = if name.is_empty() {
+        caller_unit(mgr, call)?
+    } else {
+        mgr.engine()
+            .lookup(&name)
+            .ok_or_else(|| CallError::unit_not_loaded(&name))?
+    };
+    if !subcgroup.is_empty() {
+        if !subcgroup.starts_with('/') {
+            return Err(CallError::invalid_args(format!(
+                "Control group path is not absolute: {subcgroup}"
+            )));
+        }
+        if !path_is_normalized(&subcgroup) {
+            return Err(CallError::invalid_args(format!(
+                "Control group path is not normalized: {subcgroup}"
+            )));
+        }
+    }
+    let unit = mgr.engine().unit(id);
+    let takes_processes = unit.is_service() || unit.is_scope();
+    if !takes_processes || !unit.loaded.spec.delegate {
+        return Err(CallError::invalid_args(
+            "Process migration not available on non-delegated units.",
+        ));
+    }
+    if unit.active_state.is_inactive_or_failed() {
+        return Err(CallError::invalid_args("Unit is not active, refusing."));
+    }
+    let mut wanted: Vec<u32> = Vec::with_capacity(pids.len());
+    for pid in pids {
+        let pid = if pid == 0 {
+            call.ctx.caller_pid.ok_or_else(|| {
+                CallError::invalid_args("Cannot determine the caller's process identifier.")
+            })?
+        } else {
+            pid
+        };
+        if wanted.contains(&pid) {
+            continue;
+        }
+        if pid > i32::MAX as u32 {
+            return Err(CallError::invalid_args(format!(
+                "Process identifier {pid} is not valid."
+            )));
+        }
+        if pid == 1 || pid == std::process::id() {
+            return Err(CallError::invalid_args(format!(
+                "Process {pid} is a manager process, refusing."
+            )));
+        }
+        if !mgr.process_exists(pid) {
+            return Err(CallError::new(
+                UNIX_PROCESS_ID_UNKNOWN,
+                format!("Process with ID {pid} does not exist."),
+            ));
+        }
+        if mgr.supervisor().is_kernel_thread(pid) {
+            return Err(CallError::invalid_args(format!(
+                "Process {pid} is a kernel thread, refusing."
+            )));
+        }
+        wanted.push(pid);
+    }
+    if !mgr.attach_processes(id, &wanted).is_empty() {
+        return Err(CallError::new(
+            UNIX_PROCESS_ID_UNKNOWN,
+            "Failed to attach processes to control group: No such process",
+        ));
+    }
+    call.reply_empty()
+}
+
+/// `org.freedesktop.DBus.Error.UnixProcessIdUnknown` (systemd's name for `ESRCH`).
+pub const UNIX_PROCESS_ID_UNKNOWN: &str = "org.freedesktop.DBus.Error.UnixProcessIdUnknown";
+
+/// systemd's `path_is_normalized`: no `.`/`..` components, no `//`.
+fn path_is_normalized(p: &str) -> bool {
+    !p.contains("//") && !p.split('/').any(|c| c == "." || c == "..")
 }
 
 /// `Unref` without a reference: systemd's `NotReferenced`.

@@ -1,10 +1,12 @@
 //! `org.freedesktop.systemd1.Scope` on scope unit objects: the scope's result and the fixed
 //! stop behaviour the engine applies (SIGTERM to every process, SIGKILL after the stop
 //! timeout). Resource accounting is not implemented: the counters report systemd's "unset"
-//! value (`UINT64_MAX`) and `ControlGroup` is empty. Settings unitd does not implement (cgroup
-//! limits, `Abandon()`, `AttachProcesses()`) are not declared.
+//! value (`UINT64_MAX`) and `ControlGroup` is empty. `Abandon()` leaves the processes running
+//! and the scope `abandoned` until they are gone. Settings unitd does not implement (cgroup
+//! limits, `GetProcesses()`/`AttachProcesses()` on the scope object) are not declared.
 
-use super::introspect::{InterfaceDesc, infos};
+use super::errors::{CallError, CallResult};
+use super::introspect::{InterfaceDesc, MethodDesc, infos, method};
 use super::properties::{PropDesc, Value, prop, vb, vi, vs, vt};
 use super::unit_object::UnitCtx;
 
@@ -27,6 +29,33 @@ impl<'a> ScopeCtx<'a> {
     }
 }
 
+/// Methods unitd implements.
+pub static METHODS: &[MethodDesc] = &[method!("Abandon", [], [])];
+
+/// `org.freedesktop.systemd1.ScopeNotRunning`.
+pub const SCOPE_NOT_RUNNING: &str = "org.freedesktop.systemd1.ScopeNotRunning";
+
+/// Run a Scope method (signature already checked).
+pub(crate) fn handle(
+    mgr: &mut crate::runtime::Manager,
+    unit: crate::engine::UnitId,
+    call: &super::dispatch::Call<'_>,
+) -> CallResult<zbus::Message> {
+    match call.member.as_str() {
+        "Abandon" => {
+            if !mgr.abandon_scope(unit) {
+                let name = mgr.engine().unit(unit).name().to_owned();
+                return Err(CallError::new(
+                    SCOPE_NOT_RUNNING,
+                    format!("Scope {name} is not running, cannot abandon."),
+                ));
+            }
+            call.reply_empty()
+        }
+        other => Err(CallError::unknown_method(other, INTERFACE)),
+    }
+}
+
 type Getter = fn(&ScopeCtx<'_>) -> Option<Value>;
 
 /// The properties, in systemd's order.
@@ -43,6 +72,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .as_str()))),
     prop!("RuntimeMaxUSec", "t", Const, |_| Some(vt(UNSET))),
     prop!("RuntimeRandomizedExtraUSec", "t", Const, |_| Some(vt(0))),
+    prop!("Slice", "s", False, |c| Some(vs(
+        &super::unit_object::slice_of(&c.unit)
+    ))),
     prop!("ControlGroup", "s", False, |_| Some(vs(""))),
     prop!("MemoryCurrent", "t", False, |_| Some(vt(UNSET))),
     prop!("CPUUsageNSec", "t", False, |_| Some(vt(UNSET))),
@@ -55,6 +87,12 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("IOReadOperations", "t", False, |_| Some(vt(UNSET))),
     prop!("IOWriteBytes", "t", False, |_| Some(vt(UNSET))),
     prop!("IOWriteOperations", "t", False, |_| Some(vt(UNSET))),
+    prop!("Delegate", "b", False, |c| Some(vb(c
+        .unit
+        .unit
+        .loaded
+        .spec
+        .delegate))),
     prop!("KillMode", "s", Const, |_| Some(vs("control-group"))),
     prop!("KillSignal", "i", Const, |_| Some(vi(15))),
     prop!("RestartKillSignal", "i", Const, |_| Some(vi(15))),
@@ -68,7 +106,7 @@ pub static PROPS: &[PropDesc<Getter>] = &[
 pub fn interface() -> InterfaceDesc {
     InterfaceDesc {
         name: INTERFACE,
-        methods: &[],
+        methods: METHODS,
         signals: &[],
         properties: infos(PROPS),
     }

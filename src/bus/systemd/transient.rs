@@ -4,9 +4,9 @@
 //! through the ordinary parser ([`crate::unit_file::parse_unit`]), so a transient unit gets
 //! exactly the defaults, validation and diagnostics of a unit written to disk — the way
 //! systemd itself writes transient units as files under `…/systemd/transient/`. Services and
-//! scopes (`PIDs`: processes the scope adopts) can be created. Properties unitd cannot honour
-//! (file-descriptor passing, slices, auxiliary units) are refused with a clear error rather
-//! than ignored.
+//! scopes (`PIDs`: processes the scope adopts) can be created, in a `Slice=` and with
+//! `Delegate=`. Properties unitd cannot honour are refused with systemd's error for an unknown
+//! property rather than ignored.
 
 use std::path::Path;
 
@@ -15,7 +15,7 @@ use zbus::{OwnedVariant as OwnedValue, Variant as Value};
 use crate::spec::{LoadState, LoadedUnit, Severity, UnitName, UnitType};
 use crate::unit_file::{self, SpecifierContext};
 
-use super::errors::{CallError, INVALID_ARGS};
+use super::errors::{CallError, INVALID_ARGS, PROPERTY_READ_ONLY};
 
 /// `org.freedesktop.DBus.Error.NotSupported`.
 pub const NOT_SUPPORTED: &str = "org.freedesktop.DBus.Error.NotSupported";
@@ -34,14 +34,16 @@ pub struct TransientOptions {
     pub stdio: [Option<std::os::fd::OwnedFd>; 3],
 }
 
-fn unknown(name: &str) -> CallError {
+/// systemd's answer to a property it cannot set (`bus_unit_set_properties`).
+pub fn unknown(name: &str) -> CallError {
     CallError::new(
-        INVALID_ARGS,
+        PROPERTY_READ_ONLY,
         format!("Cannot set property {name}, or unknown property."),
     )
 }
 
-fn wrong_type(name: &str, want: &str) -> CallError {
+/// A property value of the wrong D-Bus type.
+pub fn wrong_type(name: &str, want: &str) -> CallError {
     CallError::new(
         INVALID_ARGS,
         format!("Invalid type for property {name}: expected {want}."),
@@ -49,7 +51,7 @@ fn wrong_type(name: &str, want: &str) -> CallError {
 }
 
 /// Escape a value for a unit file: specifiers (`%` → `%%`); no newlines allowed.
-fn plain(name: &str, s: &str) -> Result<String, CallError> {
+pub fn plain(name: &str, s: &str) -> Result<String, CallError> {
     if s.contains('\n') {
         return Err(CallError::invalid_args(format!(
             "Invalid value for {name}: contains a newline."
@@ -75,7 +77,7 @@ fn quoted(name: &str, s: &str, dollar: bool) -> Result<String, CallError> {
     Ok(out)
 }
 
-fn get_str(name: &str, v: &Value<'_>) -> Result<String, CallError> {
+pub fn get_str(name: &str, v: &Value<'_>) -> Result<String, CallError> {
     match v {
         Value::Str(s) => Ok(s.as_str().to_owned()),
         _ => Err(wrong_type(name, "s")),
@@ -174,6 +176,8 @@ pub fn build(
     let mut opts = TransientOptions::default();
     let mut unit_lines: Vec<String> = vec![format!("Description={}", plain("Description", name)?)];
     let mut service_lines: Vec<String> = Vec::new();
+    // Settings of the type's own section every unit with a control group has.
+    let mut cgroup_lines: Vec<String> = Vec::new();
     for (key, value) in props {
         let v: &Value<'_> = value;
         // A variant inside the variant (some clients nest them).
@@ -194,12 +198,7 @@ pub fn build(
                     opts.pids.extend(pids);
                     continue;
                 }
-                "Slice" => {
-                    return Err(CallError::new(
-                        NOT_SUPPORTED,
-                        format!("Property {k} is not supported by unitd for transient units."),
-                    ));
-                }
+                "Slice" | "Delegate" => {}
                 _ => return Err(unknown(k)),
             }
         }
@@ -265,12 +264,29 @@ pub fn build(
             "TTYPath" => {
                 get_str(k, v)?;
             }
-            "PIDs" | "Slice" => {
-                return Err(CallError::new(
-                    NOT_SUPPORTED,
-                    format!("Property {k} is not supported by unitd for transient units."),
-                ));
+            "Slice" => {
+                let slice = get_str(k, v)?;
+                match UnitName::new(&slice) {
+                    Ok(n) if !n.is_template() && n.instance().is_none() => {
+                        if n.unit_type() != UnitType::Slice {
+                            return Err(CallError::invalid_args(format!(
+                                "Unit name '{slice}' is not a slice"
+                            )));
+                        }
+                    }
+                    _ => {
+                        return Err(CallError::invalid_args(format!(
+                            "Invalid unit name '{slice}'"
+                        )));
+                    }
+                }
+                cgroup_lines.push(format!("Slice={slice}"));
             }
+            "Delegate" => {
+                let b = if get_bool(k, v)? { "yes" } else { "no" };
+                cgroup_lines.push(format!("Delegate={b}"));
+            }
+            "PIDs" => return Err(unknown(k)),
             _ => return Err(unknown(k)),
         }
     }
@@ -287,8 +303,13 @@ pub fn build(
         ));
     }
     let text = if is_scope {
-        format!("[Unit]\n{}\n", unit_lines.join("\n"))
+        format!(
+            "[Unit]\n{}\n\n[Scope]\n{}\n",
+            unit_lines.join("\n"),
+            cgroup_lines.join("\n")
+        )
     } else {
+        service_lines.extend(cgroup_lines);
         format!(
             "[Unit]\n{}\n\n[Service]\n{}\n",
             unit_lines.join("\n"),

@@ -84,12 +84,21 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
     }
 }
 
-/// Whether unitd can run jobs for this kind of unit (services and targets).
+/// Whether unitd can run jobs for this kind of unit (services, targets, scopes, slices).
 fn supported_kind(unit: &Unit) -> bool {
     matches!(
         unit.loaded.spec.kind,
         KindSpec::Service(_) | KindSpec::Target
     ) || unit.is_scope()
+        || unit.is_slice()
+}
+
+/// The `Slice` property: `Slice=` if set, else the slice systemd places the unit in.
+pub fn slice_of(c: &UnitCtx<'_>) -> String {
+    match &c.unit.loaded.spec.slice {
+        Some(s) => s.clone(),
+        None => crate::runtime::builtin::default_slice(c.unit.name(), c.settings.scope),
+    }
 }
 
 /// `CanStart`: loaded, of a kind unitd runs, not `RefuseManualStart=`.

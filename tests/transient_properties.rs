@@ -1,0 +1,297 @@
+//! Acceptance: scopes that outlive their manager and take more processes, slices, and
+//! runtime properties — `Scope.Abandon()`, `AttachProcessesToUnit`, `Slice=`/`Delegate=` on
+//! transient units, the built-in slices, and `SetUnitProperties` (`systemctl --user
+//! set-property [--runtime]`), all with stock clients (systemd-run, systemctl, dbus-send)
+//! against a private bus, with systemd 252's error names for bad input.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+const M: &str = "org.freedesktop.systemd1.Manager";
+
+/// `dbus-send --print-reply` to `path`; returns (exit code, stdout + stderr).
+fn dbus_send(m: &UserManager, path: &str, method: &str, args: &[&str]) -> (i32, String) {
+    let out = run_with_timeout(
+        Command::new("dbus-send")
+            .arg(format!("--bus={}", m.bus.address()))
+            .args([
+                "--print-reply",
+                "--dest=org.freedesktop.systemd1",
+                path,
+                method,
+            ])
+            .args(args),
+        &format!("dbus-send {method}"),
+        Duration::from_secs(20),
+    );
+    (out.code, out.all())
+}
+
+fn manager_call(m: &UserManager, member: &str, args: &[&str]) -> (i32, String) {
+    dbus_send(
+        m,
+        "/org/freedesktop/systemd1",
+        &format!("{M}.{member}"),
+        args,
+    )
+}
+
+/// `gdbus call` on the manager (GVariant text arguments, for `a(sv)`); (exit code, output).
+fn gdbus_call(m: &UserManager, member: &str, args: &[&str]) -> (i32, String) {
+    let out = run_with_timeout(
+        Command::new("gdbus")
+            .args(["call", "--address", m.bus.address()])
+            .args(["--dest", "org.freedesktop.systemd1"])
+            .args(["--object-path", "/org/freedesktop/systemd1"])
+            .args(["--method", &format!("{M}.{member}")])
+            .args(args),
+        &format!("gdbus call {member}"),
+        Duration::from_secs(20),
+    );
+    (out.code, out.all())
+}
+
+fn tools_present() -> bool {
+    for tool in ["systemd-run", "dbus-send", "gdbus"] {
+        if which(tool).is_none() {
+            eprintln!("skipped: {tool} not installed");
+            return false;
+        }
+    }
+    true
+}
+
+/// A `sleep` started by the test itself (not by unitd), killed and reaped on drop.
+struct Sleeper(std::process::Child);
+
+impl Sleeper {
+    fn start() -> Sleeper {
+        Sleeper(
+            Command::new("/bin/sleep")
+                .arg("1000")
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("spawn sleep"),
+        )
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Start `systemd-run --user --scope ARGS… /bin/sleep 1000` in the background and wait until
+/// the scope `unit` is active; the client process (exec'd into sleep) is returned.
+fn background_scope(m: &UserManager, unit: &str, extra: &[&str]) -> std::process::Child {
+    let mut args = vec!["--user", "--scope"];
+    let unit_arg = format!("--unit={unit}");
+    args.push(&unit_arg);
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["/bin/sleep", "1000"]);
+    let mut cmd = in_namespace(
+        "systemd-run",
+        &args,
+        &client_env(m.bus.address(), &m.dir.xdg()),
+    );
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let child = cmd.spawn().expect("spawn systemd-run");
+    m.track(child.id());
+    m.wait_prop(unit, "ActiveState", "scope running", |v| v == "active");
+    child
+}
+
+#[test]
+fn abandon_and_attach_processes() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if !tools_present() {
+        return;
+    }
+    let mut client = background_scope(&m, "keep.scope", &["-p", "Delegate=yes"]);
+    assert_eq!(m.show("keep.scope", "Delegate"), "yes");
+    // No Slice=: systemd's user manager puts the scope in app.slice.
+    assert_eq!(m.show("keep.scope", "Slice"), "app.slice");
+
+    // A process the test started joins the delegated scope.
+    let mut extra = Sleeper::start();
+    let pid = extra.pid().to_string();
+    let (code, out) = manager_call(
+        &m,
+        "AttachProcessesToUnit",
+        &[
+            "string:keep.scope",
+            "string:",
+            &format!("array:uint32:{pid}"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let st = m.expect(0, &["status", &pid]);
+    m.check(
+        st.stdout.starts_with("● keep.scope"),
+        "the attached process belongs to the scope",
+        &st,
+    );
+
+    // Bad input gets systemd's errors.
+    let (code, out) = manager_call(
+        &m,
+        "AttachProcessesToUnit",
+        &["string:keep.scope", "string:", "array:uint32:2147483000"],
+    );
+    assert!(
+        code != 0
+            && out.contains("org.freedesktop.DBus.Error.UnixProcessIdUnknown")
+            && out.contains("Process with ID 2147483000 does not exist."),
+        "{out}"
+    );
+    let (code, out) = manager_call(
+        &m,
+        "AttachProcessesToUnit",
+        &[
+            "string:keep.scope",
+            "string:x/y",
+            &format!("array:uint32:{pid}"),
+        ],
+    );
+    assert!(
+        code != 0
+            && out.contains("org.freedesktop.DBus.Error.InvalidArgs")
+            && out.contains("Control group path is not absolute: x/y"),
+        "{out}"
+    );
+    let (code, out) = manager_call(
+        &m,
+        "AttachProcessesToUnit",
+        &[
+            "string:nosuch.scope",
+            "string:",
+            &format!("array:uint32:{pid}"),
+        ],
+    );
+    assert!(
+        code != 0 && out.contains("org.freedesktop.systemd1.NoSuchUnit"),
+        "{out}"
+    );
+    // A scope without Delegate= takes no processes.
+    let mut plain = background_scope(&m, "plain.scope", &[]);
+    let (code, out) = manager_call(
+        &m,
+        "AttachProcessesToUnit",
+        &[
+            "string:plain.scope",
+            "string:",
+            &format!("array:uint32:{pid}"),
+        ],
+    );
+    assert!(
+        code != 0
+            && out.contains("org.freedesktop.DBus.Error.InvalidArgs")
+            && out.contains("Process migration not available on non-delegated units."),
+        "{out}"
+    );
+    m.expect(0, &["stop", "plain.scope"]);
+    let _ = plain.wait();
+
+    // Abandon: the scope stays active with its processes until they are gone.
+    let path = "/org/freedesktop/systemd1/unit/keep_2escope";
+    let (code, out) = dbus_send(&m, path, "org.freedesktop.systemd1.Scope.Abandon", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(m.show("keep.scope", "SubState"), "abandoned");
+    assert_eq!(m.show("keep.scope", "ActiveState"), "active");
+    assert!(pid_alive(client.id()) && pid_alive(extra.pid()));
+    // Abandoning again is fine (systemd allows it).
+    let (code, out) = dbus_send(&m, path, "org.freedesktop.systemd1.Scope.Abandon", &[]);
+    assert_eq!(code, 0, "{out}");
+    // The scope ends when the last of its processes is gone.
+    let _ = client.kill();
+    let _ = client.wait();
+    assert_eq!(m.show("keep.scope", "SubState"), "abandoned");
+    extra.stop();
+    m.wait_prop("keep.scope", "LoadState", "abandoned scope ended", |v| {
+        v == "not-found"
+    });
+    // A scope that is not running cannot be abandoned.
+    let (code, out) = dbus_send(&m, path, "org.freedesktop.systemd1.Scope.Abandon", &[]);
+    assert!(
+        code != 0
+            && out.contains("org.freedesktop.systemd1.ScopeNotRunning")
+            && out.contains("Scope keep.scope is not running, cannot abandon."),
+        "{out}"
+    );
+}
+
+#[test]
+fn slices_and_transient_slice_property() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if !tools_present() {
+        return;
+    }
+    // The user manager's built-in slices load without files.
+    assert_eq!(m.show("app.slice", "LoadState"), "loaded");
+    assert_eq!(m.show("app.slice", "Description"), "User Application Slice");
+    let root = m.expect(
+        0,
+        &["show", "-p", "Description", "--value", "--", "-.slice"],
+    );
+    assert_eq!(root.stdout.trim(), "Root Slice");
+    assert!(m.show("app.slice", "Requires").contains("-.slice"));
+
+    // A transient service in a slice of its own: the slice is pulled in and started.
+    let out = m.systemctl_runner().run_other(
+        "systemd-run",
+        &[
+            "--user",
+            "--unit=inslice",
+            "--slice=work-batch.slice",
+            "/bin/sleep",
+            "1000",
+        ],
+    );
+    m.check(out.code == 0, "systemd-run --slice", &out);
+    m.wait_prop("inslice.service", "ActiveState", "service running", |v| {
+        v == "active"
+    });
+    assert_eq!(m.show("inslice.service", "Slice"), "work-batch.slice");
+    let requires = m.show("inslice.service", "Requires");
+    assert!(requires.contains("work-batch.slice"), "{requires}");
+    assert_eq!(m.show("work-batch.slice", "ActiveState"), "active");
+    assert_eq!(m.show("work-batch.slice", "SubState"), "active");
+    // A dash nests: work-batch.slice lives in work.slice.
+    assert!(
+        m.show("work-batch.slice", "Requires")
+            .contains("work.slice")
+    );
+    assert_eq!(m.show("work.slice", "ActiveState"), "active");
+    m.expect(0, &["stop", "inslice.service"]);
+
+    // Slice= must name a slice.
+    let (code, out) = gdbus_call(
+        &m,
+        "StartTransientUnit",
+        &["bad.service", "fail", "[('Slice', <'foo.service'>)]", "[]"],
+    );
+    assert!(
+        code != 0
+            && out.contains("org.freedesktop.DBus.Error.InvalidArgs")
+            && out.contains("Unit name 'foo.service' is not a slice"),
+        "{out}"
+    );
+}
