@@ -295,3 +295,143 @@ fn slices_and_transient_slice_property() {
         "{out}"
     );
 }
+
+#[test]
+fn set_property_runtime_and_persistent() {
+    let unit = "[Unit]\nDescription=Original\n[Service]\nExecStart=/bin/sleep 1000\n";
+    let Some(m) = UserManager::start(&[("desc.service", unit)]) else {
+        return;
+    };
+    if !tools_present() {
+        return;
+    }
+    m.expect(0, &["start", "desc.service"]);
+    let pid = m.main_pid("desc.service");
+
+    // --runtime: a drop-in under $XDG_RUNTIME_DIR/systemd/user.control, applied at once.
+    m.expect(
+        0,
+        &[
+            "set-property",
+            "--runtime",
+            "desc.service",
+            "Description=Runtime text",
+        ],
+    );
+    assert_eq!(m.show("desc.service", "Description"), "Runtime text");
+    let runtime_dropin = m
+        .dir
+        .xdg()
+        .join("systemd/user.control/desc.service.d/50-Description.conf");
+    let text = read_lossy(&runtime_dropin);
+    assert!(
+        text.starts_with(
+            "# This is a drop-in unit file extension, created via \"systemctl set-property\"\n"
+        ) && text.ends_with("[Unit]\nDescription=Runtime text\n"),
+        "{text}"
+    );
+    let dropins = m.show("desc.service", "DropInPaths");
+    assert!(
+        dropins.contains(&runtime_dropin.display().to_string()),
+        "{dropins}"
+    );
+    // The running process is untouched, and daemon-reload keeps the setting.
+    assert_eq!(m.main_pid("desc.service"), pid);
+    m.expect(0, &["daemon-reload"]);
+    assert_eq!(m.show("desc.service", "Description"), "Runtime text");
+
+    // Persistent: ~/.config/systemd/user.control, which takes precedence over the runtime one.
+    m.expect(
+        0,
+        &[
+            "set-property",
+            "desc.service",
+            "Description=Persistent text",
+        ],
+    );
+    let persistent = m
+        .dir
+        .home()
+        .join(".config/systemd/user.control/desc.service.d/50-Description.conf");
+    assert!(read_lossy(&persistent).ends_with("Description=Persistent text\n"));
+    assert_eq!(m.show("desc.service", "Description"), "Persistent text");
+    m.expect(0, &["daemon-reload"]);
+    assert_eq!(m.show("desc.service", "Description"), "Persistent text");
+    assert_eq!(m.main_pid("desc.service"), pid);
+
+    // What unitd cannot enforce is refused like an unknown property, and nothing is applied.
+    let out = m.systemctl(&[
+        "set-property",
+        "desc.service",
+        "Description=Not applied",
+        "CPUQuota=20%",
+    ]);
+    m.check(
+        out.code == 1
+            && out.stderr.contains(
+                "Failed to set unit properties on desc.service: Cannot set property \
+                 CPUQuotaPerSecUSec, or unknown property.",
+            ),
+        "set-property CPUQuota is refused",
+        &out,
+    );
+    assert_eq!(m.show("desc.service", "Description"), "Persistent text");
+    let out = m.systemctl(&["set-property", "nope.service", "Description=x"]);
+    m.check(
+        out.code == 1 && out.stderr.contains("Unit nope.service not found."),
+        "set-property on a unit that does not exist",
+        &out,
+    );
+    // Error names over raw D-Bus.
+    let (code, out) = gdbus_call(
+        &m,
+        "SetUnitProperties",
+        &["desc.service", "true", "[('Bogus', <'x'>)]"],
+    );
+    assert!(
+        code != 0
+            && out.contains("org.freedesktop.DBus.Error.PropertyReadOnly")
+            && out.contains("Cannot set property Bogus, or unknown property."),
+        "{out}"
+    );
+    let (code, out) = gdbus_call(
+        &m,
+        "SetUnitProperties",
+        &["desc.service", "true", "[('Description', <uint32 5>)]"],
+    );
+    assert!(code != 0 && out.contains("System.Error.ENXIO"), "{out}");
+    assert_eq!(m.show("desc.service", "Description"), "Persistent text");
+    m.expect(0, &["stop", "desc.service"]);
+}
+
+#[test]
+fn set_property_on_a_transient_unit() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if !tools_present() {
+        return;
+    }
+    let out = m.systemctl_runner().run_other(
+        "systemd-run",
+        &["--user", "--unit=tr", "/bin/sleep", "1000"],
+    );
+    m.check(out.code == 0, "systemd-run", &out);
+    m.wait_prop("tr.service", "ActiveState", "running", |v| v == "active");
+    // Without --runtime too, a transient unit's drop-in goes to the runtime directory.
+    m.expect(0, &["set-property", "tr.service", "Description=Renamed"]);
+    assert_eq!(m.show("tr.service", "Description"), "Renamed");
+    let dropin = m
+        .dir
+        .xdg()
+        .join("systemd/user.control/tr.service.d/50-Description.conf");
+    assert!(dropin.exists());
+    m.expect(0, &["daemon-reload"]);
+    assert_eq!(m.show("tr.service", "Description"), "Renamed");
+    // The drop-in goes with the unit.
+    m.expect(0, &["stop", "tr.service"]);
+    m.wait_prop("tr.service", "LoadState", "transient unit collected", |v| {
+        v == "not-found"
+    });
+    assert!(!dropin.exists());
+}

@@ -239,6 +239,55 @@ impl Manager {
         self.engine.set_scope_pids(unit, pids);
     }
 
+    /// `SetUnitProperties`: record the setting `line` (e.g. `Description=…`, in `[section]`)
+    /// for `unit` as systemd does — a drop-in `50-<property>.conf` in the control directory
+    /// (`…/system.control` or `…/user.control`; the runtime one under `/run` or
+    /// `$XDG_RUNTIME_DIR` when `runtime` is set or the unit is transient) — and load the unit
+    /// again so the setting applies now and survives daemon-reload. `patch` applies the same
+    /// setting to a transient unit's stored settings (it has no file to reload from).
+    pub fn write_unit_setting(
+        &mut self,
+        unit: UnitId,
+        runtime: bool,
+        property: &str,
+        section: &str,
+        line: &str,
+        patch: impl FnOnce(&mut UnitSpec),
+    ) -> std::io::Result<()> {
+        let name = self.engine.unit(unit).name().to_owned();
+        let transient = self.transient.contains_key(&name);
+        let base = if runtime || transient {
+            &self.settings.install_runtime_dir
+        } else {
+            &self.settings.install_dir
+        };
+        let dir = crate::settings::control_dir(base).join(format!("{name}.d"));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("50-{property}.conf"));
+        let text = format!(
+            "# This is a drop-in unit file extension, created via \"systemctl set-property\"\n\
+             # or an equivalent operation. Do not edit.\n[{section}]\n{line}\n"
+        );
+        let tmp = dir.join(format!(".#50-{property}.conf"));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        let loaded = if let Some(t) = self.transient.get_mut(&name) {
+            patch(&mut t.spec);
+            if !t.dropin_paths.contains(&path) {
+                t.dropin_paths.push(path);
+            }
+            t.clone()
+        } else {
+            self.loader.rescan();
+            self.load_from_disk(&name)
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+        };
+        self.engine.insert(now(), &name, loaded);
+        self.resolve_stubs();
+        self.process();
+        Ok(())
+    }
+
     /// `Scope.Abandon()`: `false` if `unit` is not a running (or abandoned) scope.
     pub fn abandon_scope(&mut self, unit: UnitId) -> bool {
         let ok = self.engine.abandon_scope(unit);
@@ -756,8 +805,20 @@ impl Manager {
             !transient.contains_key(name)
                 && (on_disk.contains(name) || super::builtin::load(name, scope).is_some())
         });
+        let runtime_control = crate::settings::control_dir(&self.settings.install_runtime_dir);
         for name in removed {
-            self.transient.remove(&name);
+            // Like systemd's unit_remove_transient: the runtime drop-ins go with the unit.
+            let Some(t) = self.transient.remove(&name) else {
+                continue;
+            };
+            for p in t.dropin_paths {
+                if p.starts_with(&runtime_control) {
+                    let _ = std::fs::remove_file(&p);
+                    if let Some(dir) = p.parent() {
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                }
+            }
         }
         self.collect_changes();
     }

@@ -57,6 +57,11 @@ pub static METHODS: &[MethodDesc] = &[
     ),
     method!("StopUnit", [("s", "name"), ("s", "mode")], [("o", "job")]),
     method!(
+        "SetUnitProperties",
+        [("s", "name"), ("b", "runtime"), ("a(sv)", "properties")],
+        []
+    ),
+    method!(
         "AttachProcessesToUnit",
         [("s", "unit_name"), ("s", "subcgroup"), ("au", "pids")],
         []
@@ -788,6 +793,16 @@ pub(crate) fn handle(
         }
         "StartTransientUnit" => start_transient(f, mgr, call),
         "AttachProcessesToUnit" => attach_processes(mgr, call),
+        "SetUnitProperties" => {
+            let (name, runtime, props): (String, bool, PropList) = call.args()?;
+            let id = if name.is_empty() {
+                caller_unit(mgr, call)?
+            } else {
+                mgr.load_unit(&name)
+                    .map_err(|_| CallError::invalid_unit_name(&name))?
+            };
+            super::set_properties::set_properties(mgr, id, runtime, &props, call)
+        }
         "EnqueueUnitJob" => enqueue_unit_job(mgr, call),
         "KillUnit" => {
             let (name, whom, signal): (String, String, i32) = call.args()?;

@@ -30,6 +30,7 @@ pub mod object_path;
 pub mod properties;
 pub mod scope_object;
 pub mod service_object;
+pub mod set_properties;
 pub mod target_object;
 pub mod transient;
 pub mod unit_file_state;

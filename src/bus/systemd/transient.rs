@@ -15,7 +15,7 @@ use zbus::{OwnedVariant as OwnedValue, Variant as Value};
 use crate::spec::{LoadState, LoadedUnit, Severity, UnitName, UnitType};
 use crate::unit_file::{self, SpecifierContext};
 
-use super::errors::{CallError, INVALID_ARGS, PROPERTY_READ_ONLY};
+use super::errors::{CallError, PROPERTY_READ_ONLY};
 
 /// `org.freedesktop.DBus.Error.NotSupported`.
 pub const NOT_SUPPORTED: &str = "org.freedesktop.DBus.Error.NotSupported";
@@ -42,12 +42,14 @@ pub fn unknown(name: &str) -> CallError {
     )
 }
 
-/// A property value of the wrong D-Bus type.
+/// `System.Error.ENXIO`: what sd-bus answers when a value is read with the wrong type.
+pub const SYSTEM_ERROR_ENXIO: &str = "System.Error.ENXIO";
+
+/// A property value of the wrong D-Bus type: systemd reads it with `sd_bus_message_read`,
+/// which fails with `ENXIO`, and the method answers with that errno's error.
 pub fn wrong_type(name: &str, want: &str) -> CallError {
-    CallError::new(
-        INVALID_ARGS,
-        format!("Invalid type for property {name}: expected {want}."),
-    )
+    tracing::debug!("property {name}: value is not of type {want}");
+    CallError::new(SYSTEM_ERROR_ENXIO, "No such device or address")
 }
 
 /// Escape a value for a unit file: specifiers (`%` → `%%`); no newlines allowed.

@@ -38,6 +38,11 @@ pub static METHODS: &[MethodDesc] = &[
     method!("ReloadOrTryRestart", [("s", "mode")], [("o", "job")]),
     method!("Kill", [("s", "whom"), ("i", "signal")], []),
     method!("ResetFailed", [], []),
+    method!(
+        "SetProperties",
+        [("b", "runtime"), ("a(sv)", "properties")],
+        []
+    ),
     method!("Ref", [], []),
     method!("Unref", [], []),
 ];
@@ -427,6 +432,10 @@ pub(crate) fn handle(
         "ResetFailed" => {
             mgr.reset_failed(Some(&name))?;
             call.reply_empty()
+        }
+        "SetProperties" => {
+            let (runtime, props): (bool, Vec<(String, zbus::OwnedVariant)>) = call.args()?;
+            super::set_properties::set_properties(mgr, unit, runtime, &props, call)
         }
         "Ref" | "Unref" => ref_or_unref(f, mgr, call, unit, member == "Ref"),
         other => Err(CallError::unknown_method(other, INTERFACE)),
