@@ -435,3 +435,89 @@ fn set_property_on_a_transient_unit() {
     });
     assert!(!dropin.exists());
 }
+
+#[test]
+fn socket_with_auxiliary_service() {
+    let Some(m) = UserManager::start(&[("clash.service", "[Service]\nExecStart=/bin/true\n")])
+    else {
+        return;
+    };
+    if !tools_present() {
+        return;
+    }
+    let sock = m.dir.path().join("listener.sock");
+    let marker = m.dir.path().join("started");
+    // systemd-run makes the socket the main unit and the service an auxiliary unit of the
+    // same StartTransientUnit call.
+    let script = format!("echo started > {}; exec /bin/sleep 1000", marker.display());
+    let listen = format!("--socket-property=ListenStream={}", sock.display());
+    let out = m.systemctl_runner().run_other(
+        "systemd-run",
+        &[
+            "--user",
+            "--unit=listener",
+            &listen,
+            "/bin/sh",
+            "-c",
+            &script,
+        ],
+    );
+    m.check(
+        out.code == 0
+            && out
+                .stderr
+                .contains("Running socket as unit: listener.socket"),
+        "systemd-run --socket-property",
+        &out,
+    );
+    assert_eq!(m.show("listener.socket", "ActiveState"), "active");
+    assert_eq!(m.show("listener.service", "LoadState"), "loaded");
+    assert_eq!(m.show("listener.service", "ActiveState"), "inactive");
+    // Traffic starts the auxiliary service.
+    let _conn = std::os::unix::net::UnixStream::connect(&sock).expect("connect");
+    m.wait_prop(
+        "listener.service",
+        "ActiveState",
+        "activated by traffic",
+        |v| v == "active",
+    );
+    wait_for("service ran", TIMEOUT, || {
+        read_lossy(&marker).contains("started")
+    });
+    m.expect(0, &["stop", "listener.service", "listener.socket"]);
+
+    // An auxiliary unit that exists already refuses the whole call: nothing is created.
+    let listen = format!(
+        "--socket-property=ListenStream={}",
+        m.dir.path().join("clash.sock").display()
+    );
+    let out = m.systemctl_runner().run_other(
+        "systemd-run",
+        &["--user", "--unit=clash", &listen, "/bin/true"],
+    );
+    m.check(
+        out.code != 0
+            && out
+                .stderr
+                .contains("Unit clash.service was already loaded or has a fragment file."),
+        "aux unit clash: UnitExists",
+        &out,
+    );
+    assert_eq!(m.show("clash.socket", "LoadState"), "not-found");
+    // Same for the error name over raw D-Bus.
+    let (code, out) = gdbus_call(
+        &m,
+        "StartTransientUnit",
+        &[
+            "fresh.service",
+            "fail",
+            "[('ExecStart', <[('/bin/true', ['/bin/true'], false)]>)]",
+            "[('clash.service', [('Description', <'x'>)])]",
+        ],
+    );
+    assert!(
+        code != 0 && out.contains("org.freedesktop.systemd1.UnitExists"),
+        "{out}"
+    );
+    assert_eq!(m.show("fresh.service", "LoadState"), "not-found");
+}

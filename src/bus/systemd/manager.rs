@@ -954,47 +954,66 @@ pub(crate) fn handle(
 
 type PropList = Vec<(String, zbus::OwnedVariant)>;
 
-/// `StartTransientUnit(s name, s mode, a(sv) properties, a(sa(sv)) aux)`.
+/// `StartTransientUnit(s name, s mode, a(sv) properties, a(sa(sv)) aux)`: the unit and its
+/// auxiliary units (e.g. the service a transient socket activates, `systemd-run
+/// --socket-property=`) are all built and checked first — any invalid property or a name
+/// that exists already (`UnitExists`) refuses the whole call — then added together; only the
+/// main unit is started.
 fn start_transient(
     f: &mut SystemdFacade,
     mgr: &mut Manager,
     call: &Call<'_>,
 ) -> CallResult<Message> {
-    use super::transient::{self, NOT_SUPPORTED, UNIT_EXISTS};
+    use super::transient;
     let (name, mode, props, aux): (String, String, PropList, Vec<(String, PropList)>) =
         call.args()?;
     if crate::engine::JobMode::from_str_opt(&mode).is_none() {
         return Err(CallError::invalid_args(format!("Job mode {mode} invalid.")));
     }
-    if !aux.is_empty() {
-        return Err(CallError::new(
-            NOT_SUPPORTED,
-            "Auxiliary transient units are not supported by unitd.",
-        ));
+    // systemd's order: each unit's name is checked (UnitExists) before its properties.
+    let mut units = Vec::with_capacity(1 + aux.len());
+    let all = std::iter::once((&name, &props)).chain(aux.iter().map(|(n, p)| (n, p)));
+    let mut seen: Vec<&str> = Vec::new();
+    for (unit_name, unit_props) in all {
+        if seen.contains(&unit_name.as_str()) {
+            return Err(unit_exists(unit_name));
+        }
+        seen.push(unit_name);
+        UnitName::new(unit_name).map_err(|_| CallError::invalid_unit_name(unit_name))?;
+        // A unit that is loaded (or has a file) already: systemd's UnitExists.
+        let existing = mgr
+            .load_unit(unit_name)
+            .map_err(|_| CallError::invalid_unit_name(unit_name))?;
+        let state = mgr.engine().unit(existing).loaded.load_state;
+        if state != crate::spec::LoadState::NotFound || mgr.is_transient(unit_name) {
+            return Err(unit_exists(unit_name));
+        }
+        units.push(transient::build(
+            unit_name,
+            unit_props,
+            mgr.specifier_context(),
+        )?);
     }
-    let (loaded, opts) = transient::build(&name, &props, mgr.specifier_context())?;
-    // A unit that is loaded (or has a file) already: systemd's UnitExists.
-    let existing = mgr
-        .load_unit(&name)
-        .map_err(|_| CallError::invalid_unit_name(&name))?;
-    let state = mgr.engine().unit(existing).loaded.load_state;
-    if state != crate::spec::LoadState::NotFound || mgr.is_transient(&name) {
-        return Err(CallError::new(
-            UNIT_EXISTS,
-            format!("Unit {name} was already loaded or has a fragment file."),
-        ));
-    }
-    let id = mgr.add_transient(loaded);
-    if !opts.pids.is_empty() {
-        mgr.set_scope_pids(id, opts.pids);
-    }
-    // Before the start job: it may spawn right away.
-    mgr.set_unit_stdio_fds(id, opts.stdio);
-    if opts.add_ref {
-        f.add_ref(mgr, call.peer(), id);
+    for (loaded, opts) in units {
+        let id = mgr.add_transient(loaded);
+        if !opts.pids.is_empty() {
+            mgr.set_scope_pids(id, opts.pids);
+        }
+        // Before the start job: it may spawn right away.
+        mgr.set_unit_stdio_fds(id, opts.stdio);
+        if opts.add_ref {
+            f.add_ref(mgr, call.peer(), id);
+        }
     }
     let job = mgr.enqueue(&name, JobType::Start, &mode)?;
     call.reply(&opath(job_path(job)))
+}
+
+fn unit_exists(name: &str) -> CallError {
+    CallError::new(
+        super::transient::UNIT_EXISTS,
+        format!("Unit {name} was already loaded or has a fragment file."),
+    )
 }
 
 /// `AttachProcessesToUnit(s unit_name, s subcgroup, au pids)`: systemd's checks in its order

@@ -3,8 +3,9 @@
 //! The `a(sv)` properties are translated into the unit-file settings they stand for and run
 //! through the ordinary parser ([`crate::unit_file::parse_unit`]), so a transient unit gets
 //! exactly the defaults, validation and diagnostics of a unit written to disk — the way
-//! systemd itself writes transient units as files under `…/systemd/transient/`. Services and
-//! scopes (`PIDs`: processes the scope adopts) can be created, in a `Slice=` and with
+//! systemd itself writes transient units as files under `…/systemd/transient/`. Services,
+//! sockets (`Listen a(ss)` & co., what `systemd-run --socket-property=` sends) and scopes
+//! (`PIDs`: processes the scope adopts) can be created, in a `Slice=` and with
 //! `Delegate=`. Properties unitd cannot honour are refused with systemd's error for an unknown
 //! property rather than ignored.
 
@@ -151,6 +152,56 @@ fn exec_lines(name: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
     Ok(out)
 }
 
+fn get_u32(name: &str, v: &Value<'_>) -> Result<u32, CallError> {
+    match v {
+        Value::U32(n) => Ok(*n),
+        _ => Err(wrong_type(name, "u")),
+    }
+}
+
+/// One `[Socket]` property of a transient socket unit, as unit-file lines.
+fn socket_setting(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
+    Ok(match k {
+        // `Listen a(ss)`: (type, address) pairs, as `systemd-run --socket-property=ListenX=`
+        // sends them.
+        "Listen" => {
+            let pairs: Vec<(String, String)> = v
+                .try_clone()
+                .ok()
+                .and_then(|v| Vec::<(String, String)>::try_from(v).ok())
+                .ok_or_else(|| wrong_type(k, "a(ss)"))?;
+            let mut out = Vec::with_capacity(pairs.len());
+            for (t, addr) in pairs {
+                match t.as_str() {
+                    "Stream" | "Datagram" | "SequentialPacket" | "FIFO" => {
+                        out.push(format!("Listen{t}={}", plain(k, &addr)?));
+                    }
+                    "Special" | "Netlink" | "MessageQueue" | "USBFunction" => {
+                        return Err(CallError::new(
+                            NOT_SUPPORTED,
+                            format!("Listen{t}= sockets are not supported by unitd."),
+                        ));
+                    }
+                    _ => {
+                        return Err(CallError::invalid_args(format!("Unknown Socket type: {t}")));
+                    }
+                }
+            }
+            out
+        }
+        "Accept" | "RemoveOnStop" => {
+            let b = if get_bool(k, v)? { "yes" } else { "no" };
+            vec![format!("{k}={b}")]
+        }
+        "Backlog" => vec![format!("Backlog={}", get_u32(k, v)?)],
+        "SocketMode" | "DirectoryMode" => vec![format!("{k}={:04o}", get_u32(k, v)?)],
+        "FileDescriptorName" | "Service" => {
+            vec![format!("{k}={}", plain(k, &get_str(k, v)?)?)]
+        }
+        _ => return Err(unknown(k)),
+    })
+}
+
 /// Build the unit `name` from `props` (`a(sv)`): returns the loaded unit and the options the
 /// façade acts on. Errors are systemd's (`InvalidArgs` for unknown or mistyped properties,
 /// `NotSupported` for what unitd cannot do).
@@ -166,7 +217,8 @@ pub fn build(
         )));
     }
     let is_scope = un.unit_type() == UnitType::Scope;
-    if un.unit_type() != UnitType::Service && !is_scope {
+    let is_socket = un.unit_type() == UnitType::Socket;
+    if un.unit_type() != UnitType::Service && !is_scope && !is_socket {
         return Err(CallError::new(
             NOT_SUPPORTED,
             format!(
@@ -180,6 +232,7 @@ pub fn build(
     let mut service_lines: Vec<String> = Vec::new();
     // Settings of the type's own section every unit with a control group has.
     let mut cgroup_lines: Vec<String> = Vec::new();
+    let mut socket_lines: Vec<String> = Vec::new();
     for (key, value) in props {
         let v: &Value<'_> = value;
         // A variant inside the variant (some clients nest them).
@@ -202,6 +255,15 @@ pub fn build(
                 }
                 "Slice" | "Delegate" => {}
                 _ => return Err(unknown(k)),
+            }
+        }
+        if is_socket {
+            match k {
+                "Description" | "AddRef" | "CollectMode" | "Slice" | "Delegate" => {}
+                _ => {
+                    socket_lines.extend(socket_setting(k, v)?);
+                    continue;
+                }
             }
         }
         match k {
@@ -296,6 +358,7 @@ pub fn build(
         return Err(CallError::invalid_args("Scope has no PIDs. Refusing."));
     }
     if !is_scope
+        && !is_socket
         && !service_lines.iter().any(|l| l.starts_with("ExecStart="))
         && !service_lines.iter().any(|l| l == "RemainAfterExit=yes")
     {
@@ -304,7 +367,14 @@ pub fn build(
              services.",
         ));
     }
-    let text = if is_scope {
+    let text = if is_socket {
+        socket_lines.extend(cgroup_lines);
+        format!(
+            "[Unit]\n{}\n\n[Socket]\n{}\n",
+            unit_lines.join("\n"),
+            socket_lines.join("\n")
+        )
+    } else if is_scope {
         format!(
             "[Unit]\n{}\n\n[Scope]\n{}\n",
             unit_lines.join("\n"),
