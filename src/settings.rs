@@ -124,6 +124,7 @@ impl Settings {
                 // `systemctl --user set-property` writes here (highest priority).
                 v.push(control_dir(&install_dir));
                 v.push(control_dir(&install_runtime_dir));
+                v.push(transient_dir(&install_runtime_dir));
                 v.push(install_dir.clone());
                 v.push(install_runtime_dir.clone());
             }
@@ -190,6 +191,12 @@ pub fn control_dir(install_dir: &std::path::Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".control");
     install_dir.with_file_name(name)
+}
+
+/// The directory transient units' files live in, next to the runtime install directory
+/// (`/run/systemd/transient`, `$XDG_RUNTIME_DIR/systemd/transient`).
+pub fn transient_dir(install_runtime_dir: &std::path::Path) -> PathBuf {
+    install_runtime_dir.with_file_name("transient")
 }
 
 /// systemd 252's unit search path (Debian layout), highest priority first

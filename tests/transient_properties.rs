@@ -418,6 +418,22 @@ fn set_property_on_a_transient_unit() {
     );
     m.check(out.code == 0, "systemd-run", &out);
     m.wait_prop("tr.service", "ActiveState", "running", |v| v == "active");
+    // Like systemd, the unit has a file in the transient directory.
+    let file = m.dir.xdg().join("systemd/transient/tr.service");
+    assert_eq!(
+        m.show("tr.service", "FragmentPath"),
+        file.display().to_string()
+    );
+    assert_eq!(m.show("tr.service", "UnitFileState"), "transient");
+    // (systemctl counts only enabled/static/indirect/generated units as enabled: exit 1.)
+    let out = m.expect(1, &["is-enabled", "tr.service"]);
+    assert_eq!(out.stdout.trim(), "transient");
+    let out = m.expect(0, &["cat", "tr.service"]);
+    m.check(
+        out.stdout.contains("ExecStart=") && out.stdout.contains("/bin/sleep"),
+        "systemctl cat shows the transient unit file",
+        &out,
+    );
     // Without --runtime too, a transient unit's drop-in goes to the runtime directory.
     m.expect(0, &["set-property", "tr.service", "Description=Renamed"]);
     assert_eq!(m.show("tr.service", "Description"), "Renamed");
@@ -434,6 +450,7 @@ fn set_property_on_a_transient_unit() {
         v == "not-found"
     });
     assert!(!dropin.exists());
+    assert!(!file.exists(), "the transient unit file goes with the unit");
 }
 
 #[test]

@@ -223,15 +223,25 @@ impl Manager {
         self.loader.specifier_context()
     }
 
-    /// Add the transient unit `loaded` (built by `StartTransientUnit`); it stays across
-    /// daemon-reload. The caller checked that no unit of that name exists.
-    pub fn add_transient(&mut self, loaded: LoadedUnit) -> UnitId {
+    /// Add the transient unit `loaded` (built by `StartTransientUnit` from the unit file
+    /// `text`); it stays across daemon-reload. Like systemd, the file is written to the
+    /// transient directory (`/run/systemd/transient`, `$XDG_RUNTIME_DIR/systemd/transient`),
+    /// which is its `FragmentPath` (`UnitFileState` `transient`, `systemctl cat`), and removed
+    /// with the unit. The caller checked that no unit of that name exists.
+    pub fn add_transient(&mut self, mut loaded: LoadedUnit, text: &str) -> std::io::Result<UnitId> {
         let name = loaded.name.clone();
+        let dir = crate::settings::transient_dir(&self.settings.install_runtime_dir);
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(&name);
+        let tmp = dir.join(format!(".#{name}"));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        loaded.fragment_path = Some(path);
         self.transient.insert(name.clone(), loaded.clone());
         let id = self.engine.insert(now(), &name, loaded);
         self.resolve_stubs();
         self.process();
-        id
+        Ok(id)
     }
 
     /// Give the transient scope `unit` the processes it adopts when it starts (`PIDs`).
@@ -811,6 +821,9 @@ impl Manager {
             let Some(t) = self.transient.remove(&name) else {
                 continue;
             };
+            if let Some(p) = &t.fragment_path {
+                let _ = std::fs::remove_file(p);
+            }
             for p in t.dropin_paths {
                 if p.starts_with(&runtime_control) {
                     let _ = std::fs::remove_file(&p);

@@ -995,7 +995,12 @@ fn start_transient(
         )?);
     }
     for (loaded, opts) in units {
-        let id = mgr.add_transient(loaded);
+        let id = mgr.add_transient(loaded, &opts.text).map_err(|e| {
+            CallError::new(
+                super::errors::FAILED,
+                format!("Failed to write transient unit file: {e}"),
+            )
+        })?;
         if !opts.pids.is_empty() {
             mgr.set_scope_pids(id, opts.pids);
         }

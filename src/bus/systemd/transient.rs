@@ -33,6 +33,8 @@ pub struct TransientOptions {
     /// `StandardInputFileDescriptor`, `StandardOutputFileDescriptor`,
     /// `StandardErrorFileDescriptor` (duplicates owned by us).
     pub stdio: [Option<std::os::fd::OwnedFd>; 3],
+    /// The unit file text the unit was parsed from (written to the transient directory).
+    pub text: String,
 }
 
 /// systemd's answer to a property it cannot set (`bus_unit_set_properties`).
@@ -419,6 +421,9 @@ pub fn build(
             .unwrap_or_else(|| format!("Unit {name} has a bad unit file setting."));
         return Err(CallError::invalid_args(msg));
     }
+    opts.text = format!(
+        "# This is a transient unit file, created programmatically via the systemd API. Do not edit.\n{text}"
+    );
     Ok((
         LoadedUnit {
             name: name.to_owned(),
