@@ -253,6 +253,7 @@ fn slices_and_transient_slice_property() {
     );
     assert_eq!(root.stdout.trim(), "Root Slice");
     assert!(m.show("app.slice", "Requires").contains("-.slice"));
+    assert_eq!(m.show("app.slice", "Slice"), "-.slice");
 
     // A transient service in a slice of its own: the slice is pulled in and started.
     let out = m.systemctl_runner().run_other(

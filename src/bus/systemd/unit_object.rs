@@ -85,6 +85,7 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
     match unit_type(unit) {
         Some(UnitType::Service) | None => super::service_object::interface(),
         Some(UnitType::Scope) => super::scope_object::interface(),
+        Some(UnitType::Slice) => super::slice_object::interface(),
         Some(t) => target_object::type_interface(t),
     }
 }
