@@ -402,6 +402,27 @@ fn set_property_runtime_and_persistent() {
     );
     assert!(code != 0 && out.contains("System.Error.ENXIO"), "{out}");
     assert_eq!(m.show("desc.service", "Description"), "Persistent text");
+    // The unit object's own SetProperties does the same.
+    let out = run_with_timeout(
+        Command::new("gdbus")
+            .args(["call", "--address", m.bus.address()])
+            .args(["--dest", "org.freedesktop.systemd1"])
+            .args([
+                "--object-path",
+                "/org/freedesktop/systemd1/unit/desc_2eservice",
+            ])
+            .args(["--method", "org.freedesktop.systemd1.Unit.SetProperties"])
+            .args(["true", "[('Description', <'Via the unit'>)]"]),
+        "gdbus Unit.SetProperties",
+        Duration::from_secs(20),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    // Live at once; on reload the persistent drop-in (same name, higher priority) wins
+    // over the runtime one again, as in systemd.
+    assert_eq!(m.show("desc.service", "Description"), "Via the unit");
+    assert!(read_lossy(&runtime_dropin).ends_with("Description=Via the unit\n"));
+    m.expect(0, &["daemon-reload"]);
+    assert_eq!(m.show("desc.service", "Description"), "Persistent text");
     m.expect(0, &["stop", "desc.service"]);
 }
 

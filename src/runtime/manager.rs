@@ -253,8 +253,8 @@ impl Manager {
     /// for `unit` as systemd does — a drop-in `50-<property>.conf` in the control directory
     /// (`…/system.control` or `…/user.control`; the runtime one under `/run` or
     /// `$XDG_RUNTIME_DIR` when `runtime` is set or the unit is transient) — and load the unit
-    /// again so the setting applies now and survives daemon-reload. `patch` applies the same
-    /// setting to a transient unit's stored settings (it has no file to reload from).
+    /// again (drop-ins and all) with the setting applied live on top, so it takes effect now
+    /// and survives daemon-reload. `patch` applies the setting to the unit's settings.
     pub fn write_unit_setting(
         &mut self,
         unit: UnitId,
@@ -289,8 +289,13 @@ impl Manager {
             t.clone()
         } else {
             self.loader.rescan();
-            self.load_from_disk(&name)
-                .map_err(|e| std::io::Error::other(e.to_string()))?
+            let mut loaded = self
+                .load_from_disk(&name)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            // The value set is live until the next reload, even where a drop-in of higher
+            // priority says otherwise (as in systemd).
+            patch(&mut loaded.spec);
+            loaded
         };
         self.engine.insert(now(), &name, loaded);
         self.resolve_stubs();
