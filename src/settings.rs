@@ -121,6 +121,10 @@ impl Settings {
             // are private to the user; the system directories are not added).
             let mut v = Vec::new();
             if scope == Scope::User {
+                // `systemctl --user set-property` writes here (highest priority).
+                v.push(control_dir(&install_dir));
+                v.push(control_dir(&install_runtime_dir));
+                v.push(transient_dir(&install_runtime_dir));
                 v.push(install_dir.clone());
                 v.push(install_runtime_dir.clone());
             }
@@ -176,6 +180,23 @@ impl Settings {
             mark_booted: scope == Scope::System && std::process::id() == 1,
         }
     }
+}
+
+/// The `.control` directory next to an install directory (`/etc/systemd/system.control`,
+/// `~/.config/systemd/user.control`, …): where `SetUnitProperties` writes its drop-ins.
+pub fn control_dir(install_dir: &std::path::Path) -> PathBuf {
+    let mut name = install_dir
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".control");
+    install_dir.with_file_name(name)
+}
+
+/// The directory transient units' files live in, next to the runtime install directory
+/// (`/run/systemd/transient`, `$XDG_RUNTIME_DIR/systemd/transient`).
+pub fn transient_dir(install_runtime_dir: &std::path::Path) -> PathBuf {
+    install_runtime_dir.with_file_name("transient")
 }
 
 /// systemd 252's unit search path (Debian layout), highest priority first

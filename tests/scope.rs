@@ -146,9 +146,10 @@ fn a_running_scope_is_a_unit_like_any_other() {
     );
     // The sleeping process (systemd-run exec'd into it) belongs to the scope.
     let sleeper = wait_for_value("sleep running", TIMEOUT, || {
+        // Only ours: other tests on the machine may run the same command.
         pids_with_cmdline(&["/bin/sleep", "1000"])
             .into_iter()
-            .next()
+            .find(|&p| p == pid || proc_ppid(p) == Some(pid))
     });
     let out = m.expect(0, &["status", &sleeper.to_string()]);
     m.check(

@@ -126,10 +126,13 @@ fn run_in_background_name_clash_and_reload() {
     m.expect(0, &["stop", "bg.service"]);
     m.wait_gone(pid, "stop transient");
 
-    // Unsupported properties are refused, not ignored.
-    let out = run(&m, &["--unit=sliced", "--slice=foo", "/bin/true"]);
+    // Unsupported properties are refused, not ignored (cgroup limits cannot be enforced).
+    let out = run(&m, &["--unit=limited", "-p", "CPUQuota=20%", "/bin/true"]);
     m.check(
-        out.code == 1 && out.stderr.contains("Slice"),
+        out.code == 1
+            && out
+                .stderr
+                .contains("Cannot set property CPUQuotaPerSecUSec, or unknown property."),
         "an unsupported property is an error",
         &out,
     );

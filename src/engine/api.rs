@@ -333,6 +333,12 @@ impl Engine {
         self.finish_step();
     }
 
+    /// systemd's `bus_unit_check_load_state`: `NoSuchUnit`, `LoadFailed`, `BadUnitSetting`
+    /// or `UnitMasked` unless `unit` is loaded (`SetUnitProperties` and friends).
+    pub fn check_load_state(&self, unit: UnitId) -> Result<(), EnqueueError> {
+        self.validate_load_state(self.resolve(unit))
+    }
+
     /// `KillUnit`: signal processes of a unit without changing its state directly.
     pub fn kill_unit(
         &mut self,
@@ -585,6 +591,11 @@ impl Engine {
                     deps.push((DepKind::Requires, "sysinit.target".to_string()));
                     deps.push((DepKind::After, "sysinit.target".to_string()));
                 }
+                deps.push((DepKind::Conflicts, shutdown.clone()));
+                deps.push((DepKind::Before, shutdown));
+            }
+            // slice_add_default_dependencies.
+            KindSpec::Other(_) if u.is_slice() => {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }

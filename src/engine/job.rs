@@ -145,20 +145,25 @@ impl Engine {
         self.um(unit).conditions_checked = false;
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_start(unit),
-            KindSpec::Target => {
-                if self.u(unit).active_state.is_active_or_reloading() {
-                    return Outcome::Already;
-                }
-                self.um(unit).simple_active = true;
-                let id = self.new_invocation_id();
-                self.um(unit).invocation_id = id;
-                self.set_active_state(unit, ActiveState::Active, false);
-                Outcome::Pending
-            }
+            KindSpec::Target => self.simple_start(unit),
             KindSpec::Socket(_) => self.socket_start(unit),
             KindSpec::Other(_) if self.u(unit).is_scope() => self.scope_start(unit),
+            // A slice has no processes of its own: active once started, like a target.
+            KindSpec::Other(_) if self.u(unit).is_slice() => self.simple_start(unit),
             KindSpec::Other(_) => Outcome::Finish(JobResult::Unsupported),
         }
+    }
+
+    /// Start a unit without processes (targets, slices).
+    fn simple_start(&mut self, unit: UnitId) -> Outcome {
+        if self.u(unit).active_state.is_active_or_reloading() {
+            return Outcome::Already;
+        }
+        self.um(unit).simple_active = true;
+        let id = self.new_invocation_id();
+        self.um(unit).invocation_id = id;
+        self.set_active_state(unit, ActiveState::Active, false);
+        Outcome::Pending
     }
 
     fn unit_stop(&mut self, unit: UnitId) -> Outcome {

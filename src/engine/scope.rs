@@ -4,6 +4,8 @@
 //! lives and goes `inactive (dead)` when the last one is gone. Stopping sends SIGTERM to every
 //! process (`stop-sigterm`), then SIGKILL after the stop timeout (`stop-sigkill`), and gives up
 //! with `Result=timeout` after a second timeout. A scope runs once: it cannot be started again.
+//! `Abandon()` (the scope's manager gives up on it) moves a running scope to `abandoned`: its
+//! processes keep running and the scope stays until the last one is gone.
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +24,8 @@ pub enum ScopeState {
     #[default]
     Dead,
     Running,
+    /// `Abandon()` was called: still active until the processes are gone.
+    Abandoned,
     StopSigterm,
     StopSigkill,
     Failed,
@@ -33,6 +37,7 @@ impl ScopeState {
         match self {
             ScopeState::Dead => "dead",
             ScopeState::Running => "running",
+            ScopeState::Abandoned => "abandoned",
             ScopeState::StopSigterm => "stop-sigterm",
             ScopeState::StopSigkill => "stop-sigkill",
             ScopeState::Failed => "failed",
@@ -70,9 +75,27 @@ impl Engine {
         self.um(unit).scope.pids = pids;
     }
 
+    /// `Scope.Abandon()`: a running scope goes `abandoned` (processes untouched). `false` if
+    /// `unit` is not a running or abandoned scope (systemd's `ScopeNotRunning`).
+    pub fn abandon_scope(&mut self, unit: UnitId) -> bool {
+        let id = self.resolve(unit);
+        if !self.u(id).is_scope()
+            || !matches!(
+                self.u(id).scope.state,
+                ScopeState::Running | ScopeState::Abandoned
+            )
+        {
+            return false;
+        }
+        self.um(id).scope.state = ScopeState::Abandoned;
+        self.mark_dirty(id);
+        self.finish_step();
+        true
+    }
+
     pub(crate) fn scope_start(&mut self, id: UnitId) -> Outcome {
         match self.u(id).scope.state {
-            ScopeState::Running => return Outcome::Already,
+            ScopeState::Running | ScopeState::Abandoned => return Outcome::Already,
             ScopeState::StopSigterm | ScopeState::StopSigkill => return Outcome::Again,
             ScopeState::Failed => return Outcome::Finish(JobResult::Failed),
             ScopeState::Dead => {}
@@ -118,9 +141,10 @@ impl Engine {
             return;
         }
         match self.u(id).scope.state {
-            ScopeState::Running | ScopeState::StopSigterm | ScopeState::StopSigkill => {
-                self.scope_enter_dead(id, ServiceResult::Success)
-            }
+            ScopeState::Running
+            | ScopeState::Abandoned
+            | ScopeState::StopSigterm
+            | ScopeState::StopSigkill => self.scope_enter_dead(id, ServiceResult::Success),
             ScopeState::Dead | ScopeState::Failed => {}
         }
     }
@@ -139,7 +163,7 @@ impl Engine {
         match self.u(id).scope.state {
             ScopeState::Dead | ScopeState::Failed => Outcome::Already,
             ScopeState::StopSigterm | ScopeState::StopSigkill => Outcome::Pending,
-            ScopeState::Running => {
+            ScopeState::Running | ScopeState::Abandoned => {
                 self.scope_enter_signal(id, ScopeState::StopSigterm, SIGTERM);
                 Outcome::Pending
             }

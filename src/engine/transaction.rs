@@ -76,7 +76,7 @@ impl Engine {
     }
 
     /// systemd's `bus_unit_validate_load_state`: may a job other than stop run on this unit?
-    fn validate_load_state(&self, unit: UnitId) -> Result<(), EnqueueError> {
+    pub(crate) fn validate_load_state(&self, unit: UnitId) -> Result<(), EnqueueError> {
         let u = self.u(unit);
         let name = u.name();
         match u.loaded.load_state {

@@ -308,6 +308,12 @@ impl Unit {
             && self.loaded.name.ends_with(".scope")
     }
 
+    /// Whether this is a slice unit.
+    pub fn is_slice(&self) -> bool {
+        matches!(self.loaded.spec.kind, crate::spec::KindSpec::Other(_))
+            && self.loaded.name.ends_with(".slice")
+    }
+
     /// Whether this is a service unit.
     pub fn is_service(&self) -> bool {
         matches!(self.loaded.spec.kind, crate::spec::KindSpec::Service(_))

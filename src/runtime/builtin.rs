@@ -166,6 +166,74 @@ const SYSTEM: &[Builtin] = &[
     ),
 ];
 
+/// The slices systemd 252 ships for each scope (name, description). Any slice name loads (a
+/// slice needs no file); these get systemd's descriptions and, like its unit files,
+/// `DefaultDependencies=no`.
+const SLICES: &[(Scope, &str, &str)] = &[
+    (Scope::System, "-.slice", "Root Slice"),
+    (Scope::System, "system.slice", "System Slice"),
+    (Scope::System, "user.slice", "User and Session Slice"),
+    (
+        Scope::System,
+        "machine.slice",
+        "Virtual Machine and Container Slice",
+    ),
+    (Scope::User, "-.slice", "Root Slice"),
+    (Scope::User, "app.slice", "User Application Slice"),
+    (
+        Scope::User,
+        "background.slice",
+        "User Background Tasks Slice",
+    ),
+    (Scope::User, "session.slice", "User Core Session Slice"),
+];
+
+/// Give a file-less slice unit systemd's description of its built-in slice `loaded.name`.
+pub fn apply_slice_defaults(loaded: &mut LoadedUnit, scope: Scope) {
+    if loaded.fragment_path.is_some() || loaded.load_state != LoadState::Loaded {
+        return;
+    }
+    if let Some(&(_, _, description)) = SLICES
+        .iter()
+        .find(|(s, n, _)| *s == scope && *n == loaded.name)
+    {
+        if loaded.spec.description.is_empty() {
+            loaded.spec.description = description.to_owned();
+        }
+        loaded.spec.default_dependencies = false;
+    }
+}
+
+/// The slice systemd places a unit in when it has no `Slice=` (`unit_set_default_slice`):
+/// template instances in a per-template slice (`system-<prefix>.slice`, `app-<prefix>.slice`
+/// in user scope), everything else in `system.slice` (`app.slice` in user scope). Slices
+/// themselves are in their parent slice (empty for `-.slice`).
+pub fn default_slice(name: &str, scope: Scope) -> String {
+    let Ok(n) = UnitName::new(name) else {
+        return String::new();
+    };
+    if n.unit_type() == crate::spec::UnitType::Slice {
+        if name == "-.slice" {
+            return String::new();
+        }
+        return match n.stem().rsplit_once('-') {
+            Some((parent, _)) => format!("{parent}.slice"),
+            None => "-.slice".to_owned(),
+        };
+    }
+    let base = match scope {
+        Scope::System => "system",
+        Scope::User => "app",
+    };
+    match n.instance() {
+        Some(_) => {
+            let prefix = n.prefix().replace('-', "\\x2d");
+            format!("{base}-{prefix}.slice")
+        }
+        None => format!("{base}.slice"),
+    }
+}
+
 /// The built-in unit `name` for `scope`, if there is one.
 pub fn load(name: &str, scope: Scope) -> Option<LoadedUnit> {
     let table = match scope {

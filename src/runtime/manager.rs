@@ -228,20 +228,111 @@ impl Manager {
         self.loader.specifier_context()
     }
 
-    /// Add the transient unit `loaded` (built by `StartTransientUnit`); it stays across
-    /// daemon-reload. The caller checked that no unit of that name exists.
-    pub fn add_transient(&mut self, loaded: LoadedUnit) -> UnitId {
+    /// Add the transient unit `loaded` (built by `StartTransientUnit` from the unit file
+    /// `text`); it stays across daemon-reload. Like systemd, the file is written to the
+    /// transient directory (`/run/systemd/transient`, `$XDG_RUNTIME_DIR/systemd/transient`),
+    /// which is its `FragmentPath` (`UnitFileState` `transient`, `systemctl cat`), and removed
+    /// with the unit. The caller checked that no unit of that name exists.
+    pub fn add_transient(&mut self, mut loaded: LoadedUnit, text: &str) -> std::io::Result<UnitId> {
         let name = loaded.name.clone();
+        let dir = crate::settings::transient_dir(&self.settings.install_runtime_dir);
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(&name);
+        let tmp = dir.join(format!(".#{name}"));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        loaded.fragment_path = Some(path);
         self.transient.insert(name.clone(), loaded.clone());
         let id = self.engine.insert(now(), &name, loaded);
         self.resolve_stubs();
         self.process();
-        id
+        Ok(id)
     }
 
     /// Give the transient scope `unit` the processes it adopts when it starts (`PIDs`).
     pub fn set_scope_pids(&mut self, unit: UnitId, pids: Vec<u32>) {
         self.engine.set_scope_pids(unit, pids);
+    }
+
+    /// `SetUnitProperties`: record the setting `line` (e.g. `Description=…`, in `[section]`)
+    /// for `unit` as systemd does — a drop-in `50-<property>.conf` in the control directory
+    /// (`…/system.control` or `…/user.control`; the runtime one under `/run` or
+    /// `$XDG_RUNTIME_DIR` when `runtime` is set or the unit is transient) — and load the unit
+    /// again (drop-ins and all) with the setting applied live on top, so it takes effect now
+    /// and survives daemon-reload. `patch` applies the setting to the unit's settings.
+    pub fn write_unit_setting(
+        &mut self,
+        unit: UnitId,
+        runtime: bool,
+        property: &str,
+        section: &str,
+        line: &str,
+        patch: impl FnOnce(&mut UnitSpec),
+    ) -> std::io::Result<()> {
+        let name = self.engine.unit(unit).name().to_owned();
+        let transient = self.transient.contains_key(&name);
+        let base = if runtime || transient {
+            &self.settings.install_runtime_dir
+        } else {
+            &self.settings.install_dir
+        };
+        let dir = crate::settings::control_dir(base).join(format!("{name}.d"));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("50-{property}.conf"));
+        let text = format!(
+            "# This is a drop-in unit file extension, created via \"systemctl set-property\"\n\
+             # or an equivalent operation. Do not edit.\n[{section}]\n{line}\n"
+        );
+        let tmp = dir.join(format!(".#50-{property}.conf"));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+        let loaded = if let Some(t) = self.transient.get_mut(&name) {
+            patch(&mut t.spec);
+            if !t.dropin_paths.contains(&path) {
+                t.dropin_paths.push(path);
+            }
+            t.clone()
+        } else {
+            self.loader.rescan();
+            let mut loaded = self
+                .load_from_disk(&name)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            // The value set is live until the next reload, even where a drop-in of higher
+            // priority says otherwise (as in systemd).
+            patch(&mut loaded.spec);
+            loaded
+        };
+        self.engine.insert(now(), &name, loaded);
+        self.resolve_stubs();
+        self.process();
+        Ok(())
+    }
+
+    /// `Scope.Abandon()`: `false` if `unit` is not a running (or abandoned) scope.
+    pub fn abandon_scope(&mut self, unit: UnitId) -> bool {
+        let ok = self.engine.abandon_scope(unit);
+        self.collect_changes();
+        ok
+    }
+
+    /// `AttachProcessesToUnit`: make the running processes `pids` part of `unit` (watched
+    /// until they exit, killed when the unit stops). The caller checked that the unit is
+    /// active and takes processes, and that every pid exists. Returns the pids that could
+    /// not be attached (gone meanwhile).
+    pub fn attach_processes(&mut self, unit: UnitId, pids: &[u32]) -> Vec<u32> {
+        let unit = self.engine.unit(unit).id;
+        let mut failed = Vec::new();
+        for &pid in pids {
+            if !self.supervisor.attach(unit, pid) {
+                failed.push(pid);
+            }
+        }
+        failed
+    }
+
+    /// Whether `pid` names a live process (not a zombie of someone else).
+    pub fn process_exists(&self, pid: u32) -> bool {
+        self.supervisor.process_alive(pid)
     }
 
     /// Hand the transient `unit` the descriptors its processes use as stdin/stdout/stderr
@@ -269,7 +360,8 @@ impl Manager {
         if let Some(t) = self.transient.get(name) {
             return Ok(t.clone());
         }
-        let loaded = self.loader.load(name)?;
+        let mut loaded = self.loader.load(name)?;
+        super::builtin::apply_slice_defaults(&mut loaded, self.settings.scope);
         if loaded.load_state == LoadState::NotFound
             && let Some(mut builtin) = super::builtin::load(name, self.settings.scope)
         {
@@ -738,8 +830,23 @@ impl Manager {
             !transient.contains_key(name)
                 && (on_disk.contains(name) || super::builtin::load(name, scope).is_some())
         });
+        let runtime_control = crate::settings::control_dir(&self.settings.install_runtime_dir);
         for name in removed {
-            self.transient.remove(&name);
+            // Like systemd's unit_remove_transient: the runtime drop-ins go with the unit.
+            let Some(t) = self.transient.remove(&name) else {
+                continue;
+            };
+            if let Some(p) = &t.fragment_path {
+                let _ = std::fs::remove_file(p);
+            }
+            for p in t.dropin_paths {
+                if p.starts_with(&runtime_control) {
+                    let _ = std::fs::remove_file(&p);
+                    if let Some(dir) = p.parent() {
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                }
+            }
         }
         self.collect_changes();
     }

@@ -231,6 +231,14 @@ pub struct UnitSpec {
     /// metadata). `None` for systemd unit files.
     #[serde(default)]
     pub upstart: Option<Box<upstart::UpstartJob>>,
+    /// `Delegate=` of services, scopes and sockets (a controller list counts as yes): whether
+    /// processes may be attached to the unit (`AttachProcessesToUnit`).
+    #[serde(default)]
+    pub delegate: bool,
+    /// `Slice=` of services, scopes and sockets: the slice unit the unit runs in (`None`: the
+    /// manager's default).
+    #[serde(default)]
+    pub slice: Option<String>,
 }
 
 impl UnitSpec {
@@ -257,6 +265,8 @@ impl UnitSpec {
             kind: KindSpec::default_for(name.unit_type()),
             install: InstallSpec::default(),
             upstart: None,
+            delegate: false,
+            slice: None,
         }
     }
 }

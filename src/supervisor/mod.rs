@@ -623,6 +623,26 @@ impl Supervisor {
         live.len() as u32
     }
 
+    /// Whether `pid` is a kernel thread (kthreadd or one of its children).
+    pub fn is_kernel_thread(&self, pid: u32) -> bool {
+        pid == 2 || procs::read_stat(pid).is_some_and(|st| st.ppid == 2)
+    }
+
+    /// Attribute the running process `pid` (and, as it forks, its descendants) to `unit` and
+    /// watch it until it exits (`AttachProcessesToUnit`); its exit is reported by
+    /// [`Self::reap`] like any process of the unit. `false` if it is gone or not signallable.
+    pub fn attach(&mut self, unit: UnitId, pid: u32) -> bool {
+        if !(self.signallable(pid) && self.alive(pid)) {
+            return false;
+        }
+        self.table.add_pid(unit, pid);
+        // Our own children (processes of another unit) are reaped by waitid already.
+        if procs::read_stat(pid).is_some_and(|st| st.ppid == self.own_pid) {
+            return true;
+        }
+        self.adopted.watch(unit, pid)
+    }
+
     /// Hold `fds` (stdin, stdout, stderr) for `unit`: spawns whose exec context says
     /// `StdInput::Fd`/`StdOutput::Fd` get a duplicate of the matching one.
     pub fn set_stdio_fds(&mut self, unit: UnitId, fds: [Option<std::os::fd::OwnedFd>; 3]) {

@@ -171,6 +171,47 @@ impl<'a> Lower<'a> {
         );
     }
 
+    /// The section of a unit type that has a control group (`Delegate=`, `Slice=`).
+    fn cgroup_section(&self) -> Option<&'static str> {
+        match self.name.unit_type() {
+            UnitType::Service => Some("Service"),
+            UnitType::Scope => Some("Scope"),
+            UnitType::Socket => Some("Socket"),
+            _ => None,
+        }
+    }
+
+    /// `Delegate=`: a boolean or a list of controllers (delegation on); empty means yes.
+    fn set_delegate(&mut self, e: &Entry) {
+        if e.value.is_empty() {
+            self.unit.delegate = true;
+            return;
+        }
+        // Not a boolean: a list of controllers to delegate.
+        self.unit.delegate = parse_bool(&e.value).unwrap_or(true);
+    }
+
+    /// `Slice=`: a plain `.slice` unit name (specifiers expanded); the unit requires and is
+    /// ordered after it.
+    fn set_slice(&mut self, e: &Entry) {
+        let Ok(v) = self.expand(&e.value, SpecifierSet::UnitName) else {
+            self.invalid(e, "slice name");
+            return;
+        };
+        match UnitName::new(&v) {
+            Ok(n) if n.unit_type() == UnitType::Slice && !n.is_template() => {
+                self.unit.slice = Some(v);
+            }
+            _ => self.warn(
+                e.line,
+                format!(
+                    "Failed to assign slice {v} to unit {}, ignoring.",
+                    self.name.as_str()
+                ),
+            ),
+        }
+    }
+
     fn is_service(&self) -> bool {
         self.name.unit_type() == UnitType::Service
     }
@@ -178,6 +219,13 @@ impl<'a> Lower<'a> {
     /// Apply one entry of a known section.
     pub(crate) fn apply(&mut self, e: &Entry) {
         let section = e.section.as_str();
+        if self.cgroup_section() == Some(section) {
+            match e.key.as_str() {
+                "Delegate" => return self.set_delegate(e),
+                "Slice" => return self.set_slice(e),
+                _ => {}
+            }
+        }
         if section == "Unit" || section == "Install" || (section == "Service" && self.is_service())
         {
             if let Some(setter) = table().get(&(section, e.key.as_str())) {
@@ -232,6 +280,22 @@ impl<'a> Lower<'a> {
             _ => KindSpec::Other(std::mem::take(&mut self.raw)),
         };
         self.unit.kind = kind;
+        // A slice lives in its parent slice (`a-b.slice` in `a.slice`, `a.slice` in `-.slice`).
+        if self.name.unit_type() == UnitType::Slice && self.name.as_str() != "-.slice" {
+            let stem = self.name.stem();
+            self.unit.slice = Some(match stem.rsplit_once('-') {
+                Some((parent, _)) => format!("{parent}.slice"),
+                None => "-.slice".to_owned(),
+            });
+        }
+        // unit_add_slice_dependencies: the unit requires its slice and starts after it.
+        if let Some(slice) = self.unit.slice.clone() {
+            for k in [DepKind::Requires, DepKind::After] {
+                if !self.unit.deps.iter().any(|(k2, n)| *k2 == k && *n == slice) {
+                    self.unit.deps.push((k, slice.clone()));
+                }
+            }
+        }
         if verify && !self.bad_setting {
             // unit_load: isolating needs exactly one target to isolate to.
             for (kind, mode) in [
@@ -1807,7 +1871,6 @@ const UNSUPPORTED_EXEC: &[&str] = &[
 ];
 
 const UNSUPPORTED_CGROUP: &[&str] = &[
-    "Slice",
     "AllowedCPUs",
     "StartupAllowedCPUs",
     "AllowedMemoryNodes",
@@ -1847,7 +1910,6 @@ const UNSUPPORTED_CGROUP: &[&str] = &[
     "BlockIOWriteBandwidth",
     "TasksAccounting",
     "TasksMax",
-    "Delegate",
     "DisableControllers",
     "IPAccounting",
     "IPAddressAllow",

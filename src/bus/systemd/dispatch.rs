@@ -316,6 +316,9 @@ impl SystemdFacade {
         }
         match object {
             Object::Manager => manager::handle(self, mgr, call),
+            Object::Unit(id) if iface.name == super::scope_object::INTERFACE => {
+                super::scope_object::handle(mgr, *id, call)
+            }
             Object::Unit(id) => unit_object::handle(self, mgr, *id, call),
             Object::Job(id) => job_object::handle(self, mgr, *id, call),
             Object::Node(_) => Err(CallError::unknown_method(&call.member, iface_name)),
@@ -392,6 +395,7 @@ pub(crate) enum PropGroup<'a> {
     Unit(unit_object::UnitCtx<'a>),
     Service(super::service_object::ServiceCtx<'a>),
     Scope(super::scope_object::ScopeCtx<'a>),
+    Slice(super::slice_object::SliceCtx<'a>),
     Job(job_object::JobCtx<'a>),
     /// A type interface without properties (`Target`, and types whose behaviour unitd does
     /// not implement yet).
@@ -406,6 +410,7 @@ impl PropGroup<'_> {
             PropGroup::Unit(_) => unit_object::INTERFACE,
             PropGroup::Service(_) => super::service_object::INTERFACE,
             PropGroup::Scope(_) => super::scope_object::INTERFACE,
+            PropGroup::Slice(_) => super::slice_object::INTERFACE,
             PropGroup::Job(_) => job_object::INTERFACE,
             PropGroup::Empty(name) => name,
         }
@@ -418,6 +423,7 @@ impl PropGroup<'_> {
             PropGroup::Unit(c) => dict.extend_from(unit_object::PROPS, |g| g(c)),
             PropGroup::Service(c) => dict.extend_from(super::service_object::PROPS, |g| g(c)),
             PropGroup::Scope(c) => dict.extend_from(super::scope_object::PROPS, |g| g(c)),
+            PropGroup::Slice(c) => dict.extend_from(super::slice_object::PROPS, |g| g(c)),
             PropGroup::Job(c) => dict.extend_from(job_object::PROPS, |g| g(c)),
             PropGroup::Empty(_) => {}
         }
@@ -431,6 +437,7 @@ impl PropGroup<'_> {
             PropGroup::Unit(c) => get_one(unit_object::PROPS, name, |g| g(c)),
             PropGroup::Service(c) => get_one(super::service_object::PROPS, name, |g| g(c)),
             PropGroup::Scope(c) => get_one(super::scope_object::PROPS, name, |g| g(c)),
+            PropGroup::Slice(c) => get_one(super::slice_object::PROPS, name, |g| g(c)),
             PropGroup::Job(c) => get_one(job_object::PROPS, name, |g| g(c)),
             PropGroup::Empty(_) => Err(()),
         };
@@ -445,6 +452,7 @@ impl PropGroup<'_> {
             PropGroup::Unit(c) => changed_of(unit_object::PROPS, |g| g(c)),
             PropGroup::Service(c) => changed_of(super::service_object::PROPS, |g| g(c)),
             PropGroup::Scope(c) => changed_of(super::scope_object::PROPS, |g| g(c)),
+            PropGroup::Slice(c) => changed_of(super::slice_object::PROPS, |g| g(c)),
             PropGroup::Job(c) => changed_of(job_object::PROPS, |g| g(c)),
             PropGroup::Empty(_) => (PropDict::default(), Vec::new()),
         }
@@ -457,6 +465,7 @@ impl PropGroup<'_> {
             PropGroup::Unit(_) => unit_object::PROPS.iter().any(|p| p.name == name),
             PropGroup::Service(_) => super::service_object::PROPS.iter().any(|p| p.name == name),
             PropGroup::Scope(_) => super::scope_object::PROPS.iter().any(|p| p.name == name),
+            PropGroup::Slice(_) => super::slice_object::PROPS.iter().any(|p| p.name == name),
             PropGroup::Job(_) => job_object::PROPS.iter().any(|p| p.name == name),
             PropGroup::Empty(_) => false,
         }
@@ -512,7 +521,10 @@ impl SystemdFacade {
             Some(s) => PropGroup::Service(s),
             None => match super::scope_object::ScopeCtx::new(ctx) {
                 Some(s) => PropGroup::Scope(s),
-                None => PropGroup::Empty(unit_object::type_interface(ctx.unit)),
+                None => match super::slice_object::SliceCtx::new(ctx) {
+                    Some(s) => PropGroup::Slice(s),
+                    None => PropGroup::Empty(unit_object::type_interface(ctx.unit)),
+                },
             },
         };
         vec![PropGroup::Unit(ctx), type_group]

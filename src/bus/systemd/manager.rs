@@ -57,6 +57,16 @@ pub static METHODS: &[MethodDesc] = &[
     ),
     method!("StopUnit", [("s", "name"), ("s", "mode")], [("o", "job")]),
     method!(
+        "SetUnitProperties",
+        [("s", "name"), ("b", "runtime"), ("a(sv)", "properties")],
+        []
+    ),
+    method!(
+        "AttachProcessesToUnit",
+        [("s", "unit_name"), ("s", "subcgroup"), ("au", "pids")],
+        []
+    ),
+    method!(
         "EnqueueUnitJob",
         [("s", "name"), ("s", "job_type"), ("s", "job_mode")],
         [
@@ -762,6 +772,17 @@ pub(crate) fn handle(
             enqueue_job(mgr, call, member, &name, &mode)
         }
         "StartTransientUnit" => start_transient(f, mgr, call),
+        "AttachProcessesToUnit" => attach_processes(mgr, call),
+        "SetUnitProperties" => {
+            let (name, runtime, props): (String, bool, PropList) = call.args()?;
+            let id = if name.is_empty() {
+                caller_unit(mgr, call)?
+            } else {
+                mgr.load_unit(&name)
+                    .map_err(|_| CallError::invalid_unit_name(&name))?
+            };
+            super::set_properties::set_properties(mgr, id, runtime, &props, call)
+        }
         "EnqueueUnitJob" => enqueue_unit_job(mgr, call),
         "KillUnit" => {
             let (name, whom, signal): (String, String, i32) = call.args()?;
@@ -913,47 +934,156 @@ pub(crate) fn handle(
 
 type PropList = Vec<(String, zbus::OwnedVariant)>;
 
-/// `StartTransientUnit(s name, s mode, a(sv) properties, a(sa(sv)) aux)`.
+/// `StartTransientUnit(s name, s mode, a(sv) properties, a(sa(sv)) aux)`: the unit and its
+/// auxiliary units (e.g. the service a transient socket activates, `systemd-run
+/// --socket-property=`) are all built and checked first — any invalid property or a name
+/// that exists already (`UnitExists`) refuses the whole call — then added together; only the
+/// main unit is started.
 fn start_transient(
     f: &mut SystemdFacade,
     mgr: &mut Manager,
     call: &Call<'_>,
 ) -> CallResult<Message> {
-    use super::transient::{self, NOT_SUPPORTED, UNIT_EXISTS};
+    use super::transient;
     let (name, mode, props, aux): (String, String, PropList, Vec<(String, PropList)>) =
         call.args()?;
     if crate::engine::JobMode::from_str_opt(&mode).is_none() {
         return Err(CallError::invalid_args(format!("Job mode {mode} invalid.")));
     }
-    if !aux.is_empty() {
-        return Err(CallError::new(
-            NOT_SUPPORTED,
-            "Auxiliary transient units are not supported by unitd.",
-        ));
+    // systemd's order: each unit's name is checked (UnitExists) before its properties.
+    let mut units = Vec::with_capacity(1 + aux.len());
+    let all = std::iter::once((&name, &props)).chain(aux.iter().map(|(n, p)| (n, p)));
+    let mut seen: Vec<&str> = Vec::new();
+    for (unit_name, unit_props) in all {
+        if seen.contains(&unit_name.as_str()) {
+            return Err(unit_exists(unit_name));
+        }
+        seen.push(unit_name);
+        UnitName::new(unit_name).map_err(|_| CallError::invalid_unit_name(unit_name))?;
+        // A unit that is loaded (or has a file) already: systemd's UnitExists.
+        let existing = mgr
+            .load_unit(unit_name)
+            .map_err(|_| CallError::invalid_unit_name(unit_name))?;
+        let state = mgr.engine().unit(existing).loaded.load_state;
+        if state != crate::spec::LoadState::NotFound || mgr.is_transient(unit_name) {
+            return Err(unit_exists(unit_name));
+        }
+        units.push(transient::build(
+            unit_name,
+            unit_props,
+            mgr.specifier_context(),
+        )?);
     }
-    let (loaded, opts) = transient::build(&name, &props, mgr.specifier_context())?;
-    // A unit that is loaded (or has a file) already: systemd's UnitExists.
-    let existing = mgr
-        .load_unit(&name)
-        .map_err(|_| CallError::invalid_unit_name(&name))?;
-    let state = mgr.engine().unit(existing).loaded.load_state;
-    if state != crate::spec::LoadState::NotFound || mgr.is_transient(&name) {
-        return Err(CallError::new(
-            UNIT_EXISTS,
-            format!("Unit {name} was already loaded or has a fragment file."),
-        ));
-    }
-    let id = mgr.add_transient(loaded);
-    if !opts.pids.is_empty() {
-        mgr.set_scope_pids(id, opts.pids);
-    }
-    // Before the start job: it may spawn right away.
-    mgr.set_unit_stdio_fds(id, opts.stdio);
-    if opts.add_ref {
-        f.add_ref(mgr, call.peer(), id);
+    for (loaded, opts) in units {
+        let id = mgr.add_transient(loaded, &opts.text).map_err(|e| {
+            CallError::new(
+                super::errors::FAILED,
+                format!("Failed to write transient unit file: {e}"),
+            )
+        })?;
+        if !opts.pids.is_empty() {
+            mgr.set_scope_pids(id, opts.pids);
+        }
+        // Before the start job: it may spawn right away.
+        mgr.set_unit_stdio_fds(id, opts.stdio);
+        if opts.add_ref {
+            f.add_ref(mgr, call.peer(), id);
+        }
     }
     let job = mgr.enqueue(&name, JobType::Start, &mode)?;
     call.reply(&opath(job_path(job)))
+}
+
+fn unit_exists(name: &str) -> CallError {
+    CallError::new(
+        super::transient::UNIT_EXISTS,
+        format!("Unit {name} was already loaded or has a fragment file."),
+    )
+}
+
+/// `AttachProcessesToUnit(s unit_name, s subcgroup, au pids)`: systemd's checks in its order
+/// (sub-cgroup path, delegation, active state, each PID), then the PIDs join the unit.
+fn attach_processes(mgr: &mut Manager, call: &Call<'_>) -> CallResult<Message> {
+    let (name, subcgroup, pids): (String, String, Vec<u32>) = call.args()?;
+    let id = if name.is_empty() {
+        caller_unit(mgr, call)?
+    } else {
+        mgr.engine()
+            .lookup(&name)
+            .ok_or_else(|| CallError::unit_not_loaded(&name))?
+    };
+    if !subcgroup.is_empty() {
+        if !subcgroup.starts_with('/') {
+            return Err(CallError::invalid_args(format!(
+                "Control group path is not absolute: {subcgroup}"
+            )));
+        }
+        if !path_is_normalized(&subcgroup) {
+            return Err(CallError::invalid_args(format!(
+                "Control group path is not normalized: {subcgroup}"
+            )));
+        }
+    }
+    let unit = mgr.engine().unit(id);
+    let takes_processes = unit.is_service() || unit.is_scope();
+    if !takes_processes || !unit.loaded.spec.delegate {
+        return Err(CallError::invalid_args(
+            "Process migration not available on non-delegated units.",
+        ));
+    }
+    if unit.active_state.is_inactive_or_failed() {
+        return Err(CallError::invalid_args("Unit is not active, refusing."));
+    }
+    let mut wanted: Vec<u32> = Vec::with_capacity(pids.len());
+    for pid in pids {
+        let pid = if pid == 0 {
+            call.ctx.caller_pid.ok_or_else(|| {
+                CallError::invalid_args("Cannot determine the caller's process identifier.")
+            })?
+        } else {
+            pid
+        };
+        if wanted.contains(&pid) {
+            continue;
+        }
+        if pid > i32::MAX as u32 {
+            return Err(CallError::invalid_args(format!(
+                "Process identifier {pid} is not valid."
+            )));
+        }
+        if pid == 1 || pid == std::process::id() {
+            return Err(CallError::invalid_args(format!(
+                "Process {pid} is a manager process, refusing."
+            )));
+        }
+        if !mgr.process_exists(pid) {
+            return Err(CallError::new(
+                UNIX_PROCESS_ID_UNKNOWN,
+                format!("Process with ID {pid} does not exist."),
+            ));
+        }
+        if mgr.supervisor().is_kernel_thread(pid) {
+            return Err(CallError::invalid_args(format!(
+                "Process {pid} is a kernel thread, refusing."
+            )));
+        }
+        wanted.push(pid);
+    }
+    if !mgr.attach_processes(id, &wanted).is_empty() {
+        return Err(CallError::new(
+            UNIX_PROCESS_ID_UNKNOWN,
+            "Failed to attach processes to control group: No such process",
+        ));
+    }
+    call.reply_empty()
+}
+
+/// `org.freedesktop.DBus.Error.UnixProcessIdUnknown` (systemd's name for `ESRCH`).
+pub const UNIX_PROCESS_ID_UNKNOWN: &str = "org.freedesktop.DBus.Error.UnixProcessIdUnknown";
+
+/// systemd's `path_is_normalized`: no `.`/`..` components, no `//`.
+fn path_is_normalized(p: &str) -> bool {
+    !p.contains("//") && !p.split('/').any(|c| c == "." || c == "..")
 }
 
 /// `Unref` without a reference: systemd's `NotReferenced`.

@@ -2,9 +2,11 @@
 //! stop behaviour the engine applies (SIGTERM to every process, SIGKILL after the stop
 //! timeout). Resource accounting is not implemented: the counters report systemd's "unset"
 //! value (`UINT64_MAX`). `ControlGroup` is the cgroup the scope's processes actually live in
-//! (empty without processes) and `GetProcesses()` lists them. Settings unitd does not implement
-//! (cgroup limits, `Abandon()`, `AttachProcesses()`) are not declared.
+//! (empty without processes) and `GetProcesses()` lists them. `Abandon()` leaves the processes
+//! running and the scope `abandoned` until they are gone. Settings unitd does not implement
+//! (cgroup limits, `AttachProcesses()` on the scope object) are not declared.
 
+use super::errors::{CallError, CallResult};
 use super::introspect::{InterfaceDesc, MethodDesc, infos, method};
 use super::properties::{PropDesc, Value, prop, vb, vi, vs, vstring, vt};
 use super::unit_object::UnitCtx;
@@ -28,6 +30,38 @@ impl<'a> ScopeCtx<'a> {
     }
 }
 
+/// Methods unitd implements: `Abandon()` and `GetProcesses()` (the unit's processes, like
+/// `GetUnitProcesses`).
+pub static METHODS: &[MethodDesc] = &[
+    method!("Abandon", [], []),
+    method!("GetProcesses", [], [("a(sus)", "processes")]),
+];
+
+/// `org.freedesktop.systemd1.ScopeNotRunning`.
+pub const SCOPE_NOT_RUNNING: &str = "org.freedesktop.systemd1.ScopeNotRunning";
+
+/// Run a Scope method (signature already checked).
+pub(crate) fn handle(
+    mgr: &mut crate::runtime::Manager,
+    unit: crate::engine::UnitId,
+    call: &super::dispatch::Call<'_>,
+) -> CallResult<zbus::Message> {
+    match call.member.as_str() {
+        "Abandon" => {
+            if !mgr.abandon_scope(unit) {
+                let name = mgr.engine().unit(unit).name().to_owned();
+                return Err(CallError::new(
+                    SCOPE_NOT_RUNNING,
+                    format!("Scope {name} is not running, cannot abandon."),
+                ));
+            }
+            call.reply_empty()
+        }
+        "GetProcesses" => call.reply(&(super::manager::unit_processes(mgr, unit),)),
+        other => Err(CallError::unknown_method(other, INTERFACE)),
+    }
+}
+
 type Getter = fn(&ScopeCtx<'_>) -> Option<Value>;
 
 /// The properties, in systemd's order.
@@ -44,6 +78,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .as_str()))),
     prop!("RuntimeMaxUSec", "t", Const, |_| Some(vt(UNSET))),
     prop!("RuntimeRandomizedExtraUSec", "t", Const, |_| Some(vt(0))),
+    prop!("Slice", "s", False, |c| Some(vs(
+        &super::unit_object::slice_of(&c.unit)
+    ))),
     prop!("ControlGroup", "s", False, |c| Some(vstring(
         c.unit.control_group()
     ))),
@@ -58,6 +95,12 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("IOReadOperations", "t", False, |_| Some(vt(UNSET))),
     prop!("IOWriteBytes", "t", False, |_| Some(vt(UNSET))),
     prop!("IOWriteOperations", "t", False, |_| Some(vt(UNSET))),
+    prop!("Delegate", "b", False, |c| Some(vb(c
+        .unit
+        .unit
+        .loaded
+        .spec
+        .delegate))),
     prop!("KillMode", "s", Const, |_| Some(vs("control-group"))),
     prop!("KillSignal", "i", Const, |_| Some(vi(15))),
     prop!("RestartKillSignal", "i", Const, |_| Some(vi(15))),
@@ -66,9 +109,6 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("SendSIGHUP", "b", Const, |_| Some(vb(false))),
     prop!("WatchdogSignal", "i", Const, |_| Some(vi(6))),
 ];
-
-/// The methods: `GetProcesses()` (the unit's processes, like `GetUnitProcesses`).
-pub static METHODS: &[MethodDesc] = &[method!("GetProcesses", [], [("a(sus)", "processes")])];
 
 /// The interface description.
 pub fn interface() -> InterfaceDesc {

@@ -343,6 +343,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .exec(ExecPhase::StopPost)),
     prop!("ExecStopPostEx", "a(sasasttttuii)", Invalidates, |c| c
         .exec_ex(ExecPhase::StopPost)),
+    prop!("Slice", "s", False, |c| Some(vs(
+        &super::unit_object::slice_of(&c.unit)
+    ))),
     prop!("ControlGroup", "s", False, |c| Some(vstring(
         c.unit.control_group()
     ))),
@@ -357,6 +360,12 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("IOReadOperations", "t", False, |_| Some(vt(UNSET))),
     prop!("IOWriteBytes", "t", False, |_| Some(vt(UNSET))),
     prop!("IOWriteOperations", "t", False, |_| Some(vt(UNSET))),
+    prop!("Delegate", "b", False, |c| Some(vb(c
+        .unit
+        .unit
+        .loaded
+        .spec
+        .delegate))),
     prop!("Environment", "as", Const, |c| {
         Some(vas(c
             .spec

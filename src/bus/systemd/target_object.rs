@@ -1,4 +1,5 @@
-//! Type interfaces of units other than services and scopes (`scope_object`).
+//! Type interfaces of units other than services, scopes (`scope_object`) and slices
+//! (`slice_object`).
 //! `org.freedesktop.systemd1.Target` has no members in
 //! systemd either. The other types (`.socket`, `.timer`, `.mount`, …) are loaded and listed by
 //! unitd but their behaviour is not implemented yet, so their interfaces are served empty:
@@ -35,11 +36,11 @@ pub fn type_interface(t: UnitType) -> InterfaceDesc {
     }
 }
 
-/// Every type interface without members (all but `Service` and `Scope`).
+/// Every type interface without members (all but `Service`, `Scope` and `Slice`).
 pub fn type_interfaces() -> Vec<InterfaceDesc> {
     UnitType::ALL
         .into_iter()
-        .filter(|t| !matches!(t, UnitType::Service | UnitType::Scope))
+        .filter(|t| !matches!(t, UnitType::Service | UnitType::Scope | UnitType::Slice))
         .map(type_interface)
         .collect()
 }
@@ -58,6 +59,6 @@ mod tests {
                 "{name} vs {suffix}"
             );
         }
-        assert_eq!(type_interfaces().len(), 9);
+        assert_eq!(type_interfaces().len(), 8);
     }
 }

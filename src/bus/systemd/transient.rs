@@ -3,10 +3,11 @@
 //! The `a(sv)` properties are translated into the unit-file settings they stand for and run
 //! through the ordinary parser ([`crate::unit_file::parse_unit`]), so a transient unit gets
 //! exactly the defaults, validation and diagnostics of a unit written to disk — the way
-//! systemd itself writes transient units as files under `…/systemd/transient/`. Services and
-//! scopes (`PIDs`: processes the scope adopts) can be created. Properties unitd cannot honour
-//! (file-descriptor passing, slices, auxiliary units) are refused with a clear error rather
-//! than ignored.
+//! systemd itself writes transient units as files under `…/systemd/transient/`. Services,
+//! sockets (`Listen a(ss)` & co., what `systemd-run --socket-property=` sends) and scopes
+//! (`PIDs`: processes the scope adopts) can be created, in a `Slice=` and with
+//! `Delegate=`. Properties unitd cannot honour are refused with systemd's error for an unknown
+//! property rather than ignored.
 
 use std::path::Path;
 
@@ -15,7 +16,7 @@ use zbus::{OwnedVariant as OwnedValue, Variant as Value};
 use crate::spec::{LoadState, LoadedUnit, Severity, UnitName, UnitType};
 use crate::unit_file::{self, SpecifierContext};
 
-use super::errors::{CallError, INVALID_ARGS};
+use super::errors::{CallError, PROPERTY_READ_ONLY};
 
 /// `org.freedesktop.DBus.Error.NotSupported`.
 pub const NOT_SUPPORTED: &str = "org.freedesktop.DBus.Error.NotSupported";
@@ -32,24 +33,30 @@ pub struct TransientOptions {
     /// `StandardInputFileDescriptor`, `StandardOutputFileDescriptor`,
     /// `StandardErrorFileDescriptor` (duplicates owned by us).
     pub stdio: [Option<std::os::fd::OwnedFd>; 3],
+    /// The unit file text the unit was parsed from (written to the transient directory).
+    pub text: String,
 }
 
-fn unknown(name: &str) -> CallError {
+/// systemd's answer to a property it cannot set (`bus_unit_set_properties`).
+pub fn unknown(name: &str) -> CallError {
     CallError::new(
-        INVALID_ARGS,
+        PROPERTY_READ_ONLY,
         format!("Cannot set property {name}, or unknown property."),
     )
 }
 
-fn wrong_type(name: &str, want: &str) -> CallError {
-    CallError::new(
-        INVALID_ARGS,
-        format!("Invalid type for property {name}: expected {want}."),
-    )
+/// `System.Error.ENXIO`: what sd-bus answers when a value is read with the wrong type.
+pub const SYSTEM_ERROR_ENXIO: &str = "System.Error.ENXIO";
+
+/// A property value of the wrong D-Bus type: systemd reads it with `sd_bus_message_read`,
+/// which fails with `ENXIO`, and the method answers with that errno's error.
+pub fn wrong_type(name: &str, want: &str) -> CallError {
+    tracing::debug!("property {name}: value is not of type {want}");
+    CallError::new(SYSTEM_ERROR_ENXIO, "No such device or address")
 }
 
 /// Escape a value for a unit file: specifiers (`%` → `%%`); no newlines allowed.
-fn plain(name: &str, s: &str) -> Result<String, CallError> {
+pub fn plain(name: &str, s: &str) -> Result<String, CallError> {
     if s.contains('\n') {
         return Err(CallError::invalid_args(format!(
             "Invalid value for {name}: contains a newline."
@@ -75,7 +82,7 @@ fn quoted(name: &str, s: &str, dollar: bool) -> Result<String, CallError> {
     Ok(out)
 }
 
-fn get_str(name: &str, v: &Value<'_>) -> Result<String, CallError> {
+pub fn get_str(name: &str, v: &Value<'_>) -> Result<String, CallError> {
     match v {
         Value::Str(s) => Ok(s.as_str().to_owned()),
         _ => Err(wrong_type(name, "s")),
@@ -147,6 +154,56 @@ fn exec_lines(name: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
     Ok(out)
 }
 
+fn get_u32(name: &str, v: &Value<'_>) -> Result<u32, CallError> {
+    match v {
+        Value::U32(n) => Ok(*n),
+        _ => Err(wrong_type(name, "u")),
+    }
+}
+
+/// One `[Socket]` property of a transient socket unit, as unit-file lines.
+fn socket_setting(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
+    Ok(match k {
+        // `Listen a(ss)`: (type, address) pairs, as `systemd-run --socket-property=ListenX=`
+        // sends them.
+        "Listen" => {
+            let pairs: Vec<(String, String)> = v
+                .try_clone()
+                .ok()
+                .and_then(|v| Vec::<(String, String)>::try_from(v).ok())
+                .ok_or_else(|| wrong_type(k, "a(ss)"))?;
+            let mut out = Vec::with_capacity(pairs.len());
+            for (t, addr) in pairs {
+                match t.as_str() {
+                    "Stream" | "Datagram" | "SequentialPacket" | "FIFO" => {
+                        out.push(format!("Listen{t}={}", plain(k, &addr)?));
+                    }
+                    "Special" | "Netlink" | "MessageQueue" | "USBFunction" => {
+                        return Err(CallError::new(
+                            NOT_SUPPORTED,
+                            format!("Listen{t}= sockets are not supported by unitd."),
+                        ));
+                    }
+                    _ => {
+                        return Err(CallError::invalid_args(format!("Unknown Socket type: {t}")));
+                    }
+                }
+            }
+            out
+        }
+        "Accept" | "RemoveOnStop" => {
+            let b = if get_bool(k, v)? { "yes" } else { "no" };
+            vec![format!("{k}={b}")]
+        }
+        "Backlog" => vec![format!("Backlog={}", get_u32(k, v)?)],
+        "SocketMode" | "DirectoryMode" => vec![format!("{k}={:04o}", get_u32(k, v)?)],
+        "FileDescriptorName" | "Service" => {
+            vec![format!("{k}={}", plain(k, &get_str(k, v)?)?)]
+        }
+        _ => return Err(unknown(k)),
+    })
+}
+
 /// Build the unit `name` from `props` (`a(sv)`): returns the loaded unit and the options the
 /// façade acts on. Errors are systemd's (`InvalidArgs` for unknown or mistyped properties,
 /// `NotSupported` for what unitd cannot do).
@@ -162,7 +219,8 @@ pub fn build(
         )));
     }
     let is_scope = un.unit_type() == UnitType::Scope;
-    if un.unit_type() != UnitType::Service && !is_scope {
+    let is_socket = un.unit_type() == UnitType::Socket;
+    if un.unit_type() != UnitType::Service && !is_scope && !is_socket {
         return Err(CallError::new(
             NOT_SUPPORTED,
             format!(
@@ -174,6 +232,9 @@ pub fn build(
     let mut opts = TransientOptions::default();
     let mut unit_lines: Vec<String> = vec![format!("Description={}", plain("Description", name)?)];
     let mut service_lines: Vec<String> = Vec::new();
+    // Settings of the type's own section every unit with a control group has.
+    let mut cgroup_lines: Vec<String> = Vec::new();
+    let mut socket_lines: Vec<String> = Vec::new();
     for (key, value) in props {
         let v: &Value<'_> = value;
         // A variant inside the variant (some clients nest them).
@@ -194,13 +255,17 @@ pub fn build(
                     opts.pids.extend(pids);
                     continue;
                 }
-                "Slice" => {
-                    return Err(CallError::new(
-                        NOT_SUPPORTED,
-                        format!("Property {k} is not supported by unitd for transient units."),
-                    ));
-                }
+                "Slice" | "Delegate" => {}
                 _ => return Err(unknown(k)),
+            }
+        }
+        if is_socket {
+            match k {
+                "Description" | "AddRef" | "CollectMode" | "Slice" | "Delegate" => {}
+                _ => {
+                    socket_lines.extend(socket_setting(k, v)?);
+                    continue;
+                }
             }
         }
         match k {
@@ -265,12 +330,29 @@ pub fn build(
             "TTYPath" => {
                 get_str(k, v)?;
             }
-            "PIDs" | "Slice" => {
-                return Err(CallError::new(
-                    NOT_SUPPORTED,
-                    format!("Property {k} is not supported by unitd for transient units."),
-                ));
+            "Slice" => {
+                let slice = get_str(k, v)?;
+                match UnitName::new(&slice) {
+                    Ok(n) if !n.is_template() && n.instance().is_none() => {
+                        if n.unit_type() != UnitType::Slice {
+                            return Err(CallError::invalid_args(format!(
+                                "Unit name '{slice}' is not a slice"
+                            )));
+                        }
+                    }
+                    _ => {
+                        return Err(CallError::invalid_args(format!(
+                            "Invalid unit name '{slice}'"
+                        )));
+                    }
+                }
+                cgroup_lines.push(format!("Slice={slice}"));
             }
+            "Delegate" => {
+                let b = if get_bool(k, v)? { "yes" } else { "no" };
+                cgroup_lines.push(format!("Delegate={b}"));
+            }
+            "PIDs" => return Err(unknown(k)),
             _ => return Err(unknown(k)),
         }
     }
@@ -278,6 +360,7 @@ pub fn build(
         return Err(CallError::invalid_args("Scope has no PIDs. Refusing."));
     }
     if !is_scope
+        && !is_socket
         && !service_lines.iter().any(|l| l.starts_with("ExecStart="))
         && !service_lines.iter().any(|l| l == "RemainAfterExit=yes")
     {
@@ -286,9 +369,21 @@ pub fn build(
              services.",
         ));
     }
-    let text = if is_scope {
-        format!("[Unit]\n{}\n", unit_lines.join("\n"))
+    let text = if is_socket {
+        socket_lines.extend(cgroup_lines);
+        format!(
+            "[Unit]\n{}\n\n[Socket]\n{}\n",
+            unit_lines.join("\n"),
+            socket_lines.join("\n")
+        )
+    } else if is_scope {
+        format!(
+            "[Unit]\n{}\n\n[Scope]\n{}\n",
+            unit_lines.join("\n"),
+            cgroup_lines.join("\n")
+        )
     } else {
+        service_lines.extend(cgroup_lines);
         format!(
             "[Unit]\n{}\n\n[Service]\n{}\n",
             unit_lines.join("\n"),
@@ -326,6 +421,9 @@ pub fn build(
             .unwrap_or_else(|| format!("Unit {name} has a bad unit file setting."));
         return Err(CallError::invalid_args(msg));
     }
+    opts.text = format!(
+        "# This is a transient unit file, created programmatically via the systemd API. Do not edit.\n{text}"
+    );
     Ok((
         LoadedUnit {
             name: name.to_owned(),

@@ -39,6 +39,11 @@ pub static METHODS: &[MethodDesc] = &[
     method!("ReloadOrTryRestart", [("s", "mode")], [("o", "job")]),
     method!("Kill", [("s", "whom"), ("i", "signal")], []),
     method!("ResetFailed", [], []),
+    method!(
+        "SetProperties",
+        [("b", "runtime"), ("a(sv)", "properties")],
+        []
+    ),
     method!("Ref", [], []),
     method!("Unref", [], []),
 ];
@@ -93,16 +98,26 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
     match unit_type(unit) {
         Some(UnitType::Service) | None => super::service_object::interface(),
         Some(UnitType::Scope) => super::scope_object::interface(),
+        Some(UnitType::Slice) => super::slice_object::interface(),
         Some(t) => target_object::type_interface(t),
     }
 }
 
-/// Whether unitd can run jobs for this kind of unit (services and targets).
+/// Whether unitd can run jobs for this kind of unit (services, targets, scopes, slices).
 fn supported_kind(unit: &Unit) -> bool {
     matches!(
         unit.loaded.spec.kind,
         KindSpec::Service(_) | KindSpec::Target
     ) || unit.is_scope()
+        || unit.is_slice()
+}
+
+/// The `Slice` property: `Slice=` if set, else the slice systemd places the unit in.
+pub fn slice_of(c: &UnitCtx<'_>) -> String {
+    match &c.unit.loaded.spec.slice {
+        Some(s) => s.clone(),
+        None => crate::runtime::builtin::default_slice(c.unit.name(), c.settings.scope),
+    }
 }
 
 /// `CanStart`: loaded, of a kind unitd runs, not `RefuseManualStart=`.
@@ -431,6 +446,10 @@ pub(crate) fn handle(
         "ResetFailed" => {
             mgr.reset_failed(Some(&name))?;
             call.reply_empty()
+        }
+        "SetProperties" => {
+            let (runtime, props): (bool, Vec<(String, zbus::OwnedVariant)>) = call.args()?;
+            super::set_properties::set_properties(mgr, unit, runtime, &props, call)
         }
         "Ref" | "Unref" => ref_or_unref(f, mgr, call, unit, member == "Ref"),
         // Declared on the Service and Scope interfaces only; dispatch checked that.

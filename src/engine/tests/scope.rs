@@ -63,3 +63,43 @@ fn stopping_a_scope_escalates_to_sigkill_then_gives_up() {
     assert_eq!(s.state("polite.scope"), ("inactive", "dead"));
     assert_eq!(s.job_result(stop), Some(JobResult::Done));
 }
+
+#[test]
+fn an_abandoned_scope_lives_until_its_processes_are_gone() {
+    let mut s = Sim::new();
+    let id = add_scope(&mut s, "left.scope", vec![7000, 7001]);
+    // Not running yet: nothing to abandon.
+    assert!(!s.e.abandon_scope(id));
+    s.start("left.scope").unwrap();
+    assert!(s.e.abandon_scope(id));
+    assert_eq!(s.state("left.scope"), ("active", "abandoned"));
+    assert!(s.kills.is_empty(), "abandoning signals nothing");
+    // Again is fine.
+    assert!(s.e.abandon_scope(id));
+    s.exit(7000, ExitStatus::Exited(0));
+    assert_eq!(s.state("left.scope"), ("active", "abandoned"));
+    s.exit(7001, ExitStatus::Exited(0));
+    assert_eq!(s.state("left.scope"), ("inactive", "dead"));
+    assert!(!s.e.abandon_scope(id));
+
+    // An abandoned scope can still be stopped.
+    let id = add_scope(&mut s, "drop.scope", vec![7002]);
+    s.start("drop.scope").unwrap();
+    assert!(s.e.abandon_scope(id));
+    s.stop("drop.scope").unwrap();
+    assert_eq!(s.state("drop.scope"), ("deactivating", "stop-sigterm"));
+    s.exit(7002, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.state("drop.scope"), ("inactive", "dead"));
+}
+
+#[test]
+fn a_slice_is_active_without_processes() {
+    let mut s = Sim::new();
+    let spec = UnitSpec::default_for(&UnitName::new("work.slice").unwrap());
+    s.insert("work.slice", spec, LoadState::Loaded);
+    let job = s.start("work.slice").unwrap();
+    assert_eq!(s.job_result(job), Some(JobResult::Done));
+    assert_eq!(s.state("work.slice"), ("active", "active"));
+    s.stop("work.slice").unwrap();
+    assert_eq!(s.state("work.slice"), ("inactive", "dead"));
+}
