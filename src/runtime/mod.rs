@@ -5,6 +5,7 @@
 
 pub mod builtin;
 pub mod manager;
+pub mod reexec;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -114,8 +115,17 @@ pub fn serve(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A re-executed manager (daemon-reexec) restores the state its predecessor left.
+    let (settings, restored) = match reexec::take_state_from_env() {
+        Some(Ok(state)) => (state.settings.clone(), Some(state)),
+        Some(Err(e)) => {
+            tracing::error!("cannot restore the state after reexec, starting afresh: {e}");
+            (settings, None)
+        }
+        None => (settings, None),
+    };
     rt.block_on(async move {
-        match serve_async(settings).await {
+        match serve_async(settings, restored).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("unitd: {e}");
@@ -125,7 +135,30 @@ pub fn serve(settings: Settings) -> ExitCode {
     })
 }
 
-async fn serve_async(settings: Settings) -> Result<(), String> {
+/// Connect to the bus and own the name. After a reexec the bus may not have noticed yet that
+/// the old image's connection is gone, so a taken name is retried for a while.
+async fn connect_bus(settings: &Settings, restored: bool) -> Result<Bus, String> {
+    let mut tries = if restored { 100 } else { 0 };
+    loop {
+        match Bus::connect(settings, systemd::BUS_NAME).await {
+            Ok(bus) => return Ok(bus),
+            Err(crate::bus::BusError::NameTaken(_)) if tries > 0 => {
+                tries -= 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+async fn serve_async(
+    mut settings: Settings,
+    restored: Option<reexec::ManagerState>,
+) -> Result<(), String> {
+    // Pin the bus address (`--bus`, else `$DBUS_STARTER_ADDRESS`) so a re-executed manager
+    // reconnects to the same bus.
+    settings.bus_address =
+        crate::bus::connection::bus_address(&settings, std::env::var("DBUS_STARTER_ADDRESS").ok());
     if settings.scope == Scope::User {
         // dbus-update-activation-environment and systemctl look for this directory.
         let dir = settings.runtime_dir.join("systemd");
@@ -136,10 +169,20 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     let mut sigchld = signal(SignalKind::child()).map_err(|e| e.to_string())?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
-    let mut bus = Bus::connect(&settings, systemd::BUS_NAME)
-        .await
-        .map_err(|e| e.to_string())?;
+    let was_restored = restored.is_some();
+    let mut mgr = match restored {
+        Some(state) => {
+            let m = Manager::restore(state).map_err(|e| format!("cannot restore: {e}"))?;
+            tracing::info!("restored the manager state after reexec");
+            m
+        }
+        None => Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?,
+    };
+    if was_restored {
+        // Children that exited while no SIGCHLD handler was installed.
+        mgr.reap_children();
+    }
+    let mut bus = connect_bus(&settings, was_restored).await?;
     if settings.scope == Scope::System && settings.mark_booted {
         let marker = settings.runtime_dir.join("systemd/system");
         if let Err(e) = std::fs::create_dir_all(&marker) {
@@ -158,6 +201,13 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     }
     let mut facade = SystemdFacade::new();
     let mut upstart = UpstartFacade::new();
+    if was_restored {
+        // `Reloading(false)` and whatever changed while restoring.
+        mgr.process();
+        let changes = mgr.take_changes();
+        let msgs = facade.signals(&mgr, &changes);
+        bus.emit(&msgs);
+    }
     if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
         tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
     }
@@ -246,6 +296,17 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                 bus.send(conn, reply);
             }
             bus.emit(&msgs);
+        }
+        if mgr.reexec_pending(true) {
+            if stopping.is_some() {
+                tracing::warn!("not reexecuting: shutting down");
+            } else {
+                // Replies and signals of this turn go out first; the Reexecute call itself
+                // gets no reply (the client sees the disconnection, as with systemd).
+                bus.flush(Duration::from_secs(1)).await;
+                let e = reexec::reexecute(&mut mgr);
+                tracing::error!("cannot reexecute, carrying on: {e}");
+            }
         }
         if let Some(budget) = stopping {
             if !mgr.busy() {

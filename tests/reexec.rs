@@ -1,0 +1,270 @@
+//! Acceptance: `systemctl --user daemon-reexec` (stock systemctl 252, private dbus-daemon, real
+//! processes). unitd serializes its state, re-executes itself in the same process and re-adopts
+//! every running service: same unitd PID, same MainPIDs, states, NRestarts, InvocationID,
+//! timestamps, StatusText and manager environment; nothing is started twice; stop, reaping
+//! (Restart=always), socket activation and logging keep working afterwards.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Accepts connections on fd 3 and answers `hello <pid>`.
+const ECHO_PY: &str = r#"
+import os, socket
+s = socket.socket(fileno=3)
+while True:
+    c, _ = s.accept()
+    c.recv(100)
+    c.sendall(b"hello %d\n" % os.getpid())
+    c.close()
+"#;
+
+fn talk(sock: &Path) -> String {
+    let mut c = UnixStream::connect(sock).expect("connect (never refused)");
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    c.write_all(b"hi").unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// Wait until the re-executed manager owns the bus name again (from the same PID) and serves
+/// its private socket.
+#[track_caller]
+fn wait_back(m: &UserManager, pid: u32) {
+    let private = m.dir.xdg().join("systemd/private");
+    wait_for("unitd back on the bus and the private socket", WAIT, || {
+        m.bus.connection_pid(SYSTEMD1) == Some(pid) && UnixStream::connect(&private).is_ok()
+    });
+}
+
+/// The properties that must survive a reexec unchanged.
+const KEPT: &[&str] = &[
+    "ActiveState",
+    "SubState",
+    "MainPID",
+    "NRestarts",
+    "InvocationID",
+    "ActiveEnterTimestampMonotonic",
+    "InactiveExitTimestampMonotonic",
+    "ExecMainStartTimestampMonotonic",
+    "StatusText",
+    "Result",
+];
+
+fn kept(m: &UserManager, unit: &str) -> Vec<(String, String)> {
+    KEPT.iter()
+        .map(|p| (p.to_string(), m.show(unit, p)))
+        .collect()
+}
+
+#[test]
+fn daemon_reexec_keeps_services_and_their_state() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let sock = m.dir.path().join("echo.sock");
+    std::fs::write(m.dir.home().join("echo.py"), ECHO_PY).unwrap();
+    let pid_file = m.dir.path().join("forker.pid");
+    let forker = m.write_script(
+        "forker.sh",
+        &format!(
+            "/bin/sleep 4243 </dev/null >/dev/null 2>&1 &\necho $! > {}\nexit 0\n",
+            pid_file.display()
+        ),
+    );
+    m.write_unit(
+        "chatty.service",
+        // Writes to its log pipe all the time: it would die of SIGPIPE if the pipe's read end
+        // were lost across the reexec.
+        "[Service]\nExecStart=/bin/sh -c 'while :; do echo tick; sleep 0.1; done'\n",
+    );
+    m.write_unit(
+        "notifier.service",
+        "[Service]\nType=notify\nNotifyAccess=all\n\
+         ExecStart=/bin/sh -c 'systemd-notify --ready --status=serving; exec /bin/sleep 4244'\n",
+    );
+    m.write_unit(
+        "forker.service",
+        &format!("[Service]\nType=forking\nExecStart={}\n", forker.display()),
+    );
+    m.write_unit(
+        "always.service",
+        "[Service]\nRestart=always\nRestartSec=100ms\nExecStart=/bin/sleep 4245\n",
+    );
+    m.write_unit(
+        "echo.socket",
+        &format!("[Socket]\nListenStream={}\n", sock.display()),
+    );
+    m.write_unit(
+        "echo.service",
+        "[Service]\nExecStart=/usr/bin/python3 %h/echo.py\n",
+    );
+    m.expect(0, &["daemon-reload"]);
+    m.expect(
+        0,
+        &[
+            "start",
+            "chatty.service",
+            "notifier.service",
+            "forker.service",
+            "always.service",
+            "echo.socket",
+        ],
+    );
+    m.expect(0, &["set-environment", "REEXEC_FOO=bar"]);
+    // One automatic restart before the reexec: NRestarts=1 must be kept.
+    let first = m.main_pid("always.service");
+    assert!(send_signal(first, "KILL"));
+    m.wait_prop("always.service", "NRestarts", "first restart", |v| v == "1");
+    m.wait_prop("always.service", "SubState", "running again", |v| {
+        v == "running"
+    });
+    let services = [
+        "chatty.service",
+        "notifier.service",
+        "forker.service",
+        "always.service",
+    ];
+    let mut before = Vec::new();
+    for s in services {
+        let pid = m.main_pid(s);
+        assert_ne!(pid, 0, "{s} runs");
+        before.push((s, pid, kept(&m, s)));
+    }
+    assert_eq!(m.show("notifier.service", "StatusText"), "serving");
+    let worker: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    m.track(worker);
+    assert_eq!(
+        before[2].1, worker,
+        "the forking service's MainPID is its worker"
+    );
+    let unitd = m.daemon_pid().expect("spawned daemon");
+    let echo_before = kept(&m, "echo.socket");
+
+    let out = m.systemctl(&["daemon-reexec"]);
+    m.check(out.code == 0, "daemon-reexec exits 0", &out);
+    wait_back(&m, unitd);
+    let mut m = m;
+    assert!(m.daemon_running(), "unitd is still running");
+    assert_eq!(m.daemon_pid(), Some(unitd), "same unitd PID");
+    let log = m.daemon_log();
+    assert!(
+        log.contains("restored the manager state") && !log.contains("was not handed over"),
+        "every descriptor is handed over:\n{}",
+        tail(&log, 40)
+    );
+
+    for (s, pid, props) in &before {
+        assert!(pid_alive(*pid), "{s}: MainPID {pid} still runs");
+        assert_eq!(
+            proc_ppid(*pid),
+            Some(unitd),
+            "{s}: MainPID {pid} is still unitd's child"
+        );
+        assert_eq!(&kept(&m, s), props, "{s} keeps its state over the reexec");
+    }
+    assert_eq!(kept(&m, "echo.socket"), echo_before);
+    let env = m.expect(0, &["show-environment"]);
+    m.check(
+        env.stdout.lines().any(|l| l == "REEXEC_FOO=bar"),
+        "set-environment survives the reexec",
+        &env,
+    );
+    // Nothing was started twice: no second instance of any command runs.
+    assert_eq!(pids_with_cmdline(&["/bin/sleep", "4243"]), vec![worker]);
+    assert_eq!(pids_with_cmdline(&["/bin/sleep", "4244"]).len(), 1);
+    assert_eq!(pids_with_cmdline(&["/bin/sleep", "4245"]).len(), 1);
+
+    // Reaping still works: a Restart=always service whose process exits is restarted.
+    let apid = before[3].1;
+    assert!(send_signal(apid, "KILL"));
+    m.wait_gone(apid, "always.service's old process");
+    m.wait_prop("always.service", "NRestarts", "restart after reexec", |v| {
+        v == "2"
+    });
+    let new_pid = m.wait_prop("always.service", "MainPID", "new MainPID", |v| {
+        v != "0" && v != apid.to_string()
+    });
+    let new_pid: u32 = new_pid.parse().unwrap();
+    m.track(new_pid);
+    assert!(pid_alive(new_pid));
+    assert_eq!(m.show("always.service", "ActiveState"), "active");
+
+    // The socket unit still accepts connections and activates its service.
+    let reply = talk(&sock);
+    let echo_pid = m.main_pid("echo.service");
+    assert_eq!(reply, format!("hello {echo_pid}\n"));
+
+    // Stop works and kills the right processes.
+    m.expect(
+        0,
+        &[
+            "stop",
+            "chatty.service",
+            "notifier.service",
+            "forker.service",
+        ],
+    );
+    for (s, pid, _) in &before[..3] {
+        m.wait_gone(*pid, s);
+        assert_eq!(m.show(s, "ActiveState"), "inactive", "{s} stopped");
+    }
+    m.expect(
+        0,
+        &["stop", "always.service", "echo.socket", "echo.service"],
+    );
+}
+
+#[test]
+fn daemon_reexec_twice_and_logs_keep_flowing() {
+    let Some(m) = UserManager::start(&[(
+        "chatty.service",
+        "[Service]\nExecStart=/bin/sh -c 'i=0; while :; do i=$((i+1)); echo line-$i; sleep 0.05; done'\n",
+    )]) else {
+        return;
+    };
+    m.expect(0, &["start", "chatty.service"]);
+    let pid = m.main_pid("chatty.service");
+    let unitd = m.daemon_pid().unwrap();
+    let log = m.dir.state().join("logs").join("chatty.service.log");
+    for round in 0..2 {
+        // Round 0 over the private socket (systemctl --user's default: the connection is
+        // reset), round 1 over the bus (dbus-daemon answers NoReply); both count as success.
+        let out = if round == 0 {
+            m.systemctl(&["daemon-reexec"])
+        } else {
+            m.systemctl_runner().run_other(
+                "env",
+                &[
+                    "SYSTEMCTL_FORCE_BUS=1",
+                    "systemctl",
+                    "--user",
+                    "daemon-reexec",
+                ],
+            )
+        };
+        m.check(out.code == 0, "daemon-reexec exits 0", &out);
+        wait_back(&m, unitd);
+        assert!(pid_alive(pid), "round {round}: the service survives");
+        assert_eq!(m.main_pid("chatty.service"), pid);
+    }
+    // Lines written after the second reexec still reach the log file.
+    let len = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    wait_for("log grows after reexec", WAIT, || {
+        std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) > len
+    });
+    m.expect(0, &["stop", "chatty.service"]);
+    m.wait_gone(pid, "chatty.service");
+}
