@@ -268,3 +268,155 @@ fn daemon_reexec_twice_and_logs_keep_flowing() {
     m.expect(0, &["stop", "chatty.service"]);
     m.wait_gone(pid, "chatty.service");
 }
+
+#[test]
+fn bus_activated_manager_reconnects_to_its_starter_bus() {
+    // Started by dbus-daemon (DBUS_STARTER_ADDRESS, no --bus): the re-executed image must find
+    // the same bus again.
+    let Some(m) = UserManager::start_with(
+        Start::Activated,
+        &[("sleeper.service", "[Service]\nExecStart=/bin/sleep 4246\n")],
+    ) else {
+        return;
+    };
+    m.expect(0, &["start", "sleeper.service"]);
+    let pid = m.main_pid("sleeper.service");
+    let unitd = m.daemon_pid().expect("activated unitd");
+    let out = m.systemctl(&["daemon-reexec"]);
+    m.check(out.code == 0, "daemon-reexec exits 0", &out);
+    wait_back(&m, unitd);
+    assert_eq!(m.main_pid("sleeper.service"), pid);
+    assert_eq!(m.show("sleeper.service", "SubState"), "running");
+    m.expect(0, &["stop", "sleeper.service"]);
+    m.wait_gone(pid, "sleeper.service");
+}
+
+/// `unitd serve --system` in its own mount namespace on a private system bus; stock
+/// system-scope systemctl over the bus and over `/run/systemd/private`.
+#[test]
+fn system_scope_daemon_reexec() {
+    if !RealEnv::check() || skip_in_reference_mode("system scope runs unitd") {
+        return;
+    }
+    if which("nsenter").is_none() || which("setpriv").is_none() {
+        eprintln!("skipped: nsenter/setpriv missing");
+        return;
+    }
+    let dir = TestDir::new();
+    dir.write_unit("sleeper.service", "[Service]\nExecStart=/bin/sleep 4247\n");
+    let env = daemon_env(&dir);
+    let bus = TestBus::start(&dir, BusKind::System, &env);
+    let units = dir.units().display().to_string();
+    let state = dir.state().display().to_string();
+    let bin = unitd_bin().display().to_string();
+    let cmd = in_namespace(
+        &bin,
+        &[
+            "serve",
+            "--system",
+            "--mark-booted",
+            "--upstart-p2p",
+            "none",
+            "--bus",
+            bus.address(),
+            "--unit-path",
+            &units,
+            "--state-dir",
+            &state,
+        ],
+        &env,
+    );
+    let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+    daemon.wait_for_name(&bus, SYSTEMD1);
+    let unitd = daemon.pid();
+    let mut cenv = client_env("unix:path=/nonexistent", &dir.xdg());
+    cenv.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
+    cenv.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus.address().into()));
+    let expect = |out: Output, code: i32| -> Output {
+        assert_eq!(
+            out.code,
+            code,
+            "{}\n--- unitd log ---\n{}",
+            out.dump(),
+            tail(&read_lossy(&daemon.log), 40)
+        );
+        out
+    };
+    // Over the bus (SYSTEMCTL_FORCE_BUS=1).
+    let systemctl = |args: &[&str]| {
+        let mut full = vec!["SYSTEMCTL_FORCE_BUS=1", "systemctl", "--no-pager"];
+        full.extend_from_slice(args);
+        let mut cmd = in_namespace("env", &full, &cenv);
+        run_with_timeout(&mut cmd, &format!("systemctl {}", args.join(" ")), TIMEOUT)
+    };
+    // Over /run/systemd/private, inside the daemon's mount namespace.
+    let private_systemctl = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("nsenter");
+        cmd.arg(format!("--mount=/proc/{unitd}/ns/mnt"))
+            .arg("systemctl")
+            .arg("--no-pager")
+            .args(args)
+            .env_clear()
+            .envs(
+                cenv.iter()
+                    .filter(|(k, _)| k != "DBUS_SYSTEM_BUS_ADDRESS")
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            );
+        run_with_timeout(
+            &mut cmd,
+            &format!("nsenter systemctl {}", args.join(" ")),
+            TIMEOUT,
+        )
+    };
+    let main_pid = || -> u32 {
+        expect(
+            systemctl(&["show", "-p", "MainPID", "--value", "sleeper.service"]),
+            0,
+        )
+        .stdout
+        .trim()
+        .parse()
+        .unwrap()
+    };
+    expect(systemctl(&["start", "sleeper.service"]), 0);
+    let pid = main_pid();
+    assert!(pid_alive(pid));
+
+    // A non-root caller may not re-execute the manager (systemctl exits 1).
+    let mut nobody = in_namespace(
+        "setpriv",
+        &[
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "env",
+            "SYSTEMCTL_FORCE_BUS=1",
+            "systemctl",
+            "daemon-reexec",
+        ],
+        &cenv,
+    );
+    let out = expect(
+        run_with_timeout(&mut nobody, "nobody: daemon-reexec", TIMEOUT),
+        1,
+    );
+    assert!(out.stderr.contains("ccess denied"), "{}", out.dump());
+
+    let wait_back = || {
+        wait_for("system unitd back on the bus", WAIT, || {
+            bus.connection_pid(SYSTEMD1) == Some(unitd)
+                && private_systemctl(&["is-system-running"]).code == 0
+        });
+    };
+    expect(systemctl(&["daemon-reexec"]), 0);
+    wait_back();
+    assert!(pid_alive(unitd), "same unitd process");
+    assert_eq!(main_pid(), pid);
+    expect(private_systemctl(&["daemon-reexec"]), 0);
+    wait_back();
+    assert_eq!(main_pid(), pid);
+    let out = expect(private_systemctl(&["is-active", "sleeper.service"]), 0);
+    assert_eq!(out.stdout.trim(), "active");
+    expect(systemctl(&["stop", "sleeper.service"]), 0);
+    wait_for("sleeper stopped", WAIT, || !pid_alive(pid));
+}
