@@ -420,3 +420,58 @@ fn system_scope_daemon_reexec() {
     expect(systemctl(&["stop", "sleeper.service"]), 0);
     wait_for("sleeper stopped", WAIT, || !pid_alive(pid));
 }
+
+#[test]
+fn start_job_in_flight_survives_and_completes_after_reexec() {
+    // A Type=notify service still activating (its start job waiting for READY=1) when the
+    // manager re-executes: the job is kept, READY=1 sent afterwards reaches the handed-over
+    // notify socket, and the job finishes.
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let go = m.dir.path().join("go");
+    m.write_unit(
+        "slow.service",
+        &format!(
+            "[Service]\nType=notify\nNotifyAccess=all\nTimeoutStartSec=infinity\n\
+             ExecStart=/bin/sh -c 'while [ ! -e {} ]; do sleep 0.05; done; \
+             systemd-notify --ready --status=up; exec /bin/sleep 4248'\n",
+            go.display()
+        ),
+    );
+    m.expect(0, &["daemon-reload"]);
+    m.expect(0, &["start", "--no-block", "slow.service"]);
+    m.wait_prop("slow.service", "SubState", "starting", |v| v == "start");
+    let pid = m.main_pid("slow.service");
+    let jobs = m.expect(0, &["list-jobs"]);
+    m.check(
+        jobs.stdout.contains("slow.service"),
+        "a start job is queued",
+        &jobs,
+    );
+    let unitd = m.daemon_pid().unwrap();
+    let out = m.systemctl(&["daemon-reexec"]);
+    m.check(out.code == 0, "daemon-reexec exits 0", &out);
+    wait_back(&m, unitd);
+    assert_eq!(m.show("slow.service", "SubState"), "start");
+    let jobs = m.expect(0, &["list-jobs"]);
+    m.check(
+        jobs.stdout.contains("slow.service"),
+        "the job survives",
+        &jobs,
+    );
+    std::fs::write(&go, "").unwrap();
+    m.wait_prop("slow.service", "ActiveState", "READY=1 after reexec", |v| {
+        v == "active"
+    });
+    assert_eq!(m.main_pid("slow.service"), pid);
+    assert_eq!(m.show("slow.service", "StatusText"), "up");
+    let jobs = m.expect(0, &["list-jobs"]);
+    m.check(
+        !jobs.stdout.contains("slow.service"),
+        "the job finished",
+        &jobs,
+    );
+    m.expect(0, &["stop", "slow.service"]);
+    m.wait_gone(pid, "slow.service");
+}
