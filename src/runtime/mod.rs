@@ -171,11 +171,18 @@ async fn serve_async(
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let was_restored = restored.is_some();
     let mut mgr = match restored {
-        Some(state) => {
-            let m = Manager::restore(state).map_err(|e| format!("cannot restore: {e}"))?;
-            tracing::info!("restored the manager state after reexec");
-            m
-        }
+        Some(state) => match Manager::restore(state) {
+            Ok(m) => {
+                tracing::info!("restored the manager state after reexec");
+                m
+            }
+            Err(e) => {
+                // Keep serving rather than exit: running services stay our children, and
+                // clients can still see and stop what is loaded.
+                tracing::error!("cannot restore the state after reexec, starting afresh: {e}");
+                Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?
+            }
+        },
         None => Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?,
     };
     if was_restored {

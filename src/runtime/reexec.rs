@@ -97,7 +97,12 @@ pub fn write_state(path: &Path, state: &ManagerState) -> std::io::Result<()> {
 /// set but unusable (the caller starts afresh).
 pub fn take_state_from_env() -> Option<Result<ManagerState, String>> {
     let path = PathBuf::from(std::env::var_os(DESERIALIZE_ENV).filter(|v| !v.is_empty())?);
-    let r = std::fs::read(&path)
+    Some(take_state(&path))
+}
+
+/// Read the state file at `path` and delete it (a state is restored at most once).
+pub fn take_state(path: &Path) -> Result<ManagerState, String> {
+    let r = std::fs::read(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))
         .and_then(|bytes| {
             serde_json::from_slice::<ManagerState>(&bytes)
@@ -114,8 +119,8 @@ pub fn take_state_from_env() -> Option<Result<ManagerState, String>> {
                 ))
             }
         });
-    let _ = std::fs::remove_file(&path);
-    Some(r)
+    let _ = std::fs::remove_file(path);
+    r
 }
 
 /// The binary to execute: the file we were started from, or its replacement at the same path
@@ -152,4 +157,83 @@ pub fn reexecute(mgr: &mut Manager) -> std::io::Error {
     let err = handover::exec_self(&program, &argv, &env, &state.fds());
     let _ = std::fs::remove_file(&path);
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, EngineConfig};
+    use crate::settings::Scope;
+
+    fn state(dir: &Path) -> ManagerState {
+        let mut settings = Settings::resolve(
+            Scope::User,
+            vec![dir.join("units")],
+            Some(dir.join("state")),
+            Some("unix:path=/tmp/some-bus".into()),
+        );
+        settings.upstart_p2p = None;
+        let engine = Engine::new(EngineConfig {
+            user_scope: true,
+            manager_env: vec!["PATH=/bin".into()],
+            manager_pid: 1,
+            id_seed: [3; 16],
+        });
+        ManagerState {
+            version: STATE_VERSION,
+            pid: 4242,
+            argv: vec!["unitd".into(), "serve".into(), "--user".into()],
+            settings,
+            start_time: Timestamp {
+                realtime: 1,
+                monotonic: 2,
+            },
+            initial_env: vec!["PATH=/bin".into()],
+            transient: Vec::new(),
+            notify: Some(HandedFd {
+                fd: 7,
+                dev: 1,
+                ino: 2,
+            }),
+            engine: engine.snapshot(Timestamp::NEVER),
+            supervisor: SupervisorSnapshot::default(),
+        }
+    }
+
+    #[test]
+    fn state_file_round_trips_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = state(dir.path());
+        let path = state_path(&s.settings);
+        write_state(&path, &s).unwrap();
+        assert!(
+            !path.with_extension("json.tmp").exists(),
+            "renamed into place"
+        );
+        let back = take_state(&path).expect("readable");
+        assert_eq!(back.pid, 4242);
+        assert_eq!(back.argv, s.argv);
+        assert_eq!(
+            back.settings.bus_address.as_deref(),
+            Some("unix:path=/tmp/some-bus"),
+            "the bus address is kept"
+        );
+        assert_eq!(back.settings.state_dir, s.settings.state_dir);
+        assert_eq!(back.start_time, s.start_time);
+        assert_eq!(back.fds(), vec![7]);
+        assert!(!path.exists(), "a state is consumed by reading it");
+        assert!(take_state(&path).is_err());
+    }
+
+    #[test]
+    fn other_versions_and_garbage_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = state(dir.path());
+        s.version = STATE_VERSION + 1;
+        let path = state_path(&s.settings);
+        write_state(&path, &s).unwrap();
+        assert!(take_state(&path).unwrap_err().contains("not supported"));
+        std::fs::write(&path, b"{not json").unwrap();
+        assert!(take_state(&path).unwrap_err().contains("cannot parse"));
+    }
 }
