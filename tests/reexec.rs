@@ -475,3 +475,71 @@ fn start_job_in_flight_survives_and_completes_after_reexec() {
     m.expect(0, &["stop", "slow.service"]);
     m.wait_gone(pid, "slow.service");
 }
+
+/// A `dbus-monitor`, killed and reaped at the end.
+struct Monitor(std::process::Child);
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn bus_sees_the_name_change_hands_and_reloading_false() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if which("dbus-monitor").is_none() {
+        assert!(!in_ci(), "dbus-monitor is required in CI");
+        eprintln!("skipped: dbus-monitor not installed");
+        return;
+    }
+    let log = m.dir.path().join("monitor.log");
+    let _monitor = Monitor(
+        std::process::Command::new("dbus-monitor")
+            .arg("--address")
+            .arg(m.bus.address())
+            .arg("type='signal',member='Reloading'")
+            .arg("type='signal',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'")
+            .stdout(std::process::Stdio::from(
+                std::fs::File::create(&log).unwrap(),
+            ))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // The monitor sees nothing before its matches are in place: daemon-reload until a
+    // Reloading signal shows up.
+    wait_for("dbus-monitor ready", WAIT, || {
+        m.expect(0, &["daemon-reload"]);
+        read_lossy(&log).contains("member=Reloading")
+    });
+    let unitd = m.daemon_pid().unwrap();
+    let seen = read_lossy(&log).len();
+    let out = m.systemctl(&["daemon-reexec"]);
+    m.check(out.code == 0, "daemon-reexec exits 0", &out);
+    wait_back(&m, unitd);
+    let after = || read_lossy(&log)[seen..].to_string();
+    wait_for("Reloading after reexec", WAIT, || {
+        after().contains("member=Reloading")
+    });
+    let text = after();
+    // The name changes hands (released by the old image, taken by the new one), then the
+    // new image announces that the reload is over; it never announces one starting.
+    let released = text
+        .find("member=NameOwnerChanged")
+        .expect("NameOwnerChanged for org.freedesktop.systemd1");
+    let reloading = text.find("member=Reloading").unwrap();
+    assert!(released < reloading, "{text}");
+    let signal = &text[reloading..];
+    assert!(
+        signal
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.trim() == "boolean false"),
+        "{text}"
+    );
+    assert!(!text.contains("boolean true"), "{text}");
+}
