@@ -290,6 +290,13 @@ impl Manager {
         }
     }
 
+    /// Announce that a re-execution starts (`Reloading(true)`, as systemd sends before it
+    /// serializes); the new image announces `Reloading(false)`.
+    pub fn announce_reexec(&mut self) {
+        self.engine.set_reloading(true);
+        self.collect_changes();
+    }
+
     /// `Reexecute`: ask the daemon loop to re-execute after the current turn.
     pub fn request_reexec(&mut self) {
         self.reexec_requested = true;

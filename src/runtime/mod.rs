@@ -308,8 +308,13 @@ async fn serve_async(
             if stopping.is_some() {
                 tracing::warn!("not reexecuting: shutting down");
             } else {
-                // Replies and signals of this turn go out first; the Reexecute call itself
-                // gets no reply (the client sees the disconnection, as with systemd).
+                // Replies and signals of this turn go out first, then `Reloading(true)`; the
+                // Reexecute call itself gets no reply (the client sees the disconnection, as
+                // with systemd).
+                mgr.announce_reexec();
+                let changes = mgr.take_changes();
+                let msgs = facade.signals(&mgr, &changes);
+                bus.emit(&msgs);
                 bus.flush(Duration::from_secs(1)).await;
                 let e = reexec::reexecute(&mut mgr);
                 tracing::error!("cannot reexecute, carrying on: {e}");
