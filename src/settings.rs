@@ -9,14 +9,14 @@ use std::path::PathBuf;
 pub const UPSTART_P2P_NAME: &str = "/com/ubuntu/upstart";
 
 /// User or system manager.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Scope {
     User,
     System,
 }
 
-/// Resolved daemon settings.
-#[derive(Debug, Clone)]
+/// Resolved daemon settings (serializable: daemon-reexec carries them to the new process).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     pub scope: Scope,
     /// Unit search path, highest priority first.

@@ -23,6 +23,8 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
+
 use super::*;
 use crate::spec::event_expr::{EventExpr, leaf_matches};
 use crate::spec::{KindSpec, ServiceType};
@@ -30,7 +32,7 @@ use crate::spec::{KindSpec, ServiceType};
 /// Identifies one emitted event.
 pub type EventId = u64;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Event {
     name: String,
     env: Vec<String>,
@@ -42,14 +44,14 @@ struct Event {
 }
 
 /// Which kind of rest state a hold waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Hold {
     Start,
     Stop,
 }
 
 /// The last job event a unit emitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 enum Phase {
     #[default]
     Down,
@@ -59,18 +61,25 @@ enum Phase {
 }
 
 /// The event engine's state (a field of [`Engine`]).
-#[derive(Debug, Default)]
+/// Serializable as part of [`super::EngineSnapshot`] (maps as lists of pairs).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct EventState {
     next_id: EventId,
     queue: VecDeque<EventId>,
+    #[serde(with = "super::snapshot::pairs")]
     events: BTreeMap<EventId, Event>,
     /// Per (unit, is_stop_on): the event latched by each leaf, in tree order.
+    #[serde(with = "super::snapshot::pairs")]
     latches: HashMap<(UnitId, bool), Vec<Option<EventId>>>,
+    #[serde(with = "super::snapshot::pairs")]
     holds: HashMap<UnitId, Vec<(EventId, Hold)>>,
+    #[serde(with = "super::snapshot::pairs")]
     phase: HashMap<UnitId, Phase>,
     /// The environment an event (or a Job.Start call) gave the current/next start.
+    #[serde(with = "super::snapshot::pairs")]
     start_env: HashMap<UnitId, Vec<String>>,
     /// The environment a stop event (or a Job.Stop call) gave the current stop.
+    #[serde(with = "super::snapshot::pairs")]
     stop_env: HashMap<UnitId, Vec<String>>,
 }
 

@@ -8,7 +8,8 @@
 //!
 //! Layout: `api.rs` public operations; `transaction.rs` job expansion, merging and ordering;
 //! `job.rs` running and finishing jobs; `service.rs` the service state machine (systemd's
-//! `service_enter_*` naming); `scope.rs` scope units; `unit.rs` the per-unit record; `gc.rs` garbage collection; `types.rs` the vocabulary.
+//! `service_enter_*` naming); `scope.rs` scope units; `unit.rs` the per-unit record; `gc.rs` garbage collection; `snapshot.rs` the serializable runtime state (daemon-reexec);
+//! `types.rs` the vocabulary.
 
 mod api;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod notify;
 mod scope;
 mod service;
 mod service_notify;
+pub mod snapshot;
 pub mod socket;
 mod transaction;
 pub mod types;
@@ -37,6 +39,7 @@ pub use io::{
 };
 pub use job::Job;
 pub use scope::{SCOPE_STOP_TIMEOUT_USEC, ScopeRuntime, ScopeState};
+pub use snapshot::{EngineSnapshot, RestoreError, SNAPSHOT_VERSION};
 pub use socket::{SocketResult, SocketRuntime, SocketState};
 pub use types::*;
 pub use unit::{DepEdge, ExecRun, ServiceRuntime, Unit, UnitTimestamps};

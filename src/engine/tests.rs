@@ -11,6 +11,7 @@ use crate::spec::{
 };
 
 mod events;
+mod snapshot;
 
 const SIGTERM: i32 = 15;
 const SIGKILL: i32 = 9;

@@ -118,6 +118,8 @@ pub struct Manager {
     /// Watch tasks report readable socket units here.
     socket_tx: tokio::sync::mpsc::UnboundedSender<UnitId>,
     socket_rx: Option<tokio::sync::mpsc::UnboundedReceiver<UnitId>>,
+    /// `Reexecute` was called: the daemon loop re-executes after this turn.
+    reexec_requested: bool,
 }
 
 /// Where the manager's notify socket lives: `<runtime dir>/unitd/notify` (never a path a host
@@ -179,12 +181,134 @@ impl Manager {
             socket_watches: std::collections::HashMap::new(),
             socket_tx,
             socket_rx: Some(socket_rx),
+            reexec_requested: false,
         };
         m.load_all();
         // Upstart's `startup` event, once per manager start (jobs `start on startup`).
         m.engine.emit_event(now(), "startup", Vec::new());
         m.process();
         Ok(m)
+    }
+
+    /// Rebuild the manager a previous process of ours exported before `execve`
+    /// ([`Manager::export_state`]): same settings, start time, transient units and engine
+    /// state; the supervisor claims the handed-over descriptors (the notify socket keeps its
+    /// queued datagrams) and pumps the log pipes again; listening sockets are watched again.
+    /// Unit files are then re-read like `daemon-reload` (systemd re-loads them on reexec);
+    /// the `Reloading(true)` that causes is dropped, `Reloading(false)` is announced as systemd
+    /// does once it is back. Nothing is started or stopped: every running service is re-adopted
+    /// as it was. The caller reaps children that exited meanwhile ([`Manager::reap_children`]).
+    pub fn restore(state: super::reexec::ManagerState) -> Result<Manager, String> {
+        let super::reexec::ManagerState {
+            settings,
+            start_time,
+            initial_env,
+            transient,
+            notify,
+            engine,
+            supervisor: sup_state,
+            ..
+        } = state;
+        let cfg = EngineConfig {
+            user_scope: settings.scope == Scope::User,
+            manager_env: initial_env.clone(),
+            manager_pid: std::process::id(),
+            id_seed: [0; 16],
+        };
+        let engine = Engine::restore(cfg, now(), engine).map_err(|e| e.to_string())?;
+        let conditions =
+            ConditionContext::detect(settings.scope == Scope::User, engine.environment().to_vec());
+        let loader = Loader::new(&settings);
+        let mut supervisor = Supervisor::new(SupervisorConfig::from_settings(&settings))
+            .map_err(|e| format!("cannot start the supervisor: {e}"))?;
+        let path = notify_socket_path(&settings);
+        let notify = match notify.and_then(|h| h.claim()) {
+            Some(fd) => Some(NotifySocket::from_bound(fd, &path)),
+            None => match NotifySocket::bind(&path) {
+                Ok(sock) => Some(sock),
+                Err(e) => {
+                    tracing::warn!("cannot bind the notify socket {}: {e}", path.display());
+                    None
+                }
+            },
+        };
+        if let Some(sock) = &notify {
+            supervisor.set_notify_socket(Some(sock.path().to_owned()));
+        }
+        supervisor.import(sup_state);
+        let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut m = Manager {
+            settings,
+            engine,
+            loader,
+            supervisor,
+            start_time,
+            changes: VecDeque::new(),
+            conditions,
+            initial_env,
+            transient: transient.into_iter().map(|l| (l.name.clone(), l)).collect(),
+            notify,
+            pending_fds: Vec::new(),
+            socket_watches: std::collections::HashMap::new(),
+            socket_tx,
+            socket_rx: Some(socket_rx),
+            reexec_requested: false,
+        };
+        m.process();
+        m.reload();
+        m.changes
+            .retain(|c| !matches!(c, Change::Reloading { active: true }));
+        Ok(m)
+    }
+
+    /// Everything a successor process needs to carry on ([`Manager::restore`]): settings,
+    /// engine and supervisor state, transient units, the notify socket's descriptor. Pending
+    /// effects are carried out first.
+    pub fn export_state(&mut self) -> super::reexec::ManagerState {
+        use std::os::fd::AsRawFd;
+        self.process();
+        super::reexec::ManagerState {
+            version: super::reexec::STATE_VERSION,
+            pid: std::process::id(),
+            argv: std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            settings: self.settings.clone(),
+            start_time: self.start_time,
+            initial_env: self.initial_env.clone(),
+            transient: {
+                let mut t: Vec<LoadedUnit> = self.transient.values().cloned().collect();
+                t.sort_by(|a, b| a.name.cmp(&b.name));
+                t
+            },
+            notify: self
+                .notify
+                .as_ref()
+                .and_then(|s| crate::supervisor::handover::HandedFd::of(s.as_raw_fd())),
+            engine: self.engine.snapshot(now()),
+            supervisor: self.supervisor.export(),
+        }
+    }
+
+    /// Announce that a re-execution starts (`Reloading(true)`, as systemd sends before it
+    /// serializes); the new image announces `Reloading(false)`.
+    pub fn announce_reexec(&mut self) {
+        self.engine.set_reloading(true);
+        self.collect_changes();
+    }
+
+    /// `Reexecute`: ask the daemon loop to re-execute after the current turn.
+    pub fn request_reexec(&mut self) {
+        self.reexec_requested = true;
+    }
+
+    /// Whether a re-execution is pending; `take` clears the request.
+    pub fn reexec_pending(&mut self, take: bool) -> bool {
+        let r = self.reexec_requested;
+        if take {
+            self.reexec_requested = false;
+        }
+        r
     }
 
     /// Read-only view of the engine (units, jobs, environment).

@@ -5,6 +5,7 @@
 
 pub mod builtin;
 pub mod manager;
+pub mod reexec;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -124,8 +125,17 @@ pub fn serve_with(settings: Settings, exit_idle: Option<Duration>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // A re-executed manager (daemon-reexec) restores the state its predecessor left.
+    let (settings, restored) = match reexec::take_state_from_env() {
+        Some(Ok(state)) => (state.settings.clone(), Some(state)),
+        Some(Err(e)) => {
+            tracing::error!("cannot restore the state after reexec, starting afresh: {e}");
+            (settings, None)
+        }
+        None => (settings, None),
+    };
     rt.block_on(async move {
-        match serve_async(settings, exit_idle).await {
+        match serve_async(settings, exit_idle, restored).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("unitd: {e}");
@@ -135,7 +145,38 @@ pub fn serve_with(settings: Settings, exit_idle: Option<Duration>) -> ExitCode {
     })
 }
 
-async fn serve_async(settings: Settings, exit_idle: Option<Duration>) -> Result<(), String> {
+/// Connect to the bus and own the name. After a reexec the bus may not have noticed yet that
+/// the old image's connection is gone, so a taken name is retried for a while; otherwise a
+/// taken name means another manager runs.
+async fn connect_bus(settings: &Settings, restored: bool) -> Result<Bus, String> {
+    let mut tries = if restored { 100 } else { 0 };
+    loop {
+        match Bus::connect(settings, systemd::BUS_NAME).await {
+            Ok(bus) => return Ok(bus),
+            Err(crate::bus::BusError::NameTaken(_)) if tries > 0 => {
+                tries -= 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(crate::bus::BusError::NameTaken(name)) => {
+                return Err(format!(
+                    "{name} is already owned by another process on this bus; \
+                     another manager is running, not starting a second one"
+                ));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+async fn serve_async(
+    mut settings: Settings,
+    exit_idle: Option<Duration>,
+    restored: Option<reexec::ManagerState>,
+) -> Result<(), String> {
+    // Pin the bus address (`--bus`, else `$DBUS_STARTER_ADDRESS`) so a re-executed manager
+    // reconnects to the same bus.
+    settings.bus_address =
+        crate::bus::connection::bus_address(&settings, std::env::var("DBUS_STARTER_ADDRESS").ok());
     if settings.scope == Scope::User {
         ensure_own_runtime_dir(&settings.runtime_dir)?;
         // dbus-update-activation-environment and systemctl look for this directory.
@@ -151,16 +192,27 @@ async fn serve_async(settings: Settings, exit_idle: Option<Duration>) -> Result<
     // manager uses (the notify socket, the private socket). Calls that arrive as soon as the
     // name is owned wait in the bus's queue until the loop below answers them, by which time
     // every unit is loaded.
-    let mut bus = Bus::connect(&settings, systemd::BUS_NAME)
-        .await
-        .map_err(|e| match e {
-            crate::bus::BusError::NameTaken(name) => format!(
-                "{name} is already owned by another process on this bus; \
-                 another manager is running, not starting a second one"
-            ),
-            e => e.to_string(),
-        })?;
-    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
+    let was_restored = restored.is_some();
+    let mut bus = connect_bus(&settings, was_restored).await?;
+    let mut mgr = match restored {
+        Some(state) => match Manager::restore(state) {
+            Ok(m) => {
+                tracing::info!("restored the manager state after reexec");
+                m
+            }
+            Err(e) => {
+                // Keep serving rather than exit: running services stay our children, and
+                // clients can still see and stop what is loaded.
+                tracing::error!("cannot restore the state after reexec, starting afresh: {e}");
+                Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?
+            }
+        },
+        None => Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?,
+    };
+    if was_restored {
+        // Children that exited while no SIGCHLD handler was installed.
+        mgr.reap_children();
+    }
     if settings.scope == Scope::System && settings.mark_booted {
         let marker = settings.runtime_dir.join("systemd/system");
         if let Err(e) = std::fs::create_dir_all(&marker) {
@@ -180,6 +232,13 @@ async fn serve_async(settings: Settings, exit_idle: Option<Duration>) -> Result<
     restore_environment(&mut mgr);
     let mut facade = SystemdFacade::new();
     let mut upstart = UpstartFacade::new();
+    if was_restored {
+        // `Reloading(false)` and whatever changed while restoring.
+        mgr.process();
+        let changes = mgr.take_changes();
+        let msgs = facade.signals(&mgr, &changes);
+        bus.emit(&msgs);
+    }
     if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
         tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
     }
@@ -324,6 +383,22 @@ async fn serve_async(settings: Settings, exit_idle: Option<Duration>) -> Result<
                 }
             } else if idle_since.is_none() || activity {
                 idle_since = Some(tokio::time::Instant::now());
+            }
+        }
+        if mgr.reexec_pending(true) {
+            if stopping.is_some() {
+                tracing::warn!("not reexecuting: shutting down");
+            } else {
+                // Replies and signals of this turn go out first, then `Reloading(true)`; the
+                // Reexecute call itself gets no reply (the client sees the disconnection, as
+                // with systemd).
+                mgr.announce_reexec();
+                let changes = mgr.take_changes();
+                let msgs = facade.signals(&mgr, &changes);
+                bus.emit(&msgs);
+                bus.flush(Duration::from_secs(1)).await;
+                let e = reexec::reexecute(&mut mgr);
+                tracing::error!("cannot reexecute, carrying on: {e}");
             }
         }
         if let Some(budget) = stopping {

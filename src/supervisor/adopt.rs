@@ -121,6 +121,13 @@ impl Adopted {
         gone
     }
 
+    /// Every watched `(pid, unit)` (daemon-reexec: the new process watches them again).
+    pub(crate) fn watched(&self) -> Vec<(u32, UnitId)> {
+        let mut v: Vec<(u32, UnitId)> = self.watched.iter().map(|(p, (u, _))| (*p, *u)).collect();
+        v.sort();
+        v
+    }
+
     /// Stop watching every process of `unit`.
     pub(crate) fn forget(&mut self, unit: UnitId) {
         self.watched.retain(|_, (u, _)| *u != unit);

@@ -246,12 +246,19 @@ impl LogStore {
     }
 }
 
+/// A pipe being pumped: (read end, unit, pid).
+type PumpedPipe = (std::os::fd::RawFd, String, u32);
+
 /// Drives log pipes on a tokio runtime: one task per open pipe, ending at EOF.
 #[derive(Clone)]
 pub struct LogPump {
     store: Arc<LogStore>,
     handle: tokio::runtime::Handle,
     active: Arc<AtomicUsize>,
+    /// The pipes being pumped, by pump number: (read end, unit, pid). The fds are owned by
+    /// the pump tasks; this registry only names them for a hand-over across `execve`.
+    pipes: Arc<Mutex<HashMap<u64, PumpedPipe>>>,
+    next: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl LogPump {
@@ -261,7 +268,22 @@ impl LogPump {
             store,
             handle,
             active: Arc::new(AtomicUsize::new(0)),
+            pipes: Arc::new(Mutex::new(HashMap::new())),
+            next: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
+    }
+
+    /// The pipes being pumped now: (read end, unit, pid). The fds stay owned by their pump
+    /// tasks; valid until the runtime next runs those tasks (daemon-reexec reads this right
+    /// before `execve`).
+    pub fn pipes(&self) -> Vec<(std::os::fd::RawFd, String, u32)> {
+        let mut v: Vec<_> = self
+            .pipes
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort();
+        v
     }
 
     /// The store written to.
@@ -280,8 +302,17 @@ impl LogPump {
         let ident = unit.to_string();
         let active = self.active.clone();
         active.fetch_add(1, Ordering::SeqCst);
+        let key = self.next.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut m) = self.pipes.lock() {
+            m.insert(key, (fd.as_raw_fd(), ident.clone(), pid));
+        }
+        let pipes = self.pipes.clone();
         self.handle.spawn(async move {
-            if let Err(e) = pump(fd, &log, &ident, pid).await {
+            let r = pump(fd, &log, &ident, pid).await;
+            if let Ok(mut m) = pipes.lock() {
+                m.remove(&key);
+            }
+            if let Err(e) = r {
                 tracing::warn!("log pipe of {ident} (pid {pid}): {e}");
             }
             active.fetch_sub(1, Ordering::SeqCst);

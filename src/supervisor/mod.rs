@@ -4,7 +4,8 @@
 //! engine [`Input`]s. Modules: [`env`] (pure environment rules), [`notify`] (the sd_notify
 //! socket), `spawn` (fork/exec with the set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), `adopt` (processes scopes adopt,
 //! watched through pidfds), [`logs`] (log
-//! store, pumps, `unitd logs`).
+//! store, pumps, `unitd logs`), [`handover`] (state and descriptors passed across `execve` on
+//! daemon-reexec).
 //!
 //! # How the runtime drives it
 //! 1. Create one [`Supervisor`] at start-up, inside (or with a handle to) the tokio runtime: log
@@ -24,6 +25,7 @@
 
 mod adopt;
 pub mod env;
+pub mod handover;
 pub mod logs;
 pub mod notify;
 mod procs;
@@ -42,7 +44,7 @@ use crate::engine::{
 use crate::settings::{Scope, Settings};
 
 pub use logs::{LogPump, LogStore};
-pub use procs::{ProcStat, ProcessTable, parse_cgroup, parse_stat};
+pub use procs::{ProcStat, ProcessTable, TableExport, parse_cgroup, parse_stat};
 pub use spawn::{DEFAULT_EXEC_PATH, exit_status_name, load_environment_files, resolve_executable};
 
 /// Construction parameters of a [`Supervisor`].

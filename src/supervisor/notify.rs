@@ -142,20 +142,27 @@ impl NotifySocket {
         if setopt(libc::SO_RCVBUFFORCE, &RCVBUF) < 0 {
             let _ = setopt(libc::SO_RCVBUF, &RCVBUF);
         }
+        Ok(NotifySocket::from_bound(fd, path))
+    }
+
+    /// Take over a socket a previous manager process bound at `path` (daemon-reexec hands
+    /// it over, with datagrams still queued in it). The caller vouches that `fd` is that
+    /// socket.
+    pub fn from_bound(fd: OwnedFd, path: &Path) -> NotifySocket {
         let cmsg_bytes = cmsg_space(size_of::<libc::ucred>())
             + cmsg_space(size_of::<libc::c_int>() * NOTIFY_FD_MAX);
         let file_id = std::fs::symlink_metadata(path).ok().map(|m| {
             use std::os::unix::fs::MetadataExt;
             (m.dev(), m.ino())
         });
-        Ok(NotifySocket {
+        NotifySocket {
             fd,
             path: path.to_owned(),
             file_id,
             stats: NotifyStats::default(),
             buf: vec![0; NOTIFY_BUFFER_MAX + 1],
             cmsg: vec![0; cmsg_bytes.div_ceil(8)],
-        })
+        }
     }
 
     /// The bound path (what `NOTIFY_SOCKET` says).

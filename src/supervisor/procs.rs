@@ -99,6 +99,15 @@ fn read_environ_var(pid: u32, name: &str) -> Option<String> {
         .and_then(|e| String::from_utf8(e[prefix.len()..].to_vec()).ok())
 }
 
+/// [`ProcessTable::export`]: the tracking state as plain data.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct TableExport {
+    /// `(pid, unit, start time in ticks)`.
+    pub procs: Vec<(u32, UnitId, u64)>,
+    /// `(unit, session leader pids, INVOCATION_ID)`.
+    pub units: Vec<(UnitId, Vec<u32>, Option<String>)>,
+}
+
 /// One tracked process.
 #[derive(Debug, Clone, Copy)]
 struct Tracked {
@@ -185,6 +194,49 @@ impl ProcessTable {
         let st = read_stat(pid)?;
         let unit = *self.sessions.get(&st.sid)?;
         Some(unit)
+    }
+
+    /// The table as plain data (daemon-reexec): `(pid, unit, start time)` of every tracked
+    /// process and `(unit, session leaders, invocation id)` of every unit.
+    pub fn export(&self) -> TableExport {
+        let mut procs: Vec<(u32, UnitId, u64)> = self
+            .procs
+            .iter()
+            .map(|(pid, t)| (*pid, t.unit, t.start_time))
+            .collect();
+        procs.sort();
+        let mut units: Vec<(UnitId, Vec<u32>, Option<String>)> = self
+            .units
+            .iter()
+            .map(|(u, p)| {
+                (
+                    *u,
+                    p.sessions.iter().copied().collect(),
+                    p.invocation_id.clone(),
+                )
+            })
+            .collect();
+        units.sort_by_key(|u| u.0);
+        TableExport { procs, units }
+    }
+
+    /// Take over an exported table. A tracked pid whose process is gone or is another
+    /// incarnation now (start time differs) is dropped.
+    pub fn import(&mut self, t: TableExport) {
+        for (pid, unit, start_time) in t.procs {
+            let now = read_stat(pid).map(|s| s.start_time);
+            if now.is_some_and(|st| start_time == 0 || st == start_time) {
+                self.procs.insert(pid, Tracked { unit, start_time });
+            }
+        }
+        for (unit, sessions, invocation_id) in t.units {
+            let u = self.units.entry(unit).or_default();
+            for sid in sessions {
+                u.sessions.insert(sid);
+                self.sessions.insert(sid, unit);
+            }
+            u.invocation_id = invocation_id;
+        }
     }
 
     /// Drop a reaped pid.

@@ -51,6 +51,16 @@ impl SocketTable {
             .map(|(n, fd)| (n.as_str(), fd.as_raw_fd()))
     }
 
+    /// Every unit's fds with their names (daemon-reexec hands them over).
+    pub fn all(&self) -> impl Iterator<Item = (UnitId, &[(String, OwnedFd)])> {
+        self.units.iter().map(|(u, v)| (*u, v.as_slice()))
+    }
+
+    /// Give `unit` fds taken over from a previous manager process.
+    pub fn insert_restored(&mut self, unit: UnitId, fds: Vec<(String, OwnedFd)>) {
+        self.units.insert(unit, fds);
+    }
+
     /// Duplicates of the unit's fds (close-on-exec), for watching them for readability.
     pub fn dup_fds(&self, unit: UnitId) -> Vec<OwnedFd> {
         self.units

@@ -1,6 +1,6 @@
 //! `org.freedesktop.systemd1.Manager` on `/org/freedesktop/systemd1`: job methods
 //! (`StartUnit` & co.), unit and job lookup and listing, `Subscribe`, `Reload`, the manager
-//! environment, and the manager's properties.
+//! environment, `Reexecute`, and the manager's properties.
 //!
 //! Only members unitd actually implements are declared; everything else gets
 //! `UnknownMethod`, which clients such as systemctl handle (e.g. the `ListUnitsByPatterns` →
@@ -133,6 +133,7 @@ pub static METHODS: &[MethodDesc] = &[
     method!("Subscribe", [], []),
     method!("Unsubscribe", [], []),
     method!("Reload", [], []),
+    method!("Reexecute", [], []),
     method!("SetEnvironment", [("as", "assignments")], []),
     method!("UnsetEnvironment", [("as", "names")], []),
     method!(
@@ -895,6 +896,12 @@ pub(crate) fn handle(
         "Reload" => {
             mgr.reload();
             f.invalidate_caches();
+            call.reply_empty()
+        }
+        "Reexecute" => {
+            // No reply: the daemon loop re-executes after this turn and the client sees the
+            // disconnection (systemctl treats NoReply/ECONNRESET as success), like systemd.
+            mgr.request_reexec();
             call.reply_empty()
         }
         "SetEnvironment" => {

@@ -249,7 +249,8 @@ impl SystemdFacade {
     ) -> Option<Message> {
         let call = dispatch::decode(msg, ctx)?;
         let result = self.dispatch(mgr, &call);
-        if dispatch::no_reply_expected(msg) {
+        if dispatch::no_reply_expected(msg) || (result.is_ok() && mgr.reexec_pending(false)) {
+            // A successful `Reexecute` is answered by the disconnection only.
             return None;
         }
         let hdr = msg.header();

@@ -9,14 +9,14 @@ const SIGABRT: i32 = 6;
 impl Sim {
     /// Deliver `text` as a datagram from `pid` (uid 1000), like the runtime does: parse, drop
     /// rejected datagrams, attribute by process tracking.
-    fn notify_as(&mut self, pid: u32, uid: u32, text: &[u8]) {
+    pub(super) fn notify_as(&mut self, pid: u32, uid: u32, text: &[u8]) {
         let Ok(msg) = notify::parse(text, false) else {
             return;
         };
         self.deliver(pid, uid, msg);
     }
 
-    fn notify(&mut self, pid: u32, text: &str) {
+    pub(super) fn notify(&mut self, pid: u32, text: &str) {
         self.notify_as(pid, 1000, text.as_bytes());
     }
 

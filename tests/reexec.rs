@@ -1,0 +1,563 @@
+//! Acceptance: `systemctl --user daemon-reexec` (stock systemctl 252, private dbus-daemon, real
+//! processes). unitd serializes its state, re-executes itself in the same process and re-adopts
+//! every running service: same unitd PID, same MainPIDs, states, NRestarts, InvocationID,
+//! timestamps, StatusText and manager environment; nothing is started twice; stop, reaping
+//! (Restart=always), socket activation and logging keep working afterwards.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Accepts connections on fd 3 and answers `hello <pid>`.
+const ECHO_PY: &str = r#"
+import os, socket
+s = socket.socket(fileno=3)
+while True:
+    c, _ = s.accept()
+    c.recv(100)
+    c.sendall(b"hello %d\n" % os.getpid())
+    c.close()
+"#;
+
+fn talk(sock: &Path) -> String {
+    let mut c = UnixStream::connect(sock).expect("connect (never refused)");
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    c.write_all(b"hi").unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// Wait until the re-executed manager owns the bus name again (from the same PID) and serves
+/// its private socket.
+#[track_caller]
+fn wait_back(m: &UserManager, pid: u32) {
+    let private = m.dir.xdg().join("systemd/private");
+    wait_for("unitd back on the bus and the private socket", WAIT, || {
+        m.bus.connection_pid(SYSTEMD1) == Some(pid) && UnixStream::connect(&private).is_ok()
+    });
+}
+
+/// The properties that must survive a reexec unchanged.
+const KEPT: &[&str] = &[
+    "ActiveState",
+    "SubState",
+    "MainPID",
+    "NRestarts",
+    "InvocationID",
+    "ActiveEnterTimestampMonotonic",
+    "InactiveExitTimestampMonotonic",
+    "ExecMainStartTimestampMonotonic",
+    "StatusText",
+    "Result",
+];
+
+fn kept(m: &UserManager, unit: &str) -> Vec<(String, String)> {
+    KEPT.iter()
+        .map(|p| (p.to_string(), m.show(unit, p)))
+        .collect()
+}
+
+#[test]
+fn daemon_reexec_keeps_services_and_their_state() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let sock = m.dir.path().join("echo.sock");
+    std::fs::write(m.dir.home().join("echo.py"), ECHO_PY).unwrap();
+    let pid_file = m.dir.path().join("forker.pid");
+    let forker = m.write_script(
+        "forker.sh",
+        &format!(
+            "/bin/sleep 4243 </dev/null >/dev/null 2>&1 &\necho $! > {}\nexit 0\n",
+            pid_file.display()
+        ),
+    );
+    m.write_unit(
+        "chatty.service",
+        // Writes to its log pipe all the time: it would die of SIGPIPE if the pipe's read end
+        // were lost across the reexec.
+        "[Service]\nExecStart=/bin/sh -c 'while :; do echo tick; sleep 0.1; done'\n",
+    );
+    m.write_unit(
+        "notifier.service",
+        "[Service]\nType=notify\nNotifyAccess=all\n\
+         ExecStart=/bin/sh -c 'systemd-notify --ready --status=serving; exec /bin/sleep 4244'\n",
+    );
+    m.write_unit(
+        "forker.service",
+        &format!("[Service]\nType=forking\nExecStart={}\n", forker.display()),
+    );
+    m.write_unit(
+        "always.service",
+        "[Service]\nRestart=always\nRestartSec=100ms\nExecStart=/bin/sleep 4245\n",
+    );
+    m.write_unit(
+        "echo.socket",
+        &format!("[Socket]\nListenStream={}\n", sock.display()),
+    );
+    m.write_unit(
+        "echo.service",
+        "[Service]\nExecStart=/usr/bin/python3 %h/echo.py\n",
+    );
+    m.expect(0, &["daemon-reload"]);
+    m.expect(
+        0,
+        &[
+            "start",
+            "chatty.service",
+            "notifier.service",
+            "forker.service",
+            "always.service",
+            "echo.socket",
+        ],
+    );
+    m.expect(0, &["set-environment", "REEXEC_FOO=bar"]);
+    // One automatic restart before the reexec: NRestarts=1 must be kept.
+    let first = m.main_pid("always.service");
+    assert!(send_signal(first, "KILL"));
+    m.wait_prop("always.service", "NRestarts", "first restart", |v| v == "1");
+    m.wait_prop("always.service", "SubState", "running again", |v| {
+        v == "running"
+    });
+    let services = [
+        "chatty.service",
+        "notifier.service",
+        "forker.service",
+        "always.service",
+    ];
+    let mut before = Vec::new();
+    for s in services {
+        let pid = m.main_pid(s);
+        assert_ne!(pid, 0, "{s} runs");
+        before.push((s, pid, kept(&m, s)));
+    }
+    assert_eq!(m.show("notifier.service", "StatusText"), "serving");
+    let worker: u32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    m.track(worker);
+    assert_eq!(
+        before[2].1, worker,
+        "the forking service's MainPID is its worker"
+    );
+    let unitd = m.daemon_pid().expect("spawned daemon");
+    let echo_before = kept(&m, "echo.socket");
+
+    let out = m.systemctl(&["daemon-reexec"]);
+    m.check(out.code == 0, "daemon-reexec exits 0", &out);
+    wait_back(&m, unitd);
+    let mut m = m;
+    assert!(m.daemon_running(), "unitd is still running");
+    assert_eq!(m.daemon_pid(), Some(unitd), "same unitd PID");
+    let log = m.daemon_log();
+    assert!(
+        log.contains("restored the manager state") && !log.contains("was not handed over"),
+        "every descriptor is handed over:\n{}",
+        tail(&log, 40)
+    );
+
+    for (s, pid, props) in &before {
+        assert!(pid_alive(*pid), "{s}: MainPID {pid} still runs");
+        assert_eq!(
+            proc_ppid(*pid),
+            Some(unitd),
+            "{s}: MainPID {pid} is still unitd's child"
+        );
+        assert_eq!(&kept(&m, s), props, "{s} keeps its state over the reexec");
+    }
+    assert_eq!(kept(&m, "echo.socket"), echo_before);
+    let env = m.expect(0, &["show-environment"]);
+    m.check(
+        env.stdout.lines().any(|l| l == "REEXEC_FOO=bar"),
+        "set-environment survives the reexec",
+        &env,
+    );
+    // Nothing was started twice: no second instance of any command runs under unitd.
+    let ours = |arg: &str| -> Vec<u32> {
+        pids_with_cmdline(&["/bin/sleep", arg])
+            .into_iter()
+            .filter(|p| proc_ppid(*p) == Some(unitd))
+            .collect()
+    };
+    assert_eq!(ours("4243"), vec![worker]);
+    assert_eq!(ours("4244"), vec![before[1].1]);
+    assert_eq!(ours("4245"), vec![before[3].1]);
+
+    // Reaping still works: a Restart=always service whose process exits is restarted.
+    let apid = before[3].1;
+    assert!(send_signal(apid, "KILL"));
+    m.wait_gone(apid, "always.service's old process");
+    m.wait_prop("always.service", "NRestarts", "restart after reexec", |v| {
+        v == "2"
+    });
+    let new_pid = m.wait_prop("always.service", "MainPID", "new MainPID", |v| {
+        v != "0" && v != apid.to_string()
+    });
+    let new_pid: u32 = new_pid.parse().unwrap();
+    m.track(new_pid);
+    assert!(pid_alive(new_pid));
+    assert_eq!(m.show("always.service", "ActiveState"), "active");
+
+    // The socket unit still accepts connections and activates its service.
+    let reply = talk(&sock);
+    let echo_pid = m.main_pid("echo.service");
+    assert_eq!(reply, format!("hello {echo_pid}\n"));
+
+    // Stop works and kills the right processes.
+    m.expect(
+        0,
+        &[
+            "stop",
+            "chatty.service",
+            "notifier.service",
+            "forker.service",
+        ],
+    );
+    for (s, pid, _) in &before[..3] {
+        m.wait_gone(*pid, s);
+        assert_eq!(m.show(s, "ActiveState"), "inactive", "{s} stopped");
+    }
+    m.expect(
+        0,
+        &["stop", "always.service", "echo.socket", "echo.service"],
+    );
+}
+
+#[test]
+fn daemon_reexec_twice_and_logs_keep_flowing() {
+    let Some(m) = UserManager::start(&[(
+        "chatty.service",
+        "[Service]\nExecStart=/bin/sh -c 'i=0; while :; do i=$((i+1)); echo line-$i; sleep 0.05; done'\n",
+    )]) else {
+        return;
+    };
+    m.expect(0, &["start", "chatty.service"]);
+    let pid = m.main_pid("chatty.service");
+    let unitd = m.daemon_pid().unwrap();
+    let log = m.dir.state().join("logs").join("chatty.service.log");
+    for round in 0..2 {
+        // Round 0 over the private socket (systemctl --user's default: the connection is
+        // reset), round 1 over the bus (dbus-daemon answers NoReply); both count as success.
+        let out = if round == 0 {
+            m.systemctl(&["daemon-reexec"])
+        } else {
+            m.systemctl_runner().run_other(
+                "env",
+                &[
+                    "SYSTEMCTL_FORCE_BUS=1",
+                    "systemctl",
+                    "--user",
+                    "daemon-reexec",
+                ],
+            )
+        };
+        m.check(out.code == 0, "daemon-reexec exits 0", &out);
+        wait_back(&m, unitd);
+        assert!(pid_alive(pid), "round {round}: the service survives");
+        assert_eq!(m.main_pid("chatty.service"), pid);
+    }
+    // Lines written after the second reexec still reach the log file.
+    let len = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    wait_for("log grows after reexec", WAIT, || {
+        std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) > len
+    });
+    m.expect(0, &["stop", "chatty.service"]);
+    m.wait_gone(pid, "chatty.service");
+}
+
+#[test]
+fn bus_activated_manager_reconnects_to_its_starter_bus() {
+    // Started by dbus-daemon (DBUS_STARTER_ADDRESS, no --bus): the re-executed image must find
+    // the same bus again.
+    let Some(m) = UserManager::start_with(
+        Start::Activated,
+        &[("sleeper.service", "[Service]\nExecStart=/bin/sleep 4246\n")],
+    ) else {
+        return;
+    };
+    m.expect(0, &["start", "sleeper.service"]);
+    let pid = m.main_pid("sleeper.service");
+    let unitd = m.daemon_pid().expect("activated unitd");
+    let out = m.systemctl(&["daemon-reexec"]);
+    m.check(out.code == 0, "daemon-reexec exits 0", &out);
+    wait_back(&m, unitd);
+    assert_eq!(m.main_pid("sleeper.service"), pid);
+    assert_eq!(m.show("sleeper.service", "SubState"), "running");
+    m.expect(0, &["stop", "sleeper.service"]);
+    m.wait_gone(pid, "sleeper.service");
+}
+
+/// `unitd serve --system` in its own mount namespace on a private system bus; stock
+/// system-scope systemctl over the bus and over `/run/systemd/private`.
+#[test]
+fn system_scope_daemon_reexec() {
+    if !RealEnv::check() || skip_in_reference_mode("system scope runs unitd") {
+        return;
+    }
+    if which("nsenter").is_none() || which("setpriv").is_none() {
+        eprintln!("skipped: nsenter/setpriv missing");
+        return;
+    }
+    let dir = TestDir::new();
+    dir.write_unit("sleeper.service", "[Service]\nExecStart=/bin/sleep 4247\n");
+    let env = daemon_env(&dir);
+    let bus = TestBus::start(&dir, BusKind::System, &env);
+    let units = dir.units().display().to_string();
+    let state = dir.state().display().to_string();
+    let bin = unitd_bin().display().to_string();
+    let cmd = in_namespace(
+        &bin,
+        &[
+            "serve",
+            "--system",
+            "--mark-booted",
+            "--upstart-p2p",
+            "none",
+            "--bus",
+            bus.address(),
+            "--unit-path",
+            &units,
+            "--state-dir",
+            &state,
+        ],
+        &env,
+    );
+    let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+    daemon.wait_for_name(&bus, SYSTEMD1);
+    let unitd = daemon.pid();
+    let mut cenv = client_env("unix:path=/nonexistent", &dir.xdg());
+    cenv.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
+    cenv.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus.address().into()));
+    let expect = |out: Output, code: i32| -> Output {
+        assert_eq!(
+            out.code,
+            code,
+            "{}\n--- unitd log ---\n{}",
+            out.dump(),
+            tail(&read_lossy(&daemon.log), 40)
+        );
+        out
+    };
+    // Over the bus (SYSTEMCTL_FORCE_BUS=1).
+    let systemctl = |args: &[&str]| {
+        let mut full = vec!["SYSTEMCTL_FORCE_BUS=1", "systemctl", "--no-pager"];
+        full.extend_from_slice(args);
+        let mut cmd = in_namespace("env", &full, &cenv);
+        run_with_timeout(&mut cmd, &format!("systemctl {}", args.join(" ")), TIMEOUT)
+    };
+    // Over /run/systemd/private, inside the daemon's mount namespace.
+    let private_systemctl = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("nsenter");
+        cmd.arg(format!("--mount=/proc/{unitd}/ns/mnt"))
+            .arg("systemctl")
+            .arg("--no-pager")
+            .args(args)
+            .env_clear()
+            .envs(
+                cenv.iter()
+                    .filter(|(k, _)| k != "DBUS_SYSTEM_BUS_ADDRESS")
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            );
+        run_with_timeout(
+            &mut cmd,
+            &format!("nsenter systemctl {}", args.join(" ")),
+            TIMEOUT,
+        )
+    };
+    let main_pid = || -> u32 {
+        expect(
+            systemctl(&["show", "-p", "MainPID", "--value", "sleeper.service"]),
+            0,
+        )
+        .stdout
+        .trim()
+        .parse()
+        .unwrap()
+    };
+    expect(systemctl(&["start", "sleeper.service"]), 0);
+    let pid = main_pid();
+    assert!(pid_alive(pid));
+
+    // A non-root caller may not re-execute the manager (systemctl exits 1).
+    let mut nobody = in_namespace(
+        "setpriv",
+        &[
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "env",
+            "SYSTEMCTL_FORCE_BUS=1",
+            "systemctl",
+            "daemon-reexec",
+        ],
+        &cenv,
+    );
+    let out = expect(
+        run_with_timeout(&mut nobody, "nobody: daemon-reexec", TIMEOUT),
+        1,
+    );
+    assert!(out.stderr.contains("ccess denied"), "{}", out.dump());
+
+    let wait_back = || {
+        wait_for("system unitd back on the bus", WAIT, || {
+            bus.connection_pid(SYSTEMD1) == Some(unitd)
+                && private_systemctl(&["is-system-running"]).code == 0
+        });
+    };
+    expect(systemctl(&["daemon-reexec"]), 0);
+    wait_back();
+    assert!(pid_alive(unitd), "same unitd process");
+    assert_eq!(main_pid(), pid);
+    expect(private_systemctl(&["daemon-reexec"]), 0);
+    wait_back();
+    assert_eq!(main_pid(), pid);
+    let out = expect(private_systemctl(&["is-active", "sleeper.service"]), 0);
+    assert_eq!(out.stdout.trim(), "active");
+    expect(systemctl(&["stop", "sleeper.service"]), 0);
+    wait_for("sleeper stopped", WAIT, || !pid_alive(pid));
+}
+
+#[test]
+fn start_job_in_flight_survives_and_completes_after_reexec() {
+    // A Type=notify service still activating (its start job waiting for READY=1) when the
+    // manager re-executes: the job is kept, READY=1 sent afterwards reaches the handed-over
+    // notify socket, and the job finishes.
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let go = m.dir.path().join("go");
+    m.write_unit(
+        "slow.service",
+        &format!(
+            "[Service]\nType=notify\nNotifyAccess=all\nTimeoutStartSec=infinity\n\
+             ExecStart=/bin/sh -c 'while [ ! -e {} ]; do sleep 0.05; done; \
+             systemd-notify --ready --status=up; exec /bin/sleep 4248'\n",
+            go.display()
+        ),
+    );
+    m.expect(0, &["daemon-reload"]);
+    m.expect(0, &["start", "--no-block", "slow.service"]);
+    m.wait_prop("slow.service", "SubState", "starting", |v| v == "start");
+    let pid = m.main_pid("slow.service");
+    let jobs = m.expect(0, &["list-jobs"]);
+    m.check(
+        jobs.stdout.contains("slow.service"),
+        "a start job is queued",
+        &jobs,
+    );
+    let unitd = m.daemon_pid().unwrap();
+    let out = m.systemctl(&["daemon-reexec"]);
+    m.check(out.code == 0, "daemon-reexec exits 0", &out);
+    wait_back(&m, unitd);
+    assert_eq!(m.show("slow.service", "SubState"), "start");
+    let jobs = m.expect(0, &["list-jobs"]);
+    m.check(
+        jobs.stdout.contains("slow.service"),
+        "the job survives",
+        &jobs,
+    );
+    std::fs::write(&go, "").unwrap();
+    m.wait_prop("slow.service", "ActiveState", "READY=1 after reexec", |v| {
+        v == "active"
+    });
+    assert_eq!(m.main_pid("slow.service"), pid);
+    assert_eq!(m.show("slow.service", "StatusText"), "up");
+    let jobs = m.expect(0, &["list-jobs"]);
+    m.check(
+        !jobs.stdout.contains("slow.service"),
+        "the job finished",
+        &jobs,
+    );
+    m.expect(0, &["stop", "slow.service"]);
+    m.wait_gone(pid, "slow.service");
+}
+
+/// A `dbus-monitor`, killed and reaped at the end.
+struct Monitor(std::process::Child);
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn bus_sees_the_name_change_hands_and_reloading_false() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if which("dbus-monitor").is_none() {
+        assert!(!in_ci(), "dbus-monitor is required in CI");
+        eprintln!("skipped: dbus-monitor not installed");
+        return;
+    }
+    let log = m.dir.path().join("monitor.log");
+    let _monitor = Monitor(
+        std::process::Command::new("dbus-monitor")
+            .arg("--address")
+            .arg(m.bus.address())
+            .arg("type='signal',member='Reloading'")
+            .arg("type='signal',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'")
+            .stdout(std::process::Stdio::from(
+                std::fs::File::create(&log).unwrap(),
+            ))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // The monitor sees nothing before its matches are in place: daemon-reload until a
+    // Reloading signal shows up.
+    wait_for("dbus-monitor ready", WAIT, || {
+        m.expect(0, &["daemon-reload"]);
+        read_lossy(&log).contains("member=Reloading")
+    });
+    let unitd = m.daemon_pid().unwrap();
+    let seen = read_lossy(&log).len();
+    let out = m.systemctl(&["daemon-reexec"]);
+    m.check(out.code == 0, "daemon-reexec exits 0", &out);
+    wait_back(&m, unitd);
+    let after = || read_lossy(&log)[seen..].to_string();
+    // Leftovers of the priming reloads may come first; what matters is the sequence around
+    // the hand-over of the name.
+    let reloading_after_handover = |t: &str| {
+        let h = t.find("member=NameOwnerChanged")?;
+        let d = h + t[h..].find("member=Reloading")?;
+        Some((h, d))
+    };
+    wait_for("Reloading after the name changed hands", WAIT, || {
+        reloading_after_handover(&after()).is_some()
+    });
+    let text = after();
+    // Like systemd: the old image announces Reloading(true), the name changes hands (released
+    // by the old image, taken by the new one), and the new image announces Reloading(false).
+    let (handover, done) = reloading_after_handover(&text).unwrap();
+    let before = &text[..handover];
+    let starting = before
+        .rfind("member=Reloading")
+        .expect("Reloading(true) before the exec");
+    assert!(
+        before[starting..]
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.trim() == "boolean true"),
+        "{text}"
+    );
+    assert!(
+        text[done..]
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.trim() == "boolean false"),
+        "{text}"
+    );
+}
