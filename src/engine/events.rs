@@ -4,9 +4,16 @@
 //! are held by whom, and the job environment an event hands to the job it starts. Events come
 //! from [`Engine::emit_event`] (EmitEvent, `startup`) and from the engine's own unit
 //! transitions: every unit emits `starting`/`started`/`stopping`/`stopped` with `JOB` (the
-//! Upstart job name, or for other units the unit name without `.service`), `INSTANCE` (always
-//! empty: one instance per unit), `RESULT`, `PROCESS`, `EXIT_STATUS`/`EXIT_SIGNAL` and the
-//! job's `export`ed variables.
+//! Upstart job name, or for other units the unit name without `.service`), `INSTANCE` (the
+//! instance name; empty for single-instance jobs and systemd units), `RESULT`, `PROCESS`,
+//! `EXIT_STATUS`/`EXIT_SIGNAL` and the job's `export`ed variables.
+//!
+//! Instance jobs (`instance $TTY`): the class unit `<job>.service` evaluates `start on`; when
+//! it fires, the `instance` template is expanded against the global env + `env` stanzas + the
+//! events' env ([`Engine::start_target`]) and the instance unit `<job>@<inst>.service` is
+//! created from the class's settings if it does not exist ([`upstart::instantiate`]); the
+//! class unit itself is the unnamed instance. Each instance unit has its own `stop on`
+//! latches, start/stop env and holds.
 //!
 //! Semantics kept from Upstart: each leaf latches on its first match and holds that event until
 //! its expression fires (half-satisfied `and` blocks the event, as upstream's known bug does);
@@ -25,7 +32,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::*;
 use crate::spec::event_expr::{EventExpr, leaf_matches};
-use crate::spec::{KindSpec, ServiceType};
+use crate::spec::{KindSpec, LoadState, ServiceType, upstart};
 
 /// Identifies one emitted event.
 pub type EventId = u64;
@@ -263,6 +270,11 @@ impl Engine {
                 }) else {
                     continue;
                 };
+                // An instance unit's start is driven by its class unit's `start on`.
+                let instance_unit = meta.is_some_and(|m| !m.instance_name.is_empty());
+                if !stop && instance_unit {
+                    continue;
+                }
                 let goal_start = self.goal_is_start(id);
                 if stop && !goal_start {
                     continue;
@@ -326,11 +338,27 @@ impl Engine {
                 names.push(ev.name.clone());
             }
         }
+        let mut id = id;
         let (job_type, hold, var) = if stop {
             (JobType::Stop, Hold::Stop, "UPSTART_STOP_EVENTS")
         } else {
-            if goal_start {
-                return;
+            match self.start_target(id, &env) {
+                Ok(target) if target != id => {
+                    id = target;
+                    if self.goal_is_start(id) {
+                        return;
+                    }
+                }
+                Ok(_) if goal_start => return,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(
+                        unit = self.u(id).name(),
+                        "Failed to obtain {} instance: {e}",
+                        job_name_of(self.u(id))
+                    );
+                    return;
+                }
             }
             (JobType::Start, Hold::Start, "UPSTART_EVENTS")
         };
@@ -362,6 +390,54 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// The unit that runs the instance a start of job `class` with start env `env` selects:
+    /// the class unit itself for single-instance jobs (and the empty instance name), else the
+    /// instance unit `<job>@<inst>.service`, created from the class if it does not exist yet.
+    /// `Err` with Upstart's message when the `instance` template does not expand.
+    pub fn start_target(&mut self, class: UnitId, env: &[String]) -> Result<UnitId, String> {
+        let class = self.resolve(class);
+        let Some(meta) = self.u(class).loaded.spec.upstart.as_deref() else {
+            return Ok(class);
+        };
+        if meta.instance.is_empty() {
+            return Ok(class);
+        }
+        let inst = upstart::expand(&meta.instance, &self.instance_env(class, env))?;
+        let name = upstart::instance_unit_name(self.u(class).name(), &inst);
+        if let Some(id) = self.lookup(&name)
+            && self.u(id).loaded.load_state != LoadState::Stub
+        {
+            return Ok(id);
+        }
+        if crate::spec::UnitName::new(&name).is_err() {
+            return Err(format!("Invalid instance name: {inst}"));
+        }
+        let loaded = upstart::instantiate(&self.u(class).loaded, &name, &inst)
+            .ok_or_else(|| format!("Invalid instance name: {inst}"))?;
+        let now = self.now;
+        Ok(self.insert(now, &name, loaded))
+    }
+
+    /// The environment an instance name is expanded against: the global job environment, the
+    /// job's `env` stanzas, then `env` (the start env), later entries winning.
+    pub fn instance_env(&self, class: UnitId, env: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self.environment() {
+            upstart::env_set(&mut out, e);
+        }
+        if let Some(meta) = self.u(class).loaded.spec.upstart.as_deref() {
+            for e in &meta.env {
+                if e.contains('=') {
+                    upstart::env_set(&mut out, e);
+                }
+            }
+        }
+        for e in env {
+            upstart::env_set(&mut out, e);
+        }
+        out
     }
 
     /// Goal `start`: a start job is pending, or no stop job is and the unit is up or coming up.
@@ -510,7 +586,17 @@ impl Engine {
     /// `EXIT_SIGNAL` when failed), then the job's exported variables.
     fn job_event_env(&self, id: UnitId, name: &str) -> Vec<String> {
         let u = self.u(id);
-        let mut env = vec![format!("JOB={}", job_name_of(u)), "INSTANCE=".to_owned()];
+        let inst = u
+            .loaded
+            .spec
+            .upstart
+            .as_deref()
+            .map(|m| m.instance_name.as_str())
+            .unwrap_or_default();
+        let mut env = vec![
+            format!("JOB={}", job_name_of(u)),
+            format!("INSTANCE={inst}"),
+        ];
         if matches!(name, "stopping" | "stopped") {
             let s = &u.service;
             let failed = u.active_state == ActiveState::Failed

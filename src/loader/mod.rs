@@ -174,7 +174,10 @@ impl Loader {
             Some(f) => self.load_fragment(&idx, f),
             None => match self.jobs.get(requested.as_str()) {
                 Some(job) => jobs::load_job(&requested, job),
-                None => self.load_without_fragment(&idx, requested),
+                None => match jobs::load_job_instance(&self.jobs, &requested) {
+                    Some(unit) => unit,
+                    None => self.load_without_fragment(&idx, requested),
+                },
             },
         })
     }

@@ -12,9 +12,13 @@
 //! finished (every job it started is running/done, every job it stopped is down).
 //!
 //! The global job environment (`GetEnv`/`ListEnv`/`SetEnv[List]`/`UnsetEnv[List]` with empty
-//! job_details) is the manager environment; `ResetEnv` returns it to its value at start. Not
-//! served yet: instance jobs (`instance` stanza), per-job env tables, `GetState`, the
-//! `Notify*`/`EndSession` methods.
+//! job_details) is the manager environment; `ResetEnv` returns it to its value at start.
+//!
+//! Instance jobs: instance `<inst>` of job `foo` is the unit `foo@<systemd-escaped inst>.service`
+//! (the unnamed instance is `foo.service` itself) at `…/jobs/foo/<esc(inst)>`; Job methods
+//! expand the `instance` template against their env to pick it, `Job.Start` creates it through
+//! the engine. Systemd template instances (`getty@tty1.service` from `getty@.service`) are not
+//! shown as jobs. Not served yet: the `Notify*`/`EndSession` methods.
 
 pub mod client;
 pub mod path;
@@ -94,6 +98,9 @@ pub struct UpstartFacade {
     last: HashMap<UnitId, (&'static str, &'static str)>,
     /// Units whose current failure was already signalled (`Failed`, once per attempt).
     failed: HashSet<UnitId>,
+    /// (job, instance) of every unit seen as a job instance, to signal its removal after the
+    /// unit is gone.
+    names: HashMap<UnitId, (String, String)>,
 }
 
 impl Default for UpstartFacade {
@@ -174,6 +181,97 @@ fn find_job(mgr: &mut Manager, name: &str) -> Option<UnitId> {
     let unit = crate::job_file::unit_name_for_job(name);
     let id = mgr.load_unit(&unit).ok()?;
     is_job(mgr, id).then_some(id)
+}
+
+/// The instance name a unit runs as (`""` for a job's class unit).
+fn instance_name(mgr: &Manager, unit: UnitId) -> String {
+    let u = mgr.engine().unit(unit);
+    u.loaded
+        .spec
+        .upstart
+        .as_deref()
+        .map(|m| m.instance_name.clone())
+        .unwrap_or_default()
+}
+
+/// Whether `unit` is a named instance of an Upstart instance job (`<job>@<inst>.service`).
+fn is_instance_unit(mgr: &Manager, unit: UnitId) -> bool {
+    let u = mgr.engine().unit(unit);
+    u.is_service()
+        && u.loaded.load_state == LoadState::Loaded
+        && u.merged_into.is_none()
+        && u.loaded
+            .spec
+            .upstart
+            .as_deref()
+            .is_some_and(|m| !m.instance_name.is_empty())
+}
+
+/// The job instance a unit is over the Upstart API: (job, instance), for a job's class unit
+/// (instance `""`) and for instance units.
+fn job_instance(mgr: &Manager, unit: UnitId) -> Option<(String, String)> {
+    if is_job(mgr, unit) || is_instance_unit(mgr, unit) {
+        Some((job_name(mgr, unit), instance_name(mgr, unit)))
+    } else {
+        None
+    }
+}
+
+/// The unit running instance `inst` of the job whose class unit is `class`, if loaded.
+fn instance_unit(mgr: &Manager, class: UnitId, inst: &str) -> Option<UnitId> {
+    if inst.is_empty() {
+        return Some(class);
+    }
+    let e = mgr.engine();
+    let name = crate::spec::upstart::instance_unit_name(e.unit(class).name(), inst);
+    let id = e.lookup(&name)?;
+    is_instance_unit(mgr, id).then_some(id)
+}
+
+/// Every live (not `waiting`) instance unit of the job whose class unit is `class`, the
+/// unnamed one first, then by instance name.
+fn live_instances(mgr: &Manager, class: UnitId) -> Vec<UnitId> {
+    let job = job_name(mgr, class);
+    let mut v: Vec<(String, UnitId)> = mgr
+        .engine()
+        .units()
+        .map(|u| u.id)
+        .filter(|id| *id == class || (is_instance_unit(mgr, *id) && job_name(mgr, *id) == job))
+        .filter(|id| goal_state(mgr, *id).1 != "waiting")
+        .map(|id| (instance_name(mgr, id), id))
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, id)| id).collect()
+}
+
+/// The instance name a Job method's `env` selects: the `instance` template expanded against
+/// the global env + the job's `env` stanzas + `env`; errors as Upstart words them (with the
+/// job's usage appended when it has one).
+fn select_instance(mgr: &Manager, class: UnitId, env: &[String]) -> Result<String, CallError> {
+    let e = mgr.engine();
+    let Some(meta) = e.unit(class).loaded.spec.upstart.as_deref() else {
+        return Ok(String::new());
+    };
+    if meta.instance.is_empty() {
+        return Ok(String::new());
+    }
+    crate::spec::upstart::expand(&meta.instance, &e.instance_env(class, env)).map_err(|m| {
+        let m = if meta.usage.is_empty() {
+            m
+        } else {
+            format!("{m}\nUsage: {}", meta.usage)
+        };
+        err(INVALID_ARGS, m)
+    })
+}
+
+/// `job` or `job (inst)`, as Upstart's messages name an instance.
+fn display_name(job: &str, inst: &str) -> String {
+    if inst.is_empty() {
+        job.to_owned()
+    } else {
+        format!("{job} ({inst})")
+    }
 }
 
 fn goal_state(mgr: &Manager, unit: UnitId) -> (&'static str, &'static str) {
@@ -282,6 +380,7 @@ impl UpstartFacade {
             replies: Vec::new(),
             last: HashMap::new(),
             failed: HashSet::new(),
+            names: HashMap::new(),
         }
     }
 
@@ -341,8 +440,10 @@ impl UpstartFacade {
         let unit = find_job(mgr, &path::unescape(job)?)?;
         match inst {
             None => Some(Object::Job(unit)),
-            Some("_") if goal_state(mgr, unit).1 != "waiting" => Some(Object::Instance(unit)),
-            Some(_) => None,
+            Some(i) => {
+                let unit = instance_unit(mgr, unit, &path::unescape(i)?)?;
+                (goal_state(mgr, unit).1 != "waiting").then_some(Object::Instance(unit))
+            }
         }
     }
 
@@ -536,47 +637,60 @@ impl UpstartFacade {
                     return Err(bad());
                 }
                 let name = job_name(mgr, unit);
-                let inst_path = path::instance_path(&name, "");
-                let (_, state) = goal_state(mgr, unit);
-                let live = state != "waiting";
+                let path_of = |mgr: &Manager, u: UnitId| {
+                    zbus::ObjectPath::try_from(path::instance_path(&name, &instance_name(mgr, u)))
+                        .map_err(|e| err(FAILED, e.to_string()))
+                };
                 match (member.as_str(), sig.as_str()) {
                     ("GetAllInstances", "") => {
-                        let v: Vec<zbus::ObjectPath<'static>> = if live {
-                            zbus::ObjectPath::try_from(inst_path).into_iter().collect()
-                        } else {
-                            Vec::new()
-                        };
+                        let v = live_instances(mgr, unit)
+                            .into_iter()
+                            .map(|u| path_of(mgr, u))
+                            .collect::<Result<Vec<_>, _>>()?;
                         reply(msg, &v).map(Some)
                     }
                     ("GetInstance", "as") | ("GetInstanceByName", "s") => {
-                        if member == "GetInstance" {
+                        let inst = if member == "GetInstance" {
                             let (env,): (Vec<String>,) =
                                 msg.body().deserialize().map_err(args_err)?;
                             check_env(&env)?;
+                            select_instance(mgr, unit, &env)?
                         } else {
                             let (n,): (String,) = msg.body().deserialize().map_err(args_err)?;
-                            if !n.is_empty() {
-                                return Err(upstart_err(
-                                    "UnknownInstance",
-                                    format!("Unknown instance: {n}"),
-                                ));
-                            }
+                            n
+                        };
+                        let live = instance_unit(mgr, unit, &inst)
+                            .filter(|u| goal_state(mgr, *u).1 != "waiting");
+                        match live {
+                            Some(u) => reply(msg, &path_of(mgr, u)?).map(Some),
+                            None => Err(upstart_err(
+                                "UnknownInstance",
+                                format!("Unknown instance: {inst}"),
+                            )),
                         }
-                        if !live {
-                            return Err(upstart_err("UnknownInstance", "Unknown instance: "));
-                        }
-                        reply(
-                            msg,
-                            &zbus::ObjectPath::try_from(inst_path)
-                                .map_err(|e| err(FAILED, e.to_string()))?,
-                        )
-                        .map(Some)
                     }
                     ("Start" | "Stop" | "Restart", "asb") => {
                         let (env, wait): (Vec<String>, bool) =
                             msg.body().deserialize().map_err(args_err)?;
                         check_env(&env)?;
-                        self.control(mgr, msg, conn, unit, &member, wait, Some(env))
+                        let inst = select_instance(mgr, unit, &env)?;
+                        let target = if member == "Start" {
+                            mgr.job_start_target(unit, &env)
+                                .map_err(|m| err(INVALID_ARGS, m))?
+                        } else {
+                            match instance_unit(mgr, unit, &inst)
+                                .filter(|u| goal_state(mgr, *u).1 != "waiting")
+                            {
+                                Some(u) => u,
+                                None => {
+                                    return Err(upstart_err(
+                                        "UnknownInstance",
+                                        format!("Unknown instance: {inst}"),
+                                    ));
+                                }
+                            }
+                        };
+                        self.control(mgr, msg, conn, target, &member, wait, Some(env))
                     }
                     _ => Err(bad()),
                 }
@@ -631,37 +745,46 @@ impl UpstartFacade {
         env: Option<Vec<String>>,
     ) -> Result<Option<Message>, CallError> {
         let name = job_name(mgr, unit);
+        let inst = instance_name(mgr, unit);
+        let shown = display_name(&name, &inst);
         let (goal, state) = goal_state(mgr, unit);
         let (kind, job_type) = match member {
             "Start" => {
                 if goal == "start" {
                     return Err(upstart_err(
                         "AlreadyStarted",
-                        format!("Job is already running: {name}"),
+                        format!("Job is already running: {shown}"),
                     ));
                 }
                 (WaitKind::Start, JobType::Start)
             }
             "Stop" => {
                 if state == "waiting" {
-                    return Err(upstart_err("UnknownInstance", "Unknown instance: "));
+                    return Err(upstart_err(
+                        "UnknownInstance",
+                        format!("Unknown instance: {inst}"),
+                    ));
                 }
                 if goal == "stop" {
                     return Err(upstart_err(
                         "AlreadyStopped",
-                        format!("Job has already been stopped: {name}"),
+                        format!("Job has already been stopped: {shown}"),
                     ));
                 }
                 (WaitKind::Stop, JobType::Stop)
             }
             _ => {
                 if state == "waiting" {
-                    return Err(upstart_err("UnknownInstance", "Unknown instance: "));
+                    return Err(upstart_err(
+                        "UnknownInstance",
+                        format!("Unknown instance: {inst}"),
+                    ));
                 }
                 if goal == "stop" {
+                    // Upstart names only the bare instance here.
                     return Err(upstart_err(
                         "AlreadyStopped",
-                        "Job has already been stopped: ",
+                        format!("Job has already been stopped: {inst}"),
                     ));
                 }
                 (WaitKind::Restart, JobType::Restart)
@@ -683,7 +806,7 @@ impl UpstartFacade {
             .is_none_or(|i| i.as_str() == JOB_IFACE)
             && msg.body().signature().to_string_no_parens() == "asb";
         let reply_path =
-            (is_job_iface && kind != WaitKind::Stop).then(|| path::instance_path(&name, ""));
+            (is_job_iface && kind != WaitKind::Stop).then(|| path::instance_path(&name, &inst));
         if !wait {
             return match &reply_path {
                 Some(p) => reply(
@@ -750,7 +873,7 @@ impl UpstartFacade {
             Object::Instance(unit) if iface.is_empty() || iface == INSTANCE_IFACE => {
                 let (goal, state) = goal_state(mgr, *unit);
                 vec![
-                    ("name", Value::from(String::new())),
+                    ("name", Value::from(instance_name(mgr, *unit))),
                     ("goal", Value::from(goal.to_owned())),
                     ("state", Value::from(state.to_owned())),
                     ("processes", Value::from(processes(mgr, *unit))),
@@ -780,8 +903,8 @@ impl UpstartFacade {
                     "../../../interfaces/com.ubuntu.Upstart0_6.Job.xml"
                 )));
                 x.push_str(STANDARD_XML);
-                if goal_state(mgr, *unit).1 != "waiting" {
-                    children.push("_".into());
+                for u in live_instances(mgr, *unit) {
+                    children.push(path::escape(&instance_name(mgr, u)));
                 }
             }
             Object::Instance(_) => {
@@ -829,30 +952,46 @@ impl UpstartFacade {
             }
             let unit = match ch {
                 Change::UnitChanged { unit }
+                | Change::UnitRemoved { unit, .. }
                 | Change::JobNew { unit, .. }
                 | Change::JobRemoved { unit, .. } => *unit,
                 _ => continue,
             };
-            if mgr.engine().try_unit(unit).is_none() || !is_job(mgr, unit) {
-                continue;
-            }
-            let failed = mgr.engine().unit(unit).active_state == ActiveState::Failed;
+            let present = mgr
+                .engine()
+                .try_unit(unit)
+                .filter(|u| !u.removed)
+                .and_then(|_| job_instance(mgr, unit));
+            // A unit that stopped being a job instance (an instance unit collected after it
+            // stopped) is seen as waiting one last time, under the names it had.
+            let is_present = present.is_some();
+            let (name, inst, now) = match present {
+                Some((name, inst)) => {
+                    self.names.insert(unit, (name.clone(), inst.clone()));
+                    (name, inst, goal_state(mgr, unit))
+                }
+                None => match self.names.remove(&unit) {
+                    Some((name, inst)) => (name, inst, ("stop", "waiting")),
+                    None => continue,
+                },
+            };
+            let failed = is_present && mgr.engine().unit(unit).active_state == ActiveState::Failed;
             if !failed {
                 self.failed.remove(&unit);
             } else if self.failed.insert(unit) {
-                let name = job_name(mgr, unit);
-                let ip = path::instance_path(&name, "");
+                let ip = path::instance_path(&name, &inst);
                 let status = failed_status(mgr, unit);
                 out.extend(signal(&ip, INSTANCE_IFACE, "Failed", &(status,)).ok());
             }
-            let now = goal_state(mgr, unit);
             let before = self.last.insert(unit, now).unwrap_or(("stop", "waiting"));
+            if !is_present {
+                self.last.remove(&unit);
+            }
             if before == now {
                 continue;
             }
-            let name = job_name(mgr, unit);
             let jp = path::job_path(&name);
-            let ip = path::instance_path(&name, "");
+            let ip = path::instance_path(&name, &inst);
             let Ok(ipath) = zbus::ObjectPath::try_from(ip.as_str()) else {
                 continue;
             };
