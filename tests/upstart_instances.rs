@@ -288,3 +288,135 @@ fn instance_jobs_are_instance_units() {
     let _ = monitor_child.kill();
     let _ = monitor_child.wait();
 }
+
+fn initctl_in_job(m: &UserManager, job: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(unitd_bin());
+    cmd.arg("initctl")
+        .arg("--session")
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", m.bus.address())
+        .env_remove("UPSTART_SESSION")
+        .env("UPSTART_JOB", job)
+        .env("UPSTART_INSTANCE", "");
+    run_with_timeout(&mut cmd, "initctl", Duration::from_secs(30))
+}
+
+/// Per-instance environment tables: Start env overrides `env` stanzas, `export` passes it into
+/// the job's events, the env methods with job details read and change one instance's table
+/// (what its later processes get), Stop env reaches post-stop.
+#[test]
+fn job_environment_tables() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if which("dbus-send").is_none() {
+        eprintln!("skipped: dbus-send not installed");
+        return;
+    }
+    let out_dir = m.dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let o = out_dir.display();
+    write_job(
+        &m,
+        "envjob",
+        &format!(
+            "env MODE=default\nenv KEEP=stanza\nexport MODE\n\
+             pre-start exec /bin/sh -c 'echo \"$MODE|$KEEP\" > {o}/pre'\n\
+             exec /bin/sleep infinity\n\
+             post-stop exec /bin/sh -c 'echo \"$MODE|${{KEEP-unset}}|${{FOO-none}}|$WHY\" > {o}/post'\n"
+        ),
+    );
+    write_job(
+        &m,
+        "onstop",
+        &format!(
+            "start on stopping envjob MODE=custom\ntask\n\
+             exec /bin/sh -c 'echo \"$JOB|$MODE|$RESULT\" > {o}/onstop'\n"
+        ),
+    );
+    m.expect(0, &["daemon-reload"]);
+    let read = |f: &str| {
+        let p = out_dir.join(f);
+        wait_for_value(&format!("{f} written"), Duration::from_secs(10), || {
+            let s = read_lossy(&p);
+            s.ends_with('\n').then(|| s.trim_end().to_owned())
+        })
+    };
+
+    let out = initctl(&m, &["start", "envjob", "MODE=custom"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let pid = m.main_pid("envjob.service");
+    assert_eq!(read("pre"), "custom|stanza");
+
+    // The instance's table: global env + env stanzas + start env.
+    let out = initctl_in_job(&m, "envjob", &["list-env"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    for want in ["MODE=custom", "KEEP=stanza"] {
+        assert!(out.stdout.lines().any(|l| l == want), "{}", out.all());
+    }
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with("PATH=")),
+        "{}",
+        out.all()
+    );
+    assert_eq!(
+        initctl_in_job(&m, "envjob", &["set-env", "FOO=bar"]).code,
+        0
+    );
+    assert_eq!(
+        initctl_in_job(&m, "envjob", &["get-env", "FOO"]).stdout,
+        "bar\n"
+    );
+    assert_eq!(
+        initctl_in_job(&m, "envjob", &["set-env", "--retain", "FOO=baz"]).code,
+        0
+    );
+    assert_eq!(
+        initctl_in_job(&m, "envjob", &["get-env", "FOO"]).stdout,
+        "bar\n"
+    );
+    let out = initctl_in_job(&m, "envjob", &["get-env", "--global", "FOO"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("No such variable: FOO"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(initctl_in_job(&m, "envjob", &["unset-env", "KEEP"]).code, 0);
+    let out = initctl_in_job(&m, "envjob", &["get-env", "KEEP"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+
+    // Upstart's errors for bad job details.
+    let list_env = |details: &str| {
+        send(
+            &m,
+            &[
+                "/com/ubuntu/Upstart",
+                "com.ubuntu.Upstart0_6.ListEnv",
+                &format!("array:string:{details}"),
+            ],
+        )
+    };
+    let out = list_env("nope,");
+    assert!(
+        out.all().contains("com.ubuntu.Upstart0_6.Error.UnknownJob")
+            && out.all().contains("Unknown job: nope"),
+        "{}",
+        out.all()
+    );
+    let out = list_env("envjob,x");
+    assert!(
+        out.all()
+            .contains("com.ubuntu.Upstart0_6.Error.UnknownJobInstance")
+            && out.all().contains("Unknown instance: x of job envjob"),
+        "{}",
+        out.all()
+    );
+
+    // Stop env reaches post-stop, with the changed table; `stopping` carried the export.
+    let out = initctl(&m, &["stop", "envjob", "WHY=test"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    m.wait_gone(pid, "envjob");
+    assert_eq!(read("post"), "custom|unset|bar|test");
+    assert_eq!(read("onstop"), "envjob|custom|ok");
+}

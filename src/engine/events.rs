@@ -79,6 +79,20 @@ pub(crate) struct EventState {
     start_env: HashMap<UnitId, Vec<String>>,
     /// The environment a stop event (or a Job.Stop call) gave the current stop.
     stop_env: HashMap<UnitId, Vec<String>>,
+    /// Variables removed from a job instance's environment (`UnsetEnvList` with job details).
+    unset_env: HashMap<UnitId, Vec<String>>,
+}
+
+/// A change to one job instance's environment table (Upstart's env methods with job details).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEnvChange {
+    /// `SetEnvList(vars, replace)`: `NAME[=VALUE]` entries (no `=` → empty value); with
+    /// `replace == false` an existing variable keeps its value.
+    Set(Vec<String>, bool),
+    /// `UnsetEnvList(names)`.
+    Unset(Vec<String>),
+    /// `ResetEnv`: back to the global env + the job's `env` stanzas.
+    Reset,
 }
 
 /// A task: a job whose start completes when its process has run (oneshot, no RemainAfterExit).
@@ -186,6 +200,91 @@ impl Engine {
             .get(&self.resolve(unit))
             .map(Vec::as_slice)
             .unwrap_or_default()
+    }
+
+    /// A job instance's environment table as Upstart keeps it (`ListEnv` with job details):
+    /// the global job env, the job's `env` stanzas, then the start env (Job.Start's env, or
+    /// the matched events' env + `UPSTART_EVENTS`), minus what `UnsetEnvList` removed.
+    pub fn job_env(&self, unit: UnitId) -> Vec<String> {
+        let unit = self.resolve(unit);
+        let mut env = self.instance_env(unit, self.start_env(unit));
+        if let Some(unset) = self.events.unset_env.get(&unit) {
+            env.retain(|e| {
+                !unset
+                    .iter()
+                    .any(|n| e.split_once('=').map(|p| p.0) == Some(n.as_str()))
+            });
+        }
+        env
+    }
+
+    /// Change a job instance's environment table; what later spawns of the unit get.
+    pub fn change_job_env(&mut self, unit: UnitId, change: JobEnvChange) {
+        let unit = self.resolve(unit);
+        match change {
+            JobEnvChange::Set(vars, replace) => {
+                let current = self.job_env(unit);
+                let start = self.events.start_env.entry(unit).or_default();
+                let unset = self.events.unset_env.entry(unit).or_default();
+                for v in vars {
+                    let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
+                    if !replace && upstart::env_get(&current, k).is_some() {
+                        continue;
+                    }
+                    upstart::env_set(start, &format!("{k}={val}"));
+                    unset.retain(|n| n != k);
+                }
+            }
+            JobEnvChange::Unset(names) => {
+                let start = self.events.start_env.entry(unit).or_default();
+                let unset = self.events.unset_env.entry(unit).or_default();
+                for n in names {
+                    start.retain(|e| e.split_once('=').map_or(e.as_str(), |p| p.0) != n);
+                    if !unset.contains(&n) {
+                        unset.push(n);
+                    }
+                }
+            }
+            JobEnvChange::Reset => {
+                self.events.start_env.remove(&unit);
+                self.events.unset_env.remove(&unit);
+            }
+        }
+    }
+
+    /// The execution settings a spawn of `unit` uses: the unit's own, except that variables
+    /// the start/stop env sets override the job's `env` stanzas (Upstart's order: class env,
+    /// then start env) and variables unset from the job's table stay unset.
+    pub(crate) fn event_exec_context(
+        &self,
+        unit: UnitId,
+        phase: ExecPhase,
+        exec: std::sync::Arc<crate::spec::ExecContext>,
+    ) -> std::sync::Arc<crate::spec::ExecContext> {
+        let overrides: Vec<String> = self
+            .event_spawn_env(unit, phase)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        let unset = self
+            .events
+            .unset_env
+            .get(&unit)
+            .cloned()
+            .unwrap_or_default();
+        let clash = exec
+            .environment
+            .iter()
+            .any(|(k, _)| overrides.contains(k) || unset.contains(k));
+        if !clash && unset.is_empty() {
+            return exec;
+        }
+        let mut e = (*exec).clone();
+        e.environment
+            .retain(|(k, _)| !overrides.contains(k) && !unset.contains(k));
+        e.pass_environment.retain(|k| !overrides.contains(k));
+        e.unset_environment.extend(unset);
+        std::sync::Arc::new(e)
     }
 
     /// Events emitted but not finished yet, as (id, name).
@@ -577,6 +676,7 @@ impl Engine {
         if matches!(ns, ActiveState::Inactive | ActiveState::Failed) && !will_restart {
             self.events.start_env.remove(&id);
             self.events.stop_env.remove(&id);
+            self.events.unset_env.remove(&id);
             self.events.latches.remove(&(id, true));
         }
         self.settle_event_holds(id);

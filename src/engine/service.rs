@@ -523,6 +523,7 @@ impl Engine {
             (list[idx].clone(), s.exec.clone(), notify, timeout)
         };
         let env = self.spawn_environment(id, phase, role);
+        let exec = self.event_exec_context(id, phase, exec);
         let wait_exec = role == ProcessRole::Main
             && phase == ExecPhase::Start
             && self.sspec(id).service_type == ServiceType::Exec;

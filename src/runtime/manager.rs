@@ -358,6 +358,11 @@ impl Manager {
         r
     }
 
+    /// Upstart's env methods with job details: change one job instance's environment table.
+    pub fn change_job_env(&mut self, unit: UnitId, change: crate::engine::JobEnvChange) {
+        self.engine.change_job_env(unit, change);
+    }
+
     /// `CancelJob`.
     pub fn cancel_job(&mut self, job: JobId) -> Result<(), EnqueueError> {
         let r = self.engine.cancel_job(now(), job);

@@ -564,22 +564,26 @@ impl UpstartFacade {
                         reply(msg, &paths).map(Some)
                     }
                     ("ListEnv", "as") => {
-                        let env: Vec<String> = mgr.engine().environment().to_vec();
+                        let (details,): (Vec<String>,) =
+                            msg.body().deserialize().map_err(args_err)?;
+                        let env: Vec<String> = match env_target(mgr, &details)? {
+                            Some(unit) => mgr.engine().job_env(unit),
+                            None => mgr.engine().environment().to_vec(),
+                        };
                         reply(msg, &env).map(Some)
                     }
                     ("GetEnv", "ass") => {
-                        let (_d, name): (Vec<String>, String) =
+                        let (details, name): (Vec<String>, String) =
                             msg.body().deserialize().map_err(args_err)?;
+                        let target = env_target(mgr, &details)?;
                         if name.is_empty() {
                             return Err(err(INVALID_ARGS, "Variable may not be empty string"));
                         }
-                        let prefix = format!("{name}=");
-                        match mgr
-                            .engine()
-                            .environment()
-                            .iter()
-                            .find_map(|e| e.strip_prefix(&prefix))
-                        {
+                        let env = match target {
+                            Some(unit) => mgr.engine().job_env(unit),
+                            None => mgr.engine().environment().to_vec(),
+                        };
+                        match crate::spec::upstart::env_get(&env, &name) {
                             Some(v) => reply(msg, &v.to_owned()).map(Some),
                             None => Err(err(INVALID_ARGS, format!("No such variable: {name}"))),
                         }
@@ -607,20 +611,9 @@ impl UpstartFacade {
                             msg.body().deserialize().map_err(|_| {
                                 err(INVALID_ARGS, "Invalid arguments to ResetEnv method")
                             })?;
-                        if let Some(first) = details.first() {
-                            if first.is_empty() {
-                                return Err(err(INVALID_ARGS, "Job may not be empty string"));
-                            }
-                            if find_job(mgr, first).is_none() {
-                                return Err(upstart_err(
-                                    "UnknownJob",
-                                    format!("Unknown job: {first}"),
-                                ));
-                            }
-                            return Err(err(
-                                FAILED,
-                                "Per-job environment tables are not supported",
-                            ));
+                        if let Some(unit) = env_target(mgr, &details)? {
+                            mgr.change_job_env(unit, crate::engine::JobEnvChange::Reset);
+                            return reply(msg, &()).map(Some);
                         }
                         mgr.reset_environment();
                         reply(msg, &()).map(Some)
@@ -1011,9 +1004,9 @@ impl UpstartFacade {
         out
     }
 
-    /// Global `SetEnv`/`SetEnvList`/`UnsetEnv`/`UnsetEnvList` (job_details `[]`): the manager
-    /// environment every job (and unit) gets. Per-job tables are not kept: a non-empty
-    /// job_details is refused with `Failed`.
+    /// `SetEnv`/`SetEnvList`/`UnsetEnv`/`UnsetEnvList`: with job_details `[]` the manager
+    /// environment every job (and unit) gets; with `[job, instance]` that instance's table
+    /// (what its later processes get).
     fn env_change(&mut self, mgr: &mut Manager, msg: &Message, member: &str, sig: &str) -> R {
         let args_err = |_| {
             err(
@@ -1039,14 +1032,18 @@ impl UpstartFacade {
             }
             _ => return Err(unknown_method(member, sig, IFACE)),
         };
-        if let Some(first) = details.first() {
-            if first.is_empty() {
-                return Err(err(INVALID_ARGS, "Job may not be empty string"));
+        if let Some(unit) = env_target(mgr, &details)? {
+            use crate::engine::JobEnvChange;
+            if member.starts_with("Set") {
+                mgr.change_job_env(unit, JobEnvChange::Set(names, replace));
+            } else {
+                if mgr.engine().job_env(unit).is_empty() {
+                    let n = names.first().cloned().unwrap_or_default();
+                    return Err(err(INVALID_ARGS, format!("No such variable: {n}")));
+                }
+                mgr.change_job_env(unit, JobEnvChange::Unset(names));
             }
-            if find_job(mgr, first).is_none() {
-                return Err(upstart_err("UnknownJob", format!("Unknown job: {first}")));
-            }
-            return Err(err(FAILED, "Per-job environment tables are not supported"));
+            return reply(msg, &());
         }
         if member.starts_with("Set") {
             let current = mgr.engine().environment().to_vec();
@@ -1151,6 +1148,34 @@ fn success_reply(p: &Pending) -> Option<Message> {
             .and_then(|o| Message::method_return(&hdr).build(&(o,)).ok()),
         None => Message::method_return(&hdr).build(&()).ok(),
     }
+}
+
+/// The job instance the env methods' `job_details` name: `[]` → the global table (`None`);
+/// `[job, instance]` → that live instance, with Upstart's errors (`UnknownJob`,
+/// `UnknownJobInstance`; a one-element array names instance `(null)`).
+fn env_target(mgr: &mut Manager, details: &[String]) -> Result<Option<UnitId>, CallError> {
+    let Some(job) = details.first() else {
+        return Ok(None);
+    };
+    if job.is_empty() {
+        return Err(err(INVALID_ARGS, "Job may not be empty string"));
+    }
+    let Some(class) = find_job(mgr, job) else {
+        return Err(upstart_err("UnknownJob", format!("Unknown job: {job}")));
+    };
+    let unknown = |inst: &str| {
+        CallError::new(
+            "com.ubuntu.Upstart0_6.Error.UnknownJobInstance",
+            format!("Unknown instance: {inst} of job {job}"),
+        )
+    };
+    let Some(inst) = details.get(1) else {
+        return Err(unknown("(null)"));
+    };
+    instance_unit(mgr, class, inst)
+        .filter(|u| goal_state(mgr, *u).1 != "waiting")
+        .map(Some)
+        .ok_or_else(|| unknown(inst))
 }
 
 fn check_env(env: &[String]) -> Result<(), CallError> {
