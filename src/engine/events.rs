@@ -287,6 +287,24 @@ impl Engine {
         std::sync::Arc::new(e)
     }
 
+    /// Events emitted but not finished yet, as (id, name, env, holders, failed).
+    pub fn pending_event_details(&self) -> Vec<(EventId, String, Vec<String>, u32, bool)> {
+        self.events
+            .events
+            .iter()
+            .map(|(id, e)| (*id, e.name.clone(), e.env.clone(), e.holders, e.failed))
+            .collect()
+    }
+
+    /// The stop env of `unit` (from a stop event or a Job.Stop call), `KEY=VALUE`.
+    pub fn stop_env(&self, unit: UnitId) -> &[String] {
+        self.events
+            .stop_env
+            .get(&self.resolve(unit))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     /// Events emitted but not finished yet, as (id, name).
     pub fn pending_events(&self) -> Vec<(EventId, String)> {
         self.events

@@ -101,6 +101,9 @@ pub struct UpstartFacade {
     /// (job, instance) of every unit seen as a job instance, to signal its removal after the
     /// unit is gone.
     names: HashMap<UnitId, (String, String)>,
+    /// The jobs last announced (unit → job name), for JobAdded/JobRemoved; `None` before
+    /// the first batch of changes.
+    jobs: Option<HashMap<UnitId, String>>,
 }
 
 impl Default for UpstartFacade {
@@ -381,6 +384,7 @@ impl UpstartFacade {
             last: HashMap::new(),
             failed: HashSet::new(),
             names: HashMap::new(),
+            jobs: None,
         }
     }
 
@@ -618,6 +622,7 @@ impl UpstartFacade {
                         mgr.reset_environment();
                         reply(msg, &()).map(Some)
                     }
+                    ("GetState", "") => reply(msg, &self.state_json(mgr)).map(Some),
                     ("ReloadConfiguration", "") => {
                         mgr.reload();
                         reply(msg, &()).map(Some)
@@ -918,15 +923,9 @@ impl UpstartFacade {
     /// StateChanged) and, as a side effect, the deferred replies that became ready (collect
     /// them with [`Self::take_replies`]).
     pub fn signals(&mut self, mgr: &Manager, changes: &[Change]) -> Vec<Message> {
-        let mut out = Vec::new();
+        let mut out = self.job_registry_signals(mgr, changes);
         for ch in changes {
             match ch {
-                Change::UnitNew { unit, .. } if is_job(mgr, *unit) => {
-                    let p = path::job_path(&job_name(mgr, *unit));
-                    if let Ok(o) = zbus::ObjectPath::try_from(p.as_str()) {
-                        out.extend(signal(MANAGER_PATH, IFACE, "JobAdded", &(o,)).ok());
-                    }
-                }
                 Change::JobRemoved {
                     job, unit, result, ..
                 } => {
@@ -1001,6 +1000,139 @@ impl UpstartFacade {
                 out.extend(signal(&jp, JOB_IFACE, "InstanceRemoved", &(ipath,)).ok());
             }
         }
+        out
+    }
+
+    /// `GetState`: Upstart serialises its internal state as JSON with the top-level keys
+    /// `sessions`, `events`, `control_bus_address`, `cgroup_manager_address`,
+    /// `job_environment`, `job_classes`, `conf_sources`. Ours has the same keys, filled from
+    /// the engine: pending events (with env and how many hold them), the global job env, and
+    /// per job class its file, conditions (post-order, as the Job properties) and live
+    /// instances (goal, state, env tables, processes). Not Upstart's exact per-object field
+    /// set: it is for inspection, not for a stateful re-exec.
+    fn state_json(&self, mgr: &Manager) -> String {
+        use serde_json::json;
+        let e = mgr.engine();
+        let events: Vec<_> = e
+            .pending_event_details()
+            .into_iter()
+            .map(|(id, name, env, holders, failed)| {
+                json!({"id": id, "name": name, "env": env, "blockers": holders, "failed": failed})
+            })
+            .collect();
+        let mut conf_sources: Vec<String> = Vec::new();
+        let classes: Vec<_> = self
+            .job_ids(mgr)
+            .into_iter()
+            .map(|class| {
+                let u = e.unit(class);
+                let meta = u.loaded.spec.upstart.as_deref();
+                if let Some(dir) = meta.and_then(|m| m.conf_path.parent()) {
+                    let d = dir.display().to_string();
+                    if !conf_sources.contains(&d) {
+                        conf_sources.push(d);
+                    }
+                }
+                let instances: Vec<_> = live_instances(mgr, class)
+                    .into_iter()
+                    .map(|i| {
+                        let (goal, state) = goal_state(mgr, i);
+                        json!({
+                            "name": instance_name(mgr, i),
+                            "unit": e.unit(i).name(),
+                            "goal": goal,
+                            "state": state,
+                            "env": e.job_env(i),
+                            "start_env": e.start_env(i),
+                            "stop_env": e.stop_env(i),
+                            "processes": processes(mgr, i),
+                        })
+                    })
+                    .collect();
+                json!({
+                    "name": job_name(mgr, class),
+                    "unit": u.name(),
+                    "path": u.loaded.fragment_path.as_ref().map(|p| p.display().to_string()),
+                    "instance": meta.map(|m| m.instance.clone()).unwrap_or_default(),
+                    "task": is_task(mgr, class),
+                    "respawn": meta.is_some_and(|m| m.respawn),
+                    "start_on": event_rpn(meta.and_then(|m| m.start_on.as_ref())),
+                    "stop_on": event_rpn(meta.and_then(|m| m.stop_on.as_ref())),
+                    "emits": meta.map(|m| m.emits.clone()).unwrap_or_default(),
+                    "export": meta.map(|m| m.export.clone()).unwrap_or_default(),
+                    "env": meta.map(|m| m.env.clone()).unwrap_or_default(),
+                    "jobs": instances,
+                })
+            })
+            .collect();
+        json!({
+            "sessions": [],
+            "events": events,
+            "control_bus_address": "",
+            "cgroup_manager_address": "",
+            "job_environment": e.environment(),
+            "job_classes": classes,
+            "conf_sources": conf_sources,
+        })
+        .to_string()
+    }
+
+    /// `JobAdded` for units that became jobs (a new `.conf`, a unit loaded on demand) and
+    /// `JobRemoved` for jobs that went away (a deleted `.conf` after ReloadConfiguration),
+    /// by comparing the job list with the one last seen.
+    fn job_registry_signals(&mut self, mgr: &Manager, changes: &[Change]) -> Vec<Message> {
+        let relevant = changes.iter().any(|c| {
+            matches!(
+                c,
+                Change::UnitNew { .. }
+                    | Change::UnitChanged { .. }
+                    | Change::UnitRemoved { .. }
+                    | Change::Reloading { .. }
+            )
+        });
+        if !relevant && self.jobs.is_some() {
+            return Vec::new();
+        }
+        let current: HashMap<UnitId, String> = self
+            .job_ids(mgr)
+            .into_iter()
+            .map(|u| (u, job_name(mgr, u)))
+            .collect();
+        let known = self.jobs.get_or_insert_with(|| {
+            // First look: what exists now was there before, except what this batch adds.
+            let mut k = current.clone();
+            for c in changes {
+                if let Change::UnitNew { unit, .. } = c {
+                    k.remove(unit);
+                }
+            }
+            k
+        });
+        let mut out = Vec::new();
+        let mut emit = |member: &str, name: &str| {
+            if let Ok(o) = zbus::ObjectPath::try_from(path::job_path(name)) {
+                out.extend(signal(MANAGER_PATH, IFACE, member, &(o,)).ok());
+            }
+        };
+        let mut gone: Vec<&String> = known
+            .iter()
+            .filter(|(u, n)| current.get(u) != Some(*n))
+            .map(|(_, n)| n)
+            .collect();
+        gone.sort();
+        for name in gone {
+            emit("JobRemoved", name);
+        }
+        let mut added: Vec<&String> = current
+            .iter()
+            .filter(|(u, n)| known.get(u) != Some(*n))
+            .map(|(_, n)| n)
+            .collect();
+        added.sort();
+        for name in added {
+            emit("JobAdded", name);
+        }
+        self.jobs = Some(current);
         out
     }
 
