@@ -23,13 +23,19 @@
 //! stopped: inactive), and a job failure marks those events failed (`<name>/failed` follows).
 //! An event finishes when nothing holds it: [`Change::EventFinished`].
 //!
-//! Approximated: `starting`/`stopping` do not block the job that emits them (Upstart holds the
-//! job in `starting`/`stopping` until handlers finish); here the job proceeds at once and the
-//! handlers run concurrently. `$VAR` in `stop on` values is not expanded. A new command on a
+//! `starting` blocks as in Upstart: a job's start parks in `starting` (the service's
+//! `condition` sub-state, no process; systemd clients see `activating`) until its `starting`
+//! event finished, so `start on starting foo` handlers are running (tasks: done) before foo's
+//! pre-start ([`Engine::gate_on_starting`]). Systemd units are not held.
+//!
+//! Approximated: `stopping` does not block (Upstart holds the job in `stopping` before the
+//! kill until handlers finish); here the kill proceeds at once and `stop on stopping foo`
+//! handlers stop concurrently. `$VAR` in `stop on` values is not expanded. A new command on a
 //! job does not release events the job holds before it reaches a rest state.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use super::types::ServiceState;
 use super::*;
 use crate::spec::event_expr::{EventExpr, leaf_matches};
 use crate::spec::{KindSpec, LoadState, ServiceType, upstart};
@@ -81,6 +87,9 @@ pub(crate) struct EventState {
     stop_env: HashMap<UnitId, Vec<String>>,
     /// Variables removed from a job instance's environment (`UnsetEnvList` with job details).
     unset_env: HashMap<UnitId, Vec<String>>,
+    /// Upstart jobs held in `starting` until their `starting` event finished (the event id
+    /// once it is queued).
+    start_gates: HashMap<UnitId, Option<EventId>>,
 }
 
 /// A change to one job instance's environment table (Upstart's env methods with job details).
@@ -557,6 +566,45 @@ impl Engine {
         out
     }
 
+    /// Hold Upstart job `id` in `starting` (the service's `condition` sub-state, no process)
+    /// until the `starting` event this transition emits has finished: every job that event
+    /// started is running (tasks: done) and every job it stopped is down — Upstart's blocking
+    /// `starting`. Returns false for units that are not Upstart jobs (they start at once).
+    pub(crate) fn gate_on_starting(&mut self, id: UnitId) -> bool {
+        if self.u(id).loaded.spec.upstart.is_none() {
+            return false;
+        }
+        self.events.start_gates.insert(id, None);
+        self.service_set_state(id, ServiceState::Condition, false);
+        match self.events.start_gates.get(&id) {
+            // The transition queued the event: wait for it.
+            Some(Some(_)) => true,
+            // No `starting` was emitted (e.g. the unit was already activating): go on.
+            _ => {
+                self.events.start_gates.remove(&id);
+                false
+            }
+        }
+    }
+
+    /// The gated jobs waiting for `ev` go on to pre-start.
+    fn open_start_gates(&mut self, ev: EventId) {
+        let ready: Vec<UnitId> = self
+            .events
+            .start_gates
+            .iter()
+            .filter(|(_, g)| **g == Some(ev))
+            .map(|(u, _)| *u)
+            .collect();
+        for id in ready {
+            self.events.start_gates.remove(&id);
+            let s = &self.u(id).service;
+            if s.state == ServiceState::Condition && s.control_pid.is_none() {
+                self.service_enter_condition(id);
+            }
+        }
+    }
+
     /// Goal `start`: a start job is pending, or no stop job is and the unit is up or coming up.
     fn goal_is_start(&self, id: UnitId) -> bool {
         let u = self.u(id);
@@ -599,6 +647,7 @@ impl Engine {
             env: e.env,
             failed: e.failed,
         });
+        self.open_start_gates(ev);
     }
 
     /// Release the events a unit holds once it reached the rest state they wait for.
@@ -689,12 +738,18 @@ impl Engine {
         self.events.phase.insert(id, next);
         for name in emit {
             let env = self.job_event_env(id, name);
-            self.queue_event(name, env);
+            let ev = self.queue_event(name, env);
+            if name == "starting"
+                && let Some(gate) = self.events.start_gates.get_mut(&id)
+            {
+                *gate = Some(ev);
+            }
         }
         if matches!(ns, ActiveState::Inactive | ActiveState::Failed) && !will_restart {
             self.events.start_env.remove(&id);
             self.events.stop_env.remove(&id);
             self.events.unset_env.remove(&id);
+            self.events.start_gates.remove(&id);
             self.events.latches.remove(&(id, true));
         }
         self.settle_event_holds(id);

@@ -209,6 +209,10 @@ impl Engine {
                 s.flush_n_restarts = false;
             }
         }
+        if self.gate_on_starting(id) {
+            // An Upstart job waits in `starting` until its `starting` event finished.
+            return Outcome::Pending;
+        }
         self.service_enter_condition(id);
         Outcome::Pending
     }
@@ -250,7 +254,7 @@ impl Engine {
 
     // ---- transitions ----
 
-    fn service_enter_condition(&mut self, id: UnitId) {
+    pub(super) fn service_enter_condition(&mut self, id: UnitId) {
         if self.sspec(id).exec_condition.is_empty() {
             return self.service_enter_start_pre(id);
         }
