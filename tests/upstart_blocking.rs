@@ -1,7 +1,9 @@
-//! Acceptance: Upstart's blocking `starting` event. A job started by `starting foo` runs to
-//! its rest state (a task: done) before foo leaves `starting` for pre-start; meanwhile foo is
-//! `start/starting` over the Upstart API (and `activating` over systemd's). Driven with
-//! `unitd initctl` and `systemctl --user` on a private session bus.
+//! Acceptance: Upstart's blocking `starting` and `stopping` events. A job started by
+//! `starting foo` runs to its rest state (a task: done) before foo leaves `starting` for
+//! pre-start; meanwhile foo is `start/starting` over the Upstart API (and `activating` over
+//! systemd's). A job started by `stopping bar` is done before bar's main process is killed
+//! and its post-stop runs; meanwhile bar is `stop/stopping` with its process alive. Driven
+//! with `unitd initctl` and `systemctl --user` on a private session bus.
 
 mod common;
 
@@ -93,4 +95,67 @@ fn starting_blocks_the_job_until_its_handlers_finished() {
     assert_eq!(out.stdout, format!("foo start/running, process {pid}\n"));
     initctl(&m, &["stop", "foo"]);
     m.wait_gone(pid, "foo");
+}
+
+#[test]
+fn stopping_blocks_the_kill_until_its_handlers_finished() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let dir = m.dir.path().to_path_buf();
+    let log = dir.join("log");
+    let gate = dir.join("gate");
+    let entered = dir.join("entered");
+    let jobs = m.dir.home().join(".config/upstart");
+    std::fs::create_dir_all(&jobs).unwrap();
+    std::fs::write(
+        jobs.join("bar.conf"),
+        format!(
+            "exec /bin/sleep infinity\npost-stop exec /bin/sh -c 'echo bar-post-stop >> {log}'\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        jobs.join("cleanup.conf"),
+        format!(
+            "start on stopping bar\ntask\n\
+             exec /bin/sh -c 'touch {entered}; while [ ! -e {gate} ]; do sleep 0.05; done; echo \"cleanup $JOB $RESULT\" >> {log}'\n",
+            entered = entered.display(),
+            gate = gate.display(),
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    m.expect(0, &["daemon-reload"]);
+    let out = initctl(&m, &["start", "bar"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let pid = m.main_pid("bar.service");
+
+    let out = initctl(&m, &["stop", "--no-wait", "bar"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    wait_for(
+        "the stopping handler to run",
+        Duration::from_secs(10),
+        || entered.exists(),
+    );
+    let out = initctl(&m, &["status", "bar"]);
+    assert_eq!(
+        out.stdout,
+        format!("bar stop/stopping, process {pid}\n"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        pid_alive(pid),
+        "bar was killed before its stopping handler finished"
+    );
+    assert!(!log.exists(), "{}", read_lossy(&log));
+
+    std::fs::write(&gate, "").unwrap();
+    m.wait_gone(pid, "bar");
+    wait_for("bar down", Duration::from_secs(10), || {
+        m.show("bar.service", "ActiveState") == "inactive"
+    });
+    assert_eq!(read_lossy(&log), "cleanup bar ok\nbar-post-stop\n");
 }

@@ -23,15 +23,17 @@
 //! stopped: inactive), and a job failure marks those events failed (`<name>/failed` follows).
 //! An event finishes when nothing holds it: [`Change::EventFinished`].
 //!
-//! `starting` blocks as in Upstart: a job's start parks in `starting` (the service's
-//! `condition` sub-state, no process; systemd clients see `activating`) until its `starting`
-//! event finished, so `start on starting foo` handlers are running (tasks: done) before foo's
-//! pre-start ([`Engine::gate_on_starting`]). Systemd units are not held.
+//! `starting` and `stopping` block as in Upstart. A job's start parks in `starting` (the
+//! service's `condition` sub-state, no process; systemd clients see `activating`) until its
+//! `starting` event finished, so `start on starting foo` handlers are running (tasks: done)
+//! before foo's pre-start ([`Engine::gate_on_starting`]). A job's stop parks before the kill
+//! signal (in `stop-sigterm`, shown as Upstart's `stopping`) and before post-stop until its
+//! `stopping` event finished ([`Engine::gate_on_stopping`]). Systemd units are not held.
+//! Difference: unitd emits `stopping` when the stop begins, i.e. before pre-stop
+//! (`ExecStop=`) runs; Upstart emits it after pre-stop. Both hold the kill.
 //!
-//! Approximated: `stopping` does not block (Upstart holds the job in `stopping` before the
-//! kill until handlers finish); here the kill proceeds at once and `stop on stopping foo`
-//! handlers stop concurrently. `$VAR` in `stop on` values is not expanded. A new command on a
-//! job does not release events the job holds before it reaches a rest state.
+//! Approximated: `$VAR` in `stop on` values is not expanded. A new command on a job does not
+//! release events the job holds before it reaches a rest state.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -90,6 +92,19 @@ pub(crate) struct EventState {
     /// Upstart jobs held in `starting` until their `starting` event finished (the event id
     /// once it is queued).
     start_gates: HashMap<UnitId, Option<EventId>>,
+    /// The last `stopping` event each Upstart job emitted.
+    stopping_events: HashMap<UnitId, EventId>,
+    /// Upstart jobs held in `stopping` until that event finished, with what comes next.
+    stop_gates: HashMap<UnitId, (EventId, StopResume)>,
+}
+
+/// Where a job held in `stopping` goes on once its `stopping` event finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StopResume {
+    /// Send the kill signal (`killed`).
+    Signal(ServiceResult),
+    /// Run post-stop.
+    StopPost(ServiceResult),
 }
 
 /// A change to one job instance's environment table (Upstart's env methods with job details).
@@ -587,6 +602,64 @@ impl Engine {
         }
     }
 
+    /// Hold Upstart job `id` in `stopping` while the `stopping` event it emitted is not
+    /// finished (every job that event started is running, every job it stopped is down);
+    /// `resume` is carried out when it is. Upstart's blocking `stopping`: `stop on stopping
+    /// foo` jobs are down before foo's main process is killed or its post-stop runs.
+    pub(crate) fn gate_on_stopping(&mut self, id: UnitId, resume: StopResume) -> bool {
+        if self.u(id).loaded.spec.upstart.is_none() {
+            return false;
+        }
+        let Some(&ev) = self.events.stopping_events.get(&id) else {
+            return false;
+        };
+        if !self.events.events.contains_key(&ev) {
+            return false;
+        }
+        self.events.stop_gates.insert(id, (ev, resume));
+        true
+    }
+
+    /// Whether Upstart job `unit` is held in `stopping` (its kill or post-stop waits for its
+    /// `stopping` event).
+    pub fn held_in_stopping(&self, unit: UnitId) -> bool {
+        self.events.stop_gates.contains_key(&self.resolve(unit))
+    }
+
+    /// The jobs held in `stopping` by `ev` go on.
+    fn open_stop_gates(&mut self, ev: EventId) {
+        let ready: Vec<(UnitId, StopResume)> = self
+            .events
+            .stop_gates
+            .iter()
+            .filter(|(_, (e, _))| *e == ev)
+            .map(|(u, (_, r))| (*u, *r))
+            .collect();
+        for (id, resume) in ready {
+            self.events.stop_gates.remove(&id);
+            let state = self.u(id).service.state;
+            match resume {
+                StopResume::Signal(f) if state == ServiceState::StopSigterm => {
+                    self.service_enter_signal(id, ServiceState::StopSigterm, f)
+                }
+                StopResume::StopPost(f)
+                    if !matches!(
+                        state,
+                        ServiceState::StopPost
+                            | ServiceState::Dead
+                            | ServiceState::Failed
+                            | ServiceState::FinalSigterm
+                            | ServiceState::FinalSigkill
+                            | ServiceState::FinalWatchdog
+                    ) =>
+                {
+                    self.service_enter_stop_post(id, f)
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The gated jobs waiting for `ev` go on to pre-start.
     fn open_start_gates(&mut self, ev: EventId) {
         let ready: Vec<UnitId> = self
@@ -648,6 +721,7 @@ impl Engine {
             failed: e.failed,
         });
         self.open_start_gates(ev);
+        self.open_stop_gates(ev);
     }
 
     /// Release the events a unit holds once it reached the rest state they wait for.
@@ -744,12 +818,16 @@ impl Engine {
             {
                 *gate = Some(ev);
             }
+            if name == "stopping" && self.u(id).loaded.spec.upstart.is_some() {
+                self.events.stopping_events.insert(id, ev);
+            }
         }
         if matches!(ns, ActiveState::Inactive | ActiveState::Failed) && !will_restart {
             self.events.start_env.remove(&id);
             self.events.stop_env.remove(&id);
             self.events.unset_env.remove(&id);
             self.events.start_gates.remove(&id);
+            self.events.stop_gates.remove(&id);
             self.events.latches.remove(&(id, true));
         }
         self.settle_event_holds(id);

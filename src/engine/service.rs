@@ -377,6 +377,11 @@ impl Engine {
             KillMode::None => (None, None, false),
         };
         self.service_set_state(id, state, false);
+        // An Upstart job waits in `stopping` (before the kill) until its `stopping` event
+        // finished.
+        if state == StopSigterm && self.gate_on_stopping(id, super::events::StopResume::Signal(f)) {
+            return;
+        }
         if main.is_none() && control.is_none() && !others {
             return self.service_kill_phase_done(id, ServiceResult::Success);
         }
@@ -420,6 +425,9 @@ impl Engine {
 
     pub(super) fn service_enter_stop_post(&mut self, id: UnitId, f: ServiceResult) {
         self.set_result(id, f);
+        if self.gate_on_stopping(id, super::events::StopResume::StopPost(f)) {
+            return;
+        }
         if self.sspec(id).exec_stop_post.is_empty() {
             return self.service_enter_signal(
                 id,

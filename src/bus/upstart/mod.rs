@@ -282,6 +282,9 @@ fn goal_state(mgr: &Manager, unit: UnitId) -> (&'static str, &'static str) {
     let u = e.unit(unit);
     let pending = u.job.and_then(|j| e.job(j)).map(|j| j.job_type);
     let goal = state_names::goal(u.active_state, pending);
+    if e.held_in_stopping(unit) {
+        return (goal, "stopping");
+    }
     (goal, state_names::state(u.sub_state(), goal))
 }
 
