@@ -26,9 +26,9 @@
 //! `starting` and `stopping` block as in Upstart. A job's start parks in `starting` (the
 //! service's `condition` sub-state, no process; systemd clients see `activating`) until its
 //! `starting` event finished, so `start on starting foo` handlers are running (tasks: done)
-//! before foo's pre-start ([`Engine::gate_on_starting`]). A job's stop parks before the kill
+//! before foo's pre-start (`Engine::gate_on_starting`). A job's stop parks before the kill
 //! signal (in `stop-sigterm`, shown as Upstart's `stopping`) and before post-stop until its
-//! `stopping` event finished ([`Engine::gate_on_stopping`]). Systemd units are not held.
+//! `stopping` event finished (`Engine::gate_on_stopping`). Systemd units are not held.
 //! Difference: unitd emits `stopping` when the stop begins, i.e. before pre-stop
 //! (`ExecStop=`) runs; Upstart emits it after pre-stop. Both hold the kill.
 //!
