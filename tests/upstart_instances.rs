@@ -41,7 +41,10 @@ fn write_job(m: &UserManager, name: &str, text: &str) {
 
 #[test]
 fn instance_jobs_are_instance_units() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start(&[(
+        "native.service",
+        "[Service]\nExecStart=/bin/sleep infinity\n",
+    )]) else {
         return;
     };
     if which("dbus-send").is_none() || which("dbus-monitor").is_none() {
@@ -73,7 +76,11 @@ fn instance_jobs_are_instance_units() {
              exec /bin/sh -c 'echo \"$JOB|$INSTANCE|$TTY\" > {o}/watch'\n"
         ),
     );
+    // A native unit wins over a job of the same name, for its instances too.
+    write_job(&m, "native", "instance $X\nexec /bin/sleep infinity\n");
     m.expect(0, &["daemon-reload"]);
+    assert_eq!(m.show("native@a.service", "LoadState"), "not-found");
+    assert_eq!(m.show("getty@tty7.service", "LoadState"), "loaded");
 
     let monitor_log = m.dir.path().join("monitor.log");
     let mut monitor_child = Command::new("dbus-monitor")
