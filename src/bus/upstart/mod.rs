@@ -1082,7 +1082,9 @@ impl UpstartFacade {
 
     /// `JobAdded` for units that became jobs (a new `.conf`, a unit loaded on demand) and
     /// `JobRemoved` for jobs that went away (a deleted `.conf` after ReloadConfiguration),
-    /// by comparing the job list with the one last seen.
+    /// by comparing the job list with the one last seen. Difference: Upstart keeps a deleted
+    /// job's class (and sends `JobRemoved`) until its last instance stopped; here the job
+    /// leaves the Upstart view at the reload that no longer finds its file.
     fn job_registry_signals(&mut self, mgr: &Manager, changes: &[Change]) -> Vec<Message> {
         let relevant = changes.iter().any(|c| {
             matches!(
