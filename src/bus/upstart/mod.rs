@@ -1,8 +1,8 @@
 //! The `com.ubuntu.Upstart0_6` façade over the one engine (reference: upstart.md §1): the
 //! manager at `/com/ubuntu/Upstart`, a job object per service unit at
 //! `/com/ubuntu/Upstart/jobs/<esc(job)>` (Upstart jobs by their job name, other services by
-//! their unit name without `.service`), and the single instance `…/<job>/_` while the unit is
-//! not `waiting`. Raw message dispatch like [`crate::bus::systemd`]; missing objects and
+//! their unit name without `.service`), and an instance object `…/<job>/<esc(inst)>` (`_`
+//! for the unnamed one) per instance unit that is not `waiting`. Raw message dispatch like [`crate::bus::systemd`]; missing objects and
 //! members answer `org.freedesktop.DBus.Error.UnknownMethod` as libnih does (initctl relies on
 //! it). Deferred `wait=true` replies are kept here and answered from engine changes
 //! ([`UpstartFacade::signals`] → [`UpstartFacade::take_replies`]).
@@ -13,6 +13,8 @@
 //!
 //! The global job environment (`GetEnv`/`ListEnv`/`SetEnv[List]`/`UnsetEnv[List]` with empty
 //! job_details) is the manager environment; `ResetEnv` returns it to its value at start.
+//! With `[job, instance]` they read and change that live instance's table (engine
+//! `job_env`/`change_job_env`). `GetState` answers JSON with Upstart 1.13's top-level keys.
 //!
 //! Instance jobs: instance `<inst>` of job `foo` is the unit `foo@<systemd-escaped inst>.service`
 //! (the unnamed instance is `foo.service` itself) at `…/jobs/foo/<esc(inst)>`; Job methods
