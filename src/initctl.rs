@@ -6,8 +6,8 @@
 //! Transport as initctl chooses it: `--session` / `--system`; otherwise `UPSTART_SESSION`
 //! (direct); otherwise root uses the private socket `unix:abstract=/com/ubuntu/upstart` and
 //! everyone else the system bus (as Upstart's initctl: no fallback from one to the other).
-//! Not implemented: `check-config`, `usage`, `list-sessions`,
-//! `notify-*`.
+//! `check-config` does initctl's own reachability analysis over what show-config reads.
+//! Not implemented: `usage`, `list-sessions`, `notify-*`.
 
 use std::process::ExitCode;
 
@@ -18,12 +18,16 @@ const UNKNOWN_INSTANCE: &str = "com.ubuntu.Upstart0_6.Error.UnknownInstance";
 
 /// Options before/among the command's arguments.
 #[derive(Debug, Default)]
-struct Opts {
+pub struct Opts {
     transport: Option<Transport>,
     no_wait: bool,
     global: bool,
     retain: bool,
     enumerate: bool,
+    /// check-config `-w/--warn`: every unreachable event counts (`or` as strict as `and`).
+    warn: bool,
+    /// check-config `-i/--ignore-events=LIST`: events not to report.
+    ignore_events: Vec<String>,
 }
 
 /// Entry point: `program` is the name errors are prefixed with (`initctl`, or `start` & co.
@@ -31,8 +35,21 @@ struct Opts {
 pub fn main(program: &str, args: Vec<String>) -> ExitCode {
     let mut opts = Opts::default();
     let mut rest = Vec::new();
-    for a in args {
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
         match a.as_str() {
+            "-w" | "--warn" => opts.warn = true,
+            "-i" | "--ignore-events" => {
+                let list = args.next().unwrap_or_default();
+                opts.ignore_events
+                    .extend(list.split(',').filter(|e| !e.is_empty()).map(str::to_owned));
+            }
+            _ if a.starts_with("--ignore-events=") => opts.ignore_events.extend(
+                a["--ignore-events=".len()..]
+                    .split(',')
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_owned),
+            ),
             "--session" => opts.transport = Some(Transport::Session),
             "--system" => opts.transport = Some(Transport::System),
             "-n" | "--no-wait" => opts.no_wait = true,
@@ -70,6 +87,7 @@ pub fn main(program: &str, args: Vec<String>) -> ExitCode {
             eprintln!("{program}: {}", e.message);
             ExitCode::from(1)
         }
+        Err(Failure::Silent) => ExitCode::from(1),
     }
 }
 
@@ -92,6 +110,8 @@ fn connect(opts: &Opts) -> Result<Client, ClientError> {
 enum Failure {
     Usage(String),
     Call(ClientError),
+    /// Exit 1 with nothing more to say (check-config found problems).
+    Silent,
 }
 
 impl From<ClientError> for Failure {
@@ -140,6 +160,185 @@ pub fn condition_text(rpn: &[Vec<String>]) -> String {
         }
     }
     stack.pop().unwrap_or_default()
+}
+
+fn is_operator(item: &[String]) -> bool {
+    matches!(item.first().map(String::as_str), Some("/AND" | "/OR"))
+}
+
+/// The job a `starting`/`started`/`stopping`/`stopped` condition names (its first argument
+/// when that is `JOB=name` or a plain positional word) and the other arguments.
+fn split_job_arg(leaf: &[String]) -> (Option<&str>, Vec<&str>) {
+    let is_job_event = matches!(
+        leaf[0].as_str(),
+        "starting" | "started" | "stopping" | "stopped"
+    );
+    let mut job = None;
+    let mut rest = Vec::new();
+    for (i, a) in leaf[1..].iter().enumerate() {
+        if is_job_event && job.is_none() {
+            if let Some(j) = a.strip_prefix("JOB=") {
+                job = Some(j);
+                continue;
+            }
+            if i == 0 && !a.contains('=') {
+                job = Some(a.as_str());
+                continue;
+            }
+        }
+        rest.push(a.as_str());
+    }
+    (job, rest)
+}
+
+/// One job as check-config sees it (the show-config properties).
+pub struct JobConditions {
+    /// Job name.
+    pub name: String,
+    /// `emits` words (globs).
+    pub emits: Vec<String>,
+    /// `start on`, post-order.
+    pub start_on: Vec<Vec<String>>,
+    /// `stop on`, post-order.
+    pub stop_on: Vec<Vec<String>>,
+}
+
+/// Events init emits itself (never unknown to check-config), job events included.
+const INIT_EVENTS: [&str; 9] = [
+    "startup",
+    "debug",
+    "control-alt-delete",
+    "keyboard-request",
+    "power-status-changed",
+    "starting",
+    "started",
+    "stopping",
+    "stopped",
+];
+
+enum Node {
+    Leaf {
+        ok: bool,
+        unknown_event: Option<String>,
+        unknown_job: Option<String>,
+    },
+    Op {
+        ok: bool,
+        children: [Box<Node>; 2],
+    },
+}
+
+impl Node {
+    fn ok(&self) -> bool {
+        match self {
+            Node::Leaf { ok, .. } | Node::Op { ok, .. } => *ok,
+        }
+    }
+
+    /// The unknown events/jobs under this node, in initctl's order (an operator's later
+    /// operand first).
+    fn report(&self, condition: &str, out: &mut String) {
+        match self {
+            Node::Leaf {
+                unknown_event,
+                unknown_job,
+                ..
+            } => {
+                if let Some(e) = unknown_event {
+                    out.push_str(&format!("  {condition}: unknown event {e}\n"));
+                }
+                if let Some(j) = unknown_job {
+                    out.push_str(&format!("  {condition}: unknown job {j}\n"));
+                }
+            }
+            Node::Op { children, .. } => {
+                for c in children {
+                    c.report(condition, out);
+                }
+            }
+        }
+    }
+
+    /// The first node in pre-order (operators and the root only) that cannot be reached.
+    fn first_unreachable(&self, root: bool) -> Option<&Node> {
+        match self {
+            Node::Op { ok, children } => {
+                if !ok {
+                    return Some(self);
+                }
+                children.iter().find_map(|c| c.first_unreachable(false))
+            }
+            Node::Leaf { ok, .. } if root && !ok => Some(self),
+            Node::Leaf { .. } => None,
+        }
+    }
+}
+
+/// initctl's `check-config`: for every job (or only `only`), whether each of its conditions
+/// can be satisfied by the events some job `emits` (globs allowed), the events init emits
+/// itself and `-i` ignored ones, and whether the jobs named by job events exist. Returns the
+/// report (`job` then `  start on: unknown event E` / `  stop on: unknown job J` lines) and
+/// the number of problems (exit status 1 when non-zero).
+pub fn check_config(jobs: &[JobConditions], only: Option<&str>, opts: &Opts) -> (String, usize) {
+    let emitted: Vec<&str> = jobs
+        .iter()
+        .flat_map(|j| j.emits.iter().map(String::as_str))
+        .collect();
+    let event_ok = |e: &str| {
+        emitted
+            .iter()
+            .any(|g| crate::spec::event_expr::fnmatch(g, e))
+            || INIT_EVENTS.contains(&e)
+            || opts.ignore_events.iter().any(|i| i == e)
+    };
+    let job_ok = |j: &str| j.starts_with('$') || jobs.iter().any(|x| x.name == j);
+    let build = |rpn: &[Vec<String>]| -> Option<Node> {
+        let mut stack: Vec<Node> = Vec::new();
+        for item in rpn {
+            if is_operator(item) {
+                let first = stack.pop()?;
+                let second = stack.pop()?;
+                let ok = if item[0] == "/AND" || opts.warn {
+                    first.ok() && second.ok()
+                } else {
+                    first.ok() || second.ok()
+                };
+                stack.push(Node::Op {
+                    ok,
+                    children: [Box::new(first), Box::new(second)],
+                });
+            } else {
+                let (job, _) = split_job_arg(item);
+                let unknown_job = job.filter(|j| !job_ok(j)).map(str::to_owned);
+                let unknown_event = (!event_ok(&item[0])).then(|| item[0].clone());
+                stack.push(Node::Leaf {
+                    ok: unknown_job.is_none() && unknown_event.is_none(),
+                    unknown_event,
+                    unknown_job,
+                });
+            }
+        }
+        stack.pop()
+    };
+    let mut out = String::new();
+    let mut problems = 0;
+    for job in jobs.iter().filter(|j| only.is_none_or(|o| o == j.name)) {
+        let mut shown = false;
+        for (condition, rpn) in [("start on", &job.start_on), ("stop on", &job.stop_on)] {
+            let Some(tree) = build(rpn) else {
+                continue;
+            };
+            if let Some(bad) = tree.first_unreachable(true) {
+                problems += 1;
+                if !shown {
+                    out.push_str(&format!("{}\n", job.name));
+                    shown = true;
+                }
+                bad.report(condition, &mut out);
+            }
+        }
+    }
+    (out, problems)
 }
 
 /// Status of `instance` of `job`; a vanished instance (UnknownMethod) is `stop/waiting`.
@@ -264,14 +463,40 @@ fn run(
                         continue;
                     }
                     if opts.enumerate {
-                        for leaf in rpn.iter().filter(|l| !l[0].starts_with('/')) {
-                            let kind = if prop == "start_on" { "start" } else { "stop" };
-                            out.push_str(&format!("  {kind} on {}\n", leaf.join(" ")));
+                        for leaf in rpn.iter().filter(|l| !is_operator(l)) {
+                            let (job, env) = split_job_arg(leaf);
+                            let env: String = env.iter().map(|a| format!(" {a}")).collect();
+                            let job = job.map(|j| format!(" {j}")).unwrap_or_default();
+                            out.push_str(&format!("  {word} {} (job:{job}, env:{env})\n", leaf[0]));
                         }
                     } else {
                         out.push_str(&format!("  {word} {}\n", condition_text(&rpn)));
                     }
                 }
+            }
+        }
+        "check-config" => {
+            let mut jobs = Vec::new();
+            for path in c.all_jobs()? {
+                jobs.push(JobConditions {
+                    name: c.job_string(&path, "name")?,
+                    emits: c.job_emits(&path)?,
+                    start_on: c.job_condition(&path, "start_on")?,
+                    stop_on: c.job_condition(&path, "stop_on")?,
+                });
+            }
+            if let Some(only) = args.first()
+                && !jobs.iter().any(|j| &j.name == only)
+            {
+                return Err(Failure::Call(ClientError {
+                    name: String::new(),
+                    message: format!("Invalid job class: {only}"),
+                }));
+            }
+            let (text, problems) = check_config(&jobs, args.first().map(String::as_str), opts);
+            out.push_str(&text);
+            if problems > 0 {
+                return Err(Failure::Silent);
             }
         }
         "get-env" => {
@@ -332,6 +557,81 @@ mod tests {
             status_text("getty", Some(&st)),
             "getty (tty1) stop/pre-stop, (pre-stop) process 7\n\tmain process 5\n"
         );
+    }
+
+    fn job(name: &str, emits: &[&str], start_on: &[&[&str]]) -> JobConditions {
+        JobConditions {
+            name: name.into(),
+            emits: emits.iter().map(|e| e.to_string()).collect(),
+            start_on: start_on
+                .iter()
+                .map(|l| l.iter().map(|x| x.to_string()).collect())
+                .collect(),
+            stop_on: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn check_config_reports_unreachable_conditions() {
+        let jobs = vec![
+            // (started nosuchjob and frobnicate)
+            job(
+                "a",
+                &["foo", "net-*"],
+                &[&["started", "nosuchjob"], &["frobnicate"], &["/AND"]],
+            ),
+            // (foo or bar): reachable through foo
+            job("b", &[], &[&["foo"], &["bar"], &["/OR"]]),
+            // globs in emits, init events, `$` jobs, JOB= form
+            job(
+                "c",
+                &[],
+                &[
+                    &["net-up", "IFACE=eth0"],
+                    &["startup"],
+                    &["/AND"],
+                    &["stopped", "JOB=a"],
+                    &["/AND"],
+                    &["starting", "$X"],
+                    &["/AND"],
+                ],
+            ),
+            // (x and y) or foo: the and-branch is reported although foo can start it
+            job("d", &[], &[&["x"], &["y"], &["/AND"], &["foo"], &["/OR"]]),
+        ];
+        let opts = Opts::default();
+        let (text, n) = check_config(&jobs, None, &opts);
+        assert_eq!(
+            text,
+            "a\n  start on: unknown event frobnicate\n  start on: unknown job nosuchjob\n\
+             d\n  start on: unknown event y\n  start on: unknown event x\n"
+        );
+        assert_eq!(n, 2);
+        let (text, n) = check_config(&jobs, Some("c"), &opts);
+        assert_eq!((text.as_str(), n), ("", 0));
+        // -w: an `or` needs both sides; -i ignores events.
+        let opts = Opts {
+            warn: true,
+            ignore_events: vec!["y".into(), "x".into()],
+            ..Opts::default()
+        };
+        let (text, n) = check_config(&jobs, Some("b"), &opts);
+        assert_eq!(text, "b\n  start on: unknown event bar\n");
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn enumerated_conditions_name_the_job() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            split_job_arg(&v(&["started", "nginx", "X=1"])),
+            (Some("nginx"), vec!["X=1"])
+        );
+        assert_eq!(
+            split_job_arg(&v(&["stopped", "RESULT=ok", "JOB=web"])),
+            (Some("web"), vec!["RESULT=ok"])
+        );
+        assert_eq!(split_job_arg(&v(&["deploy", "prod"])), (None, vec!["prod"]));
     }
 
     #[test]

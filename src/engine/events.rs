@@ -4,9 +4,16 @@
 //! are held by whom, and the job environment an event hands to the job it starts. Events come
 //! from [`Engine::emit_event`] (EmitEvent, `startup`) and from the engine's own unit
 //! transitions: every unit emits `starting`/`started`/`stopping`/`stopped` with `JOB` (the
-//! Upstart job name, or for other units the unit name without `.service`), `INSTANCE` (always
-//! empty: one instance per unit), `RESULT`, `PROCESS`, `EXIT_STATUS`/`EXIT_SIGNAL` and the
-//! job's `export`ed variables.
+//! Upstart job name, or for other units the unit name without `.service`), `INSTANCE` (the
+//! instance name; empty for single-instance jobs and systemd units), `RESULT`, `PROCESS`,
+//! `EXIT_STATUS`/`EXIT_SIGNAL` and the job's `export`ed variables.
+//!
+//! Instance jobs (`instance $TTY`): the class unit `<job>.service` evaluates `start on`; when
+//! it fires, the `instance` template is expanded against the global env + `env` stanzas + the
+//! events' env ([`Engine::start_target`]) and the instance unit `<job>@<inst>.service` is
+//! created from the class's settings if it does not exist ([`upstart::instantiate`]); the
+//! class unit itself is the unnamed instance. Each instance unit has its own `stop on`
+//! latches, start/stop env and holds.
 //!
 //! Semantics kept from Upstart: each leaf latches on its first match and holds that event until
 //! its expression fires (half-satisfied `and` blocks the event, as upstream's known bug does);
@@ -16,18 +23,26 @@
 //! stopped: inactive), and a job failure marks those events failed (`<name>/failed` follows).
 //! An event finishes when nothing holds it: [`Change::EventFinished`].
 //!
-//! Approximated: `starting`/`stopping` do not block the job that emits them (Upstart holds the
-//! job in `starting`/`stopping` until handlers finish); here the job proceeds at once and the
-//! handlers run concurrently. `$VAR` in `stop on` values is not expanded. A new command on a
-//! job does not release events the job holds before it reaches a rest state.
+//! `starting` and `stopping` block as in Upstart. A job's start parks in `starting` (the
+//! service's `condition` sub-state, no process; systemd clients see `activating`) until its
+//! `starting` event finished, so `start on starting foo` handlers are running (tasks: done)
+//! before foo's pre-start (`Engine::gate_on_starting`). A job's stop parks before the kill
+//! signal (in `stop-sigterm`, shown as Upstart's `stopping`) and before post-stop until its
+//! `stopping` event finished (`Engine::gate_on_stopping`). Systemd units are not held.
+//! Difference: unitd emits `stopping` when the stop begins, i.e. before pre-stop
+//! (`ExecStop=`) runs; Upstart emits it after pre-stop. Both hold the kill.
+//!
+//! Approximated: `$VAR` in `stop on` values is not expanded. A new command on a job does not
+//! release events the job holds before it reaches a rest state.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use super::types::ServiceState;
 use super::*;
 use crate::spec::event_expr::{EventExpr, leaf_matches};
-use crate::spec::{KindSpec, ServiceType};
+use crate::spec::{KindSpec, LoadState, ServiceType, upstart};
 
 /// Identifies one emitted event.
 pub type EventId = u64;
@@ -81,6 +96,40 @@ pub(crate) struct EventState {
     /// The environment a stop event (or a Job.Stop call) gave the current stop.
     #[serde(with = "super::snapshot::pairs")]
     stop_env: HashMap<UnitId, Vec<String>>,
+    /// Variables removed from a job instance's environment (`UnsetEnvList` with job details).
+    #[serde(with = "super::snapshot::pairs")]
+    unset_env: HashMap<UnitId, Vec<String>>,
+    /// Upstart jobs held in `starting` until their `starting` event finished (the event id
+    /// once it is queued).
+    #[serde(with = "super::snapshot::pairs")]
+    start_gates: HashMap<UnitId, Option<EventId>>,
+    /// The last `stopping` event each Upstart job emitted.
+    #[serde(with = "super::snapshot::pairs")]
+    stopping_events: HashMap<UnitId, EventId>,
+    /// Upstart jobs held in `stopping` until that event finished, with what comes next.
+    #[serde(with = "super::snapshot::pairs")]
+    stop_gates: HashMap<UnitId, (EventId, StopResume)>,
+}
+
+/// Where a job held in `stopping` goes on once its `stopping` event finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum StopResume {
+    /// Send the kill signal (`killed`).
+    Signal(ServiceResult),
+    /// Run post-stop.
+    StopPost(ServiceResult),
+}
+
+/// A change to one job instance's environment table (Upstart's env methods with job details).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEnvChange {
+    /// `SetEnvList(vars, replace)`: `NAME[=VALUE]` entries (no `=` → empty value); with
+    /// `replace == false` an existing variable keeps its value.
+    Set(Vec<String>, bool),
+    /// `UnsetEnvList(names)`.
+    Unset(Vec<String>),
+    /// `ResetEnv`: back to the global env + the job's `env` stanzas.
+    Reset,
 }
 
 /// A task: a job whose start completes when its process has run (oneshot, no RemainAfterExit).
@@ -190,6 +239,109 @@ impl Engine {
             .unwrap_or_default()
     }
 
+    /// A job instance's environment table as Upstart keeps it (`ListEnv` with job details):
+    /// the global job env, the job's `env` stanzas, then the start env (Job.Start's env, or
+    /// the matched events' env + `UPSTART_EVENTS`), minus what `UnsetEnvList` removed.
+    pub fn job_env(&self, unit: UnitId) -> Vec<String> {
+        let unit = self.resolve(unit);
+        let mut env = self.instance_env(unit, self.start_env(unit));
+        if let Some(unset) = self.events.unset_env.get(&unit) {
+            env.retain(|e| {
+                !unset
+                    .iter()
+                    .any(|n| e.split_once('=').map(|p| p.0) == Some(n.as_str()))
+            });
+        }
+        env
+    }
+
+    /// Change a job instance's environment table; what later spawns of the unit get.
+    pub fn change_job_env(&mut self, unit: UnitId, change: JobEnvChange) {
+        let unit = self.resolve(unit);
+        match change {
+            JobEnvChange::Set(vars, replace) => {
+                let current = self.job_env(unit);
+                let start = self.events.start_env.entry(unit).or_default();
+                let unset = self.events.unset_env.entry(unit).or_default();
+                for v in vars {
+                    let (k, val) = v.split_once('=').unwrap_or((v.as_str(), ""));
+                    if !replace && upstart::env_get(&current, k).is_some() {
+                        continue;
+                    }
+                    upstart::env_set(start, &format!("{k}={val}"));
+                    unset.retain(|n| n != k);
+                }
+            }
+            JobEnvChange::Unset(names) => {
+                let start = self.events.start_env.entry(unit).or_default();
+                let unset = self.events.unset_env.entry(unit).or_default();
+                for n in names {
+                    start.retain(|e| e.split_once('=').map_or(e.as_str(), |p| p.0) != n);
+                    if !unset.contains(&n) {
+                        unset.push(n);
+                    }
+                }
+            }
+            JobEnvChange::Reset => {
+                self.events.start_env.remove(&unit);
+                self.events.unset_env.remove(&unit);
+            }
+        }
+    }
+
+    /// The execution settings a spawn of `unit` uses: the unit's own, except that variables
+    /// the start/stop env sets override the job's `env` stanzas (Upstart's order: class env,
+    /// then start env) and variables unset from the job's table stay unset.
+    pub(crate) fn event_exec_context(
+        &self,
+        unit: UnitId,
+        phase: ExecPhase,
+        exec: std::sync::Arc<crate::spec::ExecContext>,
+    ) -> std::sync::Arc<crate::spec::ExecContext> {
+        let overrides: Vec<String> = self
+            .event_spawn_env(unit, phase)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        let unset = self
+            .events
+            .unset_env
+            .get(&unit)
+            .cloned()
+            .unwrap_or_default();
+        let clash = exec
+            .environment
+            .iter()
+            .any(|(k, _)| overrides.contains(k) || unset.contains(k));
+        if !clash && unset.is_empty() {
+            return exec;
+        }
+        let mut e = (*exec).clone();
+        e.environment
+            .retain(|(k, _)| !overrides.contains(k) && !unset.contains(k));
+        e.pass_environment.retain(|k| !overrides.contains(k));
+        e.unset_environment.extend(unset);
+        std::sync::Arc::new(e)
+    }
+
+    /// Events emitted but not finished yet, as (id, name, env, holders, failed).
+    pub fn pending_event_details(&self) -> Vec<(EventId, String, Vec<String>, u32, bool)> {
+        self.events
+            .events
+            .iter()
+            .map(|(id, e)| (*id, e.name.clone(), e.env.clone(), e.holders, e.failed))
+            .collect()
+    }
+
+    /// The stop env of `unit` (from a stop event or a Job.Stop call), `KEY=VALUE`.
+    pub fn stop_env(&self, unit: UnitId) -> &[String] {
+        self.events
+            .stop_env
+            .get(&self.resolve(unit))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     /// Events emitted but not finished yet, as (id, name).
     pub fn pending_events(&self) -> Vec<(EventId, String)> {
         self.events
@@ -272,6 +424,11 @@ impl Engine {
                 }) else {
                     continue;
                 };
+                // An instance unit's start is driven by its class unit's `start on`.
+                let instance_unit = meta.is_some_and(|m| !m.instance_name.is_empty());
+                if !stop && instance_unit {
+                    continue;
+                }
                 let goal_start = self.goal_is_start(id);
                 if stop && !goal_start {
                     continue;
@@ -335,11 +492,27 @@ impl Engine {
                 names.push(ev.name.clone());
             }
         }
+        let mut id = id;
         let (job_type, hold, var) = if stop {
             (JobType::Stop, Hold::Stop, "UPSTART_STOP_EVENTS")
         } else {
-            if goal_start {
-                return;
+            match self.start_target(id, &env) {
+                Ok(target) if target != id => {
+                    id = target;
+                    if self.goal_is_start(id) {
+                        return;
+                    }
+                }
+                Ok(_) if goal_start => return,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(
+                        unit = self.u(id).name(),
+                        "Failed to obtain {} instance: {e}",
+                        job_name_of(self.u(id))
+                    );
+                    return;
+                }
             }
             (JobType::Start, Hold::Start, "UPSTART_EVENTS")
         };
@@ -369,6 +542,151 @@ impl Engine {
                         ev.failed = true;
                     }
                 }
+            }
+        }
+    }
+
+    /// The unit that runs the instance a start of job `class` with start env `env` selects:
+    /// the class unit itself for single-instance jobs (and the empty instance name), else the
+    /// instance unit `<job>@<inst>.service`, created from the class if it does not exist yet.
+    /// `Err` with Upstart's message when the `instance` template does not expand.
+    pub fn start_target(&mut self, class: UnitId, env: &[String]) -> Result<UnitId, String> {
+        let class = self.resolve(class);
+        let Some(meta) = self.u(class).loaded.spec.upstart.as_deref() else {
+            return Ok(class);
+        };
+        if meta.instance.is_empty() {
+            return Ok(class);
+        }
+        let inst = upstart::expand(&meta.instance, &self.instance_env(class, env))?;
+        let name = upstart::instance_unit_name(self.u(class).name(), &inst);
+        if let Some(id) = self.lookup(&name)
+            && self.u(id).loaded.load_state != LoadState::Stub
+        {
+            return Ok(id);
+        }
+        if crate::spec::UnitName::new(&name).is_err() {
+            return Err(format!("Invalid instance name: {inst}"));
+        }
+        let loaded = upstart::instantiate(&self.u(class).loaded, &name, &inst)
+            .ok_or_else(|| format!("Invalid instance name: {inst}"))?;
+        let now = self.now;
+        Ok(self.insert(now, &name, loaded))
+    }
+
+    /// The environment an instance name is expanded against: the global job environment, the
+    /// job's `env` stanzas, then `env` (the start env), later entries winning.
+    pub fn instance_env(&self, class: UnitId, env: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self.environment() {
+            upstart::env_set(&mut out, e);
+        }
+        if let Some(meta) = self.u(class).loaded.spec.upstart.as_deref() {
+            for e in &meta.env {
+                if e.contains('=') {
+                    upstart::env_set(&mut out, e);
+                }
+            }
+        }
+        for e in env {
+            upstart::env_set(&mut out, e);
+        }
+        out
+    }
+
+    /// Hold Upstart job `id` in `starting` (the service's `condition` sub-state, no process)
+    /// until the `starting` event this transition emits has finished: every job that event
+    /// started is running (tasks: done) and every job it stopped is down — Upstart's blocking
+    /// `starting`. Returns false for units that are not Upstart jobs (they start at once).
+    pub(crate) fn gate_on_starting(&mut self, id: UnitId) -> bool {
+        if self.u(id).loaded.spec.upstart.is_none() {
+            return false;
+        }
+        self.events.start_gates.insert(id, None);
+        self.service_set_state(id, ServiceState::Condition, false);
+        match self.events.start_gates.get(&id) {
+            // The transition queued the event: wait for it.
+            Some(Some(_)) => true,
+            // No `starting` was emitted (e.g. the unit was already activating): go on.
+            _ => {
+                self.events.start_gates.remove(&id);
+                false
+            }
+        }
+    }
+
+    /// Hold Upstart job `id` in `stopping` while the `stopping` event it emitted is not
+    /// finished (every job that event started is running, every job it stopped is down);
+    /// `resume` is carried out when it is. Upstart's blocking `stopping`: `stop on stopping
+    /// foo` jobs are down before foo's main process is killed or its post-stop runs.
+    pub(crate) fn gate_on_stopping(&mut self, id: UnitId, resume: StopResume) -> bool {
+        if self.u(id).loaded.spec.upstart.is_none() {
+            return false;
+        }
+        let Some(&ev) = self.events.stopping_events.get(&id) else {
+            return false;
+        };
+        if !self.events.events.contains_key(&ev) {
+            return false;
+        }
+        self.events.stop_gates.insert(id, (ev, resume));
+        true
+    }
+
+    /// Whether Upstart job `unit` is held in `stopping` (its kill or post-stop waits for its
+    /// `stopping` event).
+    pub fn held_in_stopping(&self, unit: UnitId) -> bool {
+        self.events.stop_gates.contains_key(&self.resolve(unit))
+    }
+
+    /// The jobs held in `stopping` by `ev` go on.
+    fn open_stop_gates(&mut self, ev: EventId) {
+        let ready: Vec<(UnitId, StopResume)> = self
+            .events
+            .stop_gates
+            .iter()
+            .filter(|(_, (e, _))| *e == ev)
+            .map(|(u, (_, r))| (*u, *r))
+            .collect();
+        for (id, resume) in ready {
+            self.events.stop_gates.remove(&id);
+            let state = self.u(id).service.state;
+            match resume {
+                StopResume::Signal(f) if state == ServiceState::StopSigterm => {
+                    self.service_enter_signal(id, ServiceState::StopSigterm, f)
+                }
+                StopResume::StopPost(f)
+                    if !matches!(
+                        state,
+                        ServiceState::StopPost
+                            | ServiceState::Dead
+                            | ServiceState::Failed
+                            | ServiceState::FinalSigterm
+                            | ServiceState::FinalSigkill
+                            | ServiceState::FinalWatchdog
+                    ) =>
+                {
+                    self.service_enter_stop_post(id, f)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The gated jobs waiting for `ev` go on to pre-start.
+    fn open_start_gates(&mut self, ev: EventId) {
+        let ready: Vec<UnitId> = self
+            .events
+            .start_gates
+            .iter()
+            .filter(|(_, g)| **g == Some(ev))
+            .map(|(u, _)| *u)
+            .collect();
+        for id in ready {
+            self.events.start_gates.remove(&id);
+            let s = &self.u(id).service;
+            if s.state == ServiceState::Condition && s.control_pid.is_none() {
+                self.service_enter_condition(id);
             }
         }
     }
@@ -415,6 +733,8 @@ impl Engine {
             env: e.env,
             failed: e.failed,
         });
+        self.open_start_gates(ev);
+        self.open_stop_gates(ev);
     }
 
     /// Release the events a unit holds once it reached the rest state they wait for.
@@ -505,11 +825,22 @@ impl Engine {
         self.events.phase.insert(id, next);
         for name in emit {
             let env = self.job_event_env(id, name);
-            self.queue_event(name, env);
+            let ev = self.queue_event(name, env);
+            if name == "starting"
+                && let Some(gate) = self.events.start_gates.get_mut(&id)
+            {
+                *gate = Some(ev);
+            }
+            if name == "stopping" && self.u(id).loaded.spec.upstart.is_some() {
+                self.events.stopping_events.insert(id, ev);
+            }
         }
         if matches!(ns, ActiveState::Inactive | ActiveState::Failed) && !will_restart {
             self.events.start_env.remove(&id);
             self.events.stop_env.remove(&id);
+            self.events.unset_env.remove(&id);
+            self.events.start_gates.remove(&id);
+            self.events.stop_gates.remove(&id);
             self.events.latches.remove(&(id, true));
         }
         self.settle_event_holds(id);
@@ -519,7 +850,17 @@ impl Engine {
     /// `EXIT_SIGNAL` when failed), then the job's exported variables.
     fn job_event_env(&self, id: UnitId, name: &str) -> Vec<String> {
         let u = self.u(id);
-        let mut env = vec![format!("JOB={}", job_name_of(u)), "INSTANCE=".to_owned()];
+        let inst = u
+            .loaded
+            .spec
+            .upstart
+            .as_deref()
+            .map(|m| m.instance_name.as_str())
+            .unwrap_or_default();
+        let mut env = vec![
+            format!("JOB={}", job_name_of(u)),
+            format!("INSTANCE={inst}"),
+        ];
         if matches!(name, "stopping" | "stopped") {
             let s = &u.service;
             let failed = u.active_state == ActiveState::Failed

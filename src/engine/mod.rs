@@ -33,7 +33,7 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 pub use error::EnqueueError;
-pub use events::EventId;
+pub use events::{EventId, JobEnvChange};
 pub use io::{
     Change, Effect, FdStoreOp, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken,
 };

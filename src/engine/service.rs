@@ -209,6 +209,10 @@ impl Engine {
                 s.flush_n_restarts = false;
             }
         }
+        if self.gate_on_starting(id) {
+            // An Upstart job waits in `starting` until its `starting` event finished.
+            return Outcome::Pending;
+        }
         self.service_enter_condition(id);
         Outcome::Pending
     }
@@ -250,7 +254,7 @@ impl Engine {
 
     // ---- transitions ----
 
-    fn service_enter_condition(&mut self, id: UnitId) {
+    pub(super) fn service_enter_condition(&mut self, id: UnitId) {
         if self.sspec(id).exec_condition.is_empty() {
             return self.service_enter_start_pre(id);
         }
@@ -373,6 +377,11 @@ impl Engine {
             KillMode::None => (None, None, false),
         };
         self.service_set_state(id, state, false);
+        // An Upstart job waits in `stopping` (before the kill) until its `stopping` event
+        // finished.
+        if state == StopSigterm && self.gate_on_stopping(id, super::events::StopResume::Signal(f)) {
+            return;
+        }
         if main.is_none() && control.is_none() && !others {
             return self.service_kill_phase_done(id, ServiceResult::Success);
         }
@@ -416,6 +425,9 @@ impl Engine {
 
     pub(super) fn service_enter_stop_post(&mut self, id: UnitId, f: ServiceResult) {
         self.set_result(id, f);
+        if self.gate_on_stopping(id, super::events::StopResume::StopPost(f)) {
+            return;
+        }
         if self.sspec(id).exec_stop_post.is_empty() {
             return self.service_enter_signal(
                 id,
@@ -523,6 +535,7 @@ impl Engine {
             (list[idx].clone(), s.exec.clone(), notify, timeout)
         };
         let env = self.spawn_environment(id, phase, role);
+        let exec = self.event_exec_context(id, phase, exec);
         let wait_exec = role == ProcessRole::Main
             && phase == ExecPhase::Start
             && self.sspec(id).service_type == ServiceType::Exec;

@@ -19,6 +19,9 @@
 //! | `nice`, `limit`, `umask` (default 022), `chdir` (default `/`), `setuid`, `setgid` | `Nice=`, `Limit*=`, `UMask=`, `WorkingDirectory=`, `User=`, `Group=` | |
 //! | `chroot`, `oom score`, `apparmor`, `cgroup`, `expect stop` | — | parsed, warned about, not applied |
 //!
+//! `DefaultDependencies=no` plus `Conflicts=`/`Before=shutdown.target`: a job has no implicit
+//! ordering against `basic.target`/`sysinit.target`, as in Upstart.
+//!
 //! There is no start timeout (`TimeoutStartSec=infinity`), as in Upstart. Events, instances and
 //! the metadata stay in [`UnitSpec::upstart`].
 
@@ -26,8 +29,9 @@ use std::sync::Arc;
 
 use crate::spec::upstart::{Console, Expect};
 use crate::spec::{
-    ExecCommand, ExecContext, ExecFlags, ExitStatusSet, KindSpec, RestartPolicy, ServiceSpec,
-    ServiceType, StdOutput, USEC_INFINITY, USEC_PER_SEC, UnitName, UnitSpec, WorkingDirectory,
+    DepKind, ExecCommand, ExecContext, ExecFlags, ExitStatusSet, KindSpec, RestartPolicy,
+    ServiceSpec, ServiceType, StdOutput, USEC_INFINITY, USEC_PER_SEC, UnitName, UnitSpec,
+    WorkingDirectory,
 };
 
 use super::{JobSpec, Process};
@@ -79,6 +83,13 @@ pub fn lower(job: &JobSpec, name: &UnitName) -> UnitSpec {
     let meta = &job.meta;
     let mut spec = UnitSpec::default_for(name);
     spec.description = meta.description.clone();
+    // Upstart jobs have no implicit dependencies: only the shutdown conflict, not systemd's
+    // `Requires=`/`After=basic.target` (which would order a job held in `stopping` before the
+    // start of a handler that needs basic.target — a deadlock Upstart cannot have).
+    spec.default_dependencies = false;
+    spec.deps
+        .push((DepKind::Conflicts, "shutdown.target".into()));
+    spec.deps.push((DepKind::Before, "shutdown.target".into()));
     match meta.respawn_limit {
         Some((count, secs)) => {
             spec.start_limit_burst = count;

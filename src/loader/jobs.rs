@@ -3,6 +3,10 @@
 //! [`crate::job_file`]. The first directory holding a job name owns it (Upstart's session
 //! search order); a native unit file of the same name wins over the job (the loader asks the
 //! unit search path first, as systemd's generators lose to real units).
+//!
+//! Instances of a job with an `instance` stanza are the units `<job unit stem>@<inst>.service`
+//! (instance name `systemd-escape`d; [`crate::spec::upstart::instance_unit_name`]), loaded from
+//! the job's file on demand; the class unit `<job>.service` is the unnamed instance.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -144,4 +148,19 @@ pub fn load_job(name: &UnitName, entry: &JobEntry) -> LoadedUnit {
         diagnostics,
         spec: job_file::lower(&parsed.job, name),
     }
+}
+
+/// Load `<stem>@<inst>.service` as instance `inst` of the instance job whose class unit is
+/// `<stem>.service`. `None` when the name is not an instance or no instance job owns it.
+pub fn load_job_instance(index: &JobIndex, name: &UnitName) -> Option<LoadedUnit> {
+    let inst = name.instance().filter(|i| !i.is_empty())?;
+    let class = format!("{}.service", name.prefix());
+    let entry = index.get(&class)?;
+    let class_name = UnitName::new(&class).ok()?;
+    let loaded = load_job(&class_name, entry);
+    if loaded.load_state != LoadState::Loaded {
+        return None;
+    }
+    let inst = crate::spec::unit_name::unescape(inst, true);
+    crate::spec::upstart::instantiate(&loaded, name.as_str(), &inst)
 }

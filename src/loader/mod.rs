@@ -174,7 +174,14 @@ impl Loader {
             Some(f) => self.load_fragment(&idx, f),
             None => match self.jobs.get(requested.as_str()) {
                 Some(job) => jobs::load_job(&requested, job),
-                None => self.load_without_fragment(&idx, requested),
+                // An instance of an Upstart instance job, unless a native unit file owns
+                // the job's name (then the job is not loaded at all).
+                None => match jobs::load_job_instance(&self.jobs, &requested)
+                    .filter(|_| !class_has_fragment(&idx, &requested))
+                {
+                    Some(unit) => unit,
+                    None => self.load_without_fragment(&idx, requested),
+                },
             },
         })
     }
@@ -379,6 +386,13 @@ struct Fragment {
 
 /// `unit_file_find_fragment`: the file for `name` (or its template), the primary name (the
 /// file's own name, instantiated) and every other name of the unit.
+/// Whether the plain unit `<prefix>.service` of instance name `name` has a unit file.
+fn class_has_fragment(idx: &Index, name: &UnitName) -> bool {
+    UnitName::new(&format!("{}.service", name.prefix()))
+        .ok()
+        .is_some_and(|class| find_fragment(idx, &class).is_some())
+}
+
 fn find_fragment(idx: &Index, name: &UnitName) -> Option<Fragment> {
     let path = idx
         .resolve(name.as_str())

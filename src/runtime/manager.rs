@@ -570,6 +570,20 @@ impl Manager {
         }
     }
 
+    /// Upstart `Job.Start(env)` on an instance job: the unit of the instance `env` selects,
+    /// created from the job's class unit when new (see [`crate::engine::Engine::start_target`]).
+    pub fn job_start_target(&mut self, class: UnitId, env: &[String]) -> Result<UnitId, String> {
+        let r = self.engine.start_target(class, env);
+        self.resolve_stubs();
+        self.collect_changes();
+        r
+    }
+
+    /// Upstart's env methods with job details: change one job instance's environment table.
+    pub fn change_job_env(&mut self, unit: UnitId, change: crate::engine::JobEnvChange) {
+        self.engine.change_job_env(unit, change);
+    }
+
     /// `CancelJob`.
     pub fn cancel_job(&mut self, job: JobId) -> Result<(), EnqueueError> {
         let r = self.engine.cancel_job(now(), job);

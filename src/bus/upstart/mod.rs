@@ -1,8 +1,8 @@
 //! The `com.ubuntu.Upstart0_6` façade over the one engine (reference: upstart.md §1): the
 //! manager at `/com/ubuntu/Upstart`, a job object per service unit at
 //! `/com/ubuntu/Upstart/jobs/<esc(job)>` (Upstart jobs by their job name, other services by
-//! their unit name without `.service`), and the single instance `…/<job>/_` while the unit is
-//! not `waiting`. Raw message dispatch like [`crate::bus::systemd`]; missing objects and
+//! their unit name without `.service`), and an instance object `…/<job>/<esc(inst)>` (`_`
+//! for the unnamed one) per instance unit that is not `waiting`. Raw message dispatch like [`crate::bus::systemd`]; missing objects and
 //! members answer `org.freedesktop.DBus.Error.UnknownMethod` as libnih does (initctl relies on
 //! it). Deferred `wait=true` replies are kept here and answered from engine changes
 //! ([`UpstartFacade::signals`] → [`UpstartFacade::take_replies`]).
@@ -12,9 +12,15 @@
 //! finished (every job it started is running/done, every job it stopped is down).
 //!
 //! The global job environment (`GetEnv`/`ListEnv`/`SetEnv[List]`/`UnsetEnv[List]` with empty
-//! job_details) is the manager environment; `ResetEnv` returns it to its value at start. Not
-//! served yet: instance jobs (`instance` stanza), per-job env tables, `GetState`, the
-//! `Notify*`/`EndSession` methods.
+//! job_details) is the manager environment; `ResetEnv` returns it to its value at start.
+//! With `[job, instance]` they read and change that live instance's table (engine
+//! `job_env`/`change_job_env`). `GetState` answers JSON with Upstart 1.13's top-level keys.
+//!
+//! Instance jobs: instance `<inst>` of job `foo` is the unit `foo@<systemd-escaped inst>.service`
+//! (the unnamed instance is `foo.service` itself) at `…/jobs/foo/<esc(inst)>`; Job methods
+//! expand the `instance` template against their env to pick it, `Job.Start` creates it through
+//! the engine. Systemd template instances (`getty@tty1.service` from `getty@.service`) are not
+//! shown as jobs. Not served yet: the `Notify*`/`EndSession` methods.
 
 pub mod client;
 pub mod path;
@@ -126,6 +132,12 @@ pub struct UpstartFacade {
     last: HashMap<UnitId, (&'static str, &'static str)>,
     /// Units whose current failure was already signalled (`Failed`, once per attempt).
     failed: HashSet<UnitId>,
+    /// (job, instance) of every unit seen as a job instance, to signal its removal after the
+    /// unit is gone.
+    names: HashMap<UnitId, (String, String)>,
+    /// The jobs last announced (unit → job name), for JobAdded/JobRemoved; `None` before
+    /// the first batch of changes.
+    jobs: Option<HashMap<UnitId, String>>,
 }
 
 impl Default for UpstartFacade {
@@ -208,11 +220,105 @@ fn find_job(mgr: &mut Manager, name: &str) -> Option<UnitId> {
     is_job(mgr, id).then_some(id)
 }
 
+/// The instance name a unit runs as (`""` for a job's class unit).
+fn instance_name(mgr: &Manager, unit: UnitId) -> String {
+    let u = mgr.engine().unit(unit);
+    u.loaded
+        .spec
+        .upstart
+        .as_deref()
+        .map(|m| m.instance_name.clone())
+        .unwrap_or_default()
+}
+
+/// Whether `unit` is a named instance of an Upstart instance job (`<job>@<inst>.service`).
+fn is_instance_unit(mgr: &Manager, unit: UnitId) -> bool {
+    let u = mgr.engine().unit(unit);
+    u.is_service()
+        && u.loaded.load_state == LoadState::Loaded
+        && u.merged_into.is_none()
+        && u.loaded
+            .spec
+            .upstart
+            .as_deref()
+            .is_some_and(|m| !m.instance_name.is_empty())
+}
+
+/// The job instance a unit is over the Upstart API: (job, instance), for a job's class unit
+/// (instance `""`) and for instance units.
+fn job_instance(mgr: &Manager, unit: UnitId) -> Option<(String, String)> {
+    if is_job(mgr, unit) || is_instance_unit(mgr, unit) {
+        Some((job_name(mgr, unit), instance_name(mgr, unit)))
+    } else {
+        None
+    }
+}
+
+/// The unit running instance `inst` of the job whose class unit is `class`, if loaded.
+fn instance_unit(mgr: &Manager, class: UnitId, inst: &str) -> Option<UnitId> {
+    if inst.is_empty() {
+        return Some(class);
+    }
+    let e = mgr.engine();
+    let name = crate::spec::upstart::instance_unit_name(e.unit(class).name(), inst);
+    let id = e.lookup(&name)?;
+    is_instance_unit(mgr, id).then_some(id)
+}
+
+/// Every live (not `waiting`) instance unit of the job whose class unit is `class`, the
+/// unnamed one first, then by instance name.
+fn live_instances(mgr: &Manager, class: UnitId) -> Vec<UnitId> {
+    let job = job_name(mgr, class);
+    let mut v: Vec<(String, UnitId)> = mgr
+        .engine()
+        .units()
+        .map(|u| u.id)
+        .filter(|id| *id == class || (is_instance_unit(mgr, *id) && job_name(mgr, *id) == job))
+        .filter(|id| goal_state(mgr, *id).1 != "waiting")
+        .map(|id| (instance_name(mgr, id), id))
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, id)| id).collect()
+}
+
+/// The instance name a Job method's `env` selects: the `instance` template expanded against
+/// the global env + the job's `env` stanzas + `env`; errors as Upstart words them (with the
+/// job's usage appended when it has one).
+fn select_instance(mgr: &Manager, class: UnitId, env: &[String]) -> Result<String, CallError> {
+    let e = mgr.engine();
+    let Some(meta) = e.unit(class).loaded.spec.upstart.as_deref() else {
+        return Ok(String::new());
+    };
+    if meta.instance.is_empty() {
+        return Ok(String::new());
+    }
+    crate::spec::upstart::expand(&meta.instance, &e.instance_env(class, env)).map_err(|m| {
+        let m = if meta.usage.is_empty() {
+            m
+        } else {
+            format!("{m}\nUsage: {}", meta.usage)
+        };
+        err(INVALID_ARGS, m)
+    })
+}
+
+/// `job` or `job (inst)`, as Upstart's messages name an instance.
+fn display_name(job: &str, inst: &str) -> String {
+    if inst.is_empty() {
+        job.to_owned()
+    } else {
+        format!("{job} ({inst})")
+    }
+}
+
 fn goal_state(mgr: &Manager, unit: UnitId) -> (&'static str, &'static str) {
     let e = mgr.engine();
     let u = e.unit(unit);
     let pending = u.job.and_then(|j| e.job(j)).map(|j| j.job_type);
     let goal = state_names::goal(u.active_state, pending);
+    if e.held_in_stopping(unit) {
+        return (goal, "stopping");
+    }
     (goal, state_names::state(u.sub_state(), goal))
 }
 
@@ -314,6 +420,8 @@ impl UpstartFacade {
             replies: Vec::new(),
             last: HashMap::new(),
             failed: HashSet::new(),
+            names: HashMap::new(),
+            jobs: None,
         }
     }
 
@@ -390,8 +498,10 @@ impl UpstartFacade {
         let unit = find_job(mgr, &path::unescape(job)?)?;
         match inst {
             None => Some(Object::Job(unit)),
-            Some("_") if goal_state(mgr, unit).1 != "waiting" => Some(Object::Instance(unit)),
-            Some(_) => None,
+            Some(i) => {
+                let unit = instance_unit(mgr, unit, &path::unescape(i)?)?;
+                (goal_state(mgr, unit).1 != "waiting").then_some(Object::Instance(unit))
+            }
         }
     }
 
@@ -512,22 +622,26 @@ impl UpstartFacade {
                         reply(msg, &paths).map(Some)
                     }
                     ("ListEnv", "as") => {
-                        let env: Vec<String> = mgr.engine().environment().to_vec();
+                        let (details,): (Vec<String>,) =
+                            msg.body().deserialize().map_err(args_err)?;
+                        let env: Vec<String> = match env_target(mgr, &details)? {
+                            Some(unit) => mgr.engine().job_env(unit),
+                            None => mgr.engine().environment().to_vec(),
+                        };
                         reply(msg, &env).map(Some)
                     }
                     ("GetEnv", "ass") => {
-                        let (_d, name): (Vec<String>, String) =
+                        let (details, name): (Vec<String>, String) =
                             msg.body().deserialize().map_err(args_err)?;
+                        let target = env_target(mgr, &details)?;
                         if name.is_empty() {
                             return Err(err(INVALID_ARGS, "Variable may not be empty string"));
                         }
-                        let prefix = format!("{name}=");
-                        match mgr
-                            .engine()
-                            .environment()
-                            .iter()
-                            .find_map(|e| e.strip_prefix(&prefix))
-                        {
+                        let env = match target {
+                            Some(unit) => mgr.engine().job_env(unit),
+                            None => mgr.engine().environment().to_vec(),
+                        };
+                        match crate::spec::upstart::env_get(&env, &name) {
                             Some(v) => reply(msg, &v.to_owned()).map(Some),
                             None => Err(err(INVALID_ARGS, format!("No such variable: {name}"))),
                         }
@@ -555,24 +669,14 @@ impl UpstartFacade {
                             msg.body().deserialize().map_err(|_| {
                                 err(INVALID_ARGS, "Invalid arguments to ResetEnv method")
                             })?;
-                        if let Some(first) = details.first() {
-                            if first.is_empty() {
-                                return Err(err(INVALID_ARGS, "Job may not be empty string"));
-                            }
-                            if find_job(mgr, first).is_none() {
-                                return Err(upstart_err(
-                                    "UnknownJob",
-                                    format!("Unknown job: {first}"),
-                                ));
-                            }
-                            return Err(err(
-                                FAILED,
-                                "Per-job environment tables are not supported",
-                            ));
+                        if let Some(unit) = env_target(mgr, &details)? {
+                            mgr.change_job_env(unit, crate::engine::JobEnvChange::Reset);
+                            return reply(msg, &()).map(Some);
                         }
                         mgr.reset_environment();
                         reply(msg, &()).map(Some)
                     }
+                    ("GetState", "") => reply(msg, &self.state_json(mgr)).map(Some),
                     ("ReloadConfiguration", "") => {
                         mgr.reload();
                         reply(msg, &()).map(Some)
@@ -585,47 +689,60 @@ impl UpstartFacade {
                     return Err(bad());
                 }
                 let name = job_name(mgr, unit);
-                let inst_path = path::instance_path(&name, "");
-                let (_, state) = goal_state(mgr, unit);
-                let live = state != "waiting";
+                let path_of = |mgr: &Manager, u: UnitId| {
+                    zbus::ObjectPath::try_from(path::instance_path(&name, &instance_name(mgr, u)))
+                        .map_err(|e| err(FAILED, e.to_string()))
+                };
                 match (member.as_str(), sig.as_str()) {
                     ("GetAllInstances", "") => {
-                        let v: Vec<zbus::ObjectPath<'static>> = if live {
-                            zbus::ObjectPath::try_from(inst_path).into_iter().collect()
-                        } else {
-                            Vec::new()
-                        };
+                        let v = live_instances(mgr, unit)
+                            .into_iter()
+                            .map(|u| path_of(mgr, u))
+                            .collect::<Result<Vec<_>, _>>()?;
                         reply(msg, &v).map(Some)
                     }
                     ("GetInstance", "as") | ("GetInstanceByName", "s") => {
-                        if member == "GetInstance" {
+                        let inst = if member == "GetInstance" {
                             let (env,): (Vec<String>,) =
                                 msg.body().deserialize().map_err(args_err)?;
                             check_env(&env)?;
+                            select_instance(mgr, unit, &env)?
                         } else {
                             let (n,): (String,) = msg.body().deserialize().map_err(args_err)?;
-                            if !n.is_empty() {
-                                return Err(upstart_err(
-                                    "UnknownInstance",
-                                    format!("Unknown instance: {n}"),
-                                ));
-                            }
+                            n
+                        };
+                        let live = instance_unit(mgr, unit, &inst)
+                            .filter(|u| goal_state(mgr, *u).1 != "waiting");
+                        match live {
+                            Some(u) => reply(msg, &path_of(mgr, u)?).map(Some),
+                            None => Err(upstart_err(
+                                "UnknownInstance",
+                                format!("Unknown instance: {inst}"),
+                            )),
                         }
-                        if !live {
-                            return Err(upstart_err("UnknownInstance", "Unknown instance: "));
-                        }
-                        reply(
-                            msg,
-                            &zbus::ObjectPath::try_from(inst_path)
-                                .map_err(|e| err(FAILED, e.to_string()))?,
-                        )
-                        .map(Some)
                     }
                     ("Start" | "Stop" | "Restart", "asb") => {
                         let (env, wait): (Vec<String>, bool) =
                             msg.body().deserialize().map_err(args_err)?;
                         check_env(&env)?;
-                        self.control(mgr, msg, conn, unit, &member, wait, Some(env))
+                        let inst = select_instance(mgr, unit, &env)?;
+                        let target = if member == "Start" {
+                            mgr.job_start_target(unit, &env)
+                                .map_err(|m| err(INVALID_ARGS, m))?
+                        } else {
+                            match instance_unit(mgr, unit, &inst)
+                                .filter(|u| goal_state(mgr, *u).1 != "waiting")
+                            {
+                                Some(u) => u,
+                                None => {
+                                    return Err(upstart_err(
+                                        "UnknownInstance",
+                                        format!("Unknown instance: {inst}"),
+                                    ));
+                                }
+                            }
+                        };
+                        self.control(mgr, msg, conn, target, &member, wait, Some(env))
                     }
                     _ => Err(bad()),
                 }
@@ -680,37 +797,46 @@ impl UpstartFacade {
         env: Option<Vec<String>>,
     ) -> Result<Option<Message>, CallError> {
         let name = job_name(mgr, unit);
+        let inst = instance_name(mgr, unit);
+        let shown = display_name(&name, &inst);
         let (goal, state) = goal_state(mgr, unit);
         let (kind, job_type) = match member {
             "Start" => {
                 if goal == "start" {
                     return Err(upstart_err(
                         "AlreadyStarted",
-                        format!("Job is already running: {name}"),
+                        format!("Job is already running: {shown}"),
                     ));
                 }
                 (WaitKind::Start, JobType::Start)
             }
             "Stop" => {
                 if state == "waiting" {
-                    return Err(upstart_err("UnknownInstance", "Unknown instance: "));
+                    return Err(upstart_err(
+                        "UnknownInstance",
+                        format!("Unknown instance: {inst}"),
+                    ));
                 }
                 if goal == "stop" {
                     return Err(upstart_err(
                         "AlreadyStopped",
-                        format!("Job has already been stopped: {name}"),
+                        format!("Job has already been stopped: {shown}"),
                     ));
                 }
                 (WaitKind::Stop, JobType::Stop)
             }
             _ => {
                 if state == "waiting" {
-                    return Err(upstart_err("UnknownInstance", "Unknown instance: "));
+                    return Err(upstart_err(
+                        "UnknownInstance",
+                        format!("Unknown instance: {inst}"),
+                    ));
                 }
                 if goal == "stop" {
+                    // Upstart names only the bare instance here.
                     return Err(upstart_err(
                         "AlreadyStopped",
-                        "Job has already been stopped: ",
+                        format!("Job has already been stopped: {inst}"),
                     ));
                 }
                 (WaitKind::Restart, JobType::Restart)
@@ -732,7 +858,7 @@ impl UpstartFacade {
             .is_none_or(|i| i.as_str() == JOB_IFACE)
             && msg.body().signature().to_string_no_parens() == "asb";
         let reply_path =
-            (is_job_iface && kind != WaitKind::Stop).then(|| path::instance_path(&name, ""));
+            (is_job_iface && kind != WaitKind::Stop).then(|| path::instance_path(&name, &inst));
         if !wait {
             return match &reply_path {
                 Some(p) => reply(
@@ -799,7 +925,7 @@ impl UpstartFacade {
             Object::Instance(unit) if iface.is_empty() || iface == INSTANCE_IFACE => {
                 let (goal, state) = goal_state(mgr, *unit);
                 vec![
-                    ("name", Value::from(String::new())),
+                    ("name", Value::from(instance_name(mgr, *unit))),
                     ("goal", Value::from(goal.to_owned())),
                     ("state", Value::from(state.to_owned())),
                     ("processes", Value::from(processes(mgr, *unit))),
@@ -829,8 +955,8 @@ impl UpstartFacade {
                     "../../../interfaces/com.ubuntu.Upstart0_6.Job.xml"
                 )));
                 x.push_str(STANDARD_XML);
-                if goal_state(mgr, *unit).1 != "waiting" {
-                    children.push("_".into());
+                for u in live_instances(mgr, *unit) {
+                    children.push(path::escape(&instance_name(mgr, u)));
                 }
             }
             Object::Instance(_) => {
@@ -851,15 +977,9 @@ impl UpstartFacade {
     /// StateChanged) and, as a side effect, the deferred replies that became ready (collect
     /// them with [`Self::take_replies`]).
     pub fn signals(&mut self, mgr: &Manager, changes: &[Change]) -> Vec<Message> {
-        let mut out = Vec::new();
+        let mut out = self.job_registry_signals(mgr, changes);
         for ch in changes {
             match ch {
-                Change::UnitNew { unit, .. } if is_job(mgr, *unit) => {
-                    let p = path::job_path(&job_name(mgr, *unit));
-                    if let Ok(o) = zbus::ObjectPath::try_from(p.as_str()) {
-                        out.extend(signal(MANAGER_PATH, IFACE, "JobAdded", &(o,)).ok());
-                    }
-                }
                 Change::JobRemoved {
                     job, unit, result, ..
                 } => {
@@ -878,30 +998,46 @@ impl UpstartFacade {
             }
             let unit = match ch {
                 Change::UnitChanged { unit }
+                | Change::UnitRemoved { unit, .. }
                 | Change::JobNew { unit, .. }
                 | Change::JobRemoved { unit, .. } => *unit,
                 _ => continue,
             };
-            if mgr.engine().try_unit(unit).is_none() || !is_job(mgr, unit) {
-                continue;
-            }
-            let failed = mgr.engine().unit(unit).active_state == ActiveState::Failed;
+            let present = mgr
+                .engine()
+                .try_unit(unit)
+                .filter(|u| !u.removed)
+                .and_then(|_| job_instance(mgr, unit));
+            // A unit that stopped being a job instance (an instance unit collected after it
+            // stopped) is seen as waiting one last time, under the names it had.
+            let is_present = present.is_some();
+            let (name, inst, now) = match present {
+                Some((name, inst)) => {
+                    self.names.insert(unit, (name.clone(), inst.clone()));
+                    (name, inst, goal_state(mgr, unit))
+                }
+                None => match self.names.remove(&unit) {
+                    Some((name, inst)) => (name, inst, ("stop", "waiting")),
+                    None => continue,
+                },
+            };
+            let failed = is_present && mgr.engine().unit(unit).active_state == ActiveState::Failed;
             if !failed {
                 self.failed.remove(&unit);
             } else if self.failed.insert(unit) {
-                let name = job_name(mgr, unit);
-                let ip = path::instance_path(&name, "");
+                let ip = path::instance_path(&name, &inst);
                 let status = failed_status(mgr, unit);
                 out.extend(signal(&ip, INSTANCE_IFACE, "Failed", &(status,)).ok());
             }
-            let now = goal_state(mgr, unit);
             let before = self.last.insert(unit, now).unwrap_or(("stop", "waiting"));
+            if !is_present {
+                self.last.remove(&unit);
+            }
             if before == now {
                 continue;
             }
-            let name = job_name(mgr, unit);
             let jp = path::job_path(&name);
-            let ip = path::instance_path(&name, "");
+            let ip = path::instance_path(&name, &inst);
             let Ok(ipath) = zbus::ObjectPath::try_from(ip.as_str()) else {
                 continue;
             };
@@ -921,9 +1057,144 @@ impl UpstartFacade {
         out
     }
 
-    /// Global `SetEnv`/`SetEnvList`/`UnsetEnv`/`UnsetEnvList` (job_details `[]`): the manager
-    /// environment every job (and unit) gets. Per-job tables are not kept: a non-empty
-    /// job_details is refused with `Failed`.
+    /// `GetState`: Upstart serialises its internal state as JSON with the top-level keys
+    /// `sessions`, `events`, `control_bus_address`, `cgroup_manager_address`,
+    /// `job_environment`, `job_classes`, `conf_sources`. Ours has the same keys, filled from
+    /// the engine: pending events (with env and how many hold them), the global job env, and
+    /// per job class its file, conditions (post-order, as the Job properties) and live
+    /// instances (goal, state, env tables, processes). Not Upstart's exact per-object field
+    /// set: it is for inspection, not for a stateful re-exec.
+    fn state_json(&self, mgr: &Manager) -> String {
+        use serde_json::json;
+        let e = mgr.engine();
+        let events: Vec<_> = e
+            .pending_event_details()
+            .into_iter()
+            .map(|(id, name, env, holders, failed)| {
+                json!({"id": id, "name": name, "env": env, "blockers": holders, "failed": failed})
+            })
+            .collect();
+        let mut conf_sources: Vec<String> = Vec::new();
+        let classes: Vec<_> = self
+            .job_ids(mgr)
+            .into_iter()
+            .map(|class| {
+                let u = e.unit(class);
+                let meta = u.loaded.spec.upstart.as_deref();
+                if let Some(dir) = meta.and_then(|m| m.conf_path.parent()) {
+                    let d = dir.display().to_string();
+                    if !conf_sources.contains(&d) {
+                        conf_sources.push(d);
+                    }
+                }
+                let instances: Vec<_> = live_instances(mgr, class)
+                    .into_iter()
+                    .map(|i| {
+                        let (goal, state) = goal_state(mgr, i);
+                        json!({
+                            "name": instance_name(mgr, i),
+                            "unit": e.unit(i).name(),
+                            "goal": goal,
+                            "state": state,
+                            "env": e.job_env(i),
+                            "start_env": e.start_env(i),
+                            "stop_env": e.stop_env(i),
+                            "processes": processes(mgr, i),
+                        })
+                    })
+                    .collect();
+                json!({
+                    "name": job_name(mgr, class),
+                    "unit": u.name(),
+                    "path": u.loaded.fragment_path.as_ref().map(|p| p.display().to_string()),
+                    "instance": meta.map(|m| m.instance.clone()).unwrap_or_default(),
+                    "task": is_task(mgr, class),
+                    "respawn": meta.is_some_and(|m| m.respawn),
+                    "start_on": event_rpn(meta.and_then(|m| m.start_on.as_ref())),
+                    "stop_on": event_rpn(meta.and_then(|m| m.stop_on.as_ref())),
+                    "emits": meta.map(|m| m.emits.clone()).unwrap_or_default(),
+                    "export": meta.map(|m| m.export.clone()).unwrap_or_default(),
+                    "env": meta.map(|m| m.env.clone()).unwrap_or_default(),
+                    "jobs": instances,
+                })
+            })
+            .collect();
+        json!({
+            "sessions": [],
+            "events": events,
+            "control_bus_address": "",
+            "cgroup_manager_address": "",
+            "job_environment": e.environment(),
+            "job_classes": classes,
+            "conf_sources": conf_sources,
+        })
+        .to_string()
+    }
+
+    /// `JobAdded` for units that became jobs (a new `.conf`, a unit loaded on demand) and
+    /// `JobRemoved` for jobs that went away (a deleted `.conf` after ReloadConfiguration),
+    /// by comparing the job list with the one last seen. Difference: Upstart keeps a deleted
+    /// job's class (and sends `JobRemoved`) until its last instance stopped; here the job
+    /// leaves the Upstart view at the reload that no longer finds its file.
+    fn job_registry_signals(&mut self, mgr: &Manager, changes: &[Change]) -> Vec<Message> {
+        let relevant = changes.iter().any(|c| {
+            matches!(
+                c,
+                Change::UnitNew { .. }
+                    | Change::UnitChanged { .. }
+                    | Change::UnitRemoved { .. }
+                    | Change::Reloading { .. }
+            )
+        });
+        if !relevant && self.jobs.is_some() {
+            return Vec::new();
+        }
+        let current: HashMap<UnitId, String> = self
+            .job_ids(mgr)
+            .into_iter()
+            .map(|u| (u, job_name(mgr, u)))
+            .collect();
+        let known = self.jobs.get_or_insert_with(|| {
+            // First look: what exists now was there before, except what this batch adds.
+            let mut k = current.clone();
+            for c in changes {
+                if let Change::UnitNew { unit, .. } = c {
+                    k.remove(unit);
+                }
+            }
+            k
+        });
+        let mut out = Vec::new();
+        let mut emit = |member: &str, name: &str| {
+            if let Ok(o) = zbus::ObjectPath::try_from(path::job_path(name)) {
+                out.extend(signal(MANAGER_PATH, IFACE, member, &(o,)).ok());
+            }
+        };
+        let mut gone: Vec<&String> = known
+            .iter()
+            .filter(|(u, n)| current.get(u) != Some(*n))
+            .map(|(_, n)| n)
+            .collect();
+        gone.sort();
+        for name in gone {
+            emit("JobRemoved", name);
+        }
+        let mut added: Vec<&String> = current
+            .iter()
+            .filter(|(u, n)| known.get(u) != Some(*n))
+            .map(|(_, n)| n)
+            .collect();
+        added.sort();
+        for name in added {
+            emit("JobAdded", name);
+        }
+        self.jobs = Some(current);
+        out
+    }
+
+    /// `SetEnv`/`SetEnvList`/`UnsetEnv`/`UnsetEnvList`: with job_details `[]` the manager
+    /// environment every job (and unit) gets; with `[job, instance]` that instance's table
+    /// (what its later processes get).
     fn env_change(&mut self, mgr: &mut Manager, msg: &Message, member: &str, sig: &str) -> R {
         let args_err = |_| {
             err(
@@ -949,14 +1220,18 @@ impl UpstartFacade {
             }
             _ => return Err(unknown_method(member, sig, IFACE)),
         };
-        if let Some(first) = details.first() {
-            if first.is_empty() {
-                return Err(err(INVALID_ARGS, "Job may not be empty string"));
+        if let Some(unit) = env_target(mgr, &details)? {
+            use crate::engine::JobEnvChange;
+            if member.starts_with("Set") {
+                mgr.change_job_env(unit, JobEnvChange::Set(names, replace));
+            } else {
+                if mgr.engine().job_env(unit).is_empty() {
+                    let n = names.first().cloned().unwrap_or_default();
+                    return Err(err(INVALID_ARGS, format!("No such variable: {n}")));
+                }
+                mgr.change_job_env(unit, JobEnvChange::Unset(names));
             }
-            if find_job(mgr, first).is_none() {
-                return Err(upstart_err("UnknownJob", format!("Unknown job: {first}")));
-            }
-            return Err(err(FAILED, "Per-job environment tables are not supported"));
+            return reply(msg, &());
         }
         if member.starts_with("Set") {
             let current = mgr.engine().environment().to_vec();
@@ -1061,6 +1336,34 @@ fn success_reply(p: &Pending) -> Option<Message> {
             .and_then(|o| Message::method_return(&hdr).build(&(o,)).ok()),
         None => Message::method_return(&hdr).build(&()).ok(),
     }
+}
+
+/// The job instance the env methods' `job_details` name: `[]` → the global table (`None`);
+/// `[job, instance]` → that live instance, with Upstart's errors (`UnknownJob`,
+/// `UnknownJobInstance`; a one-element array names instance `(null)`).
+fn env_target(mgr: &mut Manager, details: &[String]) -> Result<Option<UnitId>, CallError> {
+    let Some(job) = details.first() else {
+        return Ok(None);
+    };
+    if job.is_empty() {
+        return Err(err(INVALID_ARGS, "Job may not be empty string"));
+    }
+    let Some(class) = find_job(mgr, job) else {
+        return Err(upstart_err("UnknownJob", format!("Unknown job: {job}")));
+    };
+    let unknown = |inst: &str| {
+        CallError::new(
+            "com.ubuntu.Upstart0_6.Error.UnknownJobInstance",
+            format!("Unknown instance: {inst} of job {job}"),
+        )
+    };
+    let Some(inst) = details.get(1) else {
+        return Err(unknown("(null)"));
+    };
+    instance_unit(mgr, class, inst)
+        .filter(|u| goal_state(mgr, *u).1 != "waiting")
+        .map(Some)
+        .ok_or_else(|| unknown(inst))
 }
 
 fn check_env(env: &[String]) -> Result<(), CallError> {

@@ -191,3 +191,96 @@ fn stop_on_with_stop_env_for_post_stop() {
     assert_eq!(s.state("p.service").0, "inactive");
     assert_eq!(finished(&s, down), Some(false));
 }
+
+#[test]
+fn instance_jobs_start_one_unit_per_expanded_name() {
+    let mut s = Sim::new();
+    add_job(
+        &mut s,
+        "getty",
+        "instance $TTY\nstart on spawn\nenv SPEED=9600\nexport TTY\nexec /bin/getty\n",
+    );
+    let e1 = emit(&mut s, "spawn", &["TTY=tty1"]);
+    emit(&mut s, "spawn", &["TTY=tty2", "SPEED=115200"]);
+    assert_eq!(s.state("getty@tty1.service"), ("active", "running"));
+    assert_eq!(s.state("getty@tty2.service"), ("active", "running"));
+    assert_eq!(s.state("getty.service").0, "inactive");
+    assert_eq!(finished(&s, e1), Some(false));
+    let tty2 = s.id("getty@tty2.service");
+    let meta = s.e.unit(tty2).loaded.spec.upstart.as_deref().unwrap();
+    assert_eq!(
+        (meta.name.as_str(), meta.instance_name.as_str()),
+        ("getty", "tty2")
+    );
+    let (_, p) = s
+        .last_spawn("getty@tty2.service", ExecPhase::Start)
+        .unwrap();
+    // The start env (the event's) reaches the process, over the `env` stanza.
+    assert_eq!(Sim::env_of(&p, "SPEED").as_deref(), Some("115200"));
+    assert_eq!(Sim::env_of(&p, "TTY").as_deref(), Some("tty2"));
+    // The instance's events carry INSTANCE and the exported TTY.
+    assert!(finished_events(&s).contains(&(
+        "started".into(),
+        vec![
+            "JOB=getty".into(),
+            "INSTANCE=tty1".into(),
+            "TTY=tty1".into()
+        ]
+    )));
+    // The same name again targets the running instance; a missing variable starts nothing.
+    emit(&mut s, "spawn", &["TTY=tty1"]);
+    let bad = emit(&mut s, "spawn", &[]);
+    assert_eq!(finished(&s, bad), Some(false));
+    let units: Vec<String> =
+        s.e.units()
+            .filter(|u| u.name().starts_with("getty@"))
+            .map(|u| u.name().to_owned())
+            .collect();
+    assert_eq!(units.len(), 2, "{units:?}");
+}
+
+#[test]
+fn starting_holds_the_job_until_its_handlers_are_done() {
+    let mut s = Sim::new();
+    add_job(&mut s, "foo", "pre-start exec /bin/pre\nexec /bin/foo\n");
+    add_job(
+        &mut s,
+        "before",
+        "start on starting foo\ntask\nexec /bin/before\n",
+    );
+    s.start("foo.service").unwrap();
+    // foo waits in `starting`: no process; the handler runs.
+    assert_eq!(s.state("foo.service"), ("activating", "condition"));
+    assert!(s.last_spawn("foo.service", ExecPhase::StartPre).is_none());
+    let before = s.main_pid("before.service");
+    assert_ne!(before, 0);
+    s.exit(before, ExitStatus::Exited(0));
+    assert_eq!(s.state("before.service").0, "inactive");
+    let (pre, _) = s.last_spawn("foo.service", ExecPhase::StartPre).unwrap();
+    s.exit(pre, ExitStatus::Exited(0));
+    assert_eq!(s.state("foo.service"), ("active", "running"));
+}
+
+#[test]
+fn stopping_holds_the_kill_until_its_handlers_are_done() {
+    let mut s = Sim::new();
+    add_job(&mut s, "bar", "exec /bin/bar\npost-stop exec /bin/post\n");
+    add_job(
+        &mut s,
+        "cleanup",
+        "start on stopping bar\ntask\nexec /bin/cleanup\n",
+    );
+    s.start("bar.service").unwrap();
+    let bar = s.main_pid("bar.service");
+    s.stop("bar.service").unwrap();
+    assert_eq!(s.state("bar.service"), ("deactivating", "stop-sigterm"));
+    assert!(s.e.held_in_stopping(s.id("bar.service")));
+    assert!(s.kills.iter().all(|(p, _)| *p != bar), "{:?}", s.kills);
+    let cleanup = s.main_pid("cleanup.service");
+    s.exit(cleanup, ExitStatus::Exited(0));
+    assert_eq!(s.kills.last(), Some(&(bar, SIGTERM)));
+    s.exit(bar, ExitStatus::Killed(SIGTERM));
+    let (post, _) = s.last_spawn("bar.service", ExecPhase::StopPost).unwrap();
+    s.exit(post, ExitStatus::Exited(0));
+    assert_eq!(s.state("bar.service").0, "inactive");
+}
