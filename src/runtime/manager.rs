@@ -202,6 +202,11 @@ impl Manager {
         &mut self.supervisor
     }
 
+    /// Fds in `unit`'s fd store (`NFileDescriptorStore`).
+    pub fn fd_store_len(&self, unit: UnitId) -> usize {
+        self.supervisor.fd_store_len(unit)
+    }
+
     /// The current time (both clocks).
     pub fn now(&self) -> Timestamp {
         now()
@@ -509,6 +514,12 @@ impl Manager {
                 return;
             }
         };
+        let source = conn.remote.map(|a| a.ip());
+        if !self.engine.socket_admit(sock, source) {
+            // Refused: dropping `conn` closes it; the client sees EOF.
+            self.collect_changes();
+            return;
+        }
         let (prefix, n) = self.engine.socket_accept_prefix(sock);
         let name = format!("{prefix}@{n}-{}.service", conn.instance_suffix);
         let svc = match self.load_unit(&name) {
@@ -519,7 +530,7 @@ impl Manager {
             }
         };
         self.supervisor.set_connection(svc, conn);
-        self.engine.socket_accepted(sock, svc);
+        self.engine.socket_accepted(sock, svc, source);
         if let Err(e) = self
             .engine
             .enqueue(now(), svc, JobType::Start, JobMode::Replace, false)

@@ -391,6 +391,7 @@ pub(crate) enum PropGroup<'a> {
     Manager(manager::ManagerCtx<'a>),
     Unit(unit_object::UnitCtx<'a>),
     Service(super::service_object::ServiceCtx<'a>),
+    Socket(super::socket_object::SocketCtx<'a>),
     Scope(super::scope_object::ScopeCtx<'a>),
     Job(job_object::JobCtx<'a>),
     /// A type interface without properties (`Target`, and types whose behaviour unitd does
@@ -405,6 +406,7 @@ impl PropGroup<'_> {
             PropGroup::Manager(_) => manager::INTERFACE,
             PropGroup::Unit(_) => unit_object::INTERFACE,
             PropGroup::Service(_) => super::service_object::INTERFACE,
+            PropGroup::Socket(_) => super::socket_object::INTERFACE,
             PropGroup::Scope(_) => super::scope_object::INTERFACE,
             PropGroup::Job(_) => job_object::INTERFACE,
             PropGroup::Empty(name) => name,
@@ -417,6 +419,7 @@ impl PropGroup<'_> {
             PropGroup::Manager(c) => dict.extend_from(manager::PROPS, |g| g(c)),
             PropGroup::Unit(c) => dict.extend_from(unit_object::PROPS, |g| g(c)),
             PropGroup::Service(c) => dict.extend_from(super::service_object::PROPS, |g| g(c)),
+            PropGroup::Socket(c) => dict.extend_from(super::socket_object::PROPS, |g| g(c)),
             PropGroup::Scope(c) => dict.extend_from(super::scope_object::PROPS, |g| g(c)),
             PropGroup::Job(c) => dict.extend_from(job_object::PROPS, |g| g(c)),
             PropGroup::Empty(_) => {}
@@ -430,6 +433,7 @@ impl PropGroup<'_> {
             PropGroup::Manager(c) => get_one(manager::PROPS, name, |g| g(c)),
             PropGroup::Unit(c) => get_one(unit_object::PROPS, name, |g| g(c)),
             PropGroup::Service(c) => get_one(super::service_object::PROPS, name, |g| g(c)),
+            PropGroup::Socket(c) => get_one(super::socket_object::PROPS, name, |g| g(c)),
             PropGroup::Scope(c) => get_one(super::scope_object::PROPS, name, |g| g(c)),
             PropGroup::Job(c) => get_one(job_object::PROPS, name, |g| g(c)),
             PropGroup::Empty(_) => Err(()),
@@ -444,6 +448,7 @@ impl PropGroup<'_> {
             PropGroup::Manager(c) => changed_of(manager::PROPS, |g| g(c)),
             PropGroup::Unit(c) => changed_of(unit_object::PROPS, |g| g(c)),
             PropGroup::Service(c) => changed_of(super::service_object::PROPS, |g| g(c)),
+            PropGroup::Socket(c) => changed_of(super::socket_object::PROPS, |g| g(c)),
             PropGroup::Scope(c) => changed_of(super::scope_object::PROPS, |g| g(c)),
             PropGroup::Job(c) => changed_of(job_object::PROPS, |g| g(c)),
             PropGroup::Empty(_) => (PropDict::default(), Vec::new()),
@@ -456,6 +461,7 @@ impl PropGroup<'_> {
             PropGroup::Manager(_) => manager::PROPS.iter().any(|p| p.name == name),
             PropGroup::Unit(_) => unit_object::PROPS.iter().any(|p| p.name == name),
             PropGroup::Service(_) => super::service_object::PROPS.iter().any(|p| p.name == name),
+            PropGroup::Socket(_) => super::socket_object::PROPS.iter().any(|p| p.name == name),
             PropGroup::Scope(_) => super::scope_object::PROPS.iter().any(|p| p.name == name),
             PropGroup::Job(_) => job_object::PROPS.iter().any(|p| p.name == name),
             PropGroup::Empty(_) => false,
@@ -512,7 +518,10 @@ impl SystemdFacade {
             Some(s) => PropGroup::Service(s),
             None => match super::scope_object::ScopeCtx::new(ctx) {
                 Some(s) => PropGroup::Scope(s),
-                None => PropGroup::Empty(unit_object::type_interface(ctx.unit)),
+                None => match super::socket_object::SocketCtx::new(ctx) {
+                    Some(s) => PropGroup::Socket(s),
+                    None => PropGroup::Empty(unit_object::type_interface(ctx.unit)),
+                },
             },
         };
         vec![PropGroup::Unit(ctx), type_group]

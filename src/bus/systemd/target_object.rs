@@ -1,6 +1,6 @@
-//! Type interfaces of units other than services and scopes (`scope_object`).
-//! `org.freedesktop.systemd1.Target` has no members in
-//! systemd either. The other types (`.socket`, `.timer`, `.mount`, …) are loaded and listed by
+//! Type interfaces of units other than services, sockets and scopes (`service_object`,
+//! `socket_object`, `scope_object`). `org.freedesktop.systemd1.Target` has no members in
+//! systemd either. The other types (`.timer`, `.mount`, …) are loaded and listed by
 //! unitd but their behaviour is not implemented yet, so their interfaces are served empty:
 //! `GetAll` on them returns no properties rather than values unitd cannot back.
 
@@ -35,11 +35,11 @@ pub fn type_interface(t: UnitType) -> InterfaceDesc {
     }
 }
 
-/// Every type interface without members (all but `Service` and `Scope`).
+/// Every type interface without members (all but `Service`, `Socket` and `Scope`).
 pub fn type_interfaces() -> Vec<InterfaceDesc> {
     UnitType::ALL
         .into_iter()
-        .filter(|t| !matches!(t, UnitType::Service | UnitType::Scope))
+        .filter(|t| !matches!(t, UnitType::Service | UnitType::Socket | UnitType::Scope))
         .map(type_interface)
         .collect()
 }
@@ -58,6 +58,6 @@ mod tests {
                 "{name} vs {suffix}"
             );
         }
-        assert_eq!(type_interfaces().len(), 9);
+        assert_eq!(type_interfaces().len(), 8);
     }
 }

@@ -53,6 +53,8 @@ pub struct UnitCtx<'a> {
     pub presets: &'a OnceCell<Presets>,
     /// The unit.
     pub unit: &'a Unit,
+    /// Fds in the unit's fd store (`NFileDescriptorStore`; the supervisor holds them).
+    pub n_fd_store: u32,
 }
 
 impl UnitCtx<'_> {
@@ -80,6 +82,7 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
     match unit_type(unit) {
         Some(UnitType::Service) | None => super::service_object::interface(),
         Some(UnitType::Scope) => super::scope_object::interface(),
+        Some(UnitType::Socket) => super::socket_object::interface(),
         Some(t) => target_object::type_interface(t),
     }
 }
