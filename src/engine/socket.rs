@@ -81,7 +81,7 @@ pub struct SocketRuntime {
     /// The remote IP address of each instance in `connections` that has one (for
     /// `MaxConnectionsPerSource=`; AF_UNIX peers have none and are not limited per source).
     #[serde(default)]
-    pub sources: Vec<(UnitId, std::net::IpAddr)>,
+    pub sources: Vec<(UnitId, core::net::IpAddr)>,
 }
 
 impl Engine {
@@ -253,7 +253,7 @@ impl Engine {
     /// `MaxConnectionsPerSource=` of them from the same address (systemd's
     /// `socket_enter_running` checks). A refused connection is counted in `NRefused`; the
     /// runtime then closes it.
-    pub fn socket_admit(&mut self, sock: UnitId, source: Option<std::net::IpAddr>) -> bool {
+    pub fn socket_admit(&mut self, sock: UnitId, source: Option<core::net::IpAddr>) -> bool {
         let (max, per_source) = match self.socket_spec(sock) {
             Some(s) => (s.max_connections, s.max_connections_per_source),
             None => return false,
@@ -286,7 +286,12 @@ impl Engine {
 
     /// The runtime accepted a connection on `sock` for instance `svc` (start queued): count it
     /// (systemd's `n_accepted`/`n_connections`); `source` is the peer's IP address, if any.
-    pub fn socket_accepted(&mut self, sock: UnitId, svc: UnitId, source: Option<std::net::IpAddr>) {
+    pub fn socket_accepted(
+        &mut self,
+        sock: UnitId,
+        svc: UnitId,
+        source: Option<core::net::IpAddr>,
+    ) {
         let r = &mut self.um(sock).socket;
         r.n_accepted += 1;
         r.n_connections += 1;

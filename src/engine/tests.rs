@@ -1341,7 +1341,7 @@ fn socket_accept_limits_refuse_and_count() {
     }));
     let sock = sim.insert("lim.socket", spec, LoadState::Loaded);
     sim.start("lim.socket").unwrap();
-    let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
+    let ip = |s: &str| Some(s.parse::<core::net::IpAddr>().unwrap());
 
     assert!(sim.e.socket_admit(sock, ip("10.0.0.1")));
     let a = sim.add_service("lim@0-a.service", &[], |_| {});

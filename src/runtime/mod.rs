@@ -21,6 +21,10 @@ use crate::settings::{Scope, Settings};
 
 /// Notify datagrams handled per loop turn before other events get a chance.
 const NOTIFY_BUDGET: usize = 512;
+/// Turns spent only on notify datagrams defer D-Bus signals and garbage collection to the
+/// next idle moment (systemd sends its bus queue at idle priority, too), but never for more
+/// than this many turns in a row: a sustained flood still lets clients see its changes.
+const NOTIFY_DEFER_TURNS: u32 = 32;
 
 /// The notify socket as a tokio-pollable fd. The caller must drop the result before `mgr`.
 fn notify_async_fd(mgr: &Manager) -> Option<tokio::io::unix::AsyncFd<std::os::fd::RawFd>> {
@@ -182,16 +186,20 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     // Fairness: after a turn that left notify datagrams queued, the bus goes first once, so a
     // flood of notifications never starves D-Bus clients.
     let mut notify_backlog = false;
+    // Notify-only turns since signals were last sent (see NOTIFY_DEFER_TURNS).
+    let mut deferred_turns: u32 = 0;
     let mut socket_events = mgr.take_socket_events();
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
     loop {
         let deadline = mgr.next_deadline();
+        let mut notify_turn = false;
         tokio::select! {
             biased;
             // Notifications before reaping (reap_children drains the socket first, too).
             guard = notify_readable(notify_fd.as_ref()), if !notify_backlog => {
                 notify_backlog = on_notify_readable(&mut mgr, guard);
+                notify_turn = true;
             }
             _ = sigchld.recv() => { notify_backlog = false; mgr.reap_children() }
             _ = adopted_exit.notified() => { notify_backlog = false; mgr.reap_children() }
@@ -223,7 +231,10 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                 }
             }},
             _ = sleep_until_deadline(deadline) => { notify_backlog = false; mgr.fire_timers() }
-            _ = std::future::ready(()), if notify_backlog => { notify_backlog = false; }
+            _ = std::future::ready(()), if notify_backlog => {
+                notify_backlog = false;
+                notify_turn = true;
+            }
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM: stopping all units");
                 stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
@@ -234,8 +245,15 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                 stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
                 mgr.stop_all();
             }
+            // Idle (lowest priority): send what notify-only turns deferred.
+            _ = std::future::ready(()), if deferred_turns > 0 => {}
         }
         mgr.process();
+        if notify_turn && deferred_turns < NOTIFY_DEFER_TURNS {
+            deferred_turns += 1;
+            continue;
+        }
+        deferred_turns = 0;
         mgr.collect_garbage();
         let changes = mgr.take_changes();
         if !changes.is_empty() || facade.has_pending_signals() {
