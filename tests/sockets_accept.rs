@@ -28,6 +28,8 @@ fn ask<S: std::io::Read + Write>(conn: &mut S, line: &str) -> String {
     out
 }
 
+/// Seed 15 (Accept=yes over TCP): `REMOTE_ADDR`/`REMOTE_PORT`, and with
+/// `StandardInput=socket` no `LISTEN_*` variables.
 #[test]
 fn accept_yes_tcp_stdin_socket_spawns_one_instance_per_connection() {
     let port = test_port(0);
@@ -123,6 +125,8 @@ s.sendall(("%s fds=%s names=%s pid_ok=%s remote=%s\n" % (
 s.recv(10)
 "#;
 
+/// Seed 15 (Accept=yes): the connection is the one fd, `LISTEN_FDNAMES=connection`,
+/// `LISTEN_PID` is the instance's own PID.
 #[test]
 fn accept_yes_unix_passes_the_connection_as_listen_fds() {
     if !std::path::Path::new("/usr/bin/python3").exists() {
