@@ -368,3 +368,56 @@ time.sleep(3600)
     m.main_pid("fds.service");
     m.expect(0, &["stop", "fds.service"]);
 }
+
+/// §1.7: stored fds are polled; one whose peer hangs up is dropped from the store, unless it
+/// was stored with `FDPOLL=0`. What is left comes back on the next start.
+#[test]
+fn fd_store_drops_hung_up_fds_unless_fdpoll_0() {
+    if which("python3").is_none() {
+        eprintln!("skipped: python3 missing");
+        return;
+    }
+    let Some(m) = UserManager::start(&[(
+        "poll.service",
+        "[Service]\nType=notify\nExecStart=/usr/bin/python3 %h/poll.py\n\
+         FileDescriptorStoreMax=4\nRestart=on-failure\nRestartSec=0\n",
+    )]) else {
+        return;
+    };
+    write_home_script(
+        &m,
+        "poll.py",
+        r#"import os, socket, sys, time
+home = os.environ['HOME']
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect(os.environ['NOTIFY_SOCKET'])
+if 'LISTEN_FDNAMES' in os.environ:
+    s.send(('READY=1\nSTATUS=back with ' + os.environ['LISTEN_FDNAMES']).encode())
+    time.sleep(3600)
+a, a_peer = socket.socketpair()
+c, c_peer = socket.socketpair()
+socket.send_fds(s, [b'FDSTORE=1\nFDNAME=polled'], [a.fileno()])
+socket.send_fds(s, [b'FDSTORE=1\nFDNAME=kept\nFDPOLL=0'], [c.fileno()])
+s.send(b'READY=1\nSTATUS=stored')
+while not os.path.exists(os.path.join(home, 'go-hangup')):
+    time.sleep(0.02)
+a_peer.close()
+c_peer.close()
+s.send(b'STATUS=hung up')
+while not os.path.exists(os.path.join(home, 'go-exit')):
+    time.sleep(0.02)
+sys.exit(1)
+"#,
+    );
+    m.expect(0, &["start", "poll.service"]);
+    assert_eq!(m.show("poll.service", "StatusText"), "stored");
+    assert_eq!(m.show("poll.service", "NFileDescriptorStore"), "2");
+    touch(&m.dir.home().join("go-hangup"));
+    wait_prop(&m, "poll.service", "StatusText", "hung up");
+    wait_prop(&m, "poll.service", "NFileDescriptorStore", "1");
+    touch(&m.dir.home().join("go-exit"));
+    wait_prop(&m, "poll.service", "StatusText", "back with kept");
+    assert_eq!(m.show("poll.service", "NRestarts"), "1");
+    m.main_pid("poll.service");
+    m.expect(0, &["stop", "poll.service"]);
+}

@@ -207,6 +207,21 @@ impl Manager {
         self.supervisor.fd_store_len(unit)
     }
 
+    /// The fd the daemon loop polls for hung-up stored fds (then calls
+    /// [`Manager::drop_hung_up_stored_fds`]).
+    pub fn fd_store_poll_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.supervisor.fd_store_poll_fd()
+    }
+
+    /// Drop stored fds that reported EPOLLHUP/EPOLLERR (systemd's fd-store polling; fds
+    /// stored with `FDPOLL=0` are never polled).
+    pub fn drop_hung_up_stored_fds(&mut self) {
+        let n = self.supervisor.fd_store_drop_hung_up();
+        if n > 0 {
+            tracing::debug!("dropped {n} hung-up fd(s) from fd stores");
+        }
+    }
+
     /// The current time (both clocks).
     pub fn now(&self) -> Timestamp {
         now()

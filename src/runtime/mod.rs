@@ -43,7 +43,22 @@ fn notify_async_fd(mgr: &Manager) -> Option<tokio::io::unix::AsyncFd<std::os::fd
     }
 }
 
-/// Wait until the notify socket is readable; never resolves without one.
+/// The fd-store epoll instance as a tokio-pollable fd (same ownership rule as
+/// [`notify_async_fd`]).
+fn fd_store_async_fd(mgr: &Manager) -> Option<tokio::io::unix::AsyncFd<std::os::fd::RawFd>> {
+    let fd = mgr.fd_store_poll_fd()?;
+    // SAFETY: the supervisor owns the epoll fd for the Manager's whole life; the AsyncFd is
+    // declared after the Manager, so it is dropped (deregistered) first.
+    let registered = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+    };
+    registered
+        .inspect_err(|e| tracing::warn!("cannot poll the fd store: {e}"))
+        .ok()
+}
+
+/// Wait until `fd` (the notify socket, the fd-store epoll) is readable; never resolves
+/// without one.
 async fn notify_readable(
     fd: Option<&tokio::io::unix::AsyncFd<std::os::fd::RawFd>>,
 ) -> Option<tokio::io::unix::AsyncFdReadyGuard<'_, std::os::fd::RawFd>> {
@@ -183,6 +198,7 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     // Once the bus is gone, its event stream is not polled again (it would return at once).
     let mut bus_lost = false;
     let notify_fd = notify_async_fd(&mgr);
+    let fd_store_fd = fd_store_async_fd(&mgr);
     // Fairness: after a turn that left notify datagrams queued, the bus goes first once, so a
     // flood of notifications never starves D-Bus clients.
     let mut notify_backlog = false;
@@ -231,6 +247,13 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                 }
             }},
             _ = sleep_until_deadline(deadline) => { notify_backlog = false; mgr.fire_timers() }
+            guard = notify_readable(fd_store_fd.as_ref()) => {
+                notify_backlog = false;
+                mgr.drop_hung_up_stored_fds();
+                if let Some(mut g) = guard {
+                    g.clear_ready();
+                }
+            }
             _ = std::future::ready(()), if notify_backlog => {
                 notify_backlog = false;
                 notify_turn = true;
