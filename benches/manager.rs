@@ -209,6 +209,8 @@ struct Flood {
     wall: Duration,
     /// unitd's CPU time during the flood.
     cpu: Duration,
+    /// The senders' CPU time (whole life; idle apart from the flood).
+    senders_cpu: Duration,
 }
 
 /// Section 5: the notify flood.
@@ -235,6 +237,11 @@ fn notify_flood(dir: &Path, addr: &str, unitd: u32) -> Flood {
     }
     let wall = t.elapsed();
     let cpu = cpu_time(unitd).saturating_sub(cpu0);
+    let senders_cpu = names
+        .iter()
+        .filter_map(|n| show(dir, addr, n, "MainPID").parse::<u32>().ok())
+        .map(cpu_time)
+        .sum();
     let mut stop = vec!["stop"];
     stop.extend(names.iter().map(String::as_str));
     let _ = systemctl(dir, addr, &stop);
@@ -242,6 +249,7 @@ fn notify_flood(dir: &Path, addr: &str, unitd: u32) -> Flood {
         msgs: FLOOD_SENDERS * (FLOOD_TOTAL / FLOOD_SENDERS),
         wall,
         cpu,
+        senders_cpu,
     }
 }
 
@@ -400,8 +408,14 @@ fn report_flood(f: &Flood) {
     // The wall rate includes the senders and whatever else shares the cores; unitd's own CPU
     // time says what one core of unitd sustains.
     println!(
-        "  unitd CPU during the flood     {:>9.1} ms = {:.0} msgs per unitd CPU-second",
+        "  unitd CPU during the flood     {:>9.1} ms = {:.0} msgs per unitd CPU-second; senders' CPU {:.1} ms; load average {}",
         f.cpu.as_secs_f64() * 1e3,
-        f.msgs as f64 / f.cpu.as_secs_f64().max(1e-3)
+        f.msgs as f64 / f.cpu.as_secs_f64().max(1e-3),
+        f.senders_cpu.as_secs_f64() * 1e3,
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .unwrap_or("?")
     );
 }

@@ -765,6 +765,9 @@ impl Supervisor {
         if let Some(u) = self.table.unit_of(pid) {
             return Some(u);
         }
+        if self.table.is_known_stranger(pid) {
+            return None;
+        }
         self.table.scan();
         self.table.unit_of(pid)
     }
