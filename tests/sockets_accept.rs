@@ -280,3 +280,48 @@ fn max_connections_refuses_and_status_shows_listen_and_counters() {
     drop(c);
     m.expect(0, &["stop", "lim.socket", "plain.socket"]);
 }
+
+/// `MaxConnectionsPerSource=`: a second connection from the same IP address is refused while
+/// the first one's instance runs (NRefused counts it); the slot frees when it ends.
+#[test]
+fn max_connections_per_source_refuses_the_same_address() {
+    use std::io::Read;
+    let port = test_port(1);
+    let units = [
+        (
+            "per.socket",
+            format!(
+                "[Socket]\nListenStream=127.0.0.1:{port}\nAccept=yes\nMaxConnectionsPerSource=1\n"
+            ),
+        ),
+        (
+            "per@.service",
+            "[Service]\nExecStart=/bin/sh -c 'echo hi; read l'\nStandardInput=socket\n".to_string(),
+        ),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    m.expect(0, &["start", "per.socket"]);
+    let mut a = TcpStream::connect(("127.0.0.1", port)).expect("connect a");
+    a.set_read_timeout(Some(WAIT)).unwrap();
+    let mut line = String::new();
+    BufReader::new(&mut a).read_line(&mut line).unwrap();
+    assert_eq!(line, "hi\n");
+    let mut b = TcpStream::connect(("127.0.0.1", port)).expect("connect b");
+    b.set_read_timeout(Some(WAIT)).unwrap();
+    let mut rest = Vec::new();
+    assert_eq!(b.read_to_end(&mut rest).expect("EOF"), 0, "{rest:?}");
+    m.wait_prop("per.socket", "NRefused", "refusal counted", |v| v == "1");
+    assert_eq!(m.show("per.socket", "NConnections"), "1");
+    drop(a);
+    m.wait_prop("per.socket", "NConnections", "instance ended", |v| v == "0");
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect c");
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    let mut line = String::new();
+    BufReader::new(&mut c).read_line(&mut line).unwrap();
+    assert_eq!(line, "hi\n");
+    drop(c);
+    m.expect(0, &["stop", "per.socket"]);
+}
