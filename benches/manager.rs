@@ -14,7 +14,10 @@
 //!    from "go" until every sender's last `STATUS=` is visible over D-Bus; reported as
 //!    messages per second (goal ≥ 100 000/s on 2 cores). The senders' blocking `send` stalls
 //!    whenever unitd's receive queue is full, so the rate is unitd's, unless the senders are
-//!    slower: then it is a lower bound.
+//!    slower: then it is a lower bound. The kernel queues at most `net.unix.max_dgram_qlen`
+//!    datagrams per receiver (10 by default; systemd's own sysctl defaults raise it to 512):
+//!    with 10, every receive wakes a blocked sender, and on a busy machine the wall-clock rate
+//!    is set by the scheduler, so unitd's CPU time per message is reported as well.
 //!
 //! systemd --user is not run side by side here: it needs a booted-systemd namespace and its own
 //! bus setup; the reference numbers in shared/reference/architecture.md §10 (systemd 252 on a

@@ -1,7 +1,10 @@
 //! The manager loop: owns the [`Manager`] (engine + loader + supervisor) and the façades'
 //! connections, and moves data between them. One task, one thread of control: incoming D-Bus
 //! calls, reaped children and timers are handled one at a time, and every reply is sent before
-//! the signals its call caused — the ordering stock clients rely on.
+//! the signals its call caused — the ordering stock clients rely on. Turns that only drained
+//! notify datagrams leave signals and garbage collection to the next idle turn (bounded by
+//! `NOTIFY_DEFER_TURNS`), so a notification flood costs one batch of signals, not one per
+//! datagram; the fd-store epoll instance is polled here too.
 
 pub mod builtin;
 pub mod manager;
