@@ -1,6 +1,7 @@
 //! Acceptance: the sd_notify protocol through real clients — the stock `systemd-notify` (with
 //! its BARRIER) inside services started by the stock `systemctl --user`, raw datagrams from a
-//! junk sender, and the watchdog (service-contract §1, §2; seeds 1, 3, 4, 5, 7).
+//! junk sender, and the watchdog (service-contract §1, §2; seeds 1, 3, 5, 7, 16; the rest of
+//! seeds 2–7 are in tests/notify_seeds.rs).
 
 mod common;
 
@@ -49,6 +50,8 @@ fn wait_prop(m: &UserManager, unit: &str, prop: &str, want: &str) {
 /// `wait_for_file NAME` in the scripts: poll for a flag file the test creates.
 const PRELUDE: &str = "wait_for_file() { while [ ! -e \"$HOME/$1\" ]; do sleep 0.05; done; }\n";
 
+/// Seed 5 (first half): `STOPPING=1` gives `deactivating/stop-sigterm` with no signal (the stop
+/// timeout half is in tests/notify_seeds.rs).
 #[test]
 fn systemd_notify_ready_status_stopping() {
     let Some(m) = UserManager::start(&[("n.service", &notify_unit("n.sh", ""))]) else {
@@ -111,6 +114,8 @@ fn systemd_notify_ready_status_stopping() {
     assert_eq!(m.show("n.service", "Result"), "success");
 }
 
+/// Seed 1: Type=simple with the default NotifyAccess gets no `NOTIFY_SOCKET`; Type=notify's
+/// main process has it, its ExecStartPost does not.
 #[test]
 fn start_job_waits_for_ready_and_plain_services_get_no_socket() {
     let units = [
@@ -152,6 +157,8 @@ fn start_job_waits_for_ready_and_plain_services_get_no_socket() {
     m.expect(0, &["stop", "r.service", "s.service"]);
 }
 
+/// Seed 3 (first half): the main process exits 0 before READY: `Result=protocol` (the timeout
+/// half is in tests/notify_seeds.rs).
 #[test]
 fn exit_before_ready_is_protocol() {
     let Some(m) =
@@ -249,6 +256,9 @@ exec sleep infinity
     m.expect(0, &["stop", "g.service"]);
 }
 
+/// Seed 7 (first half): WatchdogSec=1 with pings that stop: SIGABRT, `Result=watchdog`,
+/// ExecStopPost sees `watchdog killed ABRT`; Restart=on-watchdog restarts it (`WATCHDOG=trigger`
+/// and `WATCHDOG_USEC=` are in tests/notify_seeds.rs).
 #[test]
 fn watchdog_abort_and_restart() {
     let Some(m) = UserManager::start(&[(
@@ -290,6 +300,8 @@ fn watchdog_abort_and_restart() {
     m.expect(0, &["stop", "w.service"]);
 }
 
+/// Seed 16: the fd store survives an automatic restart and comes back newest first as
+/// `LISTEN_FDNAMES=stored:myfile`; `NFileDescriptorStore` counts the stored fds.
 #[test]
 fn seed16_fd_store_survives_an_automatic_restart() {
     if which("python3").is_none() {
@@ -352,6 +364,60 @@ time.sleep(3600)
     assert_eq!(f[2], f[3], "LISTEN_PID is the process itself: {runs}");
     assert_eq!(read_lossy(&m.dir.home().join("content")), "kept");
     assert_eq!(m.show("fds.service", "NRestarts"), "1");
+    assert_eq!(m.show("fds.service", "NFileDescriptorStore"), "2");
     m.main_pid("fds.service");
     m.expect(0, &["stop", "fds.service"]);
+}
+
+/// §1.7: stored fds are polled; one whose peer hangs up is dropped from the store, unless it
+/// was stored with `FDPOLL=0`. What is left comes back on the next start.
+#[test]
+fn fd_store_drops_hung_up_fds_unless_fdpoll_0() {
+    if which("python3").is_none() {
+        eprintln!("skipped: python3 missing");
+        return;
+    }
+    let Some(m) = UserManager::start(&[(
+        "poll.service",
+        "[Service]\nType=notify\nExecStart=/usr/bin/python3 %h/poll.py\n\
+         FileDescriptorStoreMax=4\nRestart=on-failure\nRestartSec=0\n",
+    )]) else {
+        return;
+    };
+    write_home_script(
+        &m,
+        "poll.py",
+        r#"import os, socket, sys, time
+home = os.environ['HOME']
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect(os.environ['NOTIFY_SOCKET'])
+if 'LISTEN_FDNAMES' in os.environ:
+    s.send(('READY=1\nSTATUS=back with ' + os.environ['LISTEN_FDNAMES']).encode())
+    time.sleep(3600)
+a, a_peer = socket.socketpair()
+c, c_peer = socket.socketpair()
+socket.send_fds(s, [b'FDSTORE=1\nFDNAME=polled'], [a.fileno()])
+socket.send_fds(s, [b'FDSTORE=1\nFDNAME=kept\nFDPOLL=0'], [c.fileno()])
+s.send(b'READY=1\nSTATUS=stored')
+while not os.path.exists(os.path.join(home, 'go-hangup')):
+    time.sleep(0.02)
+a_peer.close()
+c_peer.close()
+s.send(b'STATUS=hung up')
+while not os.path.exists(os.path.join(home, 'go-exit')):
+    time.sleep(0.02)
+sys.exit(1)
+"#,
+    );
+    m.expect(0, &["start", "poll.service"]);
+    assert_eq!(m.show("poll.service", "StatusText"), "stored");
+    assert_eq!(m.show("poll.service", "NFileDescriptorStore"), "2");
+    touch(&m.dir.home().join("go-hangup"));
+    wait_prop(&m, "poll.service", "StatusText", "hung up");
+    wait_prop(&m, "poll.service", "NFileDescriptorStore", "1");
+    touch(&m.dir.home().join("go-exit"));
+    wait_prop(&m, "poll.service", "StatusText", "back with kept");
+    assert_eq!(m.show("poll.service", "NRestarts"), "1");
+    m.main_pid("poll.service");
+    m.expect(0, &["stop", "poll.service"]);
 }

@@ -78,3 +78,78 @@ fn pystemd_manager_and_unit() {
         &out,
     );
 }
+
+/// The service side: `pystemd.daemon` (libsystemd's `sd_listen_fds`, `sd_watchdog_enabled`,
+/// `sd_notify` underneath) in a socket-activated `Type=notify` service with a watchdog.
+const DAEMON_PY: &str = r#"
+import os, socket
+from pystemd import daemon
+n = daemon.listen_fds(0)
+wd = daemon.watchdog_enabled(0)
+info = "fds=%d start=%d wd=%d names=%s pid_ok=%s" % (
+    n, daemon.LISTEN_FDS_START, wd, os.environ.get("LISTEN_FDNAMES"),
+    os.environ.get("LISTEN_PID") == str(os.getpid()))
+s = socket.socket(fileno=daemon.LISTEN_FDS_START)
+daemon.notify(False, ready=1, status="ready " + info)
+while True:
+    c, _ = s.accept()
+    daemon.notify(False, "WATCHDOG=1", status="served " + info)
+    c.sendall(("hello " + info + "\n").encode())
+    c.close()
+"#;
+
+/// Issue 4 acceptance: `pystemd.daemon.notify(False, ready=1, status=…)`, `watchdog_enabled`
+/// and `listen_fds` from a real service under unitd, activated by a connection to its socket.
+#[test]
+fn pystemd_daemon_notify_watchdog_and_listen_fds() {
+    use std::io::{BufRead, BufReader};
+    let Some(bin) = python_env("pystemd_daemon_notify_watchdog_and_listen_fds") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let sock = tmp.path().join("pyd.sock");
+    let socket_unit = format!(
+        "[Socket]\nListenStream={}\nFileDescriptorName=web\n",
+        sock.display()
+    );
+    let service_unit = format!(
+        "[Service]\nType=notify\nWatchdogSec=30\nExecStart={} %h/pyd.py\nTimeoutStartSec=30\n",
+        bin.join("python").display()
+    );
+    let Some(m) =
+        UserManager::start(&[("pyd.socket", &socket_unit), ("pyd.service", &service_unit)])
+    else {
+        return;
+    };
+    std::fs::write(m.dir.home().join("pyd.py"), DAEMON_PY).unwrap();
+    m.expect(0, &["start", "pyd.socket"]);
+    assert_eq!(m.show("pyd.service", "ActiveState"), "inactive");
+
+    // The first connection starts the service; it answers once it is READY.
+    let c = std::os::unix::net::UnixStream::connect(&sock).expect("connect");
+    c.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(&c).read_line(&mut line).unwrap();
+    let info = "fds=1 start=3 wd=30000000 names=web pid_ok=True";
+    assert_eq!(line, format!("hello {info}\n"));
+    m.wait_prop(
+        "pyd.service",
+        "StatusText",
+        "the STATUS after serving",
+        |v| v == format!("served {info}"),
+    );
+    assert_eq!(m.show("pyd.service", "ActiveState"), "active");
+    assert_eq!(m.show("pyd.socket", "SubState"), "running");
+    let status = m.expect(0, &["status", "--no-pager", "pyd.service"]);
+    m.check(
+        status
+            .stdout
+            .contains(&format!("Status: \"served {info}\"")),
+        "systemctl status shows pystemd's STATUS",
+        &status,
+    );
+    let pid = m.main_pid("pyd.service");
+    m.expect(0, &["stop", "pyd.service", "pyd.socket"]);
+    m.wait_gone(pid, "pyd.service main process");
+}

@@ -140,3 +140,92 @@ fn accept_no_activation_serves_the_first_client_and_survives_restarts() {
     assert_eq!(m.show("echo.socket", "ActiveState"), "inactive");
     assert!(UnixStream::connect(&sock).is_err());
 }
+
+/// Records what it was handed: the LISTEN_* variables, its PID and the file type of every
+/// passed fd (`sock` or `fifo`), then serves nothing and sleeps.
+const RECORD_PY: &str = r#"
+import os, stat, time
+n = int(os.environ.get("LISTEN_FDS", "0"))
+kinds = []
+for fd in range(3, 3 + n):
+    m = os.fstat(fd).st_mode
+    kinds.append("fifo" if stat.S_ISFIFO(m) else "sock" if stat.S_ISSOCK(m) else "other")
+with open(os.path.join(os.environ["HOME"], "rec.tmp"), "w") as f:
+    f.write("%s %s %s %d %s\n" % (os.environ.get("LISTEN_FDS"), os.environ.get("LISTEN_FDNAMES"),
+                                  os.environ.get("LISTEN_PID"), os.getpid(), ",".join(kinds)))
+os.rename(os.path.join(os.environ["HOME"], "rec.tmp"), os.path.join(os.environ["HOME"], "rec"))
+time.sleep(3600)
+"#;
+
+/// Seed 15 (service-contract §10): two socket units activate one service; it gets
+/// `LISTEN_FDS=4`, `LISTEN_FDNAMES` with `sb.socket` (the default name) once and `named` three
+/// times (the socket's own fds in configuration order: stream, datagram, FIFO — the FIFO is
+/// passed as a FIFO), and `LISTEN_PID` equal to its own PID. The order between the two socket
+/// units is undefined (systemd 252 showed `sb.socket:named:named:named`). The Accept=yes and
+/// `StandardInput=socket` parts of seed 15 are in tests/sockets_accept.rs.
+#[test]
+fn seed15_fd_names_order_fifo_and_listen_pid() {
+    if !std::path::Path::new("/usr/bin/python3").exists() {
+        eprintln!("skipping: no /usr/bin/python3");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |n: &str| tmp.path().join(n).display().to_string();
+    let units = [
+        (
+            "sa.socket",
+            format!(
+                "[Socket]\nListenStream={}\nListenDatagram={}\nListenFIFO={}\nFileDescriptorName=named\nService=s.service\n",
+                p("sa.stream"),
+                p("sa.dgram"),
+                p("sa.fifo")
+            ),
+        ),
+        (
+            "sb.socket",
+            format!(
+                "[Socket]\nListenStream={}\nService=s.service\n",
+                p("sb.stream")
+            ),
+        ),
+        (
+            "s.service",
+            "[Service]\nExecStart=/usr/bin/python3 %h/rec.py\n".to_string(),
+        ),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    std::fs::write(m.dir.home().join("rec.py"), RECORD_PY).unwrap();
+    m.expect(0, &["start", "sa.socket", "sb.socket"]);
+    // Traffic on the FIFO activates the service like a connection would.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(p("sa.fifo"))
+        .and_then(|mut f| f.write_all(b"wake\n"))
+        .expect("write the FIFO");
+    let rec = m.dir.home().join("rec");
+    wait_for("the service's record", WAIT, || rec.exists());
+    let line = read_lossy(&rec);
+    let f: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(f.len(), 5, "{line}");
+    assert_eq!(f[0], "4", "{line}");
+    assert_eq!(f[2], f[3], "LISTEN_PID is the process itself: {line}");
+    let names: Vec<&str> = f[1].split(':').collect();
+    let kinds: Vec<&str> = f[4].split(',').collect();
+    let want = match names[0] {
+        "sb.socket" => (
+            vec!["sb.socket", "named", "named", "named"],
+            vec!["sock", "sock", "sock", "fifo"],
+        ),
+        _ => (
+            vec!["named", "named", "named", "sb.socket"],
+            vec!["sock", "sock", "fifo", "sock"],
+        ),
+    };
+    assert_eq!((names, kinds), want, "{line}");
+    assert_eq!(m.show("s.service", "ActiveState"), "active");
+    m.main_pid("s.service");
+    m.expect(0, &["stop", "s.service", "sa.socket", "sb.socket"]);
+}

@@ -28,6 +28,8 @@ fn ask<S: std::io::Read + Write>(conn: &mut S, line: &str) -> String {
     out
 }
 
+/// Seed 15 (Accept=yes over TCP): `REMOTE_ADDR`/`REMOTE_PORT`, and with
+/// `StandardInput=socket` no `LISTEN_*` variables.
 #[test]
 fn accept_yes_tcp_stdin_socket_spawns_one_instance_per_connection() {
     let port = test_port(0);
@@ -123,6 +125,8 @@ s.sendall(("%s fds=%s names=%s pid_ok=%s remote=%s\n" % (
 s.recv(10)
 "#;
 
+/// Seed 15 (Accept=yes): the connection is the one fd, `LISTEN_FDNAMES=connection`,
+/// `LISTEN_PID` is the instance's own PID.
 #[test]
 fn accept_yes_unix_passes_the_connection_as_listen_fds() {
     if !std::path::Path::new("/usr/bin/python3").exists() {
@@ -168,4 +172,156 @@ fn accept_yes_unix_passes_the_connection_as_listen_fds() {
     drop(a);
     drop(b);
     m.expect(0, &["stop", "conn.socket"]);
+}
+
+/// `MaxConnections=`: with one instance up, the next connection is accepted and closed at once
+/// (the client reads EOF) and counted in `NRefused`; `systemctl status` renders the socket's
+/// `Listen:` lines and `Accepted:`/`Connected:`/`Refused:` counters from the
+/// `org.freedesktop.systemd1.Socket` interface, as it does for systemd.
+#[test]
+fn max_connections_refuses_and_status_shows_listen_and_counters() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let sock = tmp.path().join("lim.sock");
+    let dgram = tmp.path().join("lim.dgram");
+    let units = [
+        (
+            "lim.socket",
+            format!(
+                "[Socket]\nListenStream={}\nListenSequentialPacket=@unitd-lim-{}\nAccept=yes\nMaxConnections=1\nMaxConnectionsPerSource=7\nBacklog=12\nSocketMode=0600\n",
+                sock.display(),
+                std::process::id()
+            ),
+        ),
+        (
+            // Greets, then holds the connection until the client hangs up.
+            "lim@.service",
+            "[Service]\nExecStart=/bin/sh -c 'echo hello; read l'\nStandardInput=socket\n"
+                .to_string(),
+        ),
+        (
+            "plain.socket",
+            format!(
+                "[Socket]\nListenDatagram={}\nFileDescriptorName=dg\n",
+                dgram.display()
+            ),
+        ),
+        (
+            "plain.service",
+            "[Service]\nExecStart=/bin/sleep 60\n".to_string(),
+        ),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    m.expect(0, &["start", "lim.socket", "plain.socket"]);
+
+    let mut a = UnixStream::connect(&sock).expect("connect a");
+    a.set_read_timeout(Some(WAIT)).unwrap();
+    let mut line = String::new();
+    BufReader::new(&mut a).read_line(&mut line).unwrap();
+    assert_eq!(line, "hello\n");
+    assert_eq!(m.show("lim.socket", "NConnections"), "1");
+
+    // Over the limit: accepted, then closed without an instance.
+    let mut b = UnixStream::connect(&sock).expect("connect b");
+    b.set_read_timeout(Some(WAIT)).unwrap();
+    let mut rest = Vec::new();
+    let n = b
+        .read_to_end(&mut rest)
+        .expect("refused connection reads EOF");
+    assert_eq!(n, 0, "refused connection got data: {rest:?}");
+    m.wait_prop("lim.socket", "NRefused", "refusal counted", |v| v == "1");
+    assert_eq!(m.show("lim.socket", "NAccepted"), "1");
+    assert_eq!(m.show("lim.socket", "MaxConnections"), "1");
+    assert_eq!(m.show("lim.socket", "MaxConnectionsPerSource"), "7");
+    assert_eq!(m.show("lim.socket", "Backlog"), "12");
+    assert_eq!(m.show("lim.socket", "SocketMode"), "0600");
+    assert_eq!(m.show("lim.socket", "Result"), "success");
+    assert_eq!(m.show("lim.socket", "FileDescriptorName"), "lim.socket");
+    let listen = m.show("lim.socket", "Listen");
+    assert!(
+        listen.contains(&format!("{} (Stream)", sock.display())),
+        "{listen}"
+    );
+
+    let status = m.systemctl(&["status", "--no-pager", "lim.socket"]);
+    let text = status.stdout.clone();
+    let want_listen = format!("Listen: {} (Stream)", sock.display());
+    m.check(text.contains(&want_listen), &want_listen, &status);
+    let want_seq = format!("@unitd-lim-{} (SequentialPacket)", std::process::id());
+    m.check(text.contains(&want_seq), &want_seq, &status);
+    // (systemctl pads before `Refused:`.)
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    m.check(
+        words.contains("Accepted: 1; Connected: 1; Refused: 1"),
+        "counters",
+        &status,
+    );
+
+    // Accept=no sockets show their Listen: lines but no counters.
+    let status = m.systemctl(&["status", "--no-pager", "plain.socket"]);
+    let want = format!("Listen: {} (Datagram)", dgram.display());
+    m.check(status.stdout.contains(&want), &want, &status);
+    m.check(!status.stdout.contains("Accepted:"), "no counters", &status);
+    assert_eq!(m.show("plain.socket", "FileDescriptorName"), "dg");
+    assert_eq!(m.show("plain.socket", "Accept"), "no");
+
+    // The instance ends when its client hangs up; the slot is free again.
+    drop(a);
+    m.wait_prop("lim.socket", "NConnections", "instance ended", |v| v == "0");
+    let mut c = UnixStream::connect(&sock).expect("connect c");
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    let mut line = String::new();
+    BufReader::new(&mut c).read_line(&mut line).unwrap();
+    assert_eq!(line, "hello\n");
+    assert_eq!(m.show("lim.socket", "NAccepted"), "2");
+    drop(c);
+    m.expect(0, &["stop", "lim.socket", "plain.socket"]);
+}
+
+/// `MaxConnectionsPerSource=`: a second connection from the same IP address is refused while
+/// the first one's instance runs (NRefused counts it); the slot frees when it ends.
+#[test]
+fn max_connections_per_source_refuses_the_same_address() {
+    use std::io::Read;
+    let port = test_port(1);
+    let units = [
+        (
+            "per.socket",
+            format!(
+                "[Socket]\nListenStream=127.0.0.1:{port}\nAccept=yes\nMaxConnectionsPerSource=1\n"
+            ),
+        ),
+        (
+            "per@.service",
+            "[Service]\nExecStart=/bin/sh -c 'echo hi; read l'\nStandardInput=socket\n".to_string(),
+        ),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    m.expect(0, &["start", "per.socket"]);
+    let mut a = TcpStream::connect(("127.0.0.1", port)).expect("connect a");
+    a.set_read_timeout(Some(WAIT)).unwrap();
+    let mut line = String::new();
+    BufReader::new(&mut a).read_line(&mut line).unwrap();
+    assert_eq!(line, "hi\n");
+    let mut b = TcpStream::connect(("127.0.0.1", port)).expect("connect b");
+    b.set_read_timeout(Some(WAIT)).unwrap();
+    let mut rest = Vec::new();
+    assert_eq!(b.read_to_end(&mut rest).expect("EOF"), 0, "{rest:?}");
+    m.wait_prop("per.socket", "NRefused", "refusal counted", |v| v == "1");
+    assert_eq!(m.show("per.socket", "NConnections"), "1");
+    drop(a);
+    m.wait_prop("per.socket", "NConnections", "instance ended", |v| v == "0");
+    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect c");
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    let mut line = String::new();
+    BufReader::new(&mut c).read_line(&mut line).unwrap();
+    assert_eq!(line, "hi\n");
+    drop(c);
+    m.expect(0, &["stop", "per.socket"]);
 }

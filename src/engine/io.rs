@@ -118,8 +118,8 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FdStoreOp {
     /// Keep the fds that came with the current `FDSTORE=1` message under `name`, up to `max`
-    /// fds in the store (duplicates dropped, the rest closed). `poll`: drop them on
-    /// EPOLLHUP/EPOLLERR (not done yet; recorded for `FDPOLL=0`).
+    /// fds in the store (duplicates dropped, the rest closed). `poll`: drop them from the store
+    /// on EPOLLHUP/EPOLLERR (`false` after `FDPOLL=0`).
     Add { name: String, max: u32, poll: bool },
     /// `FDSTOREREMOVE=1`: close every stored fd named `name`.
     Remove { name: String },

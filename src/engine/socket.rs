@@ -74,6 +74,14 @@ pub struct SocketRuntime {
     /// The service instances counted in `n_connections`.
     #[serde(default)]
     pub connections: Vec<UnitId>,
+    /// `NRefused` (`Accept=yes`): connections closed at once because `MaxConnections=` or
+    /// `MaxConnectionsPerSource=` was reached.
+    #[serde(default)]
+    pub n_refused: u32,
+    /// The remote IP address of each instance in `connections` that has one (for
+    /// `MaxConnectionsPerSource=`; AF_UNIX peers have none and are not limited per source).
+    #[serde(default)]
+    pub sources: Vec<(UnitId, core::net::IpAddr)>,
 }
 
 impl Engine {
@@ -240,13 +248,57 @@ impl Engine {
         (stem.to_owned(), self.u(sock).socket.n_accepted)
     }
 
+    /// Whether a connection just accepted on `sock` from `source` (its remote IP address, if
+    /// any) may get an instance: `false` once `MaxConnections=` instances are up, or
+    /// `MaxConnectionsPerSource=` of them from the same address (systemd's
+    /// `socket_enter_running` checks). A refused connection is counted in `NRefused`; the
+    /// runtime then closes it.
+    pub fn socket_admit(&mut self, sock: UnitId, source: Option<core::net::IpAddr>) -> bool {
+        let (max, per_source) = match self.socket_spec(sock) {
+            Some(s) => (s.max_connections, s.max_connections_per_source),
+            None => return false,
+        };
+        let r = &self.u(sock).socket;
+        let too_many = r.n_connections >= max;
+        let from_source = source.map_or(0, |ip| r.sources.iter().filter(|(_, a)| *a == ip).count());
+        let too_many_from_source =
+            per_source > 0 && source.is_some() && from_source >= per_source as usize;
+        if too_many || too_many_from_source {
+            let name = self.u(sock).name().to_owned();
+            if too_many {
+                tracing::warn!(
+                    unit = name,
+                    "Too many incoming connections ({}), dropping connection.",
+                    r.n_connections
+                );
+            } else {
+                tracing::warn!(
+                    unit = name,
+                    "Too many incoming connections ({from_source}) from source, dropping connection."
+                );
+            }
+            self.um(sock).socket.n_refused += 1;
+            self.mark_dirty(sock);
+            return false;
+        }
+        true
+    }
+
     /// The runtime accepted a connection on `sock` for instance `svc` (start queued): count it
-    /// (systemd's `n_accepted`/`n_connections`).
-    pub fn socket_accepted(&mut self, sock: UnitId, svc: UnitId) {
+    /// (systemd's `n_accepted`/`n_connections`); `source` is the peer's IP address, if any.
+    pub fn socket_accepted(
+        &mut self,
+        sock: UnitId,
+        svc: UnitId,
+        source: Option<core::net::IpAddr>,
+    ) {
         let r = &mut self.um(sock).socket;
         r.n_accepted += 1;
         r.n_connections += 1;
         r.connections.push(svc);
+        if let Some(ip) = source {
+            r.sources.push((svc, ip));
+        }
         self.mark_dirty(sock);
     }
 
@@ -266,6 +318,7 @@ impl Engine {
             for sock in owners {
                 let r = &mut self.um(sock).socket;
                 r.connections.retain(|c| *c != svc);
+                r.sources.retain(|(c, _)| *c != svc);
                 r.n_connections = r.n_connections.saturating_sub(1);
                 self.mark_dirty(sock);
             }

@@ -1308,11 +1308,11 @@ fn socket_activation_accept_yes_counts_connections() {
 
     // What the runtime does per connection: load the instance, count it, start it.
     let a = sim.add_service("echo@0-1-2.service", &[], |_| {});
-    sim.e.socket_accepted(sock, a);
+    sim.e.socket_accepted(sock, a, None);
     sim.start("echo@0-1-2.service").unwrap();
     let b = sim.add_service("echo@1-1-2.service", &[], |_| {});
     assert_eq!(sim.e.socket_accept_prefix(sock).1, 1);
-    sim.e.socket_accepted(sock, b);
+    sim.e.socket_accepted(sock, b, None);
     sim.start("echo@1-1-2.service").unwrap();
     let r = &sim.e.unit(sock).socket;
     assert_eq!((r.n_accepted, r.n_connections), (2, 2));
@@ -1333,4 +1333,44 @@ fn socket_activation_accept_yes_counts_connections() {
 
     sim.stop("echo.socket").unwrap();
     assert!(!sim.e.socket_accepts(sock));
+}
+
+/// `MaxConnections=`/`MaxConnectionsPerSource=`: connections beyond the limits are refused and
+/// counted in `NRefused`; an instance going down frees its slot (and its source's).
+#[test]
+fn socket_accept_limits_refuse_and_count() {
+    let mut sim = Sim::new();
+    let mut spec = UnitSpec::default_for(&UnitName::new("lim.socket").unwrap());
+    spec.kind = KindSpec::Socket(Box::new(crate::spec::SocketSpec {
+        accept: true,
+        max_connections: 2,
+        max_connections_per_source: 1,
+        ..Default::default()
+    }));
+    let sock = sim.insert("lim.socket", spec, LoadState::Loaded);
+    sim.start("lim.socket").unwrap();
+    let ip = |s: &str| Some(s.parse::<core::net::IpAddr>().unwrap());
+
+    assert!(sim.e.socket_admit(sock, ip("10.0.0.1")));
+    let a = sim.add_service("lim@0-a.service", &[], |_| {});
+    sim.e.socket_accepted(sock, a, ip("10.0.0.1"));
+    sim.start("lim@0-a.service").unwrap();
+    // The same source again: over MaxConnectionsPerSource=1.
+    assert!(!sim.e.socket_admit(sock, ip("10.0.0.1")));
+    // AF_UNIX peers have no source and only count against MaxConnections=.
+    assert!(sim.e.socket_admit(sock, None));
+    let b = sim.add_service("lim@1-b.service", &[], |_| {});
+    sim.e.socket_accepted(sock, b, None);
+    sim.start("lim@1-b.service").unwrap();
+    // Two up: MaxConnections=2 refuses everyone.
+    assert!(!sim.e.socket_admit(sock, ip("10.0.0.2")));
+    assert!(!sim.e.socket_admit(sock, None));
+    let r = &sim.e.unit(sock).socket;
+    assert_eq!((r.n_accepted, r.n_connections, r.n_refused), (2, 2, 3));
+
+    let pa = sim.main_pid("lim@0-a.service");
+    sim.exit(pa, ExitStatus::Exited(0));
+    assert!(sim.e.unit(sock).socket.sources.is_empty());
+    assert!(sim.e.socket_admit(sock, ip("10.0.0.1")));
+    assert_eq!(sim.e.unit(sock).socket.n_refused, 3);
 }

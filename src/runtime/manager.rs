@@ -331,6 +331,26 @@ impl Manager {
         &mut self.supervisor
     }
 
+    /// Fds in `unit`'s fd store (`NFileDescriptorStore`).
+    pub fn fd_store_len(&self, unit: UnitId) -> usize {
+        self.supervisor.fd_store_len(unit)
+    }
+
+    /// The fd the daemon loop polls for hung-up stored fds (then calls
+    /// [`Manager::drop_hung_up_stored_fds`]).
+    pub fn fd_store_poll_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.supervisor.fd_store_poll_fd()
+    }
+
+    /// Drop stored fds that reported EPOLLHUP/EPOLLERR (systemd's fd-store polling; fds
+    /// stored with `FDPOLL=0` are never polled).
+    pub fn drop_hung_up_stored_fds(&mut self) {
+        let n = self.supervisor.fd_store_drop_hung_up();
+        if n > 0 {
+            tracing::debug!("dropped {n} hung-up fd(s) from fd stores");
+        }
+    }
+
     /// The current time (both clocks).
     pub fn now(&self) -> Timestamp {
         now()
@@ -749,6 +769,12 @@ impl Manager {
                 return;
             }
         };
+        let source = conn.remote.map(|a| a.ip());
+        if !self.engine.socket_admit(sock, source) {
+            // Refused: dropping `conn` closes it; the client sees EOF.
+            self.collect_changes();
+            return;
+        }
         let (prefix, n) = self.engine.socket_accept_prefix(sock);
         let name = format!("{prefix}@{n}-{}.service", conn.instance_suffix);
         let svc = match self.load_unit(&name) {
@@ -759,7 +785,7 @@ impl Manager {
             }
         };
         self.supervisor.set_connection(svc, conn);
-        self.engine.socket_accepted(sock, svc);
+        self.engine.socket_accepted(sock, svc, source);
         if let Err(e) = self
             .engine
             .enqueue(now(), svc, JobType::Start, JobMode::Replace, false)

@@ -1,7 +1,10 @@
 //! The manager loop: owns the [`Manager`] (engine + loader + supervisor) and the façades'
 //! connections, and moves data between them. One task, one thread of control: incoming D-Bus
 //! calls, reaped children and timers are handled one at a time, and every reply is sent before
-//! the signals its call caused — the ordering stock clients rely on.
+//! the signals its call caused — the ordering stock clients rely on. Turns that only drained
+//! notify datagrams leave signals and garbage collection to the next idle turn (bounded by
+//! `NOTIFY_DEFER_TURNS`), so a notification flood costs one batch of signals, not one per
+//! datagram; the fd-store epoll instance is polled here too.
 
 pub mod builtin;
 pub mod manager;
@@ -22,6 +25,10 @@ use crate::settings::{Scope, Settings};
 
 /// Notify datagrams handled per loop turn before other events get a chance.
 const NOTIFY_BUDGET: usize = 512;
+/// Turns spent only on notify datagrams defer D-Bus signals and garbage collection to the
+/// next idle moment (systemd sends its bus queue at idle priority, too), but never for more
+/// than this many turns in a row: a sustained flood still lets clients see its changes.
+const NOTIFY_DEFER_TURNS: u32 = 32;
 
 /// The notify socket as a tokio-pollable fd. The caller must drop the result before `mgr`.
 fn notify_async_fd(mgr: &Manager) -> Option<tokio::io::unix::AsyncFd<std::os::fd::RawFd>> {
@@ -40,7 +47,22 @@ fn notify_async_fd(mgr: &Manager) -> Option<tokio::io::unix::AsyncFd<std::os::fd
     }
 }
 
-/// Wait until the notify socket is readable; never resolves without one.
+/// The fd-store epoll instance as a tokio-pollable fd (same ownership rule as
+/// [`notify_async_fd`]).
+fn fd_store_async_fd(mgr: &Manager) -> Option<tokio::io::unix::AsyncFd<std::os::fd::RawFd>> {
+    let fd = mgr.fd_store_poll_fd()?;
+    // SAFETY: the supervisor owns the epoll fd for the Manager's whole life; the AsyncFd is
+    // declared after the Manager, so it is dropped (deregistered) first.
+    let registered = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+    };
+    registered
+        .inspect_err(|e| tracing::warn!("cannot poll the fd store: {e}"))
+        .ok()
+}
+
+/// Wait until `fd` (the notify socket, the fd-store epoll) is readable; never resolves
+/// without one.
 async fn notify_readable(
     fd: Option<&tokio::io::unix::AsyncFd<std::os::fd::RawFd>>,
 ) -> Option<tokio::io::unix::AsyncFdReadyGuard<'_, std::os::fd::RawFd>> {
@@ -260,9 +282,12 @@ async fn serve_async(
     // Once the bus is gone, its event stream is not polled again (it would return at once).
     let mut bus_lost = false;
     let notify_fd = notify_async_fd(&mgr);
+    let fd_store_fd = fd_store_async_fd(&mgr);
     // Fairness: after a turn that left notify datagrams queued, the bus goes first once, so a
     // flood of notifications never starves D-Bus clients.
     let mut notify_backlog = false;
+    // Notify-only turns since signals were last sent (see NOTIFY_DEFER_TURNS).
+    let mut deferred_turns: u32 = 0;
     let mut socket_events = mgr.take_socket_events();
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
@@ -282,11 +307,13 @@ async fn serve_async(
             _ => None,
         };
         let mut activity = false;
+        let mut notify_turn = false;
         tokio::select! {
             biased;
             // Notifications before reaping (reap_children drains the socket first, too).
             guard = notify_readable(notify_fd.as_ref()), if !notify_backlog => {
                 notify_backlog = on_notify_readable(&mut mgr, guard);
+                notify_turn = true;
             }
             _ = sigchld.recv() => { notify_backlog = false; mgr.reap_children() }
             _ = adopted_exit.notified() => { notify_backlog = false; mgr.reap_children() }
@@ -335,7 +362,17 @@ async fn serve_async(
                 idle_exit = true;
                 break;
             }
-            _ = std::future::ready(()), if notify_backlog => { notify_backlog = false; }
+            guard = notify_readable(fd_store_fd.as_ref()) => {
+                notify_backlog = false;
+                mgr.drop_hung_up_stored_fds();
+                if let Some(mut g) = guard {
+                    g.clear_ready();
+                }
+            }
+            _ = std::future::ready(()), if notify_backlog => {
+                notify_backlog = false;
+                notify_turn = true;
+            }
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM: stopping all units");
                 stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
@@ -346,8 +383,15 @@ async fn serve_async(
                 stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
                 mgr.stop_all();
             }
+            // Idle (lowest priority): send what notify-only turns deferred.
+            _ = std::future::ready(()), if deferred_turns > 0 => {}
         }
         mgr.process();
+        if notify_turn && deferred_turns < NOTIFY_DEFER_TURNS {
+            deferred_turns += 1;
+            continue;
+        }
+        deferred_turns = 0;
         mgr.collect_garbage();
         let changes = mgr.take_changes();
         if !changes.is_empty() || facade.has_pending_signals() {

@@ -400,6 +400,17 @@ pub struct SocketSpec {
     pub accept: bool,
     /// `RemoveOnStop=`.
     pub remove_on_stop: bool,
+    /// `MaxConnections=` (default 64): `Accept=yes` connections beyond this many running
+    /// instances are refused.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// `MaxConnectionsPerSource=` (default 0 = off): the same limit per remote IP address.
+    #[serde(default)]
+    pub max_connections_per_source: u32,
+}
+
+fn default_max_connections() -> u32 {
+    64
 }
 
 impl Default for SocketSpec {
@@ -413,6 +424,8 @@ impl Default for SocketSpec {
             service: None,
             accept: false,
             remove_on_stop: false,
+            max_connections: default_max_connections(),
+            max_connections_per_source: 0,
         }
     }
 }

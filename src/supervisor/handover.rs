@@ -81,20 +81,27 @@ pub struct SupervisorSnapshot {
     pub adopted: Vec<(u32, UnitId)>,
     /// Socket units' listening fds with their `FileDescriptorName=`.
     pub sockets: Vec<(UnitId, Vec<(String, HandedFd)>)>,
-    /// Fd stores (`FDSTORE=1`), newest first.
-    pub fd_store: Vec<(UnitId, Vec<(String, HandedFd)>)>,
+    /// Fd stores (`FDSTORE=1`), newest first: (name, fd, polled for hang-ups — not with
+    /// `FDPOLL=0`).
+    pub fd_store: Vec<(UnitId, Vec<HandedStored>)>,
     /// Units' stdin/stdout/stderr descriptors (`Standard*FileDescriptor`).
     pub stdio_fds: Vec<(UnitId, [Option<HandedFd>; 3])>,
     /// Read ends of log pipes being pumped: (fd, unit name, pid).
     pub log_pipes: Vec<(HandedFd, String, u32)>,
 }
 
+/// One fd-store entry in a snapshot: (name, fd, polled for hang-ups).
+pub type HandedStored = (String, HandedFd, bool);
+
 impl SupervisorSnapshot {
     /// Every descriptor number this snapshot hands over.
     pub fn fds(&self) -> Vec<RawFd> {
         let mut v = Vec::new();
-        for (_, fds) in self.sockets.iter().chain(&self.fd_store) {
+        for (_, fds) in &self.sockets {
             v.extend(fds.iter().map(|(_, h)| h.fd));
+        }
+        for (_, fds) in &self.fd_store {
+            v.extend(fds.iter().map(|(_, h, _)| h.fd));
         }
         for (_, fds) in &self.stdio_fds {
             v.extend(fds.iter().flatten().map(|h| h.fd));
@@ -124,12 +131,18 @@ impl Supervisor {
             .map(|(u, fds)| (u, hand_named(fds)))
             .collect();
         sockets.sort_by_key(|s| s.0);
-        let mut fd_store: Vec<_> = self
+        let fd_store: Vec<_> = self
             .fd_store
-            .iter()
-            .map(|(u, fds)| (*u, hand_named(fds)))
+            .entries()
+            .into_iter()
+            .map(|(u, fds)| {
+                let fds = fds
+                    .into_iter()
+                    .filter_map(|(n, fd, watched)| Some((n, HandedFd::of(fd)?, watched)))
+                    .collect();
+                (u, fds)
+            })
             .collect();
-        fd_store.sort_by_key(|s| s.0);
         let mut stdio_fds: Vec<_> = self
             .stdio_fds
             .iter()
@@ -174,13 +187,11 @@ impl Supervisor {
             self.sockets.insert_restored(unit, fds);
         }
         for (unit, fds) in snap.fd_store {
-            let fds: Vec<(String, OwnedFd)> = fds
+            let fds: Vec<(String, OwnedFd, bool)> = fds
                 .into_iter()
-                .filter_map(|(n, h)| Some((n, claim(h)?)))
+                .filter_map(|(n, h, watched)| Some((n, claim(h)?, watched)))
                 .collect();
-            if !fds.is_empty() {
-                self.fd_store.insert(unit, fds);
-            }
+            self.fd_store.restore(unit, fds);
         }
         for (unit, fds) in snap.stdio_fds {
             let [a, b, c] = fds;

@@ -25,6 +25,7 @@
 
 mod adopt;
 pub mod env;
+pub mod fdstore;
 pub mod handover;
 pub mod logs;
 pub mod notify;
@@ -32,7 +33,7 @@ mod procs;
 pub mod socket;
 mod spawn;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -120,7 +121,7 @@ pub struct Supervisor {
     /// Runtime for the short-lived tasks that report failed execs of spawns nobody waits for.
     handle: tokio::runtime::Handle,
     /// Per-unit fd stores (`FDSTORE=1`), newest first as in systemd 252.
-    fd_store: HashMap<UnitId, Vec<(String, std::os::fd::OwnedFd)>>,
+    fd_store: fdstore::FdStore,
     /// Socket units' listening fds.
     sockets: socket::SocketTable,
     adopted: adopt::Adopted,
@@ -172,7 +173,7 @@ impl Supervisor {
             logs,
             pump,
             handle,
-            fd_store: HashMap::new(),
+            fd_store: fdstore::FdStore::new(),
             sockets: socket::SocketTable::default(),
             adopted,
             stdio_fds: std::collections::HashMap::new(),
@@ -270,28 +271,10 @@ impl Supervisor {
     /// processed (closed unless kept).
     pub fn fd_store_op(&mut self, unit: UnitId, op: &FdStoreOp, fds: Vec<std::os::fd::OwnedFd>) {
         match op {
-            FdStoreOp::Add { name, max, .. } => {
-                let store = self.fd_store.entry(unit).or_default();
-                for fd in fds {
-                    if store.iter().any(|(_, s)| same_file(s, &fd)) {
-                        continue;
-                    }
-                    if store.len() >= *max as usize {
-                        tracing::warn!(
-                            "fd store of unit {unit:?} full (FileDescriptorStoreMax={max}); closing fd"
-                        );
-                        continue;
-                    }
-                    store.insert(0, (name.clone(), fd));
-                }
-            }
-            FdStoreOp::Remove { name } => {
-                if let Some(store) = self.fd_store.get_mut(&unit) {
-                    store.retain(|(n, _)| n != name);
-                }
-            }
+            FdStoreOp::Add { name, max, poll } => self.fd_store.add(unit, name, *max, *poll, fds),
+            FdStoreOp::Remove { name } => self.fd_store.remove(unit, name),
             FdStoreOp::Release => {
-                self.fd_store.remove(&unit);
+                self.fd_store.release(unit);
                 // A connection instance that ended before its main process ran.
                 self.connections.remove(&unit);
             }
@@ -322,7 +305,18 @@ impl Supervisor {
 
     /// Number of fds in `unit`'s store (`NFileDescriptorStore`).
     pub fn fd_store_len(&self, unit: UnitId) -> usize {
-        self.fd_store.get(&unit).map_or(0, Vec::len)
+        self.fd_store.len(unit)
+    }
+
+    /// The fd that becomes readable when a polled stored fd hung up (see [`fdstore`]).
+    pub fn fd_store_poll_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.fd_store.epoll_fd()
+    }
+
+    /// Drop stored fds that hung up or failed (unless stored with `FDPOLL=0`); returns how
+    /// many went.
+    pub fn fd_store_drop_hung_up(&mut self) -> usize {
+        self.fd_store.drop_hung_up()
     }
 
     /// Fork and exec one command (see `spawn` module docs for the set-up order). `Err` is a
@@ -341,10 +335,12 @@ impl Supervisor {
         for sock in &req.sockets {
             pass.extend(self.sockets.fds(*sock).map(|(n, fd)| (n.to_string(), fd)));
         }
-        if req.phase == ExecPhase::Start
-            && let Some(store) = self.fd_store.get(&req.unit)
-        {
-            pass.extend(store.iter().map(|(n, fd)| (n.clone(), fd.as_raw_fd())));
+        if req.phase == ExecPhase::Start {
+            pass.extend(
+                self.fd_store
+                    .fds(req.unit)
+                    .map(|(n, fd)| (n.to_string(), fd)),
+            );
         }
         if pass.is_empty() {
             return self.spawn_with_fds(req, &[]);
@@ -829,6 +825,9 @@ impl Supervisor {
         if let Some(u) = self.table.unit_of(pid) {
             return Some(u);
         }
+        if self.table.is_known_stranger(pid) {
+            return None;
+        }
         self.table.scan();
         self.table.unit_of(pid)
     }
@@ -937,7 +936,7 @@ async fn read_status_async(fd: std::os::fd::OwnedFd) -> Option<(i32, i32)> {
 }
 
 /// Whether two fds refer to the same file (device and inode; systemd's `same_fd`).
-fn same_file(a: &std::os::fd::OwnedFd, b: &std::os::fd::OwnedFd) -> bool {
+pub(crate) fn same_file(a: &std::os::fd::OwnedFd, b: &std::os::fd::OwnedFd) -> bool {
     let stat = |fd: &std::os::fd::OwnedFd| {
         // SAFETY: fstat into a zeroed struct on an fd we own.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };

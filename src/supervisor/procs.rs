@@ -137,7 +137,8 @@ pub struct ProcessTable {
     /// ever re-parented to a subreaper among its ancestors, so a stranger stays a stranger for
     /// its lifetime: scans skip reading its `/proc/<pid>/stat` until the pid disappears.
     /// (Without this every kill or reap re-read the stat file of every process on the host.)
-    strangers: std::collections::HashSet<u32>,
+    /// Each is kept with its start time, so a recycled pid is not mistaken for the stranger.
+    strangers: HashMap<u32, u64>,
 }
 
 /// A snapshot of every process in `/proc`.
@@ -151,7 +152,7 @@ impl ProcessTable {
             procs: HashMap::new(),
             units: HashMap::new(),
             sessions: HashMap::new(),
-            strangers: std::collections::HashSet::new(),
+            strangers: HashMap::new(),
         }
     }
 
@@ -267,15 +268,24 @@ impl ProcessTable {
                 continue;
             };
             listed.insert(pid);
-            if self.strangers.contains(&pid) {
+            if self.strangers.contains_key(&pid) {
                 continue;
             }
             if let Some(st) = read_stat(pid) {
                 snap.insert(pid, st);
             }
         }
-        self.strangers.retain(|pid| listed.contains(pid));
+        self.strangers.retain(|pid, _| listed.contains(pid));
         snap
+    }
+
+    /// Whether `pid` is a process already found to be a stranger (same pid, same start time):
+    /// one stat read instead of a scan, which keeps a flood of notifications from a process
+    /// outside every unit cheap.
+    pub fn is_known_stranger(&self, pid: u32) -> bool {
+        self.strangers
+            .get(&pid)
+            .is_some_and(|t| read_stat(pid).is_some_and(|st| st.start_time == *t))
     }
 
     /// Scan `/proc`: drop tracked pids that are gone (or recycled), attribute new descendants.
@@ -317,7 +327,8 @@ impl ProcessTable {
                 None => {}
             }
         }
-        self.strangers.extend(strangers);
+        self.strangers
+            .extend(strangers.into_iter().map(|p| (p, snap[&p].start_time)));
         for (pid, unit) in found {
             let start_time = snap[&pid].start_time;
             self.procs.insert(pid, Tracked { unit, start_time });
@@ -482,5 +493,19 @@ mod tests {
     fn stat_garbage() {
         assert_eq!(parse_stat("no paren here"), None);
         assert_eq!(parse_stat("1 (x) S"), None);
+    }
+
+    #[test]
+    fn strangers_are_remembered_by_pid_and_start_time() {
+        let me = std::process::id();
+        let parent = read_stat(me).unwrap().ppid;
+        let mut t = ProcessTable::new(me);
+        assert!(!t.is_known_stranger(parent), "not scanned yet");
+        t.scan();
+        // Our parent does not descend from us: a stranger, known without another scan.
+        assert!(t.is_known_stranger(parent));
+        // A recorded stranger whose pid now names another process is not trusted.
+        t.strangers.insert(parent, 1);
+        assert!(!t.is_known_stranger(parent));
     }
 }

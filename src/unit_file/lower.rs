@@ -1542,6 +1542,12 @@ impl Lower<'_> {
                     self.socket.remove_on_stop = v;
                 }
             }
+            // systemd's config_parse_unsigned: a plain decimal.
+            "MaxConnections" | "MaxConnectionsPerSource" => match e.value.trim().parse::<u32>() {
+                Ok(v) if e.key == "MaxConnections" => self.socket.max_connections = v,
+                Ok(v) => self.socket.max_connections_per_source = v,
+                Err(_) => self.invalid(e, "connection limit"),
+            },
             k if k.starts_with("X-") => {}
             k if SOCKET_UNSUPPORTED.contains(&k) => self.warn(
                 e.line,
@@ -1658,8 +1664,6 @@ const SOCKET_UNSUPPORTED: &[&str] = &[
     "BindToDevice",
     "SocketUser",
     "SocketGroup",
-    "MaxConnections",
-    "MaxConnectionsPerSource",
     "KeepAlive",
     "KeepAliveTimeSec",
     "KeepAliveIntervalSec",

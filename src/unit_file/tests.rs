@@ -728,6 +728,23 @@ fn socket_section_is_lowered() {
         m.iter().any(|m| m.contains(":18: Setting 'FreeBind='")),
         "{m:?}"
     );
+    // Defaults of the connection limits.
+    assert_eq!((s.max_connections, s.max_connections_per_source), (64, 0));
+    let p = parse(
+        "y.socket",
+        "[Socket]\nListenStream=/run/y\nAccept=yes\nMaxConnections=5\n\
+         MaxConnectionsPerSource=2\nMaxConnections=lots\n",
+    );
+    let KindSpec::Socket(s) = &p.spec.kind else {
+        panic!("expected a socket spec")
+    };
+    assert_eq!((s.max_connections, s.max_connections_per_source), (5, 2));
+    let m = messages(&p);
+    assert!(
+        m.iter()
+            .any(|m| m.contains(":6: Failed to parse connection limit, ignoring: lots")),
+        "{m:?}"
+    );
 
     let p = parse("y.socket", "[Socket]\nAccept=yes\n");
     assert_eq!(p.load_state, LoadState::BadSetting);

@@ -16,7 +16,7 @@
 //! Layout: [`object_path`] (escaping), [`errors`] (error names and wording), [`properties`]
 //! (ordered `a{sv}`, property descriptors), [`introspect`] (XML from the member tables),
 //! `dispatch` (routing, generic interfaces), [`manager`], [`unit_object`],
-//! [`service_object`], [`scope_object`], [`slice_object`], [`target_object`], [`job_object`] (one module per D-Bus object kind),
+//! [`service_object`], [`socket_object`], [`scope_object`], [`slice_object`], [`target_object`], [`job_object`] (one module per D-Bus object kind),
 //! `signals` (Changes → messages), [`install_verbs`] (install methods), [`transient`] (`StartTransientUnit`), [`unit_file_state`], [`host`], [`glob`].
 
 pub mod errors;
@@ -32,6 +32,7 @@ pub mod scope_object;
 pub mod service_object;
 pub mod set_properties;
 pub mod slice_object;
+pub mod socket_object;
 pub mod target_object;
 pub mod transient;
 pub mod unit_file_state;
@@ -333,6 +334,7 @@ impl SystemdFacade {
             presets: &self.presets,
             unit,
             procs: mgr.process_table(),
+            n_fd_store: mgr.fd_store_len(unit.id) as u32,
         }
     }
 

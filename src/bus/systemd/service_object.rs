@@ -280,7 +280,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("FileDescriptorStoreMax", "u", Const, |c| Some(vu(c
         .spec
         .fd_store_max))),
-    prop!("NFileDescriptorStore", "u", False, |_| Some(vu(0))),
+    prop!("NFileDescriptorStore", "u", False, |c| Some(vu(c
+        .unit
+        .n_fd_store))),
     prop!("StatusText", "s", True, |c| Some(vs(&c.rt().status_text))),
     prop!("StatusErrno", "i", True, |c| Some(vi(c.rt().status_errno))),
     prop!("Result", "s", True, |c| Some(vs(c.rt().result.as_str()))),

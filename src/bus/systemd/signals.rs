@@ -3,6 +3,10 @@
 //! `PropertiesChanged`, `JobRemoved`, `UnitRemoved`, `Reloading`, and finally the manager's
 //! `NFailedUnits` when it changed. The engine queues a unit's change before the `JobRemoved`
 //! it caused, so `systemctl --wait` sees the final state before the job ends.
+//!
+//! `PropertiesChanged` carries the values at signal time, so of several `UnitChanged` for one
+//! unit within a run of consecutive `UnitChanged` changes only the last is sent: the earlier
+//! ones would repeat the same values (a flood of `STATUS=` updates costs one signal per batch).
 
 use zbus::Message;
 
@@ -50,7 +54,12 @@ pub(super) fn signals(f: &mut SystemdFacade, mgr: &Manager, changes: &[Change]) 
     let engine = mgr.engine();
     let mut out = Vec::with_capacity(changes.len() * 2);
     let mut units_touched = false;
-    for change in changes {
+    let redundant = redundant_unit_changes(changes);
+    for (i, change) in changes.iter().enumerate() {
+        if redundant[i] {
+            units_touched = true;
+            continue;
+        }
         match change {
             Change::UnitNew { name, .. } => {
                 units_touched = true;
@@ -168,4 +177,43 @@ pub(super) fn signals(f: &mut SystemdFacade, mgr: &Manager, changes: &[Change]) 
         }
     }
     out
+}
+
+/// Marks the `UnitChanged` entries followed, within the same run of consecutive
+/// `UnitChanged`, by another one for the same unit.
+fn redundant_unit_changes(changes: &[Change]) -> Vec<bool> {
+    let mut out = vec![false; changes.len()];
+    let mut seen = std::collections::HashSet::new();
+    for (i, c) in changes.iter().enumerate().rev() {
+        match c {
+            Change::UnitChanged { unit } => out[i] = !seen.insert(*unit),
+            _ => seen.clear(),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::UnitId;
+
+    #[test]
+    fn repeated_unit_changes_in_a_run_collapse_to_the_last() {
+        let (a, b) = (UnitId(1), UnitId(2));
+        let uc = |unit| Change::UnitChanged { unit };
+        let changes = [
+            uc(a),
+            uc(b),
+            uc(a),
+            Change::Reloading { active: true },
+            uc(a),
+            uc(b),
+            uc(b),
+        ];
+        assert_eq!(
+            redundant_unit_changes(&changes),
+            vec![true, false, false, false, false, true, false]
+        );
+    }
 }

@@ -180,12 +180,16 @@ fn groups_for<'a>(
         presets,
         unit: u,
         procs: no_processes(),
+        n_fd_store: 0,
     };
     let ty = match ServiceCtx::new(ctx) {
         Some(s) => PropGroup::Service(s),
         None => match super::scope_object::ScopeCtx::new(ctx) {
             Some(s) => PropGroup::Scope(s),
-            None => PropGroup::Empty(unit_object::type_interface(u)),
+            None => match super::socket_object::SocketCtx::new(ctx) {
+                Some(s) => PropGroup::Socket(s),
+                None => PropGroup::Empty(unit_object::type_interface(u)),
+            },
         },
     };
     vec![PropGroup::Unit(ctx), ty]
@@ -211,6 +215,7 @@ fn unit_and_service_properties_have_declared_types() {
                     PropGroup::Unit(_) => super::introspect::infos(unit_object::PROPS),
                     PropGroup::Service(_) => super::introspect::infos(service_object::PROPS),
                     PropGroup::Scope(_) => super::introspect::infos(super::scope_object::PROPS),
+                    PropGroup::Socket(_) => super::introspect::infos(super::socket_object::PROPS),
                     _ => vec![],
                 };
                 check_group(&d, &infos);

@@ -61,6 +61,8 @@ pub struct UnitCtx<'a> {
     pub unit: &'a Unit,
     /// The supervisor's process table (where the unit's processes live).
     pub procs: &'a ProcessTable,
+    /// Fds in the unit's fd store (`NFileDescriptorStore`; the supervisor holds them).
+    pub n_fd_store: u32,
 }
 
 impl UnitCtx<'_> {
@@ -99,6 +101,7 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
         Some(UnitType::Service) | None => super::service_object::interface(),
         Some(UnitType::Scope) => super::scope_object::interface(),
         Some(UnitType::Slice) => super::slice_object::interface(),
+        Some(UnitType::Socket) => super::socket_object::interface(),
         Some(t) => target_object::type_interface(t),
     }
 }
