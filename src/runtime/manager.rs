@@ -118,6 +118,67 @@ pub struct Manager {
     /// Watch tasks report readable socket units here.
     socket_tx: tokio::sync::mpsc::UnboundedSender<UnitId>,
     socket_rx: Option<tokio::sync::mpsc::UnboundedReceiver<UnitId>>,
+    /// A shutdown asked for by a client ([`Manager::request_shutdown`]).
+    shutdown: Option<ShutdownAction>,
+}
+
+/// What a shutdown request asks for. In a container (or any manager that is not the host's
+/// init) every action ends the same way: all units are stopped and the manager exits; the
+/// action is logged and decides nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownAction {
+    /// `PowerOff()`, `poweroff.target`, SIGRTMIN+4.
+    PowerOff,
+    /// `Halt()`, `halt.target`, SIGRTMIN+3.
+    Halt,
+    /// `Reboot()`, `reboot.target`, SIGRTMIN+5.
+    Reboot,
+    /// `KExec()`, `kexec.target`.
+    KExec,
+    /// `Exit()`, `exit.target` (the user manager's and the container's way out).
+    Exit,
+    /// SIGTERM or SIGINT to the manager (`docker stop`, Ctrl-C).
+    Signal,
+}
+
+impl ShutdownAction {
+    /// Every action with a special target.
+    pub const ALL: [ShutdownAction; 5] = [
+        ShutdownAction::PowerOff,
+        ShutdownAction::Halt,
+        ShutdownAction::Reboot,
+        ShutdownAction::KExec,
+        ShutdownAction::Exit,
+    ];
+
+    /// The special target that requests this action (`Signal`: `shutdown.target`).
+    pub fn target(self) -> &'static str {
+        match self {
+            ShutdownAction::PowerOff => "poweroff.target",
+            ShutdownAction::Halt => "halt.target",
+            ShutdownAction::Reboot => "reboot.target",
+            ShutdownAction::KExec => "kexec.target",
+            ShutdownAction::Exit => "exit.target",
+            ShutdownAction::Signal => "shutdown.target",
+        }
+    }
+
+    /// The action a special target requests.
+    pub fn from_target(name: &str) -> Option<ShutdownAction> {
+        ShutdownAction::ALL.into_iter().find(|a| a.target() == name)
+    }
+
+    /// For log messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShutdownAction::PowerOff => "power-off",
+            ShutdownAction::Halt => "halt",
+            ShutdownAction::Reboot => "reboot",
+            ShutdownAction::KExec => "kexec",
+            ShutdownAction::Exit => "exit",
+            ShutdownAction::Signal => "signal",
+        }
+    }
 }
 
 /// Where the manager's notify socket lives: `<runtime dir>/unitd/notify` (never a path a host
@@ -179,6 +240,7 @@ impl Manager {
             socket_watches: std::collections::HashMap::new(),
             socket_tx,
             socket_rx: Some(socket_rx),
+            shutdown: None,
         };
         m.load_all();
         // Upstart's `startup` event, once per manager start (jobs `start on startup`).
@@ -732,6 +794,80 @@ impl Manager {
             self.transient.remove(&name);
         }
         self.collect_changes();
+    }
+
+    /// Ask the daemon loop to shut the manager down (`PowerOff()`, `Exit()`, …): it stops
+    /// every unit and exits. The first request wins.
+    pub fn request_shutdown(&mut self, action: ShutdownAction) {
+        self.shutdown.get_or_insert(action);
+    }
+
+    /// The shutdown asked for, if any: by [`Manager::request_shutdown`], or by a start job on
+    /// (or the activation of) one of the special targets `poweroff.target`, `halt.target`,
+    /// `reboot.target`, `kexec.target` and `exit.target` — what `systemctl poweroff` & co.
+    /// request when no logind answers.
+    pub fn shutdown_requested(&self) -> Option<ShutdownAction> {
+        if self.shutdown.is_some() {
+            return self.shutdown;
+        }
+        ShutdownAction::ALL.into_iter().find(|a| {
+            self.engine.lookup(a.target()).is_some_and(|id| {
+                let u = self.engine.unit(id);
+                !u.active_state.is_inactive_or_failed()
+                    || u.job
+                        .and_then(|j| self.engine.job(j))
+                        .is_some_and(|j| j.job_type == JobType::Start)
+            })
+        })
+    }
+
+    /// Whether a shutdown still waits for something: a pending job, or a unit other than the
+    /// shutdown targets that is not inactive/failed.
+    pub fn busy_for_shutdown(&self) -> bool {
+        self.engine.jobs().next().is_some()
+            || self.engine.units().any(|u| {
+                !u.active_state.is_inactive_or_failed()
+                    && u.name() != "shutdown.target"
+                    && ShutdownAction::from_target(u.name()).is_none()
+            })
+    }
+
+    /// The end of the shutdown budget: SIGKILL every process of every unit that is still not
+    /// inactive (main, control and every other process attributed to it). Returns how many
+    /// processes were still alive.
+    pub fn kill_remaining(&mut self) -> u32 {
+        let units: Vec<(UnitId, String, Option<u32>, Option<u32>)> = self
+            .engine
+            .units()
+            .filter(|u| !u.active_state.is_inactive_or_failed())
+            .map(|u| {
+                (
+                    u.id,
+                    u.name().to_owned(),
+                    u.service.main_pid,
+                    u.service.control_pid,
+                )
+            })
+            .collect();
+        let mut alive = 0;
+        for (unit, name, main, control) in units {
+            let n = self.supervisor.kill(&crate::engine::KillRequest {
+                unit,
+                main,
+                control,
+                others: true,
+                signal: libc::SIGKILL,
+                sigcont: false,
+                sighup: false,
+            });
+            if n > 0 {
+                tracing::warn!(
+                    "{name}: killing {n} remaining process(es) at the end of the shutdown budget"
+                );
+            }
+            alive += n;
+        }
+        alive
     }
 
     /// Enqueue a stop job for every unit that is not inactive (shutdown).

@@ -4,6 +4,7 @@
 //! the signals its call caused — the ordering stock clients rely on.
 
 pub mod builtin;
+pub mod init;
 pub mod manager;
 
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-pub use manager::Manager;
+pub use manager::{Manager, ShutdownAction};
 
 use crate::bus::systemd::{self, SystemdFacade};
 use crate::bus::upstart::{self, UpstartFacade};
@@ -72,8 +73,35 @@ async fn recv_socket_event(
     }
 }
 
-/// How long a shutdown waits for units to stop before giving up on them.
-const SHUTDOWN_BUDGET: Duration = Duration::from_secs(90);
+/// How long a shutdown waits for units to stop before giving up on them (systemd's
+/// `DefaultTimeoutStopSec=`; `--shutdown-timeout` changes it).
+pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(90);
+
+/// After the budget: how long to wait for SIGKILLed processes to be reaped before exiting.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// Exit status after the shutdown budget ran out and processes had to be killed.
+const EXIT_BUDGET_EXHAUSTED: u8 = 1;
+
+/// How [`serve_with`] runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Container init mode (`unitd init`): bring up the system bus from `dbus.service`
+    /// before connecting to it, then start this unit (`default.target`). `None`: `serve`,
+    /// which connects to the bus at once.
+    pub boot_target: Option<String>,
+    /// The shutdown budget.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            boot_target: None,
+            shutdown_timeout: SHUTDOWN_BUDGET,
+        }
+    }
+}
 
 /// Install the tracing subscriber: stderr, filter from `UNITD_LOG` or `RUST_LOG` (default
 /// `info`).
@@ -106,6 +134,12 @@ fn sleep_until_deadline(deadline: Option<u64>) -> tokio::time::Sleep {
 /// `unitd serve`: own `org.freedesktop.systemd1` and run the manager until SIGTERM/SIGINT or
 /// until the bus goes away; then stop every unit and exit.
 pub fn serve(settings: Settings) -> ExitCode {
+    serve_with(settings, ServeOptions::default())
+}
+
+/// `unitd serve` / `unitd init` with explicit [`ServeOptions`]. Exit status: 0 after every
+/// unit stopped, 1 when the shutdown budget ran out (or the manager could not start).
+pub fn serve_with(settings: Settings, opts: ServeOptions) -> ExitCode {
     init_logging();
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -115,8 +149,8 @@ pub fn serve(settings: Settings) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        match serve_async(settings).await {
-            Ok(()) => ExitCode::SUCCESS,
+        match serve_async(settings, opts).await {
+            Ok(code) => ExitCode::from(code),
             Err(e) => {
                 eprintln!("unitd: {e}");
                 ExitCode::FAILURE
@@ -125,7 +159,81 @@ pub fn serve(settings: Settings) -> ExitCode {
     })
 }
 
-async fn serve_async(settings: Settings) -> Result<(), String> {
+/// The unit that brings up the system bus in init mode.
+const BUS_SERVICE: &str = "dbus.service";
+
+/// Where init mode is in bringing up the system bus.
+enum Boot {
+    /// Connected (or running without a bus); nothing to do.
+    Done,
+    /// `dbus.service` is starting; connect once it is active, then start `target`.
+    WaitingForBus { target: String },
+    /// The bus connection was lost (dbus-daemon went away): connect again once `dbus.service`
+    /// was seen down and is active again (restarted, or socket-activated by a client).
+    Reconnect { saw_down: bool },
+}
+
+/// Connect to the message bus and claim the names (`org.freedesktop.systemd1`, then
+/// `com.ubuntu.Upstart`). Calls arriving once a name is owned are already collected.
+async fn connect_bus(bus: &mut Bus, settings: &Settings, init: bool) -> Result<(), String> {
+    if init {
+        // Init mode starts the bus itself: never an activating bus's address.
+        bus.connect_bus(
+            settings.scope,
+            settings.bus_address.as_deref(),
+            systemd::BUS_NAME,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    } else {
+        *bus = Bus::connect(settings, systemd::BUS_NAME)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
+        tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
+    }
+    Ok(())
+}
+
+/// Queue the start of the boot target (init mode).
+fn start_boot_target(mgr: &mut Manager, target: &str) {
+    tracing::info!("starting {target}");
+    if let Err(e) = mgr.enqueue(target, JobType::Start, "replace") {
+        tracing::warn!("cannot start {target}: {}", e.message());
+    }
+    mgr.process();
+}
+
+/// The state of `dbus.service`: (active, inactive or failed without a job).
+fn bus_service_state(mgr: &Manager) -> (bool, bool) {
+    match mgr.engine().lookup(BUS_SERVICE) {
+        Some(id) => {
+            let u = mgr.engine().unit(id);
+            (
+                u.active_state == ActiveState::Active,
+                u.active_state.is_inactive_or_failed() && u.job.is_none(),
+            )
+        }
+        None => (false, true),
+    }
+}
+
+/// Start a shutdown: stop every unit, set the budget.
+fn begin_shutdown(
+    mgr: &mut Manager,
+    stopping: &mut Option<tokio::time::Instant>,
+    budget: Duration,
+    why: &str,
+) {
+    if stopping.is_none() {
+        tracing::info!("{why}: stopping all units");
+        *stopping = Some(tokio::time::Instant::now() + budget);
+    }
+    mgr.stop_all();
+}
+
+async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, String> {
     if settings.scope == Scope::User {
         // dbus-update-activation-environment and systemctl look for this directory.
         let dir = settings.runtime_dir.join("systemd");
@@ -133,19 +241,49 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
             tracing::warn!("cannot create {}: {e}", dir.display());
         }
     }
-    let mut sigchld = signal(SignalKind::child()).map_err(|e| e.to_string())?;
-    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
-    let mut bus = Bus::connect(&settings, systemd::BUS_NAME)
-        .await
-        .map_err(|e| e.to_string())?;
+    let init = opts.boot_target.is_some();
+    init::ignore_stray_signals();
+    let sig = |k: SignalKind| signal(k).map_err(|e| format!("cannot handle signals: {e}"));
+    let mut sigchld = sig(SignalKind::child())?;
+    let mut sigterm = sig(SignalKind::terminate())?;
+    let mut sigint = sig(SignalKind::interrupt())?;
+    let mut sighup = sig(SignalKind::hangup())?;
+    // systemd's SIGRTMIN+3/+4/+5: halt, power-off, reboot (what container runtimes send to a
+    // systemd PID 1).
+    let mut sig_halt = sig(SignalKind::from_raw(libc::SIGRTMIN() + 3))?;
+    let mut sig_poweroff = sig(SignalKind::from_raw(libc::SIGRTMIN() + 4))?;
+    let mut sig_reboot = sig(SignalKind::from_raw(libc::SIGRTMIN() + 5))?;
     if settings.scope == Scope::System && settings.mark_booted {
         let marker = settings.runtime_dir.join("systemd/system");
         if let Err(e) = std::fs::create_dir_all(&marker) {
             tracing::warn!("cannot create {}: {e}", marker.display());
         }
     }
+    let mut mgr = Manager::new(settings.clone()).map_err(|e| format!("cannot start: {e}"))?;
+    let mut bus = Bus::new();
+    let mut boot = match &opts.boot_target {
+        None => {
+            connect_bus(&mut bus, &settings, false).await?;
+            Boot::Done
+        }
+        Some(target) => match mgr.enqueue(BUS_SERVICE, JobType::Start, "replace") {
+            Ok(_) => {
+                tracing::info!("starting {BUS_SERVICE} for the system bus");
+                mgr.process();
+                Boot::WaitingForBus {
+                    target: target.clone(),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot start {BUS_SERVICE}: {}; running without a system bus",
+                    e.message()
+                );
+                start_boot_target(&mut mgr, target);
+                Boot::Done
+            }
+        },
+    };
     // The private socket; never taken over from a live manager (the host's own systemd).
     let private = systemd::private_socket_path(&settings);
     if std::os::unix::net::UnixStream::connect(&private).is_ok() {
@@ -158,24 +296,33 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     }
     let mut facade = SystemdFacade::new();
     let mut upstart = UpstartFacade::new();
-    if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
-        tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
-    }
     if let Some(name) = &settings.upstart_p2p
         && let Err(e) = bus.listen_abstract(name)
     {
         tracing::warn!("not serving unix:abstract={name}: {e}");
     }
     tracing::info!(
-        "unitd {} serving org.freedesktop.systemd1 ({} scope)",
+        "unitd {} {} ({} scope{})",
         env!("CARGO_PKG_VERSION"),
+        if init {
+            "running as init"
+        } else {
+            "serving org.freedesktop.systemd1"
+        },
         if settings.scope == Scope::User {
             "user"
         } else {
             "system"
+        },
+        if std::process::id() == 1 {
+            ", PID 1"
+        } else {
+            ""
         }
     );
     let mut stopping: Option<tokio::time::Instant> = None;
+    // Set once the budget ran out and the remaining processes were killed.
+    let mut killed: Option<tokio::time::Instant> = None;
     // Once the bus is gone, its event stream is not polled again (it would return at once).
     let mut bus_lost = false;
     let notify_fd = notify_async_fd(&mgr);
@@ -186,7 +333,18 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
     loop {
-        let deadline = mgr.next_deadline();
+        let deadline = match (mgr.next_deadline(), stopping, killed) {
+            // Wake up for the shutdown budget (and the grace after it) as well.
+            (d, Some(budget), k) => {
+                let end = k.map_or(budget, |k| k + KILL_GRACE);
+                let end_us = manager::now().monotonic
+                    + end
+                        .saturating_duration_since(tokio::time::Instant::now())
+                        .as_micros() as u64;
+                Some(d.map_or(end_us, |d| d.min(end_us)))
+            }
+            (d, None, _) => d,
+        };
         tokio::select! {
             biased;
             // Notifications before reaping (reap_children drains the socket first, too).
@@ -213,29 +371,102 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
                 Some(BusEvent::PeerGone { conn, name }) => {
                     facade.peer_gone(&mut mgr, conn, name.as_deref());
                 }
+                Some(BusEvent::ActivationRequest { unit }) => {
+                    tracing::info!("bus activation of {unit}");
+                    if let Err(e) = mgr.enqueue(&unit, JobType::Start, "replace") {
+                        tracing::warn!("bus activation of {unit} failed: {}", e.message());
+                        bus.activation_failure(&unit, e.dbus_name(), e.message());
+                    }
+                }
+                None if init && stopping.is_none() => {
+                    tracing::warn!(
+                        "lost the system bus; connecting again once {BUS_SERVICE} is back"
+                    );
+                    boot = Boot::Reconnect { saw_down: false };
+                }
                 None => {
                     bus_lost = true;
-                    tracing::info!("lost the bus connection; stopping all units");
                     if stopping.is_none() {
-                        stopping = Some(tokio::time::Instant::now() + SHUTDOWN_BUDGET);
-                        mgr.stop_all();
+                        begin_shutdown(
+                            &mut mgr,
+                            &mut stopping,
+                            opts.shutdown_timeout,
+                            "lost the bus connection",
+                        );
                     }
                 }
             }},
             _ = sleep_until_deadline(deadline) => { notify_backlog = false; mgr.fire_timers() }
             _ = std::future::ready(()), if notify_backlog => { notify_backlog = false; }
             _ = sigterm.recv() => {
-                tracing::info!("SIGTERM: stopping all units");
-                stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
-                mgr.stop_all();
+                mgr.request_shutdown(ShutdownAction::Signal);
             }
             _ = sigint.recv() => {
-                tracing::info!("SIGINT: stopping all units");
-                stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
-                mgr.stop_all();
+                mgr.request_shutdown(ShutdownAction::Signal);
+            }
+            _ = sig_halt.recv() => mgr.request_shutdown(ShutdownAction::Halt),
+            _ = sig_poweroff.recv() => mgr.request_shutdown(ShutdownAction::PowerOff),
+            _ = sig_reboot.recv() => mgr.request_shutdown(ShutdownAction::Reboot),
+            _ = sighup.recv() => {
+                tracing::info!("SIGHUP: reloading unit files");
+                facade.daemon_reload(&mut mgr);
             }
         }
+        let shutdown = if stopping.is_none() {
+            mgr.shutdown_requested()
+        } else {
+            None
+        };
+        if shutdown.is_some() {
+            // The reply to the call that asked for the shutdown goes out before the stop jobs
+            // run: one of them stops the bus itself (dbus.service).
+            bus.flush(Duration::from_secs(1)).await;
+        }
         mgr.process();
+        if let Some(action) = shutdown {
+            let why = match action {
+                ShutdownAction::Signal => "SIGTERM/SIGINT".to_owned(),
+                a => format!("{} requested", a.as_str()),
+            };
+            begin_shutdown(&mut mgr, &mut stopping, opts.shutdown_timeout, &why);
+        }
+        match &mut boot {
+            Boot::WaitingForBus { target } if stopping.is_none() => {
+                let (active, down) = bus_service_state(&mgr);
+                if active {
+                    match connect_bus(&mut bus, &settings, true).await {
+                        Ok(()) => tracing::info!("connected to the system bus"),
+                        Err(e) => tracing::warn!("running without the system bus: {e}"),
+                    }
+                    let target = std::mem::take(target);
+                    boot = Boot::Done;
+                    start_boot_target(&mut mgr, &target);
+                } else if down {
+                    tracing::warn!("{BUS_SERVICE} did not start; running without a system bus");
+                    let target = std::mem::take(target);
+                    boot = Boot::Done;
+                    start_boot_target(&mut mgr, &target);
+                }
+            }
+            Boot::Reconnect { saw_down } if stopping.is_none() => {
+                let (active, down) = bus_service_state(&mgr);
+                if down {
+                    *saw_down = true;
+                } else if active && *saw_down {
+                    match connect_bus(&mut bus, &settings, true).await {
+                        Ok(()) => {
+                            tracing::info!("connected to the system bus again");
+                            boot = Boot::Done;
+                        }
+                        Err(e) => {
+                            tracing::warn!("cannot connect to the system bus: {e}");
+                            *saw_down = false;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
         mgr.collect_garbage();
         let changes = mgr.take_changes();
         if !changes.is_empty() || facade.has_pending_signals() {
@@ -248,17 +479,30 @@ async fn serve_async(settings: Settings) -> Result<(), String> {
             bus.emit(&msgs);
         }
         if let Some(budget) = stopping {
-            if !mgr.busy() {
+            if !mgr.busy_for_shutdown() {
                 break;
             }
-            if tokio::time::Instant::now() >= budget {
-                tracing::warn!("shutdown budget exhausted; exiting with units still running");
-                break;
+            let now = tokio::time::Instant::now();
+            match killed {
+                None if now >= budget => {
+                    tracing::warn!("shutdown budget exhausted; killing what is left");
+                    mgr.kill_remaining();
+                    killed = Some(now);
+                }
+                Some(k) if now >= k + KILL_GRACE => {
+                    tracing::warn!("exiting with units still running");
+                    break;
+                }
+                _ => {}
             }
         }
     }
     bus.flush(Duration::from_secs(1)).await;
-    Ok(())
+    if killed.is_some() {
+        return Ok(EXIT_BUDGET_EXHAUSTED);
+    }
+    tracing::info!("all units stopped; exiting");
+    Ok(0)
 }
 
 /// `unitd run UNIT`: start one unit in the foreground with full supervision, without D-Bus.
