@@ -2,15 +2,15 @@
 //! (`unshare --pid --fork --mount-proc --mount --net`, a tmpfs over `/run`), the way a container
 //! runtime starts it.
 //!
-//! What runs is real: Debian's own `/lib/systemd/system/dbus.socket` and `dbus.service`
-//! (linked unmodified into the test's unit directory, enabled like `systemctl enable` would),
-//! the real `dbus-daemon --system --address=systemd: --systemd-activation` with Debian's
-//! `/usr/share/dbus-1/system.conf`, and the stock `systemctl`, `busctl` and `dbus-send` run
-//! inside the namespace through `nsenter` against the system bus unitd brought up. The unit
-//! directory stands in for `/etc/systemd/system`: the host's `/etc` is never read or written,
-//! and `/run` (bus socket, `/run/systemd/system` marker, notify socket) is the namespace's own
-//! tmpfs. The project's bus policy (`dbus-policy/*.conf`) is put where a container image
-//! installs it, `/etc/dbus-1/system.d/`, on a tmpfs of the namespace's own.
+//! What runs is real, in the file-system layout of `contrib/Dockerfile` (see
+//! [`NAMESPACE_SETUP`]): unitd's default system search path, so every unit file Debian's
+//! `systemd` package ships in `/lib/systemd/system` is loaded; Debian's own `dbus.socket` and
+//! `dbus.service` from there, unmodified; the real `dbus-daemon --system --address=systemd:
+//! --systemd-activation` with Debian's `/usr/share/dbus-1/system.conf` and the project's policy
+//! in `/etc/dbus-1/system.d/`; the stock `systemctl`, `busctl` and `dbus-send` run inside the
+//! namespace through `nsenter` against the system bus unitd brought up. The test's own units
+//! live in a temporary directory bind-mounted on `/etc/systemd/system`, `/run` is the
+//! namespace's own tmpfs: nothing on the host is written.
 //!
 //! Covered: boot (bus socket activation, names claimed, default.target with its enabled
 //! units), stock systemctl over the bus (list-units, start, stop), bus activation through
@@ -38,6 +38,26 @@ const DBUS_SERVICE: &str = "/lib/systemd/system/dbus.service";
 /// status 0 means every unit stopped within it (running out makes unitd exit 1).
 const BUDGET_SECS: &str = "60";
 
+/// The namespace's file system, set up before unitd starts (`$0`: the project's
+/// `dbus-policy/`, `$1`: the test's stand-in for `/etc/systemd/system`; then unitd's argv) —
+/// the layout of `contrib/Dockerfile`: its own `/run`, the project's bus policy in
+/// `/etc/dbus-1/system.d/`, every `.wants/` directory Debian ships in `/lib/systemd/system`
+/// emptied except for `dbus.socket` and `dbus.service`, and the test's units in
+/// `/etc/systemd/system`. Only tmpfs and bind mounts of the namespace: nothing on the host
+/// changes.
+const NAMESPACE_SETUP: &str = "set -e
+    mount -t tmpfs -o mode=755 tmpfs /run
+    mount -t tmpfs -o mode=755 tmpfs /etc/dbus-1/system.d
+    cp \"$0\"/*.conf /etc/dbus-1/system.d/
+    for d in /lib/systemd/system/*.wants /usr/lib/systemd/system/*.wants; do
+        if [ -d \"$d\" ]; then mount -t tmpfs -o mode=755 tmpfs \"$d\"; fi
+    done
+    ln -sf ../dbus.socket /lib/systemd/system/sockets.target.wants/dbus.socket
+    ln -sf ../dbus.service /lib/systemd/system/multi-user.target.wants/dbus.service
+    mount --bind \"$1\" /etc/systemd/system
+    shift
+    exec \"$@\"";
+
 /// `unitd init` as PID 1 of its own PID, mount and network namespaces.
 struct InitNs {
     dir: TestDir,
@@ -57,7 +77,14 @@ fn prerequisites() -> bool {
     if which("nsenter").is_none() {
         missing.push("nsenter (apt-get install util-linux)".to_string());
     }
-    for f in [DBUS_SOCKET, DBUS_SERVICE, "/etc/dbus-1/system.d"] {
+    for f in [
+        DBUS_SOCKET,
+        DBUS_SERVICE,
+        "/etc/dbus-1/system.d",
+        "/etc/systemd/system",
+        "/lib/systemd/system/sockets.target.wants",
+        "/lib/systemd/system/multi-user.target.wants",
+    ] {
         if !Path::new(f).exists() {
             missing.push(format!("{f} (apt-get install dbus)"));
         }
@@ -113,22 +140,25 @@ impl InitNs {
     /// until it owns `org.freedesktop.systemd1` and `default.target` is active.
     fn start(units: &[(&str, &str, bool)]) -> InitNs {
         let dir = TestDir::new();
+        // Stands in for /etc/systemd/system (bind-mounted there inside the namespace).
         let etc = dir.units();
-        let lib = dir.path().join("lib");
-        fs::create_dir_all(&lib).unwrap();
-        for (sub, name, file) in [
-            ("sockets.target.wants", "dbus.socket", DBUS_SOCKET),
-            ("multi-user.target.wants", "dbus.service", DBUS_SERVICE),
-        ] {
-            std::os::unix::fs::symlink(file, lib.join(name)).unwrap();
-            fs::create_dir_all(etc.join(sub)).unwrap();
-            std::os::unix::fs::symlink(file, etc.join(sub).join(name)).unwrap();
-        }
+        fs::create_dir_all(etc.join("multi-user.target.wants")).unwrap();
+        std::os::unix::fs::symlink(
+            "/lib/systemd/system/multi-user.target",
+            etc.join("default.target"),
+        )
+        .unwrap();
+        // As contrib/Dockerfile does: no logind in a container (systemctl poweroff's login1
+        // call then fails at once, answered by ActivationFailure, and it falls back to
+        // poweroff.target).
+        std::os::unix::fs::symlink("/dev/null", etc.join("systemd-logind.service")).unwrap();
         for (name, text, enable) in units {
             let text = text.replace("@T@", &dir.path().display().to_string());
-            let path = dir.write_unit(name, &text);
+            dir.write_unit(name, &text);
             if *enable {
-                std::os::unix::fs::symlink(&path, etc.join("multi-user.target.wants").join(name))
+                // What `systemctl enable` writes (the path as unitd sees it).
+                let link = Path::new("/etc/systemd/system").join(name);
+                std::os::unix::fs::symlink(&link, etc.join("multi-user.target.wants").join(name))
                     .unwrap();
             }
         }
@@ -145,18 +175,12 @@ impl InitNs {
             "private",
             "sh",
             "-c",
-            "mount -t tmpfs -o mode=755 tmpfs /run \
-             && mount -t tmpfs -o mode=755 tmpfs /etc/dbus-1/system.d \
-             && cp \"$0\"/*.conf /etc/dbus-1/system.d/ \
-             && exec \"$@\"",
+            NAMESPACE_SETUP,
         ])
         .arg(repo_root().join("dbus-policy"))
+        .arg(&etc)
         .arg(unitd_bin())
         .arg("init")
-        .arg("--unit-path")
-        .arg(&etc)
-        .arg("--unit-path")
-        .arg(&lib)
         .arg("--state-dir")
         .arg(dir.state())
         .args(["--shutdown-timeout", BUDGET_SECS])
@@ -362,6 +386,11 @@ fn boots_the_system_bus_from_debians_units_and_serves_stock_systemctl() {
              b = dbus.SystemBus(); b.request_name('org.freedesktop.hostname1'); time.sleep(1000)\"\n",
             false,
         ),
+        (
+            "dbus-org.freedesktop.locale1.service",
+            "[Service]\nType=oneshot\nExecStart=/bin/false\n",
+            false,
+        ),
     ];
     let ns = InitNs::start(&units);
     assert!(ns.log_text().contains("PID 1"), "{}", ns.log_text());
@@ -376,13 +405,22 @@ fn boots_the_system_bus_from_debians_units_and_serves_stock_systemctl() {
         ("dbus.socket", "active"),
         ("dbus.service", "active"),
         ("enabled.service", "active"),
-        ("default.target", "active"),
         ("multi-user.target", "active"),
     ] {
         let row = list_units_row(&out.stdout, unit)
             .unwrap_or_else(|| panic!("{unit} not listed\n{}", out.dump()));
         assert_eq!(row[2], state, "{unit}: {row:?}");
     }
+    let fragment = ns.expect_ok(&["show", "-p", "FragmentPath", "--value", "dbus.service"]);
+    assert!(
+        [
+            "/lib/systemd/system/dbus.service",
+            "/usr/lib/systemd/system/dbus.service"
+        ]
+        .contains(&fragment.stdout.trim()),
+        "{}",
+        fragment.dump()
+    );
     let exec = ns.expect_ok(&["show", "-p", "ExecStart", "dbus.service"]);
     assert!(
         exec.stdout.contains(
@@ -469,8 +507,30 @@ fn boots_the_system_bus_from_debians_units_and_serves_stock_systemctl() {
             .trim(),
         "active"
     );
-    // No such unit: ActivationFailure makes dbus-daemon answer with unitd's error at once
-    // (instead of the client waiting for the activation timeout).
+    // ActivationFailure makes dbus-daemon answer with unitd's error at once (instead of the
+    // client waiting for the activation timeout): for a unit that does not exist
+    // (org.freedesktop.network1 → dbus-org.freedesktop.network1.service, an alias only
+    // `systemctl enable systemd-networkd` would create) ...
+    let failed = ns.run(
+        "busctl",
+        &[
+            "--system",
+            "call",
+            "org.freedesktop.network1",
+            "/org/freedesktop/network1",
+            "org.freedesktop.DBus.Peer",
+            "Ping",
+        ],
+    );
+    assert_ne!(failed.code, 0, "{}", failed.dump());
+    assert!(
+        failed
+            .stderr
+            .contains("Unit dbus-org.freedesktop.network1.service not found."),
+        "{}",
+        failed.dump()
+    );
+    // ... and for one whose start job fails.
     let failed = ns.run(
         "busctl",
         &[
@@ -484,9 +544,9 @@ fn boots_the_system_bus_from_debians_units_and_serves_stock_systemctl() {
     );
     assert_ne!(failed.code, 0, "{}", failed.dump());
     assert!(
-        failed
-            .stderr
-            .contains("Unit dbus-org.freedesktop.locale1.service not found."),
+        failed.stderr.contains(
+            "Unit dbus-org.freedesktop.locale1.service failed to start (job result: failed)."
+        ),
         "{}",
         failed.dump()
     );

@@ -821,14 +821,14 @@ impl Manager {
         })
     }
 
-    /// Whether a shutdown still waits for something: a pending job, or a unit other than the
-    /// shutdown targets that is not inactive/failed.
+    /// Whether a shutdown still waits for something: a pending job, or a unit that is not
+    /// inactive/failed — targets aside: they run nothing, and the shutdown targets
+    /// (`shutdown.target`, `final.target`, …) are active at this point by design.
     pub fn busy_for_shutdown(&self) -> bool {
         self.engine.jobs().next().is_some()
             || self.engine.units().any(|u| {
                 !u.active_state.is_inactive_or_failed()
-                    && u.name() != "shutdown.target"
-                    && ShutdownAction::from_target(u.name()).is_none()
+                    && !matches!(u.loaded.spec.kind, crate::spec::KindSpec::Target)
             })
     }
 
@@ -868,6 +868,24 @@ impl Manager {
             alive += n;
         }
         alive
+    }
+
+    /// Shutdown: cancel every job that is not a stop job. What is left to do is stopping; the
+    /// start jobs a shutdown target pulled in (`poweroff.target` → `systemd-poweroff.service`
+    /// → `final.target` …, systemd's last stage on a real machine) would only keep the manager
+    /// waiting.
+    pub fn cancel_non_stop_jobs(&mut self) {
+        let jobs: Vec<JobId> = self
+            .engine
+            .jobs()
+            .filter(|j| j.job_type != JobType::Stop)
+            .map(|j| j.id)
+            .collect();
+        for job in jobs {
+            let _ = self.engine.cancel_job(now(), job);
+        }
+        self.collect_changes();
+        self.process();
     }
 
     /// Enqueue a stop job for every unit that is not inactive (shutdown).

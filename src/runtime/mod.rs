@@ -219,6 +219,37 @@ fn bus_service_state(mgr: &Manager) -> (bool, bool) {
     }
 }
 
+/// The error dbus-daemon hands the callers waiting for an activation whose start job failed
+/// (the one it reports itself when a service it launched exits early).
+const ACTIVATION_FAILED: &str = "org.freedesktop.DBus.Error.Spawn.ChildExited";
+
+/// Activation start jobs that finished without success: tell dbus-daemon
+/// (`ActivationFailure`), so the callers get an error now instead of at its activation timeout.
+fn report_failed_activations(
+    bus: &mut Bus,
+    activations: &mut std::collections::HashMap<crate::engine::JobId, String>,
+    changes: &[crate::engine::Change],
+) {
+    for c in changes {
+        if let crate::engine::Change::JobRemoved {
+            job,
+            unit_name,
+            result,
+            ..
+        } = c
+            && let Some(requested) = activations.remove(job)
+            && *result != crate::engine::JobResult::Done
+        {
+            let msg = format!(
+                "Unit {unit_name} failed to start (job result: {}).",
+                result.as_str()
+            );
+            tracing::warn!("bus activation of {requested}: {msg}");
+            bus.activation_failure(&requested, ACTIVATION_FAILED, &msg);
+        }
+    }
+}
+
 /// Start a shutdown: stop every unit, set the budget.
 fn begin_shutdown(
     mgr: &mut Manager,
@@ -231,6 +262,7 @@ fn begin_shutdown(
         *stopping = Some(tokio::time::Instant::now() + budget);
     }
     mgr.stop_all();
+    mgr.cancel_non_stop_jobs();
 }
 
 async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, String> {
@@ -323,8 +355,6 @@ async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, Strin
     let mut stopping: Option<tokio::time::Instant> = None;
     // Set once the budget ran out and the remaining processes were killed.
     let mut killed: Option<tokio::time::Instant> = None;
-    // Once the bus is gone, its event stream is not polled again (it would return at once).
-    let mut bus_lost = false;
     let notify_fd = notify_async_fd(&mgr);
     // Fairness: after a turn that left notify datagrams queued, the bus goes first once, so a
     // flood of notifications never starves D-Bus clients.
@@ -332,6 +362,9 @@ async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, Strin
     let mut socket_events = mgr.take_socket_events();
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
+    // Start jobs queued for dbus-daemon's ActivationRequest, with the unit name it asked for.
+    let mut activations: std::collections::HashMap<crate::engine::JobId, String> =
+        std::collections::HashMap::new();
     loop {
         let deadline = match (mgr.next_deadline(), stopping, killed) {
             // Wake up for the shutdown budget (and the grace after it) as well.
@@ -357,7 +390,8 @@ async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, Strin
                 notify_backlog = false;
                 mgr.socket_ready(unit);
             }
-            event = bus.next_event(), if !bus_lost => { notify_backlog = false; match event {
+            // After the bus is lost the stream still carries the private socket's calls.
+            event = bus.next_event() => { notify_backlog = false; match event {
                 Some(BusEvent::Call(msg, ctx)) => {
                     let reply = if upstart::owns_message(&msg) {
                         upstart.handle_call(&mut mgr, &msg, &ctx)
@@ -373,9 +407,14 @@ async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, Strin
                 }
                 Some(BusEvent::ActivationRequest { unit }) => {
                     tracing::info!("bus activation of {unit}");
-                    if let Err(e) = mgr.enqueue(&unit, JobType::Start, "replace") {
-                        tracing::warn!("bus activation of {unit} failed: {}", e.message());
-                        bus.activation_failure(&unit, e.dbus_name(), e.message());
+                    match mgr.enqueue(&unit, JobType::Start, "replace") {
+                        Ok(job) => {
+                            activations.insert(job, unit);
+                        }
+                        Err(e) => {
+                            tracing::warn!("bus activation of {unit} failed: {}", e.message());
+                            bus.activation_failure(&unit, e.dbus_name(), e.message());
+                        }
                     }
                 }
                 None if init && stopping.is_none() => {
@@ -385,7 +424,6 @@ async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, Strin
                     boot = Boot::Reconnect { saw_down: false };
                 }
                 None => {
-                    bus_lost = true;
                     if stopping.is_none() {
                         begin_shutdown(
                             &mut mgr,
@@ -469,6 +507,9 @@ async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, Strin
         }
         mgr.collect_garbage();
         let changes = mgr.take_changes();
+        if !activations.is_empty() {
+            report_failed_activations(&mut bus, &mut activations, &changes);
+        }
         if !changes.is_empty() || facade.has_pending_signals() {
             let msgs = facade.signals(&mgr, &changes);
             bus.emit(&msgs);
