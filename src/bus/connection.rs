@@ -503,7 +503,9 @@ impl Bus {
 
     fn drop_connection(&mut self, id: ConnId) {
         if Some(id) == self.bus_id {
-            tracing::warn!("cannot queue a message on the bus connection");
+            // The bus connection's writer is gone: the connection is lost (dbus-daemon stopped,
+            // e.g. during a shutdown), which `next_event` reports once its reader ends.
+            tracing::debug!("cannot queue a message on the bus connection");
             return;
         }
         if let Some(o) = self.outboxes.remove(&id) {
