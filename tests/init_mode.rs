@@ -463,6 +463,27 @@ fn boots_the_system_bus_from_debians_units_and_serves_stock_systemctl() {
         ns.log_text()
     );
 
+    // SIGHUP is daemon-reload: a changed unit file takes effect.
+    let enabled = ns.path().join("units/enabled.service");
+    fs::write(
+        &enabled,
+        "[Unit]\nDescription=changed before SIGHUP\n[Service]\nExecStart=/bin/sleep 1000\n",
+    )
+    .unwrap();
+    assert!(send_signal(ns.pid, "HUP"));
+    wait_for("SIGHUP to reload enabled.service", TIMEOUT, || {
+        ns.systemctl(&["show", "-p", "Description", "--value", "enabled.service"])
+            .stdout
+            .trim()
+            == "changed before SIGHUP"
+    });
+    assert_eq!(
+        ns.systemctl(&["is-active", "enabled.service"])
+            .stdout
+            .trim(),
+        "active"
+    );
+
     // Start and stop over the bus it brought up.
     assert_eq!(
         ns.systemctl(&["is-active", "manual.service"]).stdout.trim(),

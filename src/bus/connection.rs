@@ -545,10 +545,11 @@ impl Bus {
     pub async fn flush(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
+            // A connection whose writer is gone (lost) has nothing more to write.
             if self
                 .outboxes
                 .values()
-                .all(|o| o.pending.load(Ordering::Relaxed) == 0)
+                .all(|o| o.tx.is_closed() || o.pending.load(Ordering::Relaxed) == 0)
             {
                 return true;
             }
