@@ -244,6 +244,32 @@ mod tests {
     }
 
     #[test]
+    fn init_defaults_and_options() {
+        match Cli::try_parse_from(["unitd", "init"]).unwrap().command {
+            Command::Init { manager, unit } => {
+                assert_eq!(unit, "default.target");
+                assert_eq!(manager.shutdown_timeout, 90);
+            }
+            _ => unreachable!(),
+        }
+        let argv = [
+            "unitd",
+            "init",
+            "--unit",
+            "rescue.target",
+            "--shutdown-timeout",
+            "5",
+        ];
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Init { manager, unit } => {
+                assert_eq!(unit, "rescue.target");
+                assert_eq!(manager.shutdown_timeout, 5);
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
     fn upstart_p2p_defaults_by_scope() {
         let args = |v: &[&str]| {
             let mut argv = vec!["unitd", "serve"];

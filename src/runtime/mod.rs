@@ -2,6 +2,14 @@
 //! connections, and moves data between them. One task, one thread of control: incoming D-Bus
 //! calls, reaped children and timers are handled one at a time, and every reply is sent before
 //! the signals its call caused — the ordering stock clients rely on.
+//!
+//! The same loop runs `unitd serve` and `unitd init` ([`ServeOptions`]): init mode first
+//! brings up the system bus from `dbus.service` (socket-activated by `dbus.socket`), connects
+//! once it is active, then starts the boot target, and answers dbus-daemon's
+//! `ActivationRequest`s ([`init`] has the signal rules). Every shutdown — SIGTERM/SIGINT,
+//! `PowerOff()`/`Halt()`/`Reboot()`/`KExec()`/`Exit()`, a start of a shutdown target, or (for
+//! `serve`) the loss of the bus — stops every unit within the budget, SIGKILLs what is left
+//! and ends the loop with the exit status.
 
 pub mod builtin;
 pub mod init;
