@@ -16,9 +16,11 @@
 //! units), stock systemctl over the bus (list-units, start, stop), bus activation through
 //! `ActivationRequest` (a unit started for `StartServiceByName`) and `ActivationFailure` (an
 //! error instead of a timeout), reaping of orphans that are not unitd's children, and the three
-//! ways out — SIGTERM (`docker stop`), `systemctl poweroff` and `systemctl --force exit`
-//! (`Manager.Exit`) — each stopping every unit in reverse order (`After=`), SIGKILLing a
-//! service that ignores SIGTERM after its `TimeoutStopSec=`, and exiting 0.
+//! ways out — SIGTERM (`docker stop`), SIGRTMIN+4, `systemctl poweroff` and `systemctl
+//! reboot` (poweroff.target / reboot.target when no logind answers), `systemctl --force
+//! poweroff|halt|exit` (`Manager.PowerOff`/`Halt`/`Exit`) — each stopping every unit in
+//! reverse order (`After=`), SIGKILLing a service that ignores SIGTERM after its
+//! `TimeoutStopSec=`, and exiting 0. SIGHUP reloads unit files.
 
 mod common;
 
@@ -643,4 +645,30 @@ fn manager_exit_stops_every_unit_and_exits_zero() {
     let out = ns.systemctl(&["--force", "exit"]);
     assert_eq!(out.code, 0, "{}\n{}", out.dump(), ns.log_text());
     assert_clean_shutdown(&mut ns, "Manager.Exit");
+}
+
+#[test]
+fn the_other_ways_out_stop_every_unit_and_exit_zero() {
+    if !prerequisites() {
+        return;
+    }
+    // Manager.PowerOff() and Manager.Halt() (what `--force` calls), reboot.target (what plain
+    // `systemctl reboot` starts without logind), and SIGRTMIN+4 (a container runtime's
+    // power-off signal for a systemd PID 1).
+    let ways: [(&str, &[&str]); 4] = [
+        ("systemctl --force poweroff", &["--force", "poweroff"]),
+        ("systemctl --force halt", &["--force", "halt"]),
+        ("systemctl reboot", &["reboot"]),
+        ("SIGRTMIN+4", &[]),
+    ];
+    for (what, args) in ways {
+        let mut ns = InitNs::start(&ordered_units());
+        if args.is_empty() {
+            assert!(send_signal(ns.pid, "RTMIN+4"), "{what}");
+        } else {
+            let out = ns.systemctl(args);
+            assert_eq!(out.code, 0, "{what}\n{}\n{}", out.dump(), ns.log_text());
+        }
+        assert_clean_shutdown(&mut ns, what);
+    }
 }
