@@ -20,7 +20,8 @@
 //! reboot` (poweroff.target / reboot.target when no logind answers), `systemctl --force
 //! poweroff|halt|exit` (`Manager.PowerOff`/`Halt`/`Exit`) — each stopping every unit in
 //! reverse order (`After=`), SIGKILLing a service that ignores SIGTERM after its
-//! `TimeoutStopSec=`, and exiting 0. SIGHUP reloads unit files.
+//! `TimeoutStopSec=`, and exiting 0. SIGHUP reloads unit files; when dbus-daemon is stopped,
+//! the next client socket-activates it again and unitd reconnects and reclaims its names.
 
 mod common;
 
@@ -246,6 +247,12 @@ impl InitNs {
     /// Run `program args…` inside the namespaces (PID, mount, network) with a plain client
     /// environment: `/run/dbus/system_bus_socket` is the namespace's bus.
     fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.run_via(program, args, true)
+    }
+
+    /// [`InitNs::run`]; `force_bus == false` lets root's systemctl use unitd's private socket
+    /// (`/run/systemd/private`) instead of the bus.
+    fn run_via(&self, program: &str, args: &[&str], force_bus: bool) -> Output {
         let pid = self.pid.to_string();
         let mut cmd = Command::new("nsenter");
         cmd.args(["-t", &pid, "-p", "-m", "-n", "--"])
@@ -259,7 +266,7 @@ impl InitNs {
             .env("TERM", "dumb")
             .env("COLUMNS", "500")
             // Over the bus, not the private socket /run/systemd/private.
-            .env("SYSTEMCTL_FORCE_BUS", "1");
+            .env("SYSTEMCTL_FORCE_BUS", if force_bus { "1" } else { "0" });
         run_with_timeout(&mut cmd, &format!("{program} {}", args.join(" ")), TIMEOUT)
     }
 
@@ -671,4 +678,61 @@ fn the_other_ways_out_stop_every_unit_and_exit_zero() {
         }
         assert_clean_shutdown(&mut ns, what);
     }
+}
+
+#[test]
+fn the_bus_comes_back_when_dbus_is_restarted() {
+    if !prerequisites() {
+        return;
+    }
+    let ns = InitNs::start(&ordered_units());
+    let main_pid = |ns: &InitNs| {
+        ns.run_via(
+            "systemctl",
+            &["show", "-p", "MainPID", "--value", "dbus.service"],
+            false,
+        )
+        .stdout
+        .trim()
+        .to_string()
+    };
+    let before = main_pid(&ns);
+    // Stop the bus itself (over the private socket: the bus goes away under the call).
+    let out = ns.run_via("systemctl", &["stop", "dbus.service"], false);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), ns.log_text());
+    wait_for("unitd to notice the bus is gone", TIMEOUT, || {
+        ns.log_text().contains("lost the system bus")
+    });
+    // The next client's connection socket-activates dbus.service (dbus.socket kept
+    // listening); dbus-daemon holds the call for org.freedesktop.systemd1 until unitd has
+    // connected again and claimed the name.
+    let out = ns.systemctl(&[
+        "is-active",
+        "dbus.service",
+        "multi-user.target",
+        "first.service",
+    ]);
+    assert_eq!(
+        out.stdout.split_whitespace().collect::<Vec<_>>(),
+        ["active", "active", "active"],
+        "{}\n{}",
+        out.dump(),
+        ns.log_text()
+    );
+    assert_ne!(main_pid(&ns), before, "a new dbus-daemon");
+    assert!(
+        ns.log_text().contains("connected to the system bus again"),
+        "{}",
+        ns.log_text()
+    );
+    let owner = ns.run(
+        "busctl",
+        &[
+            "--system",
+            "status",
+            "--no-pager",
+            "org.freedesktop.systemd1",
+        ],
+    );
+    assert!(owner.stdout.contains("PID=1\n"), "{}", owner.dump());
 }

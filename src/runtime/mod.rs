@@ -177,8 +177,8 @@ enum Boot {
     /// `dbus.service` is starting; connect once it is active, then start `target`.
     WaitingForBus { target: String },
     /// The bus connection was lost (dbus-daemon went away): connect again once `dbus.service`
-    /// was seen down and is active again (restarted, or socket-activated by a client).
-    Reconnect { saw_down: bool },
+    /// is active with another main process (restarted, or socket-activated by a client).
+    Reconnect { lost: Option<u32> },
 }
 
 /// Connect to the message bus and claim the names (`org.freedesktop.systemd1`, then
@@ -225,6 +225,12 @@ fn bus_service_state(mgr: &Manager) -> (bool, bool) {
         }
         None => (false, true),
     }
+}
+
+/// The main process of `dbus.service` (the dbus-daemon the bus connection goes to).
+fn bus_service_pid(mgr: &Manager) -> Option<u32> {
+    let id = mgr.engine().lookup(BUS_SERVICE)?;
+    mgr.engine().unit(id).service.main_pid
 }
 
 /// The error dbus-daemon hands the callers waiting for an activation whose start job failed
@@ -429,7 +435,7 @@ async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, Strin
                     tracing::warn!(
                         "lost the system bus; connecting again once {BUS_SERVICE} is back"
                     );
-                    boot = Boot::Reconnect { saw_down: false };
+                    boot = Boot::Reconnect { lost: bus_service_pid(&mgr) };
                 }
                 None => {
                     if stopping.is_none() {
@@ -494,19 +500,19 @@ async fn serve_async(settings: Settings, opts: ServeOptions) -> Result<u8, Strin
                     start_boot_target(&mut mgr, &target);
                 }
             }
-            Boot::Reconnect { saw_down } if stopping.is_none() => {
-                let (active, down) = bus_service_state(&mgr);
-                if down {
-                    *saw_down = true;
-                } else if active && *saw_down {
+            Boot::Reconnect { lost } if stopping.is_none() => {
+                let (active, _) = bus_service_state(&mgr);
+                let pid = bus_service_pid(&mgr);
+                if active && pid.is_some() && pid != *lost {
                     match connect_bus(&mut bus, &settings, true).await {
                         Ok(()) => {
                             tracing::info!("connected to the system bus again");
                             boot = Boot::Done;
                         }
                         Err(e) => {
+                            // Wait for yet another dbus-daemon.
                             tracing::warn!("cannot connect to the system bus: {e}");
-                            *saw_down = false;
+                            *lost = pid;
                         }
                     }
                 }
