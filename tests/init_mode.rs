@@ -142,6 +142,11 @@ impl InitNs {
     /// `multi-user.target.wants/`), link Debian's dbus units, start `unitd init` and wait
     /// until it owns `org.freedesktop.systemd1` and `default.target` is active.
     fn start(units: &[(&str, &str, bool)]) -> InitNs {
+        InitNs::start_with_budget(units, BUDGET_SECS)
+    }
+
+    /// [`InitNs::start`] with `--shutdown-timeout budget`.
+    fn start_with_budget(units: &[(&str, &str, bool)], budget: &str) -> InitNs {
         let dir = TestDir::new();
         // Stands in for /etc/systemd/system (bind-mounted there inside the namespace).
         let etc = dir.units();
@@ -186,7 +191,7 @@ impl InitNs {
         .arg("init")
         .arg("--state-dir")
         .arg(dir.state())
-        .args(["--shutdown-timeout", BUDGET_SECS])
+        .args(["--shutdown-timeout", budget])
         .env_clear()
         .env("PATH", STD_PATH)
         .env("UNITD_LOG", "info")
@@ -735,4 +740,35 @@ fn the_bus_comes_back_when_dbus_is_restarted() {
         ],
     );
     assert!(owner.stdout.contains("PID=1\n"), "{}", owner.dump());
+}
+
+#[test]
+fn what_outlives_the_shutdown_budget_is_killed_and_the_exit_status_says_so() {
+    if !prerequisites() {
+        return;
+    }
+    // Its own stop timeout is far beyond unitd's shutdown budget of 1 s.
+    let units = [(
+        "stubborn.service",
+        "[Service]\nExecStart=/bin/sh -c \"trap '' TERM; echo $$$$ > @T@/pid; \
+         while :; do sleep 0.1; done\"\nTimeoutStopSec=300\n",
+        true,
+    )];
+    let mut ns = InitNs::start_with_budget(&units, "1");
+    let pid: u32 = wait_for_value("stubborn's PID", TIMEOUT, || {
+        fs::read_to_string(ns.path().join("pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    });
+    assert!(send_signal(ns.pid, "TERM"));
+    let code = ns.wait_exit();
+    let log = ns.log_text();
+    assert_eq!(code, 1, "budget exhausted: exit status 1\n{log}");
+    assert!(log.contains("shutdown budget exhausted"), "{log}");
+    assert!(
+        log.contains("stubborn.service: killing"),
+        "unitd SIGKILLs what is left (PID {pid} in the namespace)\n{log}"
+    );
 }
