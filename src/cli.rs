@@ -46,6 +46,10 @@ pub struct ManagerArgs {
     /// `none`. Default: `unix:abstract=/com/ubuntu/upstart` for --system, none for --user.
     #[arg(long = "upstart-p2p", value_name = "ADDR", value_parser = parse_upstart_p2p)]
     pub upstart_p2p: Option<UpstartP2p>,
+    /// Shutdown budget: how long stopping every unit may take before what is left is killed
+    /// (like systemd's DefaultTimeoutStopSec=).
+    #[arg(long = "shutdown-timeout", value_name = "SECS", default_value_t = 90)]
+    pub shutdown_timeout: u64,
 }
 
 /// `--upstart-p2p`: an abstract socket name, or no server at all.
@@ -115,6 +119,16 @@ enum Command {
         /// instance, which takes over the manager environment. User scope only.
         #[arg(long = "exit-idle", value_name = "SECS")]
         exit_idle: Option<u64>,
+    },
+    /// Be a container's init (PID 1): start the system bus from dbus.service, claim the
+    /// names, start default.target; reap every process; stop everything on SIGTERM,
+    /// `systemctl poweroff` or `Manager.Exit()` and exit.
+    Init {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// The unit to start once the bus is up (like systemd's --unit=).
+        #[arg(long = "unit", value_name = "UNIT", default_value = "default.target")]
+        unit: String,
     },
     /// Check unit files like `systemd-analyze verify`: print `file:line: message` diagnostics.
     Check {
@@ -226,7 +240,31 @@ pub fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            crate::runtime::serve_with(settings, exit_idle.map(std::time::Duration::from_secs))
+            crate::runtime::serve_with(
+                settings,
+                crate::runtime::ServeOptions {
+                    boot_target: None,
+                    shutdown_timeout: std::time::Duration::from_secs(manager.shutdown_timeout),
+                    exit_idle: exit_idle.map(std::time::Duration::from_secs),
+                },
+            )
+        }
+        Command::Init { mut manager, unit } => {
+            if manager.user {
+                eprintln!("unitd init: --user is not supported: init mode is the system manager");
+                return ExitCode::from(2);
+            }
+            manager.system = true;
+            let mut settings = manager.settings();
+            settings.mark_booted = manager.mark_booted.unwrap_or(true);
+            crate::runtime::serve_with(
+                settings,
+                crate::runtime::ServeOptions {
+                    boot_target: Some(unit),
+                    shutdown_timeout: std::time::Duration::from_secs(manager.shutdown_timeout),
+                    exit_idle: None,
+                },
+            )
         }
         Command::Check { files } => crate::loader::check::check_command(&files),
         Command::Run { manager, unit } => crate::runtime::run_unit(manager.settings(), &unit),
@@ -262,6 +300,32 @@ mod tests {
             "unix:abstract=a,guid=1",
         ] {
             assert!(parse_upstart_p2p(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn init_defaults_and_options() {
+        match Cli::try_parse_from(["unitd", "init"]).unwrap().command {
+            Command::Init { manager, unit } => {
+                assert_eq!(unit, "default.target");
+                assert_eq!(manager.shutdown_timeout, 90);
+            }
+            _ => unreachable!(),
+        }
+        let argv = [
+            "unitd",
+            "init",
+            "--unit",
+            "rescue.target",
+            "--shutdown-timeout",
+            "5",
+        ];
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Init { manager, unit } => {
+                assert_eq!(unit, "rescue.target");
+                assert_eq!(manager.shutdown_timeout, 5);
+            }
+            _ => unreachable!(),
         }
     }
 

@@ -27,6 +27,7 @@ declare -A providers=(
     [pkg-config]=pkg-config
     [nsenter]=util-linux
     [dbus-monitor]=dbus-bin
+    [dbus-units]=dbus
 )
 missing=()
 for tool in "${!providers[@]}"; do
@@ -39,6 +40,10 @@ for tool in "${!providers[@]}"; do
     elif [ "$tool" = venv ]; then
         # pystemd and Ansible tests build a venv with Debian's python3.
         /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=("${providers[$tool]}")
+    elif [ "$tool" = dbus-units ]; then
+        # tests/init_mode.rs boots the system bus from Debian's own dbus.socket/dbus.service.
+        [ -f /lib/systemd/system/dbus.service ] && [ -f /lib/systemd/system/dbus.socket ] \
+            || missing+=("${providers[$tool]}")
     elif [ "$tool" = python3-dev ]; then
         compgen -G '/usr/include/python3*/Python.h' >/dev/null || missing+=("${providers[$tool]}")
     else

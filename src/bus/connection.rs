@@ -67,7 +67,18 @@ pub enum BusEvent {
         /// The bus client's unique name.
         name: Option<String>,
     },
+    /// dbus-daemon (`--systemd-activation`) asks the manager to start `unit`, the
+    /// `SystemdService=` of a bus-activatable name
+    /// (`org.freedesktop.systemd1.Activator.ActivationRequest`). If it cannot be started,
+    /// answer with [`Bus::activation_failure`].
+    ActivationRequest {
+        /// The unit to start.
+        unit: String,
+    },
 }
+
+/// The interface of dbus-daemon's systemd-activation signals.
+pub const ACTIVATOR_INTERFACE: &str = "org.freedesktop.systemd1.Activator";
 
 /// Why the bus could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +125,7 @@ enum Event {
     Call(Message, CallContext),
     Closed(ConnId),
     NameGone(String),
+    Activation(String),
 }
 
 struct Outbox {
@@ -488,6 +500,7 @@ impl Bus {
                         });
                     }
                 }
+                Event::Activation(unit) => return Some(BusEvent::ActivationRequest { unit }),
             }
         }
     }
@@ -522,7 +535,9 @@ impl Bus {
 
     fn drop_connection(&mut self, id: ConnId) {
         if Some(id) == self.bus_id {
-            tracing::warn!("cannot queue a message on the bus connection");
+            // The bus connection's writer is gone: the connection is lost (dbus-daemon stopped,
+            // e.g. during a shutdown), which `next_event` reports once its reader ends.
+            tracing::debug!("cannot queue a message on the bus connection");
             return;
         }
         if let Some(o) = self.outboxes.remove(&id) {
@@ -534,15 +549,39 @@ impl Bus {
         }
     }
 
+    /// Tell dbus-daemon that the unit an `ActivationRequest` named cannot be started: the
+    /// directed signal `org.freedesktop.systemd1.Activator.ActivationFailure(s unit, s error,
+    /// s message)` to the bus driver, which fails every pending activation waiting for `unit`
+    /// with that error (instead of letting the callers wait for the activation timeout). Only
+    /// the owner of `org.freedesktop.systemd1` may send it, and the bus policy must allow it
+    /// (Debian's `system.conf` does, for root).
+    pub fn activation_failure(&mut self, unit: &str, error: &str, message: &str) {
+        let Some(id) = self.bus_id else {
+            return;
+        };
+        let msg = Message::signal(
+            "/org/freedesktop/DBus",
+            ACTIVATOR_INTERFACE,
+            "ActivationFailure",
+        )
+        .destination("org.freedesktop.DBus")
+        .build(&(unit, error, message));
+        match msg {
+            Ok(m) => self.send(id, m),
+            Err(e) => tracing::warn!("cannot build ActivationFailure for {unit}: {e}"),
+        }
+    }
+
     /// Wait until every queued message has been written, or `timeout` passed; `true` if all
     /// were written. For a clean exit.
     pub async fn flush(&self, timeout: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
+            // A connection whose writer is gone (lost) has nothing more to write.
             if self
                 .outboxes
                 .values()
-                .all(|o| o.pending.load(Ordering::Relaxed) == 0)
+                .all(|o| o.tx.is_closed() || o.pending.load(Ordering::Relaxed) == 0)
             {
                 return true;
             }
@@ -603,6 +642,11 @@ async fn read_bus(
                 {
                     return;
                 }
+                if let Some(unit) = activation_request(&msg)
+                    && tx.send(Event::Activation(unit)).is_err()
+                {
+                    return;
+                }
             }
             _ => {}
         }
@@ -620,6 +664,18 @@ fn vanished_name(msg: &Message) -> Option<String> {
     }
     let (name, _old, new): (String, String, String) = msg.body().deserialize().ok()?;
     (name.starts_with(':') && new.is_empty()).then_some(name)
+}
+
+/// The unit of an `ActivationRequest(s unit)` signal from the bus driver (directed to us).
+fn activation_request(msg: &Message) -> Option<String> {
+    let hdr = msg.header();
+    if hdr.member()?.as_str() != "ActivationRequest"
+        || hdr.interface()?.as_str() != ACTIVATOR_INTERFACE
+        || hdr.sender()?.as_str() != "org.freedesktop.DBus"
+    {
+        return None;
+    }
+    msg.body().deserialize::<String>().ok()
 }
 
 /// Ask the bus driver for the PID of the call's sender.

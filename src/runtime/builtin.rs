@@ -61,6 +61,14 @@ const USER: &[Builtin] = &[
     ("paths.target", "Paths", &[], true, false, false),
 ];
 
+/// What the system's shutdown targets pull in: starting one stops every unit with default
+/// dependencies (they conflict with `shutdown.target`), in reverse order; the manager then
+/// exits (see `Manager::shutdown_requested`).
+const SHUTDOWN_DEPS: &[(DepKind, &str)] = &[
+    (DepKind::Requires, "shutdown.target"),
+    (DepKind::After, "shutdown.target"),
+];
+
 const SYSTEM: &[Builtin] = &[
     (
         "sysinit.target",
@@ -119,6 +127,46 @@ const SYSTEM: &[Builtin] = &[
         false,
         true,
         false,
+    ),
+    (
+        "poweroff.target",
+        "System Power Off",
+        SHUTDOWN_DEPS,
+        false,
+        false,
+        true,
+    ),
+    (
+        "halt.target",
+        "System Halt",
+        SHUTDOWN_DEPS,
+        false,
+        false,
+        true,
+    ),
+    (
+        "reboot.target",
+        "System Reboot",
+        SHUTDOWN_DEPS,
+        false,
+        false,
+        true,
+    ),
+    (
+        "kexec.target",
+        "Reboot via kexec",
+        SHUTDOWN_DEPS,
+        false,
+        false,
+        true,
+    ),
+    (
+        "exit.target",
+        "Exit the container",
+        SHUTDOWN_DEPS,
+        false,
+        false,
+        true,
     ),
     (
         "local-fs.target",

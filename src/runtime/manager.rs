@@ -120,6 +120,67 @@ pub struct Manager {
     socket_rx: Option<tokio::sync::mpsc::UnboundedReceiver<UnitId>>,
     /// `Reexecute` was called: the daemon loop re-executes after this turn.
     reexec_requested: bool,
+    /// A shutdown asked for by a client ([`Manager::request_shutdown`]).
+    shutdown: Option<ShutdownAction>,
+}
+
+/// What a shutdown request asks for. In a container (or any manager that is not the host's
+/// init) every action ends the same way: all units are stopped and the manager exits; the
+/// action is logged and decides nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownAction {
+    /// `PowerOff()`, `poweroff.target`, SIGRTMIN+4.
+    PowerOff,
+    /// `Halt()`, `halt.target`, SIGRTMIN+3.
+    Halt,
+    /// `Reboot()`, `reboot.target`, SIGRTMIN+5.
+    Reboot,
+    /// `KExec()`, `kexec.target`.
+    KExec,
+    /// `Exit()`, `exit.target` (the user manager's and the container's way out).
+    Exit,
+    /// SIGTERM or SIGINT to the manager (`docker stop`, Ctrl-C).
+    Signal,
+}
+
+impl ShutdownAction {
+    /// Every action with a special target.
+    pub const ALL: [ShutdownAction; 5] = [
+        ShutdownAction::PowerOff,
+        ShutdownAction::Halt,
+        ShutdownAction::Reboot,
+        ShutdownAction::KExec,
+        ShutdownAction::Exit,
+    ];
+
+    /// The special target that requests this action (`Signal`: `shutdown.target`).
+    pub fn target(self) -> &'static str {
+        match self {
+            ShutdownAction::PowerOff => "poweroff.target",
+            ShutdownAction::Halt => "halt.target",
+            ShutdownAction::Reboot => "reboot.target",
+            ShutdownAction::KExec => "kexec.target",
+            ShutdownAction::Exit => "exit.target",
+            ShutdownAction::Signal => "shutdown.target",
+        }
+    }
+
+    /// The action a special target requests.
+    pub fn from_target(name: &str) -> Option<ShutdownAction> {
+        ShutdownAction::ALL.into_iter().find(|a| a.target() == name)
+    }
+
+    /// For log messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShutdownAction::PowerOff => "power-off",
+            ShutdownAction::Halt => "halt",
+            ShutdownAction::Reboot => "reboot",
+            ShutdownAction::KExec => "kexec",
+            ShutdownAction::Exit => "exit",
+            ShutdownAction::Signal => "signal",
+        }
+    }
 }
 
 /// Where the manager's notify socket lives: `<runtime dir>/unitd/notify` (never a path a host
@@ -182,6 +243,7 @@ impl Manager {
             socket_tx,
             socket_rx: Some(socket_rx),
             reexec_requested: false,
+            shutdown: None,
         };
         m.load_all();
         // Upstart's `startup` event, once per manager start (jobs `start on startup`).
@@ -253,6 +315,7 @@ impl Manager {
             socket_tx,
             socket_rx: Some(socket_rx),
             reexec_requested: false,
+            shutdown: None,
         };
         m.process();
         m.reload();
@@ -1013,6 +1076,98 @@ impl Manager {
             }
         }
         self.collect_changes();
+    }
+
+    /// Ask the daemon loop to shut the manager down (`PowerOff()`, `Exit()`, …): it stops
+    /// every unit and exits. The first request wins.
+    pub fn request_shutdown(&mut self, action: ShutdownAction) {
+        self.shutdown.get_or_insert(action);
+    }
+
+    /// The shutdown asked for, if any: by [`Manager::request_shutdown`], or by a start job on
+    /// (or the activation of) one of the special targets `poweroff.target`, `halt.target`,
+    /// `reboot.target`, `kexec.target` and `exit.target` — what `systemctl poweroff` & co.
+    /// request when no logind answers.
+    pub fn shutdown_requested(&self) -> Option<ShutdownAction> {
+        if self.shutdown.is_some() {
+            return self.shutdown;
+        }
+        ShutdownAction::ALL.into_iter().find(|a| {
+            self.engine.lookup(a.target()).is_some_and(|id| {
+                let u = self.engine.unit(id);
+                !u.active_state.is_inactive_or_failed()
+                    || u.job
+                        .and_then(|j| self.engine.job(j))
+                        .is_some_and(|j| j.job_type == JobType::Start)
+            })
+        })
+    }
+
+    /// Whether a shutdown still waits for something: a pending job, or a unit that is not
+    /// inactive/failed — targets aside: they run nothing, and the shutdown targets
+    /// (`shutdown.target`, `final.target`, …) are active at this point by design.
+    pub fn busy_for_shutdown(&self) -> bool {
+        self.engine.jobs().next().is_some()
+            || self.engine.units().any(|u| {
+                !u.active_state.is_inactive_or_failed()
+                    && !matches!(u.loaded.spec.kind, crate::spec::KindSpec::Target)
+            })
+    }
+
+    /// The end of the shutdown budget: SIGKILL every process of every unit that is still not
+    /// inactive (main, control and every other process attributed to it). Returns how many
+    /// processes were still alive.
+    pub fn kill_remaining(&mut self) -> u32 {
+        let units: Vec<(UnitId, String, Option<u32>, Option<u32>)> = self
+            .engine
+            .units()
+            .filter(|u| !u.active_state.is_inactive_or_failed())
+            .map(|u| {
+                (
+                    u.id,
+                    u.name().to_owned(),
+                    u.service.main_pid,
+                    u.service.control_pid,
+                )
+            })
+            .collect();
+        let mut alive = 0;
+        for (unit, name, main, control) in units {
+            let n = self.supervisor.kill(&crate::engine::KillRequest {
+                unit,
+                main,
+                control,
+                others: true,
+                signal: libc::SIGKILL,
+                sigcont: false,
+                sighup: false,
+            });
+            if n > 0 {
+                tracing::warn!(
+                    "{name}: killing {n} remaining process(es) at the end of the shutdown budget"
+                );
+            }
+            alive += n;
+        }
+        alive
+    }
+
+    /// Shutdown: cancel every job that is not a stop job. What is left to do is stopping; the
+    /// start jobs a shutdown target pulled in (`poweroff.target` → `systemd-poweroff.service`
+    /// → `final.target` …, systemd's last stage on a real machine) would only keep the manager
+    /// waiting.
+    pub fn cancel_non_stop_jobs(&mut self) {
+        let jobs: Vec<JobId> = self
+            .engine
+            .jobs()
+            .filter(|j| j.job_type != JobType::Stop)
+            .map(|j| j.id)
+            .collect();
+        for job in jobs {
+            let _ = self.engine.cancel_job(now(), job);
+        }
+        self.collect_changes();
+        self.process();
     }
 
     /// Enqueue a stop job for every unit that is not inactive (shutdown).

@@ -5,8 +5,17 @@
 //! notify datagrams leave signals and garbage collection to the next idle turn (bounded by
 //! `NOTIFY_DEFER_TURNS`), so a notification flood costs one batch of signals, not one per
 //! datagram; the fd-store epoll instance is polled here too.
+//!
+//! The same loop runs `unitd serve` and `unitd init` ([`ServeOptions`]): init mode first
+//! brings up the system bus from `dbus.service` (socket-activated by `dbus.socket`), connects
+//! once it is active, then starts the boot target, and answers dbus-daemon's
+//! `ActivationRequest`s ([`init`] has the signal rules). Every shutdown — SIGTERM/SIGINT,
+//! `PowerOff()`/`Halt()`/`Reboot()`/`KExec()`/`Exit()`, a start of a shutdown target, or (for
+//! `serve`) the loss of the bus — stops every unit within the budget, SIGKILLs what is left
+//! and ends the loop with the exit status.
 
 pub mod builtin;
+pub mod init;
 pub mod manager;
 pub mod reexec;
 
@@ -15,7 +24,7 @@ use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
-pub use manager::Manager;
+pub use manager::{Manager, ShutdownAction};
 
 use crate::bus::systemd::{self, SystemdFacade};
 use crate::bus::upstart::{self, UpstartFacade};
@@ -25,6 +34,7 @@ use crate::settings::{Scope, Settings};
 
 /// Notify datagrams handled per loop turn before other events get a chance.
 const NOTIFY_BUDGET: usize = 512;
+
 /// Turns spent only on notify datagrams defer D-Bus signals and garbage collection to the
 /// next idle moment (systemd sends its bus queue at idle priority, too), but never for more
 /// than this many turns in a row: a sustained flood still lets clients see its changes.
@@ -95,8 +105,39 @@ async fn recv_socket_event(
     }
 }
 
-/// How long a shutdown waits for units to stop before giving up on them.
-const SHUTDOWN_BUDGET: Duration = Duration::from_secs(90);
+/// How long a shutdown waits for units to stop before giving up on them (systemd's
+/// `DefaultTimeoutStopSec=`; `--shutdown-timeout` changes it).
+pub const SHUTDOWN_BUDGET: Duration = Duration::from_secs(90);
+
+/// After the budget: how long to wait for SIGKILLed processes to be reaped before exiting.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// Exit status after the shutdown budget ran out and processes had to be killed.
+const EXIT_BUDGET_EXHAUSTED: u8 = 1;
+
+/// How [`serve_with`] runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Container init mode (`unitd init`): bring up the system bus from `dbus.service`
+    /// before connecting to it, then start this unit (`default.target`). `None`: `serve`,
+    /// which connects to the bus at once.
+    pub boot_target: Option<String>,
+    /// The shutdown budget.
+    pub shutdown_timeout: Duration,
+    /// `--exit-idle`: exit after this long without work (see [`is_idle`]); the manager
+    /// environment survives into the next (bus-activated) instance. User scope only.
+    pub exit_idle: Option<Duration>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            boot_target: None,
+            shutdown_timeout: SHUTDOWN_BUDGET,
+            exit_idle: None,
+        }
+    }
+}
 
 /// Install the tracing subscriber: stderr, filter from `UNITD_LOG` or `RUST_LOG` (default
 /// `info`).
@@ -126,19 +167,15 @@ fn sleep_until_deadline(deadline: Option<u64>) -> tokio::time::Sleep {
     tokio::time::sleep(wait)
 }
 
-/// How long an idle exit keeps answering calls that reached this instance before it released
-/// its names.
-const IDLE_DRAIN: Duration = Duration::from_millis(500);
-
 /// `unitd serve`: own `org.freedesktop.systemd1` and run the manager until SIGTERM/SIGINT or
 /// until the bus goes away; then stop every unit and exit.
 pub fn serve(settings: Settings) -> ExitCode {
-    serve_with(settings, None)
+    serve_with(settings, ServeOptions::default())
 }
 
-/// [`serve`], optionally exiting after `exit_idle` of idleness (see [`is_idle`]); the manager
-/// environment survives into the next (bus-activated) instance.
-pub fn serve_with(settings: Settings, exit_idle: Option<Duration>) -> ExitCode {
+/// `unitd serve` / `unitd init` with explicit [`ServeOptions`]. Exit status: 0 after every
+/// unit stopped, 1 when the shutdown budget ran out (or the manager could not start).
+pub fn serve_with(settings: Settings, opts: ServeOptions) -> ExitCode {
     init_logging();
     let rt = match runtime() {
         Ok(rt) => rt,
@@ -157,8 +194,8 @@ pub fn serve_with(settings: Settings, exit_idle: Option<Duration>) -> ExitCode {
         None => (settings, None),
     };
     rt.block_on(async move {
-        match serve_async(settings, exit_idle, restored).await {
-            Ok(()) => ExitCode::SUCCESS,
+        match serve_async(settings, opts, restored).await {
+            Ok(code) => ExitCode::from(code),
             Err(e) => {
                 eprintln!("unitd: {e}");
                 ExitCode::FAILURE
@@ -167,14 +204,53 @@ pub fn serve_with(settings: Settings, exit_idle: Option<Duration>) -> ExitCode {
     })
 }
 
-/// Connect to the bus and own the name. After a reexec the bus may not have noticed yet that
-/// the old image's connection is gone, so a taken name is retried for a while; otherwise a
-/// taken name means another manager runs.
-async fn connect_bus(settings: &Settings, restored: bool) -> Result<Bus, String> {
-    let mut tries = if restored { 100 } else { 0 };
+/// How long an idle exit keeps answering calls that reached this instance before it released
+/// its names.
+const IDLE_DRAIN: Duration = Duration::from_millis(500);
+
+/// The unit that brings up the system bus in init mode.
+const BUS_SERVICE: &str = "dbus.service";
+
+/// Where init mode is in bringing up the system bus.
+enum Boot {
+    /// Connected (or running without a bus); nothing to do.
+    Done,
+    /// `dbus.service` is starting; connect once it is active, then start `target`.
+    WaitingForBus { target: String },
+    /// The bus connection was lost (dbus-daemon went away): connect again once `dbus.service`
+    /// is active with another main process (restarted, or socket-activated by a client).
+    Reconnect { lost: Option<u32> },
+}
+
+/// Connect to the message bus and claim the names (`org.freedesktop.systemd1`, then
+/// `com.ubuntu.Upstart`). Calls arriving once a name is owned are already collected. After a
+/// reexec (`retry_taken`) the bus may not have noticed yet that the old image's connection is
+/// gone, so a taken name is retried for a while; otherwise a taken name means another manager
+/// runs.
+async fn connect_bus(
+    bus: &mut Bus,
+    settings: &Settings,
+    init: bool,
+    retry_taken: bool,
+) -> Result<(), String> {
+    let mut tries = if retry_taken { 100 } else { 0 };
     loop {
-        match Bus::connect(settings, systemd::BUS_NAME).await {
-            Ok(bus) => return Ok(bus),
+        let connected = if init {
+            // Init mode starts the bus itself: never an activating bus's address.
+            bus.connect_bus(
+                settings.scope,
+                settings.bus_address.as_deref(),
+                systemd::BUS_NAME,
+            )
+            .await
+            .map(drop)
+        } else {
+            Bus::connect(settings, systemd::BUS_NAME)
+                .await
+                .map(|b| *bus = b)
+        };
+        match connected {
+            Ok(()) => break,
             Err(crate::bus::BusError::NameTaken(_)) if tries > 0 => {
                 tries -= 1;
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -188,17 +264,102 @@ async fn connect_bus(settings: &Settings, restored: bool) -> Result<Bus, String>
             Err(e) => return Err(e.to_string()),
         }
     }
+    if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
+        tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
+    }
+    Ok(())
+}
+
+/// Queue the start of the boot target (init mode).
+fn start_boot_target(mgr: &mut Manager, target: &str) {
+    tracing::info!("starting {target}");
+    if let Err(e) = mgr.enqueue(target, JobType::Start, "replace") {
+        tracing::warn!("cannot start {target}: {}", e.message());
+    }
+    mgr.process();
+}
+
+/// The state of `dbus.service`: (active, inactive or failed without a job).
+fn bus_service_state(mgr: &Manager) -> (bool, bool) {
+    match mgr.engine().lookup(BUS_SERVICE) {
+        Some(id) => {
+            let u = mgr.engine().unit(id);
+            (
+                u.active_state == ActiveState::Active,
+                u.active_state.is_inactive_or_failed() && u.job.is_none(),
+            )
+        }
+        None => (false, true),
+    }
+}
+
+/// The main process of `dbus.service` (the dbus-daemon the bus connection goes to).
+fn bus_service_pid(mgr: &Manager) -> Option<u32> {
+    let id = mgr.engine().lookup(BUS_SERVICE)?;
+    mgr.engine().unit(id).service.main_pid
+}
+
+/// The error dbus-daemon hands the callers waiting for an activation whose start job failed
+/// (the one it reports itself when a service it launched exits early).
+const ACTIVATION_FAILED: &str = "org.freedesktop.DBus.Error.Spawn.ChildExited";
+
+/// Activation start jobs that finished without success: tell dbus-daemon
+/// (`ActivationFailure`), so the callers get an error now instead of at its activation timeout.
+fn report_failed_activations(
+    bus: &mut Bus,
+    activations: &mut std::collections::HashMap<crate::engine::JobId, String>,
+    changes: &[crate::engine::Change],
+) {
+    for c in changes {
+        if let crate::engine::Change::JobRemoved {
+            job,
+            unit_name,
+            result,
+            ..
+        } = c
+            && let Some(requested) = activations.remove(job)
+            && *result != crate::engine::JobResult::Done
+        {
+            let msg = format!(
+                "Unit {unit_name} failed to start (job result: {}).",
+                result.as_str()
+            );
+            tracing::warn!("bus activation of {requested}: {msg}");
+            bus.activation_failure(&requested, ACTIVATION_FAILED, &msg);
+        }
+    }
+}
+
+/// Start a shutdown: stop every unit, set the budget.
+fn begin_shutdown(
+    mgr: &mut Manager,
+    stopping: &mut Option<tokio::time::Instant>,
+    budget: Duration,
+    why: &str,
+) {
+    if stopping.is_none() {
+        tracing::info!("{why}: stopping all units");
+        *stopping = Some(tokio::time::Instant::now() + budget);
+    }
+    mgr.stop_all();
+    mgr.cancel_non_stop_jobs();
 }
 
 async fn serve_async(
     mut settings: Settings,
-    exit_idle: Option<Duration>,
+    opts: ServeOptions,
     restored: Option<reexec::ManagerState>,
-) -> Result<(), String> {
-    // Pin the bus address (`--bus`, else `$DBUS_STARTER_ADDRESS`) so a re-executed manager
-    // reconnects to the same bus.
-    settings.bus_address =
-        crate::bus::connection::bus_address(&settings, std::env::var("DBUS_STARTER_ADDRESS").ok());
+) -> Result<u8, String> {
+    let init = opts.boot_target.is_some();
+    let exit_idle = opts.exit_idle;
+    if !init {
+        // Pin the bus address (`--bus`, else `$DBUS_STARTER_ADDRESS`) so a re-executed
+        // manager reconnects to the same bus.
+        settings.bus_address = crate::bus::connection::bus_address(
+            &settings,
+            std::env::var("DBUS_STARTER_ADDRESS").ok(),
+        );
+    }
     if settings.scope == Scope::User {
         ensure_own_runtime_dir(&settings.runtime_dir)?;
         // dbus-update-activation-environment and systemctl look for this directory.
@@ -207,15 +368,32 @@ async fn serve_async(
             tracing::warn!("cannot create {}: {e}", dir.display());
         }
     }
-    let mut sigchld = signal(SignalKind::child()).map_err(|e| e.to_string())?;
-    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    // The name first: a second instance must fail before it touches anything a running
-    // manager uses (the notify socket, the private socket). Calls that arrive as soon as the
-    // name is owned wait in the bus's queue until the loop below answers them, by which time
-    // every unit is loaded.
+    init::ignore_stray_signals();
+    let sig = |k: SignalKind| signal(k).map_err(|e| format!("cannot handle signals: {e}"));
+    let mut sigchld = sig(SignalKind::child())?;
+    let mut sigterm = sig(SignalKind::terminate())?;
+    let mut sigint = sig(SignalKind::interrupt())?;
+    let mut sighup = sig(SignalKind::hangup())?;
+    // systemd's SIGRTMIN+3/+4/+5: halt, power-off, reboot (what container runtimes send to a
+    // systemd PID 1).
+    let mut sig_halt = sig(SignalKind::from_raw(libc::SIGRTMIN() + 3))?;
+    let mut sig_poweroff = sig(SignalKind::from_raw(libc::SIGRTMIN() + 4))?;
+    let mut sig_reboot = sig(SignalKind::from_raw(libc::SIGRTMIN() + 5))?;
     let was_restored = restored.is_some();
-    let mut bus = connect_bus(&settings, was_restored).await?;
+    let mut bus = Bus::new();
+    if !init {
+        // The name first: a second instance must fail before it touches anything a running
+        // manager uses (the notify socket, the private socket). Calls that arrive as soon as
+        // the name is owned wait in the bus's queue until the loop below answers them, by
+        // which time every unit is loaded.
+        connect_bus(&mut bus, &settings, false, was_restored).await?;
+    }
+    if settings.scope == Scope::System && settings.mark_booted {
+        let marker = settings.runtime_dir.join("systemd/system");
+        if let Err(e) = std::fs::create_dir_all(&marker) {
+            tracing::warn!("cannot create {}: {e}", marker.display());
+        }
+    }
     let mut mgr = match restored {
         Some(state) => match Manager::restore(state) {
             Ok(m) => {
@@ -235,12 +413,34 @@ async fn serve_async(
         // Children that exited while no SIGCHLD handler was installed.
         mgr.reap_children();
     }
-    if settings.scope == Scope::System && settings.mark_booted {
-        let marker = settings.runtime_dir.join("systemd/system");
-        if let Err(e) = std::fs::create_dir_all(&marker) {
-            tracing::warn!("cannot create {}: {e}", marker.display());
+    let mut boot = match &opts.boot_target {
+        None => Boot::Done,
+        // A re-executed init finds its bus running: connect to it at once.
+        Some(_) if was_restored && bus_service_state(&mgr).0 => {
+            match connect_bus(&mut bus, &settings, true, true).await {
+                Ok(()) => tracing::info!("connected to the system bus again"),
+                Err(e) => tracing::warn!("running without the system bus: {e}"),
+            }
+            Boot::Done
         }
-    }
+        Some(target) => match mgr.enqueue(BUS_SERVICE, JobType::Start, "replace") {
+            Ok(_) => {
+                tracing::info!("starting {BUS_SERVICE} for the system bus");
+                mgr.process();
+                Boot::WaitingForBus {
+                    target: target.clone(),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot start {BUS_SERVICE}: {}; running without a system bus",
+                    e.message()
+                );
+                start_boot_target(&mut mgr, target);
+                Boot::Done
+            }
+        },
+    };
     // The private socket; never taken over from a live manager (the host's own systemd).
     let private = systemd::private_socket_path(&settings);
     if std::os::unix::net::UnixStream::connect(&private).is_ok() {
@@ -261,26 +461,33 @@ async fn serve_async(
         let msgs = facade.signals(&mgr, &changes);
         bus.emit(&msgs);
     }
-    if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
-        tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
-    }
     if let Some(name) = &settings.upstart_p2p
         && let Err(e) = bus.listen_abstract(name)
     {
         tracing::warn!("not serving unix:abstract={name}: {e}");
     }
     tracing::info!(
-        "unitd {} serving org.freedesktop.systemd1 ({} scope)",
+        "unitd {} {} ({} scope{})",
         env!("CARGO_PKG_VERSION"),
+        if init {
+            "running as init"
+        } else {
+            "serving org.freedesktop.systemd1"
+        },
         if settings.scope == Scope::User {
             "user"
         } else {
             "system"
+        },
+        if std::process::id() == 1 {
+            ", PID 1"
+        } else {
+            ""
         }
     );
     let mut stopping: Option<tokio::time::Instant> = None;
-    // Once the bus is gone, its event stream is not polled again (it would return at once).
-    let mut bus_lost = false;
+    // Set once the budget ran out and the remaining processes were killed.
+    let mut killed: Option<tokio::time::Instant> = None;
     let notify_fd = notify_async_fd(&mgr);
     let fd_store_fd = fd_store_async_fd(&mgr);
     // Fairness: after a turn that left notify datagrams queued, the bus goes first once, so a
@@ -291,6 +498,9 @@ async fn serve_async(
     let mut socket_events = mgr.take_socket_events();
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
+    // Start jobs queued for dbus-daemon's ActivationRequest, with the unit name it asked for.
+    let mut activations: std::collections::HashMap<crate::engine::JobId, String> =
+        std::collections::HashMap::new();
     // --exit-idle: since when the manager has been idle (measured from the end of the last
     // call), and, once the names are released, until when queued calls are still answered.
     let mut idle_since = exit_idle
@@ -299,7 +509,18 @@ async fn serve_async(
     let mut draining: Option<tokio::time::Instant> = None;
     let mut idle_exit = false;
     loop {
-        let deadline = mgr.next_deadline();
+        let deadline = match (mgr.next_deadline(), stopping, killed) {
+            // Wake up for the shutdown budget (and the grace after it) as well.
+            (d, Some(budget), k) => {
+                let end = k.map_or(budget, |k| k + KILL_GRACE);
+                let end_us = manager::now().monotonic
+                    + end
+                        .saturating_duration_since(tokio::time::Instant::now())
+                        .as_micros() as u64;
+                Some(d.map_or(end_us, |d| d.min(end_us)))
+            }
+            (d, None, _) => d,
+        };
         let idle_deadline = match (exit_idle, idle_since) {
             (Some(after), Some(since)) if draining.is_none() && stopping.is_none() => {
                 Some(since + after)
@@ -321,7 +542,8 @@ async fn serve_async(
                 notify_backlog = false;
                 mgr.socket_ready(unit);
             }
-            event = bus.next_event(), if !bus_lost => { notify_backlog = false; match event {
+            // After the bus is lost the stream still carries the private socket's calls.
+            event = bus.next_event() => { notify_backlog = false; match event {
                 Some(BusEvent::Call(msg, ctx)) => {
                     activity = true;
                     let reply = if upstart::owns_message(&msg) {
@@ -336,12 +558,32 @@ async fn serve_async(
                 Some(BusEvent::PeerGone { conn, name }) => {
                     facade.peer_gone(&mut mgr, conn, name.as_deref());
                 }
+                Some(BusEvent::ActivationRequest { unit }) => {
+                    tracing::info!("bus activation of {unit}");
+                    match mgr.enqueue(&unit, JobType::Start, "replace") {
+                        Ok(job) => {
+                            activations.insert(job, unit);
+                        }
+                        Err(e) => {
+                            tracing::warn!("bus activation of {unit} failed: {}", e.message());
+                            bus.activation_failure(&unit, e.dbus_name(), e.message());
+                        }
+                    }
+                }
+                None if init && stopping.is_none() => {
+                    tracing::warn!(
+                        "lost the system bus; connecting again once {BUS_SERVICE} is back"
+                    );
+                    boot = Boot::Reconnect { lost: bus_service_pid(&mgr) };
+                }
                 None => {
-                    bus_lost = true;
-                    tracing::info!("lost the bus connection; stopping all units");
                     if stopping.is_none() {
-                        stopping = Some(tokio::time::Instant::now() + SHUTDOWN_BUDGET);
-                        mgr.stop_all();
+                        begin_shutdown(
+                            &mut mgr,
+                            &mut stopping,
+                            opts.shutdown_timeout,
+                            "lost the bus connection",
+                        );
                     }
                 }
             }},
@@ -374,26 +616,86 @@ async fn serve_async(
                 notify_turn = true;
             }
             _ = sigterm.recv() => {
-                tracing::info!("SIGTERM: stopping all units");
-                stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
-                mgr.stop_all();
+                mgr.request_shutdown(ShutdownAction::Signal);
             }
             _ = sigint.recv() => {
-                tracing::info!("SIGINT: stopping all units");
-                stopping.get_or_insert_with(|| tokio::time::Instant::now() + SHUTDOWN_BUDGET);
-                mgr.stop_all();
+                mgr.request_shutdown(ShutdownAction::Signal);
+            }
+            _ = sig_halt.recv() => mgr.request_shutdown(ShutdownAction::Halt),
+            _ = sig_poweroff.recv() => mgr.request_shutdown(ShutdownAction::PowerOff),
+            _ = sig_reboot.recv() => mgr.request_shutdown(ShutdownAction::Reboot),
+            _ = sighup.recv() => {
+                tracing::info!("SIGHUP: reloading unit files");
+                facade.daemon_reload(&mut mgr);
             }
             // Idle (lowest priority): send what notify-only turns deferred.
             _ = std::future::ready(()), if deferred_turns > 0 => {}
         }
+        let shutdown = if stopping.is_none() {
+            mgr.shutdown_requested()
+        } else {
+            None
+        };
+        if shutdown.is_some() {
+            // The reply to the call that asked for the shutdown goes out before the stop jobs
+            // run: one of them stops the bus itself (dbus.service).
+            bus.flush(Duration::from_secs(1)).await;
+        }
         mgr.process();
-        if notify_turn && deferred_turns < NOTIFY_DEFER_TURNS {
+        if let Some(action) = shutdown {
+            let why = match action {
+                ShutdownAction::Signal => "SIGTERM/SIGINT".to_owned(),
+                a => format!("{} requested", a.as_str()),
+            };
+            begin_shutdown(&mut mgr, &mut stopping, opts.shutdown_timeout, &why);
+        }
+        match &mut boot {
+            Boot::WaitingForBus { target } if stopping.is_none() => {
+                let (active, down) = bus_service_state(&mgr);
+                if active {
+                    match connect_bus(&mut bus, &settings, true, false).await {
+                        Ok(()) => tracing::info!("connected to the system bus"),
+                        Err(e) => tracing::warn!("running without the system bus: {e}"),
+                    }
+                    let target = std::mem::take(target);
+                    boot = Boot::Done;
+                    start_boot_target(&mut mgr, &target);
+                } else if down {
+                    tracing::warn!("{BUS_SERVICE} did not start; running without a system bus");
+                    let target = std::mem::take(target);
+                    boot = Boot::Done;
+                    start_boot_target(&mut mgr, &target);
+                }
+            }
+            Boot::Reconnect { lost } if stopping.is_none() => {
+                let (active, _) = bus_service_state(&mgr);
+                let pid = bus_service_pid(&mgr);
+                if active && pid.is_some() && pid != *lost {
+                    match connect_bus(&mut bus, &settings, true, false).await {
+                        Ok(()) => {
+                            tracing::info!("connected to the system bus again");
+                            boot = Boot::Done;
+                        }
+                        Err(e) => {
+                            // Wait for yet another dbus-daemon.
+                            tracing::warn!("cannot connect to the system bus: {e}");
+                            *lost = pid;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        if notify_turn && deferred_turns < NOTIFY_DEFER_TURNS && stopping.is_none() {
             deferred_turns += 1;
             continue;
         }
         deferred_turns = 0;
         mgr.collect_garbage();
         let changes = mgr.take_changes();
+        if !activations.is_empty() {
+            report_failed_activations(&mut bus, &mut activations, &changes);
+        }
         if !changes.is_empty() || facade.has_pending_signals() {
             let msgs = facade.signals(&mgr, &changes);
             bus.emit(&msgs);
@@ -446,12 +748,21 @@ async fn serve_async(
             }
         }
         if let Some(budget) = stopping {
-            if !mgr.busy() {
+            if !mgr.busy_for_shutdown() {
                 break;
             }
-            if tokio::time::Instant::now() >= budget {
-                tracing::warn!("shutdown budget exhausted; exiting with units still running");
-                break;
+            let now = tokio::time::Instant::now();
+            match killed {
+                None if now >= budget => {
+                    tracing::warn!("shutdown budget exhausted; killing what is left");
+                    mgr.kill_remaining();
+                    killed = Some(now);
+                }
+                Some(k) if now >= k + KILL_GRACE => {
+                    tracing::warn!("exiting with units still running");
+                    break;
+                }
+                _ => {}
             }
         }
     }
@@ -462,7 +773,11 @@ async fn serve_async(
         tracing::info!("idle: exiting; the next call activates a new instance");
     }
     bus.flush(Duration::from_secs(1)).await;
-    Ok(())
+    if killed.is_some() {
+        return Ok(EXIT_BUDGET_EXHAUSTED);
+    }
+    tracing::info!("all units stopped; exiting");
+    Ok(0)
 }
 
 /// The user manager's runtime directory holds its private and notify sockets: create it

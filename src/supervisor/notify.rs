@@ -124,6 +124,13 @@ impl NotifySocket {
                 len,
             )
         })?;
+        // Services that drop privileges (User=, or dbus-daemon becoming `messagebus`) must be
+        // able to send: anyone may write, as with systemd's own notify socket; the sender's
+        // credentials decide what is accepted (NotifyAccess=).
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777))?;
+        }
         let one: libc::c_int = 1;
         let setopt = |opt: libc::c_int, v: &libc::c_int| {
             // SAFETY: an int option on our socket.

@@ -10,6 +10,7 @@ use zbus::{Message, ObjectPath};
 
 use crate::engine::{Engine, JobType, KillWhom, Timestamp, Unit};
 use crate::runtime::Manager;
+use crate::runtime::manager::ShutdownAction;
 use crate::settings::Settings;
 use crate::spec::{ServiceSpec, UnitName, UnitSpec};
 
@@ -134,6 +135,11 @@ pub static METHODS: &[MethodDesc] = &[
     method!("Unsubscribe", [], []),
     method!("Reload", [], []),
     method!("Reexecute", [], []),
+    method!("Exit", [], []),
+    method!("Reboot", [], []),
+    method!("PowerOff", [], []),
+    method!("Halt", [], []),
+    method!("KExec", [], []),
     method!("SetEnvironment", [("as", "assignments")], []),
     method!("UnsetEnvironment", [("as", "names")], []),
     method!(
@@ -902,6 +908,26 @@ pub(crate) fn handle(
             // No reply: the daemon loop re-executes after this turn and the client sees the
             // disconnection (systemctl treats NoReply/ECONNRESET as success), like systemd.
             mgr.request_reexec();
+            call.reply_empty()
+        }
+        "Exit" => {
+            mgr.request_shutdown(ShutdownAction::Exit);
+            call.reply_empty()
+        }
+        "Reboot" | "PowerOff" | "Halt" | "KExec" => {
+            let (action, what) = match member {
+                "Reboot" => (ShutdownAction::Reboot, "Reboot is"),
+                "PowerOff" => (ShutdownAction::PowerOff, "Powering off is"),
+                "Halt" => (ShutdownAction::Halt, "Halt is"),
+                _ => (ShutdownAction::KExec, "KExec is"),
+            };
+            if mgr.settings().scope != crate::settings::Scope::System {
+                return Err(CallError::new(
+                    "org.freedesktop.DBus.Error.NotSupported",
+                    format!("{what} only supported for system managers."),
+                ));
+            }
+            mgr.request_shutdown(action);
             call.reply_empty()
         }
         "SetEnvironment" => {

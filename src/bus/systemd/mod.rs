@@ -312,6 +312,12 @@ impl SystemdFacade {
         }
     }
 
+    /// daemon-reload outside a D-Bus call (SIGHUP): what `Reload()` does.
+    pub fn daemon_reload(&mut self, mgr: &mut Manager) {
+        mgr.reload();
+        self.invalidate_caches();
+    }
+
     /// Forget cached file-system facts (presets); called on daemon-reload.
     fn invalidate_caches(&mut self) {
         self.presets = OnceCell::new();

@@ -1,0 +1,87 @@
+//! Container init mode (`unitd init`): what the manager does differently as PID 1 — which
+//! signals it must not die from, and the settings `init` implies. The boot sequence itself
+//! (system bus from `dbus.service`, then `default.target`) and the shutdown run in the daemon
+//! loop ([`super::serve_with`] with [`super::ServeOptions::boot_target`]).
+//!
+//! # Signals
+//! The loop handles SIGCHLD (reaping — the supervisor reaps every child, orphans of other
+//! processes included, since the manager is PID 1 or a child subreaper), SIGTERM and SIGINT
+//! (stop everything and exit), SIGHUP (daemon-reload) and SIGRTMIN+3/+4/+5 (halt, power-off,
+//! reboot: what container runtimes send a systemd PID 1). Every other signal whose default
+//! action would end or stop the process is ignored here, so a stray `kill -USR1` or a terminal
+//! signal never takes the manager (and with it the container) down. Faults (SIGSEGV, SIGBUS,
+//! SIGILL, SIGFPE, SIGABRT) and SIGQUIT keep their default. Spawned processes start with every
+//! disposition reset to the default (the supervisor's child set-up), so nothing ignored here
+//! leaks into services.
+
+/// Signals ignored by the manager (see the module docs).
+fn ignored_signals() -> Vec<libc::c_int> {
+    let mut v = vec![
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGIO,
+        libc::SIGPWR,
+        libc::SIGXFSZ,
+        libc::SIGTSTP,
+        libc::SIGTTIN,
+        libc::SIGTTOU,
+        libc::SIGPIPE,
+        libc::SIGSTKFLT,
+    ];
+    // Real-time signals, except SIGRTMIN+3/+4/+5, which the loop handles.
+    for n in libc::SIGRTMIN()..=libc::SIGRTMAX() {
+        if !(3..=5).contains(&(n - libc::SIGRTMIN())) {
+            v.push(n);
+        }
+    }
+    v
+}
+
+/// Ignore every signal the manager neither handles nor may die from (module docs). Called
+/// before the loop installs its handlers.
+pub fn ignore_stray_signals() {
+    for sig in ignored_signals() {
+        // SAFETY: sigaction with SIG_IGN and an empty mask; no handler code runs.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = libc::SIG_IGN;
+            libc::sigemptyset(&mut sa.sa_mask);
+            if libc::sigaction(sig, &sa, std::ptr::null_mut()) < 0 {
+                tracing::debug!(
+                    "cannot ignore signal {sig}: {}",
+                    std::io::Error::last_os_error()
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handled_and_fatal_signals_are_not_ignored() {
+        let ignored = ignored_signals();
+        for sig in [
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGHUP,
+            libc::SIGCHLD,
+            libc::SIGKILL,
+            libc::SIGSTOP,
+            libc::SIGSEGV,
+            libc::SIGQUIT,
+            libc::SIGRTMIN() + 3,
+            libc::SIGRTMIN() + 4,
+            libc::SIGRTMIN() + 5,
+        ] {
+            assert!(!ignored.contains(&sig), "{sig} must not be ignored");
+        }
+        assert!(ignored.contains(&libc::SIGUSR1));
+        assert!(ignored.contains(&libc::SIGRTMAX()));
+    }
+}
