@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::job::Outcome;
 use super::*;
 use crate::spec::{
-    ExitStatusSet, KillMode, RestartPolicy, ServiceSpec, ServiceType, USEC_INFINITY,
+    ExecDirectoryType, ExitStatusSet, KillMode, RestartPolicy, RuntimeDirectoryPreserve,
+    ServiceSpec, ServiceType, USEC_INFINITY,
 };
 
 /// What a pending timer does when it fires.
@@ -427,6 +428,35 @@ impl Engine {
         self.service_spawn(id, ExecPhase::StopPost, 0, ProcessRole::Control);
     }
 
+    /// systemd's `unit_destroy_runtime_data`: `RuntimeDirectoryPreserve=no` removes the runtime
+    /// directories whenever the service goes down, `restart` only when no restart follows (an
+    /// automatic restart, or a restart/start job waiting on this stop), `yes` never.
+    fn service_destroy_runtime_directories(&mut self, id: UnitId, will_auto_restart: bool) {
+        let exec = self.sspec(id).exec.clone();
+        let paths = &exec.directories[ExecDirectoryType::Runtime.index()].paths;
+        if paths.is_empty() {
+            return;
+        }
+        let remove = match exec.runtime_directory_preserve {
+            RuntimeDirectoryPreserve::No => true,
+            RuntimeDirectoryPreserve::Yes => false,
+            RuntimeDirectoryPreserve::Restart => {
+                let restart_job = self
+                    .u(id)
+                    .job
+                    .and_then(|j| self.jobs.get(&j))
+                    .is_some_and(|j| matches!(j.job_type, JobType::Restart | JobType::Start));
+                !will_auto_restart && !restart_job
+            }
+        };
+        if remove {
+            self.effects.push_back(Effect::RemoveRuntimeDirectories {
+                unit: id,
+                paths: paths.clone(),
+            });
+        }
+    }
+
     fn service_enter_dead(&mut self, id: UnitId, f: ServiceResult, allow_restart: bool) {
         self.set_result(id, f);
         self.disarm_timer(id);
@@ -438,6 +468,7 @@ impl Engine {
         }
         self.effects.push_back(Effect::ForgetProcesses { unit: id });
         let will_restart = allow_restart && self.service_shall_restart(id);
+        self.service_destroy_runtime_directories(id, will_restart);
         let end = if matches!(
             result,
             ServiceResult::Success | ServiceResult::SkipCondition

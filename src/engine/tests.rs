@@ -48,6 +48,8 @@ struct Sim {
     fd_ops: Vec<(UnitId, FdStoreOp)>,
     /// Socket effects in order: ("open"/"close"/"watch"/"unwatch", unit).
     socket_ops: Vec<(&'static str, UnitId)>,
+    /// `RemoveRuntimeDirectories` effects, in order.
+    removed_dirs: Vec<(UnitId, Vec<std::path::PathBuf>)>,
 }
 
 fn cmd(line: &str) -> ExecCommand {
@@ -83,6 +85,7 @@ impl Sim {
             fail_exec: Vec::new(),
             fd_ops: Vec::new(),
             socket_ops: Vec::new(),
+            removed_dirs: Vec::new(),
         };
         // The targets every unit's default dependencies refer to.
         for t in ["basic.target", "shutdown.target", "sysinit.target"] {
@@ -280,6 +283,9 @@ impl Sim {
                     Effect::WatchSockets { unit, watch } => self
                         .socket_ops
                         .push((if watch { "watch" } else { "unwatch" }, unit)),
+                    Effect::RemoveRuntimeDirectories { unit, paths } => {
+                        self.removed_dirs.push((unit, paths))
+                    }
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
             }
@@ -1332,4 +1338,55 @@ fn socket_activation_accept_yes_counts_connections() {
 
     sim.stop("echo.socket").unwrap();
     assert!(!sim.e.socket_accepts(sock));
+}
+
+#[test]
+fn runtime_directory_preserve_decides_removal() {
+    use crate::spec::{ExecDirectoryType, RuntimeDirectoryPreserve};
+    let with = |preserve: RuntimeDirectoryPreserve| {
+        move |sv: &mut ServiceSpec| {
+            let mut exec = ExecContext::default();
+            exec.directories[ExecDirectoryType::Runtime.index()].paths = vec!["app".into()];
+            exec.runtime_directory_preserve = preserve;
+            sv.exec = Arc::new(exec);
+            sv.restart = RestartPolicy::OnFailure;
+        }
+    };
+    let mut s = Sim::new();
+    let no = s.add_service("no.service", &[], with(RuntimeDirectoryPreserve::No));
+    let keep = s.add_service("keep.service", &[], with(RuntimeDirectoryPreserve::Restart));
+    let yes = s.add_service("yes.service", &[], with(RuntimeDirectoryPreserve::Yes));
+    let removals = |s: &Sim, u: UnitId| s.removed_dirs.iter().filter(|(x, _)| *x == u).count();
+
+    for name in ["no.service", "keep.service", "yes.service"] {
+        s.start(name).unwrap();
+        // A restart job: stop, then start again.
+        let pid = s.main_pid(name);
+        s.enqueue(name, JobType::Restart, JobMode::Replace).unwrap();
+        s.exit(pid, ExitStatus::Killed(SIGTERM));
+        assert_eq!(s.state(name), ("active", "running"), "{name}");
+        // An automatic restart after a failure.
+        let pid = s.main_pid(name);
+        s.exit(pid, ExitStatus::Exited(1));
+        s.advance(100_000);
+        assert_eq!(s.state(name), ("active", "running"), "{name}");
+    }
+    assert_eq!(removals(&s, no), 2, "no: removed at every stop");
+    assert_eq!(removals(&s, keep), 0, "restart: kept across restarts");
+    assert_eq!(removals(&s, yes), 0);
+
+    for name in ["no.service", "keep.service", "yes.service"] {
+        let pid = s.main_pid(name);
+        s.stop(name).unwrap();
+        s.exit(pid, ExitStatus::Killed(SIGTERM));
+        assert_eq!(s.state(name), ("inactive", "dead"), "{name}");
+    }
+    assert_eq!(removals(&s, no), 3);
+    assert_eq!(removals(&s, keep), 1, "restart: removed on a real stop");
+    assert_eq!(removals(&s, yes), 0, "yes: never removed");
+    assert!(
+        s.removed_dirs
+            .iter()
+            .all(|(_, p)| p == &[std::path::PathBuf::from("app")])
+    );
 }

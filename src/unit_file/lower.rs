@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::spec::{
-    Condition, DepKind, Diagnostic, ExecCommand, ExecContext, ExitStatusSet, KillMode, KindSpec,
-    ListenAddress, ListenKind, ListenSpec, NotifyAccess, RawSection, ResourceLimit, RestartPolicy,
-    ServiceSpec, ServiceType, Severity, SocketSpec, StdInput, StdOutput, USEC_INFINITY, UnitName,
-    UnitSpec, UnitType, WorkingDirectory,
+    Condition, DepKind, Diagnostic, ExecCommand, ExecContext, ExecDirectoryType, ExitStatusSet,
+    KillMode, KindSpec, ListenAddress, ListenKind, ListenSpec, NotifyAccess, RawSection,
+    ResourceLimit, RestartPolicy, RuntimeDirectoryPreserve, ServiceSpec, ServiceType, Severity,
+    SocketSpec, StdInput, StdOutput, USEC_INFINITY, UnitName, UnitSpec, UnitType, WorkingDirectory,
 };
 
 use super::exec::parse_exec_line;
@@ -613,6 +613,29 @@ fn table() -> &'static HashMap<(&'static str, &'static str), Setter> {
         add("Service", "StandardInput", set_stdin);
         add("Service", "StandardOutput", set_stdout);
         add("Service", "StandardError", set_stdout);
+        for t in ExecDirectoryType::ALL {
+            add("Service", t.key(), set_exec_directory);
+        }
+        for key in [
+            "RuntimeDirectoryMode",
+            "StateDirectoryMode",
+            "CacheDirectoryMode",
+            "LogsDirectoryMode",
+            "ConfigurationDirectoryMode",
+        ] {
+            add("Service", key, set_exec_directory_mode);
+        }
+        add("Service", "RuntimeDirectoryPreserve", |l, e| {
+            let v = match e.value.as_str() {
+                "restart" => RuntimeDirectoryPreserve::Restart,
+                v => match parse_bool(v) {
+                    Some(true) => RuntimeDirectoryPreserve::Yes,
+                    Some(false) => RuntimeDirectoryPreserve::No,
+                    None => return l.invalid(e, "RuntimeDirectoryPreserve"),
+                },
+            };
+            l.service.exec.runtime_directory_preserve = v;
+        });
         add("Service", "IgnoreSIGPIPE", |l, e| {
             if let Some(v) = l.bool_or_warn(e) {
                 l.service.exec.ignore_sigpipe = v;
@@ -1107,6 +1130,74 @@ fn set_user_group(l: &mut Lower<'_>, e: &Entry) {
         l.service.exec.user = Some(v);
     } else {
         l.service.exec.group = Some(v);
+    }
+}
+
+fn directory_type_of(key: &str) -> Option<ExecDirectoryType> {
+    ExecDirectoryType::ALL
+        .into_iter()
+        .find(|t| key.strip_suffix("Mode").unwrap_or(key) == t.key())
+}
+
+/// `RuntimeDirectory=` and friends (systemd's `config_parse_exec_directories`): a list of
+/// relative, normalized paths; specifiers expanded; an empty value resets the list.
+fn set_exec_directory(l: &mut Lower<'_>, e: &Entry) {
+    let Some(t) = directory_type_of(&e.key) else {
+        return;
+    };
+    if e.value.is_empty() {
+        l.service.exec.directories[t.index()].paths.clear();
+        return;
+    }
+    let words = match split_words(&e.value, WordFlags::PLAIN) {
+        Ok(w) => w,
+        Err(_) => return l.warn(e.line, format!("Invalid syntax, ignoring: {}", e.value)),
+    };
+    for w in words {
+        let Some(v) = l.expand_or_warn(e, &w) else {
+            continue;
+        };
+        // `path:symlink` (systemd 250+): the symlink half is not created by unitd.
+        let (path, link) = match v.split_once(':') {
+            Some((p, link)) => (p.to_string(), Some(link.to_string())),
+            None => (v.clone(), None),
+        };
+        if let Some(link) = link {
+            l.warn(
+                e.line,
+                format!(
+                    "{}= symlink '{link}' is not supported by unitd yet, creating only '{path}'.",
+                    e.key
+                ),
+            );
+        }
+        let normalized = !path.is_empty()
+            && !path.starts_with('/')
+            && path
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        if !normalized {
+            l.warn(
+                e.line,
+                format!("{}= path is not valid, ignoring assignment: {v}", e.key),
+            );
+            continue;
+        }
+        let list = &mut l.service.exec.directories[t.index()].paths;
+        let path = PathBuf::from(path);
+        if !list.contains(&path) {
+            list.push(path);
+        }
+    }
+}
+
+fn set_exec_directory_mode(l: &mut Lower<'_>, e: &Entry) {
+    let Some(t) = directory_type_of(&e.key) else {
+        return;
+    };
+    match parse_mode(&e.value) {
+        Some(m) => l.service.exec.directories[t.index()].mode = Some(m),
+        None => l.invalid(e, "mode"),
     }
 }
 
@@ -1781,17 +1872,6 @@ const UNSUPPORTED_EXEC: &[&str] = &[
     "MountFlags",
     "MountAPIVFS",
     "Personality",
-    "RuntimeDirectoryPreserve",
-    "RuntimeDirectoryMode",
-    "RuntimeDirectory",
-    "StateDirectoryMode",
-    "StateDirectory",
-    "CacheDirectoryMode",
-    "CacheDirectory",
-    "LogsDirectoryMode",
-    "LogsDirectory",
-    "ConfigurationDirectoryMode",
-    "ConfigurationDirectory",
     "SetCredential",
     "SetCredentialEncrypted",
     "LoadCredential",
