@@ -170,3 +170,242 @@ fn condition_failed_status_lines_and_assert_failure() {
         &out,
     );
 }
+
+/// Lines of a file a service appends to (empty if it does not exist yet).
+fn lines_of(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn aliases_by_symlink_and_alias_setting_with_also() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    m.write_unit(
+        "redis-server.service",
+        "[Unit]\nDescription=Packaged store\n\n[Service]\nExecStart=/bin/sleep infinity\n\n\
+         [Install]\nWantedBy=default.target\nAlias=redis.service\nAlso=redis-helper.service\n",
+    );
+    m.write_unit(
+        "redis-helper.service",
+        "[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=default.target\n",
+    );
+    // A packaged alias symlink next to the unit.
+    std::os::unix::fs::symlink("redis-server.service", m.dir.units().join("kv.service")).unwrap();
+    m.expect(0, &["daemon-reload"]);
+
+    m.expect(0, &["start", "kv.service"]);
+    let pid = m.main_pid("redis-server.service");
+    assert_ne!(pid, 0);
+    assert_eq!(m.main_pid("kv.service"), pid, "one unit under both names");
+    let out = m.expect(0, &["status", "kv.service"]);
+    m.check(
+        out.stdout.contains("redis-server.service - Packaged store")
+            && out.stdout.contains(&format!("Main PID: {pid}")),
+        "status through the alias shows the packaged unit and its Main PID",
+        &out,
+    );
+    m.expect(0, &["stop", "kv.service"]);
+    m.wait_gone(pid, "the store after stop through the alias");
+
+    // enable creates the Alias= symlink and enables Also= units too.
+    let out = m.expect(0, &["enable", "redis-server.service"]);
+    let config = m.dir.home().join(".config/systemd/user");
+    for link in [
+        config.join("redis.service"),
+        config.join("default.target.wants/redis-server.service"),
+        config.join("default.target.wants/redis-helper.service"),
+    ] {
+        m.check(
+            std::fs::symlink_metadata(&link).is_ok(),
+            &format!("enable created {}", link.display()),
+            &out,
+        );
+    }
+    m.expect(0, &["daemon-reload"]);
+    m.expect(0, &["start", "redis.service"]);
+    let pid = m.main_pid("redis-server.service");
+    assert_ne!(pid, 0, "started through the Alias= name");
+    assert_eq!(m.show("redis.service", "Id"), "redis-server.service");
+    assert_eq!(m.show("redis-helper.service", "UnitFileState"), "enabled");
+    m.expect(0, &["stop", "redis.service"]);
+    m.wait_gone(pid, "the store after stop through Alias=");
+}
+
+#[test]
+fn templates_part_of_and_reload_propagation() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let log = m.dir.path().join("log");
+    let l = log.display();
+    m.write_unit(
+        "pg@.service",
+        &format!(
+            "[Unit]\nDescription=Cluster %i\nPropagatesReloadTo=pg-worker@%i.service\n\n\
+             [Service]\nExecStart=/bin/sh -c 'echo start %i %I >> {l}; exec sleep infinity'\n\
+             ExecReload=/bin/sh -c 'echo reload %i $MAINPID >> {l}'\n\
+             ExecReload=/bin/sh -c 'echo reload-two %p >> {l}'\n"
+        ),
+    );
+    m.write_unit(
+        "pg-worker@.service",
+        &format!(
+            "[Unit]\nPartOf=pg@%i.service\nAfter=pg@%i.service\n\n\
+             [Service]\nExecStart=/bin/sleep infinity\n\
+             ExecReload=/bin/sh -c 'echo worker-reload %i >> {l}'\n"
+        ),
+    );
+    m.expect(0, &["daemon-reload"]);
+    m.expect(
+        0,
+        &["start", "pg@15-main.service", "pg-worker@15-main.service"],
+    );
+    let main = m.main_pid("pg@15-main.service");
+    let worker = m.main_pid("pg-worker@15-main.service");
+    assert_ne!(main, 0);
+    assert_ne!(worker, 0);
+    assert_eq!(
+        m.show("pg@15-main.service", "Description"),
+        "Cluster 15-main"
+    );
+    m.wait_prop("pg@15-main.service", "ActiveState", "started", |v| {
+        v == "active"
+    });
+    wait_for("the start line", TIMEOUT_LOG, || !lines_of(&log).is_empty());
+    assert_eq!(lines_of(&log), ["start 15-main 15/main"], "%i and %I");
+
+    // Reload: the ExecReload= list in order with $MAINPID, then the propagated reload.
+    m.expect(0, &["reload", "pg@15-main.service"]);
+    wait_for("the propagated reload", TIMEOUT_LOG, || {
+        lines_of(&log).len() >= 4
+    });
+    assert_eq!(
+        lines_of(&log),
+        [
+            "start 15-main 15/main".to_string(),
+            format!("reload 15-main {main}"),
+            "reload-two pg".to_string(),
+            "worker-reload 15-main".to_string(),
+        ]
+    );
+    assert_eq!(
+        m.main_pid("pg@15-main.service"),
+        main,
+        "reload keeps the main PID"
+    );
+
+    // PartOf=: restarting and stopping the cluster takes the worker along.
+    m.expect(0, &["restart", "pg@15-main.service"]);
+    m.wait_gone(worker, "the worker after restarting what it is part of");
+    let worker2 = m.main_pid("pg-worker@15-main.service");
+    assert_ne!(worker2, 0, "the worker was restarted too");
+    let main2 = m.main_pid("pg@15-main.service");
+    m.expect(0, &["stop", "pg@15-main.service"]);
+    m.wait_gone(worker2, "the worker after stopping what it is part of");
+    m.wait_gone(main2, "the cluster after stop");
+    assert_eq!(
+        m.show("pg-worker@15-main.service", "ActiveState"),
+        "inactive"
+    );
+}
+
+const TIMEOUT_LOG: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[test]
+fn kill_mode_mixed_and_success_exit_status_signals() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let marks = m.dir.path().join("marks");
+    let child_pid = m.dir.path().join("child.pid");
+    // The main shell exits on SIGTERM with 143; its child would note a SIGTERM, but under
+    // KillMode=mixed only the main process gets SIGTERM and the child gets SIGKILL.
+    m.write_unit(
+        "mixed.service",
+        &format!(
+            "[Service]\nKillMode=mixed\nSuccessExitStatus=143 SIGUSR1\n\
+             ExecStart=/bin/sh -c '/bin/sh -c \"trap \\\\\"echo child-term >> {marks}; exit 0\\\\\" TERM; \
+             echo \\\\$\\\\$ > {pidf}; while :; do sleep 0.2; done\" & \
+             trap \"echo main-term >> {marks}; exit 143\" TERM; while :; do sleep 0.2; done'\n",
+            marks = marks.display(),
+            pidf = child_pid.display()
+        ),
+    );
+    m.write_unit(
+        "usr1.service",
+        "[Service]\nSuccessExitStatus=143 SIGUSR1\nExecStart=/bin/sleep infinity\n",
+    );
+    m.expect(0, &["daemon-reload"]);
+    m.expect(0, &["start", "mixed.service"]);
+    let main = m.main_pid("mixed.service");
+    let child: u32 = wait_for_value("the child's pid file", TIMEOUT_LOG, || {
+        std::fs::read_to_string(&child_pid)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    });
+    m.track(child);
+    m.expect(0, &["stop", "mixed.service"]);
+    m.wait_gone(main, "main after stop");
+    m.wait_gone(child, "child after stop");
+    assert_eq!(
+        lines_of(&marks),
+        ["main-term"],
+        "SIGTERM reached the main process only"
+    );
+    assert_eq!(m.show("mixed.service", "ActiveState"), "inactive");
+    assert_eq!(
+        m.show("mixed.service", "Result"),
+        "success",
+        "143 is a success status"
+    );
+
+    // A signal name in SuccessExitStatus=: dying of SIGUSR1 is clean.
+    m.expect(0, &["start", "usr1.service"]);
+    let pid = m.main_pid("usr1.service");
+    assert!(send_signal(pid, "USR1"));
+    m.wait_gone(pid, "usr1.service's main process");
+    m.wait_prop("usr1.service", "ActiveState", "dead after SIGUSR1", |v| {
+        v == "inactive" || v == "failed"
+    });
+    assert_eq!(m.show("usr1.service", "ActiveState"), "inactive");
+    assert_eq!(m.show("usr1.service", "Result"), "success");
+}
+
+#[test]
+fn forking_without_pidfile_guesses_and_environment_file_optional() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let args = m.dir.path().join("args");
+    m.write_unit(
+        "fork.service",
+        &format!(
+            "[Service]\nType=forking\nEnvironmentFile=-{missing}\nEnvironmentFile=-{envf}\n\
+             ExecStart=/bin/sh -c 'printf \"[%%s]\" \"$@\" > {args}; sleep infinity </dev/null >/dev/null 2>&1 &' sh \
+             $SET $UNSET ${{UNSET}} ${{SET}}\n",
+            missing = m.dir.path().join("no-such.env").display(),
+            envf = m.dir.path().join("set.env").display(),
+            args = args.display()
+        ),
+    );
+    std::fs::write(m.dir.path().join("set.env"), "SET=value\n").unwrap();
+    m.expect(0, &["daemon-reload"]);
+    m.expect(0, &["start", "fork.service"]);
+    let pid = m.main_pid("fork.service");
+    assert_ne!(pid, 0, "GuessMainPID found the daemon");
+    assert_eq!(proc_cmdline(pid), ["sleep", "infinity"]);
+    assert_eq!(
+        std::fs::read_to_string(&args).unwrap(),
+        "[value][][value]",
+        "$UNSET vanishes, ${{UNSET}} is an empty argument"
+    );
+    m.expect(0, &["stop", "fork.service"]);
+    m.wait_gone(pid, "the forked daemon after stop");
+}

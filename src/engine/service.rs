@@ -375,7 +375,7 @@ impl Engine {
         };
         self.service_set_state(id, state, false);
         if main.is_none() && control.is_none() && !others {
-            return self.service_kill_phase_done(id, ServiceResult::Success);
+            return self.service_kill_nothing_signalled(id, ServiceResult::Success);
         }
         let timeout = if matches!(state, StopWatchdog | FinalWatchdog) {
             abort_usec
@@ -401,8 +401,41 @@ impl Engine {
             return;
         }
         let mode = self.sspec(id).kill.mode;
-        if matches!(mode, KillMode::ControlGroup | KillMode::Mixed) && s.others_remaining > 0 {
-            return;
+        let sigkill_phase = matches!(
+            s.state,
+            ServiceState::StopSigkill | ServiceState::FinalSigkill
+        );
+        if s.others_remaining > 0 {
+            match mode {
+                KillMode::ControlGroup => return,
+                KillMode::Mixed if sigkill_phase => return,
+                // KillMode=mixed: the rest of the unit never got the terminate signal; once
+                // main and control are gone it gets SIGKILL right away.
+                KillMode::Mixed => return self.service_kill_nothing_signalled(id, f),
+                _ => {}
+            }
+        }
+        self.service_kill_phase_done(id, f);
+    }
+
+    /// Nothing this kill phase waits for is left (or nothing was signalled): like systemd's
+    /// `service_enter_signal` with nothing to wait for, a terminate phase moves on to the
+    /// SIGKILL phase when processes remain that only that phase signals (`KillMode=mixed`),
+    /// otherwise the phase is over.
+    fn service_kill_nothing_signalled(&mut self, id: UnitId, f: ServiceResult) {
+        use ServiceState::*;
+        let kill = &self.sspec(id).kill;
+        if kill.mode == KillMode::Mixed
+            && kill.send_sigkill
+            && self.u(id).service.others_remaining > 0
+        {
+            match self.u(id).service.state {
+                StopSigterm | StopWatchdog => return self.service_enter_signal(id, StopSigkill, f),
+                FinalSigterm | FinalWatchdog => {
+                    return self.service_enter_signal(id, FinalSigkill, f);
+                }
+                _ => {}
+            }
         }
         self.service_kill_phase_done(id, f);
     }

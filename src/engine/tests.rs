@@ -48,6 +48,8 @@ struct Sim {
     fd_ops: Vec<(UnitId, FdStoreOp)>,
     /// Socket effects in order: ("open"/"close"/"watch"/"unwatch", unit).
     socket_ops: Vec<(&'static str, UnitId)>,
+    /// (pid, signal) delivered to processes other than main and control (`others`).
+    others_kills: Vec<(u32, i32)>,
     /// `RemoveRuntimeDirectories` effects, in order.
     removed_dirs: Vec<(UnitId, Vec<std::path::PathBuf>)>,
 }
@@ -86,6 +88,7 @@ impl Sim {
             fd_ops: Vec::new(),
             socket_ops: Vec::new(),
             removed_dirs: Vec::new(),
+            others_kills: Vec::new(),
         };
         // The targets every unit's default dependencies refer to.
         for t in ["basic.target", "shutdown.target", "sysinit.target"] {
@@ -202,6 +205,22 @@ impl Sim {
                     Effect::Kill(k) => {
                         for pid in [k.main, k.control].into_iter().flatten() {
                             self.kills.push((pid, k.signal));
+                        }
+                        if k.others {
+                            let mut others: Vec<u32> = self
+                                .procs
+                                .iter()
+                                .filter(|(pid, p)| {
+                                    p.unit == k.unit
+                                        && p.alive
+                                        && Some(**pid) != k.main
+                                        && Some(**pid) != k.control
+                                })
+                                .map(|(pid, _)| *pid)
+                                .collect();
+                            others.sort_unstable();
+                            self.others_kills
+                                .extend(others.into_iter().map(|p| (p, k.signal)));
                         }
                         let remaining = self.others_alive(k.unit, &[k.main, k.control]);
                         self.e.handle_input(
@@ -1389,4 +1408,41 @@ fn runtime_directory_preserve_decides_removal() {
             .iter()
             .all(|(_, p)| p == &[std::path::PathBuf::from("app")])
     );
+}
+
+#[test]
+fn kill_mode_mixed_sigterm_to_main_then_sigkill_to_the_rest() {
+    let mut s = Sim::new();
+    s.add_service("mx.service", &[], |sv| {
+        sv.kill.mode = crate::spec::KillMode::Mixed
+    });
+    s.start("mx.service").unwrap();
+    let main = s.main_pid("mx.service");
+    let id = s.id("mx.service");
+    s.procs.insert(
+        9001,
+        Proc {
+            unit: id,
+            phase: ExecPhase::Start,
+            argv: vec!["child".into()],
+            env: vec![],
+            alive: true,
+            notify_socket: false,
+            sockets: Vec::new(),
+        },
+    );
+    s.stop("mx.service").unwrap();
+    assert_eq!(
+        s.kills,
+        [(main, SIGTERM)],
+        "SIGTERM to the main process only"
+    );
+    assert!(s.others_kills.is_empty());
+    s.exit(main, ExitStatus::Killed(SIGTERM));
+    // Main is gone: the rest gets SIGKILL at once, no stop timeout.
+    assert_eq!(s.others_kills, [(9001, SIGKILL)]);
+    assert_eq!(s.state("mx.service"), ("deactivating", "stop-sigkill"));
+    s.exit(9001, ExitStatus::Killed(SIGKILL));
+    assert_eq!(s.state("mx.service"), ("inactive", "dead"));
+    assert_eq!(s.svc("mx.service").result, ServiceResult::Success);
 }
