@@ -58,6 +58,10 @@ fn runtime_and_state_directories_in_user_scope() {
     let mode = std::fs::metadata(&run).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o700, "RuntimeDirectoryMode=");
     std::fs::write(config.join("kv/data"), "kept").unwrap();
+    assert_eq!(m.show("kv.service", "RuntimeDirectory"), "kv");
+    assert_eq!(m.show("kv.service", "RuntimeDirectoryMode"), "0700");
+    assert_eq!(m.show("kv.service", "StateDirectoryMode"), "0755");
+    assert_eq!(m.show("kv.service", "RuntimeDirectoryPreserve"), "no");
 
     m.expect(0, &["stop", "kv.service"]);
     m.wait_gone(pid, "kv.service's daemon after stop");

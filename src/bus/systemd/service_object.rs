@@ -13,7 +13,8 @@ use zbus::Variant;
 use crate::engine::{ExecPhase, ExecRun};
 use crate::settings::Scope;
 use crate::spec::{
-    ExecCommand, ExitStatusSet, KindSpec, ServiceSpec, StdInput, StdOutput, WorkingDirectory,
+    ExecCommand, ExecDirectoryType, ExitStatusSet, KindSpec, RuntimeDirectoryPreserve, ServiceSpec,
+    StdInput, StdOutput, WorkingDirectory,
 };
 
 use super::introspect::{InterfaceDesc, MethodDesc, infos, method};
@@ -149,6 +150,19 @@ pub fn exec_flag_words(c: &ExecCommand) -> Vec<String> {
 }
 
 /// `(aiai)`: exit statuses and signals, each sorted ascending.
+/// `*DirectoryMode` (default 0755).
+fn dir_mode(c: &ServiceCtx<'_>, t: ExecDirectoryType) -> Value {
+    vu(c.spec.exec.directories[t.index()].mode())
+}
+
+/// `*Directory`: the configured paths, relative to the type's root as written.
+fn dir_paths(c: &ServiceCtx<'_>, t: ExecDirectoryType) -> Value {
+    vas(c.spec.exec.directories[t.index()]
+        .paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned()))
+}
+
 fn exit_status_set(s: &ExitStatusSet) -> Option<Value> {
     let mut statuses: Vec<i32> = s.statuses.iter().map(|v| i32::from(*v)).collect();
     statuses.sort_unstable();
@@ -467,6 +481,52 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .spec
         .exec
         .ignore_sigpipe))),
+    prop!("RuntimeDirectoryPreserve", "s", Const, |c| {
+        Some(vs(match c.spec.exec.runtime_directory_preserve {
+            RuntimeDirectoryPreserve::No => "no",
+            RuntimeDirectoryPreserve::Yes => "yes",
+            RuntimeDirectoryPreserve::Restart => "restart",
+        }))
+    }),
+    prop!("RuntimeDirectoryMode", "u", Const, |c| Some(dir_mode(
+        c,
+        ExecDirectoryType::Runtime
+    ))),
+    prop!("RuntimeDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::Runtime
+    ))),
+    prop!("StateDirectoryMode", "u", Const, |c| Some(dir_mode(
+        c,
+        ExecDirectoryType::State
+    ))),
+    prop!("StateDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::State
+    ))),
+    prop!("CacheDirectoryMode", "u", Const, |c| Some(dir_mode(
+        c,
+        ExecDirectoryType::Cache
+    ))),
+    prop!("CacheDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::Cache
+    ))),
+    prop!("LogsDirectoryMode", "u", Const, |c| Some(dir_mode(
+        c,
+        ExecDirectoryType::Logs
+    ))),
+    prop!("LogsDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::Logs
+    ))),
+    prop!("ConfigurationDirectoryMode", "u", Const, |c| Some(
+        dir_mode(c, ExecDirectoryType::Configuration)
+    )),
+    prop!("ConfigurationDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::Configuration
+    ))),
     prop!("KillMode", "s", Const, |c| Some(vs(c
         .spec
         .kill
