@@ -413,3 +413,160 @@ fn forking_without_pidfile_guesses_and_environment_file_optional() {
     m.expect(0, &["stop", "fork.service"]);
     m.wait_gone(pid, "the forked daemon after stop");
 }
+
+/// Terminates a service process this test started if the test ends before it is stopped.
+struct KillOnDrop(TrackedPid);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.terminate(std::time::Duration::from_secs(1));
+    }
+}
+
+/// A system-scope daemon's namespace for the directory tests: empty tmpfs on `/run` (with the
+/// sd_booted marker) and on the system roots of `StateDirectory=`, `CacheDirectory=` and
+/// `LogsDirectory=`, so nothing on the host is written.
+const SYSTEM_DIRS_SCRIPT: &str = "set -e; \
+    mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/systemd/system; \
+    for d in /var/lib /var/cache /var/log; do mount -t tmpfs -o mode=755 tmpfs $d; done; \
+    exec \"$@\"";
+
+#[test]
+fn system_scope_directories_owned_by_user_with_pidfile_under_run() {
+    if !RealEnv::check() || skip_in_reference_mode("a unitd system daemon") {
+        return;
+    }
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("skipped: system scope needs root");
+        return;
+    }
+    let Ok(Some(nobody)) = nix::unistd::User::from_name("nobody") else {
+        eprintln!("skipped: no user nobody");
+        return;
+    };
+    let dir = TestDir::new();
+    let pre = dir.path().join("pre");
+    // `+`: the report is written with full privileges into the (root-owned) test directory.
+    dir.write_unit(
+        "kv.service",
+        &format!(
+            "[Unit]\nDescription=Key-value store\n\n[Service]\nType=forking\nUser=nobody\n\
+             PIDFile=/run/kv/kv.pid\nRuntimeDirectory=kv\nRuntimeDirectoryMode=0750\n\
+             StateDirectory=kv\nLogsDirectory=kv\nCacheDirectory=kv\n\
+             ExecStartPre=+/bin/sh -c 'stat -c \"%%n %%u %%a\" /run/kv /var/lib/kv /var/log/kv \
+             /var/cache/kv > {pre}; echo $RUNTIME_DIRECTORY $STATE_DIRECTORY >> {pre}'\n\
+             ExecStart=/bin/sh -c 'sleep infinity </dev/null >/dev/null 2>&1 & echo $! > /run/kv/kv.pid'\n",
+            pre = pre.display()
+        ),
+    );
+    let env = daemon_env(&dir);
+    let bus = TestBus::start(&dir, BusKind::System, &env);
+    let units = dir.units().display().to_string();
+    let state = dir.state().display().to_string();
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args([
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        SYSTEM_DIRS_SCRIPT,
+        "sh",
+    ])
+    .arg(unitd_bin())
+    .args([
+        "serve",
+        "--system",
+        "--upstart-p2p",
+        "none",
+        "--bus",
+        bus.address(),
+        "--unit-path",
+        &units,
+        "--state-dir",
+        &state,
+    ])
+    .env_clear()
+    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+    daemon.wait_for_name(&bus, SYSTEMD1);
+    // Root's stock systemctl in the daemon's namespace, over /run/systemd/private.
+    let in_ns = |program: &str, args: &[&str]| {
+        let mut c = std::process::Command::new("nsenter");
+        c.arg(format!("--mount=/proc/{}/ns/mnt", daemon.pid()))
+            .arg(program)
+            .args(args)
+            .env_clear()
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
+            .env("LANG", "C.UTF-8")
+            .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent");
+        run_with_timeout(&mut c, &format!("{program} {}", args.join(" ")), TIMEOUT)
+    };
+    wait_for("/run/systemd/private", TIMEOUT, || {
+        in_ns("test", &["-S", "/run/systemd/private"]).code == 0
+    });
+    let systemctl = |args: &[&str]| {
+        let mut full = vec!["--no-pager"];
+        full.extend_from_slice(args);
+        let out = in_ns("systemctl", &full);
+        assert_eq!(
+            out.code,
+            0,
+            "{}\n--- daemon log ---\n{}",
+            out.dump(),
+            tail(&read_lossy(&daemon.log), 60)
+        );
+        out
+    };
+    systemctl(&["start", "kv.service"]);
+    let pid: u32 = systemctl(&["show", "-p", "MainPID", "--value", "kv.service"])
+        .stdout
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(pid, 0, "MainPID from /run/kv/kv.pid");
+    let guard = KillOnDrop(TrackedPid::new(pid));
+    assert_eq!(proc_cmdline(pid), ["sleep", "infinity"]);
+    let uid = nobody.uid.as_raw();
+    let report = std::fs::read_to_string(&pre).expect("ExecStartPre wrote its report");
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("/run/kv {uid} 750").as_str(),
+            &format!("/var/lib/kv {uid} 755"),
+            &format!("/var/log/kv {uid} 755"),
+            &format!("/var/cache/kv {uid} 755"),
+            "/run/kv /var/lib/kv",
+        ],
+        "created before ExecStartPre, owned by User=, with their modes"
+    );
+    let status = systemctl(&["status", "kv.service"]);
+    assert!(
+        status.stdout.contains(&format!("Main PID: {pid}")),
+        "{}",
+        status.dump()
+    );
+    systemctl(&["stop", "kv.service"]);
+    wait_for("the store to exit", TIMEOUT, || !pid_alive(pid));
+    drop(guard);
+    assert_eq!(
+        systemctl(&["show", "-p", "ActiveState", "--value", "kv.service"])
+            .stdout
+            .trim(),
+        "inactive"
+    );
+    assert_ne!(
+        in_ns("test", &["-e", "/run/kv"]).code,
+        0,
+        "/run/kv removed on stop"
+    );
+    assert_eq!(
+        in_ns("test", &["-d", "/var/lib/kv"]).code,
+        0,
+        "/var/lib/kv stays"
+    );
+}
