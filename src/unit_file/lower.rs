@@ -825,6 +825,7 @@ const PATH_CONDITIONS: &[&str] = &[
 
 /// Condition kinds of systemd 252 whose parameter is a string.
 const STRING_CONDITIONS: &[&str] = &[
+    "Null",
     "FirstBoot",
     "Architecture",
     "Firmware",
@@ -1760,8 +1761,6 @@ const UNSUPPORTED_UNIT: &[&str] = &[
     "SuccessActionExitStatus",
     "RebootArgument",
     "IgnoreOnSnapshot",
-    "ConditionNull",
-    "AssertNull",
 ];
 
 const UNSUPPORTED_SERVICE: &[&str] = &[

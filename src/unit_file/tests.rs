@@ -972,3 +972,15 @@ fn exec_directories_parse() {
         assert_eq!(s.exec.runtime_directory_preserve, want);
     }
 }
+
+#[test]
+fn condition_null_is_a_condition() {
+    let p = parse(
+        "a.service",
+        "[Unit]\nConditionNull=no\nAssertNull=|yes\n[Service]\nExecStart=/bin/true\n",
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", messages(&p));
+    assert_eq!(p.spec.conditions[0].kind, "Null");
+    assert_eq!(p.spec.conditions[0].parameter, "no");
+    assert!(p.spec.asserts[0].trigger);
+}
