@@ -250,7 +250,8 @@ fn templates_part_of_and_reload_propagation() {
     m.write_unit(
         "pg@.service",
         &format!(
-            "[Unit]\nDescription=Cluster %i\nPropagatesReloadTo=pg-worker@%i.service\n\n\
+            "[Unit]\nDescription=Cluster %i\nPropagatesReloadTo=pg-worker@%i.service\n\
+             ReloadPropagatedFrom=pg.service\n\n\
              [Service]\nExecStart=/bin/sh -c 'echo start %i %I >> {l}; exec sleep infinity'\n\
              ExecReload=/bin/sh -c 'echo reload %i $MAINPID >> {l}'\n\
              ExecReload=/bin/sh -c 'echo reload-two %p >> {l}'\n"
@@ -263,6 +264,10 @@ fn templates_part_of_and_reload_propagation() {
              [Service]\nExecStart=/bin/sleep infinity\n\
              ExecReload=/bin/sh -c 'echo worker-reload %i >> {l}'\n"
         ),
+    );
+    m.write_unit(
+        "pg.service",
+        "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\nExecReload=/bin/true\n",
     );
     m.expect(0, &["daemon-reload"]);
     m.expect(
@@ -301,6 +306,21 @@ fn templates_part_of_and_reload_propagation() {
         m.main_pid("pg@15-main.service"),
         main,
         "reload keeps the main PID"
+    );
+
+    // ReloadPropagatedFrom=: reloading the umbrella unit reloads the cluster (and on).
+    m.expect(0, &["start", "pg.service"]);
+    m.expect(0, &["reload", "pg.service"]);
+    wait_for("the reload from pg.service", TIMEOUT_LOG, || {
+        lines_of(&log).len() >= 7
+    });
+    assert_eq!(
+        lines_of(&log)[4..],
+        [
+            format!("reload 15-main {main}"),
+            "reload-two pg".to_string(),
+            "worker-reload 15-main".to_string(),
+        ]
     );
 
     // PartOf=: restarting and stopping the cluster takes the worker along.
@@ -451,7 +471,7 @@ fn system_scope_directories_owned_by_user_with_pidfile_under_run() {
         "kv.service",
         &format!(
             "[Unit]\nDescription=Key-value store\n\n[Service]\nType=forking\nUser=nobody\n\
-             PIDFile=/run/kv/kv.pid\nRuntimeDirectory=kv\nRuntimeDirectoryMode=0750\n\
+             PIDFile=/run/kv/kv.pid\nRuntimeDirectory=kv\nRuntimeDirectoryMode=2750\n\
              StateDirectory=kv\nLogsDirectory=kv\nCacheDirectory=kv\n\
              ExecStartPre=+/bin/sh -c 'stat -c \"%%n %%u %%a\" /run/kv /var/lib/kv /var/log/kv \
              /var/cache/kv > {pre}; echo $RUNTIME_DIRECTORY $STATE_DIRECTORY >> {pre}'\n\
@@ -536,7 +556,7 @@ fn system_scope_directories_owned_by_user_with_pidfile_under_run() {
     assert_eq!(
         lines,
         [
-            format!("/run/kv {uid} 750").as_str(),
+            format!("/run/kv {uid} 2750").as_str(),
             &format!("/var/lib/kv {uid} 755"),
             &format!("/var/log/kv {uid} 755"),
             &format!("/var/cache/kv {uid} 755"),

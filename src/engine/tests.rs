@@ -1446,3 +1446,40 @@ fn kill_mode_mixed_sigterm_to_main_then_sigkill_to_the_rest() {
     assert_eq!(s.state("mx.service"), ("inactive", "dead"));
     assert_eq!(s.svc("mx.service").result, ServiceResult::Success);
 }
+
+#[test]
+fn reload_and_stop_propagate_from_the_other_side_too() {
+    let mut s = Sim::new();
+    s.add_service("umbrella.service", &[], |sv| {
+        sv.exec_reload = vec![cmd("/bin/reload-umbrella")]
+    });
+    s.add_service(
+        "inst.service",
+        &[
+            (DepKind::ReloadPropagatedFrom, "umbrella.service"),
+            (DepKind::StopPropagatedFrom, "umbrella.service"),
+        ],
+        |sv| sv.exec_reload = vec![cmd("/bin/reload-inst")],
+    );
+    s.start("umbrella.service").unwrap();
+    s.start("inst.service").unwrap();
+    s.enqueue("umbrella.service", JobType::Reload, JobMode::Replace)
+        .unwrap();
+    let (pid, _) = s
+        .last_spawn("inst.service", ExecPhase::Reload)
+        .expect("ReloadPropagatedFrom= reloads the instance");
+    s.exit(pid, ExitStatus::Exited(0));
+    let (pid, _) = s.last_spawn("umbrella.service", ExecPhase::Reload).unwrap();
+    s.exit(pid, ExitStatus::Exited(0));
+    assert_eq!(s.state("inst.service"), ("active", "running"));
+
+    let inst = s.main_pid("inst.service");
+    s.stop("umbrella.service").unwrap();
+    assert_eq!(
+        s.state("inst.service").0,
+        "deactivating",
+        "StopPropagatedFrom= stops the instance"
+    );
+    s.exit(inst, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.state("inst.service"), ("inactive", "dead"));
+}
