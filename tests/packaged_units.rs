@@ -22,7 +22,7 @@ fn runtime_and_state_directories_in_user_scope() {
         "kv.service",
         &format!(
             "[Service]\nType=forking\nPIDFile=%t/kv/kv.pid\n\
-             RuntimeDirectory=kv\nRuntimeDirectoryMode=0700\n\
+             RuntimeDirectory=kv:kv-compat\nRuntimeDirectoryMode=0700\n\
              StateDirectory=kv\nCacheDirectory=kv\nLogsDirectory=kv\nConfigurationDirectory=kv\n\
              ExecStartPre=/bin/sh -c 'test -d \"$RUNTIME_DIRECTORY\" && env > {seen}'\n\
              ExecStart=/bin/sh -c 'sleep infinity </dev/null >/dev/null 2>&1 & \
@@ -57,6 +57,11 @@ fn runtime_and_state_directories_in_user_scope() {
     }
     let mode = std::fs::metadata(&run).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o700, "RuntimeDirectoryMode=");
+    assert_eq!(
+        std::fs::read_link(m.dir.xdg().join("kv-compat")).unwrap(),
+        std::path::PathBuf::from("kv"),
+        "RuntimeDirectory=kv:kv-compat links kv-compat to kv"
+    );
     std::fs::write(config.join("kv/data"), "kept").unwrap();
     assert_eq!(m.show("kv.service", "RuntimeDirectory"), "kv");
     assert_eq!(m.show("kv.service", "RuntimeDirectoryMode"), "0700");
@@ -67,6 +72,10 @@ fn runtime_and_state_directories_in_user_scope() {
     m.wait_gone(pid, "kv.service's daemon after stop");
     assert_eq!(m.show("kv.service", "ActiveState"), "inactive");
     assert!(!run.exists(), "RuntimeDirectory= removed on stop");
+    assert!(
+        std::fs::symlink_metadata(m.dir.xdg().join("kv-compat")).is_err(),
+        "its symlink too"
+    );
     assert!(
         config.join("kv/data").exists(),
         "StateDirectory= contents survive a stop"

@@ -897,6 +897,9 @@ fn exec_directories_created_before_spawn_with_mode_owner_and_env() {
         d.paths = paths.iter().map(PathBuf::from).collect();
         d.mode = *mode;
     }
+    // `app:compat/app-old`: a relative symlink below the root.
+    ctx.directories[ExecDirectoryType::Runtime.index()].symlinks =
+        vec![(PathBuf::from("app"), PathBuf::from("compat/app-old"))];
     let root_user = nix::unistd::getuid().is_root();
     let nobody = nix::unistd::User::from_name("nobody").ok().flatten();
     if root_user && let Some(n) = &nobody {
@@ -956,6 +959,14 @@ fn exec_directories_created_before_spawn_with_mode_owner_and_env() {
         0o700,
         "existing config dir untouched"
     );
+    assert_eq!(
+        std::fs::read_link(f.path("run/compat/app-old")).unwrap(),
+        PathBuf::from("../app")
+    );
+    assert!(
+        f.path("run/compat/app-old").is_dir(),
+        "the symlink resolves"
+    );
     if root_user && let Some(n) = &nobody {
         let uid = n.uid.as_raw();
         for rel in [
@@ -991,8 +1002,13 @@ fn exec_directories_created_before_spawn_with_mode_owner_and_env() {
     f.sup
         .execute(&unitd::engine::Effect::RemoveRuntimeDirectories {
             unit: UnitId(9),
-            paths: vec![PathBuf::from("app"), PathBuf::from("app-extra/sub")],
+            paths: vec![
+                PathBuf::from("app"),
+                PathBuf::from("app-extra/sub"),
+                PathBuf::from("compat/app-old"),
+            ],
         });
+    assert!(std::fs::symlink_metadata(f.path("run/compat/app-old")).is_err());
     assert!(!f.path("run/app").exists());
     assert!(!f.path("run/app-extra/sub").exists());
     assert!(f.path("run/app-extra").is_dir(), "parents stay");

@@ -466,8 +466,8 @@ impl Engine {
     /// automatic restart, or a restart/start job waiting on this stop), `yes` never.
     fn service_destroy_runtime_directories(&mut self, id: UnitId, will_auto_restart: bool) {
         let exec = self.sspec(id).exec.clone();
-        let paths = &exec.directories[ExecDirectoryType::Runtime.index()].paths;
-        if paths.is_empty() {
+        let dir = &exec.directories[ExecDirectoryType::Runtime.index()];
+        if dir.paths.is_empty() {
             return;
         }
         let remove = match exec.runtime_directory_preserve {
@@ -483,10 +483,15 @@ impl Engine {
             }
         };
         if remove {
-            self.effects.push_back(Effect::RemoveRuntimeDirectories {
-                unit: id,
-                paths: paths.clone(),
-            });
+            // The symlinks (`path:symlink`) go with their directories.
+            let paths = dir
+                .paths
+                .iter()
+                .chain(dir.symlinks.iter().map(|(_, link)| link))
+                .cloned()
+                .collect();
+            self.effects
+                .push_back(Effect::RemoveRuntimeDirectories { unit: id, paths });
         }
     }
 

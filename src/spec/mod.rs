@@ -889,6 +889,10 @@ pub struct ExecDirectory {
     pub paths: Vec<PathBuf>,
     /// `*DirectoryMode=`; `None` = 0755.
     pub mode: Option<u32>,
+    /// `path:symlink` entries (systemd 250+): `(path, symlink)`, both relative to the root; the
+    /// manager creates `root/symlink` pointing at `root/path`.
+    #[serde(default)]
+    pub symlinks: Vec<(PathBuf, PathBuf)>,
 }
 
 impl ExecDirectory {

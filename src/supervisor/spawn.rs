@@ -181,6 +181,36 @@ fn chown_recursive(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
     walk(path, uid, gid)
 }
 
+/// `path:symlink` of a `*Directory=` setting: `root/link` becomes a relative symlink to
+/// `root/path` (parents 0755); an existing symlink with that target is fine, anything else
+/// there is an error (systemd's `symlink_idempotent`).
+fn exec_directory_symlink(root: &Path, path: &Path, link: &Path) -> Result<(), i32> {
+    let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+    let at = root.join(link);
+    let depth = link.components().count().saturating_sub(1);
+    let mut target = PathBuf::new();
+    for _ in 0..depth {
+        target.push("..");
+    }
+    target.push(path);
+    if let Some(parent) = at.parent() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(parent)
+            .map_err(errno)?;
+    }
+    match std::os::unix::fs::symlink(&target, &at) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match std::fs::read_link(&at) {
+            Ok(existing) if existing == target => Ok(()),
+            _ => Err(libc::EEXIST),
+        },
+        Err(e) => Err(errno(e)),
+    }
+}
+
 /// Create one `*Directory=` entry before a spawn (systemd's `setup_exec_directory`): parents
 /// 0755, the directory itself with `mode`; an existing directory gets `mode` again and, when
 /// `owner` is given (a system manager running as root), the owner of the whole tree — except
@@ -631,9 +661,16 @@ pub(crate) fn prepare(
         (uid, gid)
     });
     'dirs: for t in ExecDirectoryType::ALL {
-        let mode = exec.directories[t.index()].mode();
+        let dir = &exec.directories[t.index()];
         for p in exec_directory_paths(exec, senv, t) {
-            if let Err(e) = setup_exec_directory(t, &p, mode, owner) {
+            if let Err(e) = setup_exec_directory(t, &p, dir.mode(), owner) {
+                dir_error = Some((t.exit_code(), e));
+                break 'dirs;
+            }
+        }
+        let root = &senv.directory_roots[t.index()];
+        for (path, link) in &dir.symlinks {
+            if let Err(e) = exec_directory_symlink(root, path, link) {
                 dir_error = Some((t.exit_code(), e));
                 break 'dirs;
             }

@@ -1147,7 +1147,9 @@ fn set_exec_directory(l: &mut Lower<'_>, e: &Entry) {
         return;
     };
     if e.value.is_empty() {
-        l.service.exec.directories[t.index()].paths.clear();
+        let dir = &mut l.service.exec.directories[t.index()];
+        dir.paths.clear();
+        dir.symlinks.clear();
         return;
     }
     let words = match split_words(&e.value, WordFlags::PLAIN) {
@@ -1158,36 +1160,53 @@ fn set_exec_directory(l: &mut Lower<'_>, e: &Entry) {
         let Some(v) = l.expand_or_warn(e, &w) else {
             continue;
         };
-        // `path:symlink` (systemd 250+): the symlink half is not created by unitd.
+        let normalized = |p: &str| {
+            !p.is_empty()
+                && !p.starts_with('/')
+                && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+        };
+        // `path:symlink` (systemd 250+): also a symlink below the root pointing at the path.
         let (path, link) = match v.split_once(':') {
             Some((p, link)) => (p.to_string(), Some(link.to_string())),
             None => (v.clone(), None),
         };
-        if let Some(link) = link {
-            l.warn(
-                e.line,
-                format!(
-                    "{}= symlink '{link}' is not supported by unitd yet, creating only '{path}'.",
-                    e.key
-                ),
-            );
-        }
-        let normalized = !path.is_empty()
-            && !path.starts_with('/')
-            && path
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != "..");
-        if !normalized {
+        if !normalized(&path) {
             l.warn(
                 e.line,
                 format!("{}= path is not valid, ignoring assignment: {v}", e.key),
             );
             continue;
         }
-        let list = &mut l.service.exec.directories[t.index()].paths;
+        let link = match link {
+            Some(_) if t == ExecDirectoryType::Configuration => {
+                l.warn(
+                    e.line,
+                    format!("{}= does not support symlinks, ignoring: {v}", e.key),
+                );
+                None
+            }
+            Some(link) if !normalized(&link) => {
+                l.warn(
+                    e.line,
+                    format!(
+                        "{}= symlink path is not valid, ignoring assignment: {v}",
+                        e.key
+                    ),
+                );
+                continue;
+            }
+            other => other,
+        };
+        let dir = &mut l.service.exec.directories[t.index()];
         let path = PathBuf::from(path);
-        if !list.contains(&path) {
-            list.push(path);
+        if !dir.paths.contains(&path) {
+            dir.paths.push(path.clone());
+        }
+        if let Some(link) = link {
+            let entry = (path, PathBuf::from(link));
+            if !dir.symlinks.contains(&entry) {
+                dir.symlinks.push(entry);
+            }
         }
     }
 }

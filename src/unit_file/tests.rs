@@ -920,9 +920,9 @@ fn exec_directories_parse() {
         "[Service]\nExecStart=/bin/true\n\
          RuntimeDirectory=db db/%i\nRuntimeDirectory=db\nRuntimeDirectoryMode=0750\n\
          RuntimeDirectoryPreserve=restart\n\
-         StateDirectory=db\nStateDirectory=\nStateDirectory=db2\n\
+         StateDirectory=db:x\nStateDirectory=\nStateDirectory=db2:old/db2 db3:../x\n\
          CacheDirectory=/abs ../up ok a/./b\nLogsDirectory=db\nLogsDirectoryMode=bogus\n\
-         ConfigurationDirectory=db\nConfigurationDirectoryMode=0755\n",
+         ConfigurationDirectory=db:cfg\nConfigurationDirectoryMode=0755\n",
     );
     let d = &s.exec.directories;
     let paths = |t: T| -> Vec<String> {
@@ -939,6 +939,12 @@ fn exec_directories_parse() {
         RuntimeDirectoryPreserve::Restart
     );
     assert_eq!(paths(T::State), ["db2"], "an empty assignment resets");
+    assert_eq!(
+        d[T::State.index()].symlinks,
+        [("db2".into(), "old/db2".into())],
+        "path:symlink; an invalid symlink drops the entry"
+    );
+    assert!(d[T::Configuration.index()].symlinks.is_empty());
     assert_eq!(d[T::State.index()].mode(), 0o755, "default mode");
     assert_eq!(
         paths(T::Cache),
@@ -957,6 +963,16 @@ fn exec_directories_parse() {
         );
     }
     assert!(msgs.iter().any(|m| m.contains("bogus")), "{msgs:#?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("ConfigurationDirectory= does not support symlinks")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("symlink path is not valid") && m.contains("db3:../x")),
+        "{msgs:#?}"
+    );
     assert!(
         !msgs.iter().any(|m| m.contains("not supported")),
         "the directory settings are implemented: {msgs:#?}"

@@ -155,6 +155,22 @@ fn dir_mode(c: &ServiceCtx<'_>, t: ExecDirectoryType) -> Value {
     vu(c.spec.exec.directories[t.index()].mode())
 }
 
+/// `*DirectorySymlink`: `(path, symlink, flags)` of each `path:symlink` entry.
+fn dir_symlinks(c: &ServiceCtx<'_>, t: ExecDirectoryType) -> Value {
+    let items: Vec<(String, String, u64)> = c.spec.exec.directories[t.index()]
+        .symlinks
+        .iter()
+        .map(|(p, l)| {
+            (
+                p.to_string_lossy().into_owned(),
+                l.to_string_lossy().into_owned(),
+                0,
+            )
+        })
+        .collect();
+    zbus::Variant::from(items)
+}
+
 /// `*Directory`: the configured paths, relative to the type's root as written.
 fn dir_paths(c: &ServiceCtx<'_>, t: ExecDirectoryType) -> Value {
     vas(c.spec.exec.directories[t.index()]
@@ -481,6 +497,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .spec
         .exec
         .ignore_sigpipe))),
+    prop!("RuntimeDirectorySymlink", "a(sst)", Const, |c| Some(
+        dir_symlinks(c, ExecDirectoryType::Runtime)
+    )),
     prop!("RuntimeDirectoryPreserve", "s", Const, |c| {
         Some(vs(match c.spec.exec.runtime_directory_preserve {
             RuntimeDirectoryPreserve::No => "no",
@@ -496,6 +515,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         c,
         ExecDirectoryType::Runtime
     ))),
+    prop!("StateDirectorySymlink", "a(sst)", Const, |c| Some(
+        dir_symlinks(c, ExecDirectoryType::State)
+    )),
     prop!("StateDirectoryMode", "u", Const, |c| Some(dir_mode(
         c,
         ExecDirectoryType::State
@@ -504,6 +526,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         c,
         ExecDirectoryType::State
     ))),
+    prop!("CacheDirectorySymlink", "a(sst)", Const, |c| Some(
+        dir_symlinks(c, ExecDirectoryType::Cache)
+    )),
     prop!("CacheDirectoryMode", "u", Const, |c| Some(dir_mode(
         c,
         ExecDirectoryType::Cache
@@ -512,6 +537,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         c,
         ExecDirectoryType::Cache
     ))),
+    prop!("LogsDirectorySymlink", "a(sst)", Const, |c| Some(
+        dir_symlinks(c, ExecDirectoryType::Logs)
+    )),
     prop!("LogsDirectoryMode", "u", Const, |c| Some(dir_mode(
         c,
         ExecDirectoryType::Logs
