@@ -599,3 +599,35 @@ fn system_scope_directories_owned_by_user_with_pidfile_under_run() {
         "/var/lib/kv stays"
     );
 }
+
+#[test]
+fn forking_daemon_writing_its_pid_file_late() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    // The start process exits at once; the daemon writes its PID file a little later.
+    let script = m.write_script(
+        "late.sh",
+        "sh -c 'sleep 0.5; echo $$ > \"$1\"; exec sleep infinity' late \"$1\" \
+         </dev/null >/dev/null 2>&1 &\n",
+    );
+    m.write_unit(
+        "late.service",
+        &format!(
+            "[Service]\nType=forking\nPIDFile=%t/late.pid\nExecStart={} %t/late.pid\n",
+            script.display()
+        ),
+    );
+    m.expect(0, &["daemon-reload"]);
+    m.expect(0, &["start", "late.service"]);
+    let pid = m.main_pid("late.service");
+    assert_ne!(pid, 0, "the late PID file was waited for");
+    assert_eq!(proc_cmdline(pid), ["sleep", "infinity"]);
+    assert_eq!(m.show("late.service", "ActiveState"), "active");
+    m.expect(0, &["stop", "late.service"]);
+    m.wait_gone(pid, "the daemon after stop");
+    assert!(
+        !m.dir.xdg().join("late.pid").exists(),
+        "the PID file is removed when the unit goes down"
+    );
+}

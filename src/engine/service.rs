@@ -25,7 +25,13 @@ pub enum TimerKind {
     JobTimeout,
     /// The service's watchdog was not pinged in time.
     Watchdog,
+    /// Read a forking service's missing `PIDFile=` again.
+    PidFileRetry,
 }
+
+/// How often a missing `PIDFile=` of a forking service is read again while its daemon is
+/// still starting (systemd watches the file with inotify; the start timeout still applies).
+pub(crate) const PID_FILE_RETRY_USEC: u64 = 100_000;
 
 use crate::spec::linux::{SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGTERM};
 
@@ -495,9 +501,25 @@ impl Engine {
         }
     }
 
+    /// The `PIDFile=` retry timer fired: read the file again if the service still waits.
+    pub(crate) fn service_pid_file_retry(&mut self, id: UnitId) {
+        if self.u(id).service.state != ServiceState::Start
+            || self.u(id).service.control_pid.is_some()
+        {
+            return;
+        }
+        if let Some(path) = self.sspec(id).pid_file.clone() {
+            self.effects
+                .push_back(Effect::ReadPidFile { unit: id, path });
+        }
+    }
+
     fn service_enter_dead(&mut self, id: UnitId, f: ServiceResult, allow_restart: bool) {
         self.set_result(id, f);
         self.disarm_timer(id);
+        if let Some(d) = self.um(id).service.pid_file_retry.take() {
+            self.timers.remove(&(d, id, TimerKind::PidFileRetry));
+        }
         let result = self.u(id).service.result;
         self.unwatch_main_and_control(id);
         self.um(id).service.pending = None;
@@ -988,7 +1010,24 @@ impl Engine {
                 self.service_enter_start_post(id);
             }
             None => {
-                if self.sspec(id).pid_file.is_some() && self.u(id).service.others_remaining == 0 {
+                let spec = self.sspec(id);
+                if let Some(path) = spec.pid_file.clone()
+                    && spec.exec_start_post.is_empty()
+                    && self.u(id).service.others_remaining > 0
+                {
+                    // The daemon may write its PID file after the start process exited:
+                    // keep waiting (the start timeout still runs) while it is alive.
+                    tracing::debug!(
+                        unit = self.u(id).name(),
+                        "PID file {} not there yet, waiting for it.",
+                        path.display()
+                    );
+                    let deadline = self.now.monotonic.saturating_add(PID_FILE_RETRY_USEC);
+                    self.timers.insert((deadline, id, TimerKind::PidFileRetry));
+                    self.um(id).service.pid_file_retry = Some(deadline);
+                } else if self.sspec(id).pid_file.is_some()
+                    && self.u(id).service.others_remaining == 0
+                {
                     tracing::warn!(unit = self.u(id).name(), "Daemon never wrote its PID file.");
                     self.service_enter_signal(
                         id,

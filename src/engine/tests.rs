@@ -1483,3 +1483,55 @@ fn reload_and_stop_propagate_from_the_other_side_too() {
     s.exit(inst, ExitStatus::Killed(SIGTERM));
     assert_eq!(s.state("inst.service"), ("inactive", "dead"));
 }
+
+#[test]
+fn forking_waits_for_a_late_pid_file_while_the_daemon_lives() {
+    let mut s = Sim::new();
+    let id = s.add_service("late.service", &[], |sv| {
+        sv.service_type = ServiceType::Forking;
+        sv.pid_file = Some("/run/late.pid".into());
+    });
+    let daemon = |s: &mut Sim, pid: u32| {
+        s.procs.insert(
+            pid,
+            Proc {
+                unit: id,
+                phase: ExecPhase::Start,
+                argv: vec!["daemon".into()],
+                env: vec![],
+                alive: true,
+                notify_socket: false,
+                sockets: Vec::new(),
+            },
+        );
+    };
+    let job = s.start("late.service").unwrap();
+    let starter = s.control_pid("late.service");
+    daemon(&mut s, 7000);
+    // The start process exits before the daemon wrote its PID file: keep waiting.
+    s.exit(starter, ExitStatus::Exited(0));
+    assert_eq!(s.state("late.service"), ("activating", "start"));
+    assert_eq!(s.job_result(job), None);
+    s.advance(super::service::PID_FILE_RETRY_USEC);
+    assert_eq!(s.state("late.service"), ("activating", "start"));
+    s.guess = Some(7000); // the file now names the daemon
+    s.advance(super::service::PID_FILE_RETRY_USEC);
+    assert_eq!(s.job_result(job), Some(JobResult::Done));
+    assert_eq!(s.state("late.service"), ("active", "running"));
+    assert_eq!(s.main_pid("late.service"), 7000);
+    s.stop("late.service").unwrap();
+    s.exit(7000, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.state("late.service"), ("inactive", "dead"));
+
+    // The daemon dies without ever writing it: protocol failure at the next look.
+    let job = s.start("late.service").unwrap();
+    let starter = s.control_pid("late.service");
+    daemon(&mut s, 7001);
+    s.exit(starter, ExitStatus::Exited(0));
+    assert_eq!(s.state("late.service"), ("activating", "start"));
+    s.exit(7001, ExitStatus::Exited(1));
+    s.advance(super::service::PID_FILE_RETRY_USEC);
+    assert_eq!(s.job_result(job), Some(JobResult::Failed));
+    assert_eq!(s.state("late.service"), ("failed", "failed"));
+    assert_eq!(s.svc("late.service").result, ServiceResult::Protocol);
+}
