@@ -15,8 +15,8 @@ use super::*;
 pub const DBUS_SOCKET: &str = "/lib/systemd/system/dbus.socket";
 pub const DBUS_SERVICE: &str = "/lib/systemd/system/dbus.service";
 
-/// The shutdown budget given to unitd: far above every `TimeoutStopSec=` below, so exit
-/// status 0 means every unit stopped within it (running out makes unitd exit 1).
+/// The shutdown budget given to unitd: far above every `TimeoutStopSec=` of the tests'
+/// units, so exit status 0 means every unit stopped within it (running out makes unitd exit 1).
 pub const BUDGET_SECS: &str = "60";
 
 /// The namespace's file system, set up before unitd starts (`$0`: the project's
@@ -41,11 +41,13 @@ pub const NAMESPACE_SETUP: &str = "set -e
 
 /// `unitd init` as PID 1 of its own PID, mount and network namespaces.
 pub struct InitNs {
+    /// The test directory; `units/` is the namespace's `/etc/systemd/system`.
     pub dir: TestDir,
     /// `unshare`, our child; it exits with unitd's status.
     pub unshare: Child,
     /// unitd's PID as the host sees it.
     pub pid: u32,
+    /// unitd's stdout and stderr.
     pub log: PathBuf,
 }
 
