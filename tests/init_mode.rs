@@ -105,6 +105,10 @@ fn boots_the_system_bus_from_debians_units_and_serves_stock_systemctl() {
     ];
     let ns = InitNs::start(&units);
     assert!(ns.log_text().contains("PID 1"), "{}", ns.log_text());
+    // What configuration tools read to tell the service manager (Ansible's
+    // `ansible_service_mgr`): PID 1 is named systemd.
+    let comm = std::fs::read_to_string(format!("/proc/{}/comm", ns.pid)).unwrap();
+    assert_eq!(comm.trim(), "systemd", "/proc/1/comm in the namespace");
 
     // The marker stock clients check, inside the namespace only.
     let marker = ns.run("test", &["-d", "/run/systemd/system"]);

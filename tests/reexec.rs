@@ -35,14 +35,17 @@ fn talk(sock: &Path) -> String {
     out
 }
 
-/// Wait until the re-executed manager owns the bus name again (from the same PID) and serves
-/// its private socket.
+/// Wait until the re-executed manager owns the bus name again (from the same PID), serves its
+/// private socket and answers calls (it owns the name and the socket before it has restored
+/// its state; calls wait in the queue until then).
 #[track_caller]
 fn wait_back(m: &UserManager, pid: u32) {
     let private = m.dir.xdg().join("systemd/private");
     wait_for("unitd back on the bus and the private socket", WAIT, || {
         m.bus.connection_pid(SYSTEMD1) == Some(pid) && UnixStream::connect(&private).is_ok()
     });
+    let out = m.systemctl(&["show", "-p", "Version", "--value"]);
+    m.check(out.code == 0, "the re-executed manager answers", &out);
 }
 
 /// The properties that must survive a reexec unchanged.

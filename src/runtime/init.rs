@@ -13,6 +13,12 @@
 //! SIGILL, SIGFPE, SIGABRT) and SIGQUIT keep their default. Spawned processes start with every
 //! disposition reset to the default (the supervisor's child set-up), so nothing ignored here
 //! leaks into services.
+//!
+//! # Process name
+//! As PID 1, the manager names itself `systemd` (`/proc/1/comm`, what `ps -o comm` shows; the
+//! command line still reads `unitd init`): configuration tools decide which service manager
+//! runs from that name — Ansible's `ansible_service_mgr` fact, and the roles that branch on it,
+//! expect `systemd` where the systemd API is served.
 
 /// Signals ignored by the manager (see the module docs).
 fn ignored_signals() -> Vec<libc::c_int> {
@@ -83,5 +89,20 @@ mod tests {
         }
         assert!(ignored.contains(&libc::SIGUSR1));
         assert!(ignored.contains(&libc::SIGRTMAX()));
+    }
+}
+
+/// As PID 1, name the process `systemd` (see the module docs); elsewhere do nothing.
+pub fn take_init_name() {
+    if std::process::id() != 1 {
+        return;
+    }
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    let r = unsafe { libc::prctl(libc::PR_SET_NAME, c"systemd".as_ptr(), 0, 0, 0) };
+    if r != 0 {
+        tracing::warn!(
+            "cannot name PID 1 systemd: {}",
+            std::io::Error::last_os_error()
+        );
     }
 }

@@ -366,6 +366,9 @@ async fn serve_async(
         }
     }
     init::ignore_stray_signals();
+    if init {
+        init::take_init_name();
+    }
     let sig = |k: SignalKind| signal(k).map_err(|e| format!("cannot handle signals: {e}"));
     let mut sigchld = sig(SignalKind::child())?;
     let mut sigterm = sig(SignalKind::terminate())?;
