@@ -65,6 +65,21 @@ pub fn ignore_stray_signals() {
     }
 }
 
+/// As PID 1, name the process `systemd` (see the module docs); elsewhere do nothing.
+pub fn take_init_name() {
+    if std::process::id() != 1 {
+        return;
+    }
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    let r = unsafe { libc::prctl(libc::PR_SET_NAME, c"systemd".as_ptr(), 0, 0, 0) };
+    if r != 0 {
+        tracing::warn!(
+            "cannot name PID 1 systemd: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,20 +104,5 @@ mod tests {
         }
         assert!(ignored.contains(&libc::SIGUSR1));
         assert!(ignored.contains(&libc::SIGRTMAX()));
-    }
-}
-
-/// As PID 1, name the process `systemd` (see the module docs); elsewhere do nothing.
-pub fn take_init_name() {
-    if std::process::id() != 1 {
-        return;
-    }
-    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
-    let r = unsafe { libc::prctl(libc::PR_SET_NAME, c"systemd".as_ptr(), 0, 0, 0) };
-    if r != 0 {
-        tracing::warn!(
-            "cannot name PID 1 systemd: {}",
-            std::io::Error::last_os_error()
-        );
     }
 }
