@@ -2,7 +2,8 @@
 //! processes). unitd serializes its state, re-executes itself in the same process and re-adopts
 //! every running service: same unitd PID, same MainPIDs, states, NRestarts, InvocationID,
 //! timestamps, StatusText and manager environment; nothing is started twice; stop, reaping
-//! (Restart=always), socket activation and logging keep working afterwards.
+//! (Restart=always), socket activation and logging keep working afterwards. Bus clients keep
+//! their `Subscribe()` and their `Ref()` unit references (a python3-dbus client).
 
 mod common;
 
@@ -563,4 +564,166 @@ fn bus_sees_the_name_change_hands_and_reloading_false() {
             .is_some_and(|l| l.trim() == "boolean false"),
         "{text}"
     );
+}
+
+/// A long-lived python3-dbus client on the message bus, driven line by line over stdin: it
+/// prints its unique name first, then one answer per command (`ok` or the D-Bus error name).
+/// Proxies are made per call, since the manager's unique name changes with a reexec.
+const BUS_CLIENT_PY: &str = r#"
+import sys, dbus
+bus = dbus.bus.BusConnection(sys.argv[1])
+print(bus.get_unique_name(), flush=True)
+def manager():
+    o = bus.get_object("org.freedesktop.systemd1", "/org/freedesktop/systemd1", introspect=False)
+    return dbus.Interface(o, "org.freedesktop.systemd1.Manager")
+def unit(name):
+    o = bus.get_object("org.freedesktop.systemd1", manager().LoadUnit(name), introspect=False)
+    return dbus.Interface(o, "org.freedesktop.systemd1.Unit")
+for line in sys.stdin:
+    cmd, *args = line.split()
+    try:
+        if cmd == "subscribe":
+            manager().Subscribe()
+        elif cmd == "unsubscribe":
+            manager().Unsubscribe()
+        elif cmd == "ref":
+            unit(args[0]).Ref()
+        elif cmd == "unref":
+            unit(args[0]).Unref()
+        print("ok", flush=True)
+    except dbus.exceptions.DBusException as e:
+        print(e.get_dbus_name(), flush=True)
+"#;
+
+struct BusClient {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl BusClient {
+    fn spawn(address: &str) -> BusClient {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("/usr/bin/python3")
+            .args(["-c", BUS_CLIENT_PY, address])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in stdout.lines().map_while(Result::ok) {
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        BusClient {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    fn line(&self, what: &str) -> String {
+        self.lines
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|e| panic!("bus client: no answer to {what}: {e}"))
+    }
+
+    fn call(&mut self, cmd: &str) -> String {
+        writeln!(self.stdin, "{cmd}").unwrap();
+        self.line(cmd)
+    }
+}
+
+impl Drop for BusClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn loaded(m: &UserManager, unit: &str) -> bool {
+    let out = m.expect(0, &["list-units", "--all"]);
+    list_units_row(&out.stdout, unit).is_some()
+}
+
+/// systemd serializes its bus clients across a reexec: the subscription and the `Ref()` of a
+/// client that stays connected carry over — the referenced unit, otherwise garbage, is not
+/// collected by the new image; the client is still subscribed (a second `Subscribe` is
+/// refused) and its `Unref` finds the reference, after which the unit goes.
+#[test]
+fn subscriptions_and_unit_references_survive_reexec() {
+    if !Path::new("/usr/bin/python3").exists()
+        || std::process::Command::new("/usr/bin/python3")
+            .args(["-c", "import dbus"])
+            .status()
+            .map_or(true, |s| !s.success())
+    {
+        assert!(!in_ci(), "python3-dbus is required in CI");
+        eprintln!("skipped: python3-dbus not installed");
+        return;
+    }
+    let oneshot = "[Service]\nType=oneshot\nExecStart=/bin/true\n";
+    let Some(m) = UserManager::start(&[("tmpl@.service", oneshot)]) else {
+        return;
+    };
+    let mut client = BusClient::spawn(m.bus.address());
+    let unique = client.line("the unique name");
+    assert!(unique.starts_with(':'), "{unique}");
+    assert_eq!(client.call("subscribe"), "ok");
+    assert_eq!(client.call("ref tmpl@held.service"), "ok");
+    // Without the reference such an instance is collected (it has no file of its own).
+    assert_eq!(m.show("tmpl@free.service", "LoadState"), "loaded");
+    wait_for("an unreferenced instance collected", WAIT, || {
+        !loaded(&m, "tmpl@free.service")
+    });
+    assert!(loaded(&m, "tmpl@held.service"), "the reference keeps it");
+
+    let unitd = m.daemon_pid().unwrap();
+    m.expect(0, &["daemon-reexec"]);
+    wait_back(&m, unitd);
+    // The new image collects garbage: another unreferenced instance goes…
+    assert_eq!(m.show("tmpl@probe.service", "LoadState"), "loaded");
+    wait_for("garbage collected after the reexec", WAIT, || {
+        !loaded(&m, "tmpl@probe.service")
+    });
+    // …but the referenced one stays.
+    assert!(
+        loaded(&m, "tmpl@held.service"),
+        "the reference survived the reexec\n{}",
+        tail(&m.daemon_log(), 30)
+    );
+    assert_eq!(
+        client.call("subscribe"),
+        "org.freedesktop.systemd1.AlreadySubscribed",
+        "the subscription survived the reexec"
+    );
+    assert_eq!(client.call("unsubscribe"), "ok");
+    assert_eq!(
+        client.call("unsubscribe"),
+        "org.freedesktop.systemd1.NotSubscribed"
+    );
+    assert_eq!(client.call("unref tmpl@held.service"), "ok");
+    assert_eq!(
+        client.call("unref tmpl@held.service"),
+        "org.freedesktop.systemd1.NotReferenced"
+    );
+    wait_for("the unit collected once unreferenced", WAIT, || {
+        !loaded(&m, "tmpl@held.service")
+    });
+
+    // A client that disconnects after a reexec still releases its references.
+    assert_eq!(client.call("ref tmpl@again.service"), "ok");
+    m.expect(0, &["daemon-reexec"]);
+    wait_back(&m, unitd);
+    assert!(loaded(&m, "tmpl@again.service"));
+    drop(client);
+    wait_for("references released when the client left", WAIT, || {
+        !loaded(&m, "tmpl@again.service")
+    });
 }

@@ -352,6 +352,23 @@ impl Bus {
         }
     }
 
+    /// Whether `name` has an owner on the message bus (`NameHasOwner`); `None` when not
+    /// connected or the bus driver gave no usable answer.
+    pub async fn name_has_owner(&self, name: &str) -> Option<bool> {
+        let conn = self.bus_connection()?;
+        let reply = conn
+            .call_method(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                Some("org.freedesktop.DBus"),
+                "NameHasOwner",
+                &(name,),
+            )
+            .await
+            .ok()?;
+        reply.body().deserialize::<bool>().ok()
+    }
+
     /// Give up `name` on the message bus (idle exit: new calls then activate a fresh
     /// instance instead of reaching this one).
     pub async fn release_name(&self, name: &str) -> Result<(), BusError> {

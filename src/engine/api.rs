@@ -456,7 +456,10 @@ impl Engine {
     /// Whether `unit` may currently be reloaded (`CanReload`).
     pub fn can_reload(&self, unit: UnitId) -> bool {
         match &self.unit(unit).loaded.spec.kind {
-            KindSpec::Service(s) => !s.exec_reload.is_empty(),
+            KindSpec::Service(s) => {
+                !s.exec_reload.is_empty()
+                    || s.service_type == crate::spec::ServiceType::NotifyReload
+            }
             _ => false,
         }
     }

@@ -37,6 +37,16 @@ pub enum WatchdogPing {
 pub struct NotifyMessage {
     /// The last of `READY=1`, `RELOADING=1`, `STOPPING=1` in the message.
     pub state: Option<NotifyState>,
+    /// `RELOADING=1` appears anywhere in the message (253's notify-reload protocol looks at
+    /// it and at `READY=1` independently of which came last).
+    #[serde(default)]
+    pub reloading: bool,
+    /// `READY=1` appears anywhere in the message.
+    #[serde(default)]
+    pub ready: bool,
+    /// `MONOTONIC_USEC=`: the sender's CLOCK_MONOTONIC in µs (253, with `RELOADING=1`).
+    #[serde(default)]
+    pub monotonic_usec: Option<u64>,
     /// `STATUS=` (valid UTF-8, at most [`STATUS_TEXT_MAX`] bytes; empty clears the status).
     pub status: Option<String>,
     /// `ERRNO=` as a non-negative number.
@@ -132,6 +142,8 @@ pub fn parse(data: &[u8], truncated: bool) -> Result<NotifyMessage, NotifyReject
         m.state = Some(st);
         break;
     }
+    m.reloading = lines.contains(&&b"RELOADING=1"[..]);
+    m.ready = lines.contains(&&b"READY=1"[..]);
     let bad = invalid_field;
     let mut invalid = Vec::new();
     if let Some(v) = first(&lines, b"STATUS") {
@@ -166,6 +178,12 @@ pub fn parse(data: &[u8], truncated: bool) -> Result<NotifyMessage, NotifyReject
         match parse_u64(v) {
             Some(n) => m.watchdog_usec = Some(n),
             None => invalid.push(bad("WATCHDOG_USEC", v)),
+        }
+    }
+    if let Some(v) = first(&lines, b"MONOTONIC_USEC") {
+        match parse_u64(v) {
+            Some(n) => m.monotonic_usec = Some(n),
+            None => invalid.push(bad("MONOTONIC_USEC", v)),
         }
     }
     if let Some(v) = first(&lines, b"EXTEND_TIMEOUT_USEC") {
@@ -290,6 +308,18 @@ mod tests {
         assert!(m.is_empty());
         assert!(p("STATUS=\u{fffd}ok").status.is_some());
         assert_eq!(parse(b"STATUS=\xff\xfe", false).unwrap().status, None);
+    }
+
+    #[test]
+    fn reload_protocol_fields() {
+        let m = p("RELOADING=1\nMONOTONIC_USEC=123456\nREADY=1");
+        assert!(m.reloading && m.ready);
+        assert_eq!(m.state, Some(NotifyState::Ready), "v252: the last one wins");
+        assert_eq!(m.monotonic_usec, Some(123456));
+        let m = p("RELOADING=1\nMONOTONIC_USEC=x");
+        assert!(m.reloading && !m.ready);
+        assert_eq!(m.monotonic_usec, None);
+        assert_eq!(m.invalid.len(), 1);
     }
 
     #[test]

@@ -139,7 +139,11 @@ impl Engine {
         self.um(id).service.state = state;
         if !matches!(
             state,
-            ServiceState::StartPost | ServiceState::Running | ServiceState::Reload
+            ServiceState::StartPost
+                | ServiceState::Running
+                | ServiceState::Reload
+                | ServiceState::ReloadSignal
+                | ServiceState::ReloadNotify
         ) {
             self.watchdog_disarm(id);
         }
@@ -158,7 +162,10 @@ impl Engine {
         if matches!(state, Condition | StartPre | Start | StartPost) {
             return Outcome::Pending;
         }
-        if matches!(state, Running | Exited | Reload) {
+        if matches!(
+            state,
+            Running | Exited | Reload | ReloadSignal | ReloadNotify
+        ) {
             return Outcome::Already;
         }
         // Start rate limit: every start that gets this far counts.
@@ -237,7 +244,7 @@ impl Engine {
                 self.service_set_state(id, Dead, false);
                 Outcome::Pending
             }
-            Condition | StartPre | Start | StartPost | Reload => {
+            Condition | StartPre | Start | StartPost | Reload | ReloadSignal | ReloadNotify => {
                 self.service_enter_signal(id, StopSigterm, ServiceResult::Success);
                 Outcome::Pending
             }
@@ -249,13 +256,50 @@ impl Engine {
         }
     }
 
+    /// systemd 253's `service_enter_reload`: a `Type=notify-reload` service's main process
+    /// gets `ReloadSignal=` first; then `ExecReload=` runs if there is one (`reload` until it
+    /// exits), else the unit waits in `reload-signal` for `RELOADING=1` with a
+    /// `MONOTONIC_USEC=` no older than the signal, then in `reload-notify` for `READY=1`
+    /// (TimeoutStartSec= bounds both).
     pub(crate) fn service_reload(&mut self, id: UnitId) -> Outcome {
-        if self.sspec(id).exec_reload.is_empty() {
+        let (notify_reload, signal, has_exec, timeout) = {
+            let s = self.sspec(id);
+            (
+                s.service_type == ServiceType::NotifyReload,
+                s.reload_signal,
+                !s.exec_reload.is_empty(),
+                s.timeout_start_usec,
+            )
+        };
+        let main = self.u(id).service.main_pid;
+        let signalled = notify_reload && main.is_some();
+        if !signalled && !has_exec {
             return Outcome::Already;
         }
-        self.um(id).service.reload_result = ServiceResult::Success;
-        self.service_set_state(id, ServiceState::Reload, false);
-        self.service_spawn(id, ExecPhase::Reload, 0, ProcessRole::Control);
+        let now = self.now.monotonic;
+        {
+            let s = &mut self.um(id).service;
+            s.reload_result = ServiceResult::Success;
+            s.reload_begin_usec = now;
+        }
+        if signalled {
+            self.effects.push_back(Effect::Kill(KillRequest {
+                unit: id,
+                main,
+                control: None,
+                others: false,
+                signal,
+                sigcont: signal != SIGKILL && signal != SIGCONT,
+                sighup: false,
+            }));
+        }
+        if has_exec {
+            self.service_set_state(id, ServiceState::Reload, false);
+            self.service_spawn(id, ExecPhase::Reload, 0, ProcessRole::Control);
+        } else {
+            self.service_set_state(id, ServiceState::ReloadSignal, false);
+            self.arm_timer(id, timeout, TimerKind::StateTimeout);
+        }
         Outcome::Pending
     }
 
@@ -911,6 +955,8 @@ impl Engine {
                 _ => self.service_enter_running(id, f),
             },
             Running => self.service_enter_running(id, f),
+            // Nothing is left that could finish the reload (253): stop.
+            ReloadSignal | ReloadNotify => self.service_enter_stop(id, f),
             StopWatchdog | StopSigterm | StopSigkill | FinalWatchdog | FinalSigterm
             | FinalSigkill => self.service_kill_progress(id, f),
             StopPost => self.set_result(id, f),
@@ -1070,7 +1116,11 @@ impl Engine {
                 self.service_enter_signal(id, StopSigterm, t)
             }
             (TimerKind::StateTimeout, StartPost) => self.service_enter_stop(id, t),
-            (TimerKind::StateTimeout, Reload) => {
+            (TimerKind::StateTimeout, Reload | ReloadSignal | ReloadNotify) => {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "Reload operation timed out. Killing reload process."
+                );
                 if let Some(pid) = self.u(id).service.control_pid {
                     self.effects.push_back(Effect::Kill(KillRequest {
                         unit: id,

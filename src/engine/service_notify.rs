@@ -85,7 +85,7 @@ impl Engine {
         if let Some(n) = msg.main_pid
             && matches!(
                 self.u(id).service.state,
-                Start | StartPost | Running | Reload
+                Start | StartPost | Running | Reload | ReloadSignal | ReloadNotify
             )
         {
             self.notify_main_pid(id, pid, uid, n, main_pid_alive, main_pid_unit);
@@ -113,6 +113,7 @@ impl Engine {
                 _ => {}
             }
         }
+        self.notify_reload_protocol(id, msg);
         if let Some(text) = &msg.status {
             self.um(id).service.status_text = text.clone();
         }
@@ -209,6 +210,35 @@ impl Engine {
         self.pids.insert(n, id);
     }
 
+    /// systemd 253's `Type=notify-reload` protocol, after the v252 handling above: in
+    /// `reload-signal`, `RELOADING=1` with a `MONOTONIC_USEC=` not older than the reload
+    /// request moves on to `reload-notify` (an older one belongs to a reload cycle that was
+    /// already under way and is ignored); `READY=1` in `reload-notify` completes the reload.
+    fn notify_reload_protocol(&mut self, id: UnitId, msg: &NotifyMessage) {
+        use ServiceState::*;
+        if msg.reloading && self.u(id).service.state == ReloadSignal {
+            let begin = self.u(id).service.reload_begin_usec;
+            match msg.monotonic_usec {
+                Some(t) if t >= begin => {
+                    self.um(id).service.notify_state = Some(NotifyState::Reloading);
+                    self.service_set_state(id, ReloadNotify, false);
+                }
+                Some(_) => tracing::debug!(
+                    unit = self.u(id).name(),
+                    "RELOADING=1 predates the reload request, ignoring."
+                ),
+                None => tracing::warn!(
+                    unit = self.u(id).name(),
+                    "RELOADING=1 without MONOTONIC_USEC= during a notify-reload reload, ignoring."
+                ),
+            }
+        }
+        if msg.ready && self.u(id).service.state == ReloadNotify {
+            self.um(id).service.notify_state = Some(NotifyState::Ready);
+            self.service_enter_running(id, ServiceResult::Success);
+        }
+    }
+
     /// `RELOADING=1` while running: `reload` until `READY=1` or TimeoutStartSec.
     pub(super) fn service_enter_reload_by_notify(&mut self, id: UnitId) {
         let usec = self.sspec(id).timeout_start_usec;
@@ -262,7 +292,10 @@ impl Engine {
         let state = self.u(id).service.state;
         if usec == 0
             || usec == USEC_INFINITY
-            || !matches!(state, Start | StartPost | Running | Reload)
+            || !matches!(
+                state,
+                Start | StartPost | Running | Reload | ReloadSignal | ReloadNotify
+            )
         {
             return;
         }
@@ -282,7 +315,7 @@ impl Engine {
         use ServiceState::*;
         if !matches!(
             self.u(id).service.state,
-            Start | StartPost | Running | Reload
+            Start | StartPost | Running | Reload | ReloadSignal | ReloadNotify
         ) {
             return;
         }

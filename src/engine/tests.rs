@@ -1261,6 +1261,8 @@ fn job_timeout_cancels_only_the_job() {
 
 /// sd_notify, watchdog and fd-store rules (seeds 1–7, 16).
 mod notify;
+/// `Type=notify-reload` (systemd 253): reload signal, RELOADING=1/READY=1, timeout.
+mod notify_reload;
 
 mod gc;
 mod scope;

@@ -74,7 +74,8 @@ impl ActiveState {
     }
 }
 
-/// Service sub-states of systemd 252 (`service_state_table`).
+/// Service sub-states of systemd 252 (`service_state_table`), plus systemd 253's
+/// `reload-signal`/`reload-notify` of `Type=notify-reload`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServiceState {
     Dead,
@@ -85,6 +86,10 @@ pub enum ServiceState {
     Running,
     Exited,
     Reload,
+    /// `Type=notify-reload`: the reload signal was sent; waiting for `RELOADING=1` (253).
+    ReloadSignal,
+    /// `Type=notify-reload`: `RELOADING=1` arrived; waiting for `READY=1` (253).
+    ReloadNotify,
     Stop,
     StopWatchdog,
     StopSigterm,
@@ -110,6 +115,8 @@ impl ServiceState {
             ServiceState::Running => "running",
             ServiceState::Exited => "exited",
             ServiceState::Reload => "reload",
+            ServiceState::ReloadSignal => "reload-signal",
+            ServiceState::ReloadNotify => "reload-notify",
             ServiceState::Stop => "stop",
             ServiceState::StopWatchdog => "stop-watchdog",
             ServiceState::StopSigterm => "stop-sigterm",
@@ -137,7 +144,7 @@ impl ServiceState {
                 }
             }
             Running | Exited => ActiveState::Active,
-            Reload => ActiveState::Reloading,
+            Reload | ReloadSignal | ReloadNotify => ActiveState::Reloading,
             Stop | StopWatchdog | StopSigterm | StopSigkill | StopPost | FinalWatchdog
             | FinalSigterm | FinalSigkill => ActiveState::Deactivating,
             Failed => ActiveState::Failed,

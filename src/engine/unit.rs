@@ -84,6 +84,10 @@ pub struct ServiceRuntime {
     pub watchdog_timestamp: super::types::Timestamp,
     /// Notifications dropped for this unit (unauthorized sender, …), for logs and tests.
     pub notify_rejected: u64,
+    /// When the last `Type=notify-reload` reload began (monotonic µs): its `RELOADING=1`
+    /// must carry a `MONOTONIC_USEC=` at or after this.
+    #[serde(default)]
+    pub(crate) reload_begin_usec: u64,
 }
 
 impl ServiceRuntime {
@@ -126,6 +130,7 @@ impl Default for ServiceRuntime {
             pid_file_retry: None,
             watchdog_timestamp: super::types::Timestamp::default(),
             notify_rejected: 0,
+            reload_begin_usec: 0,
         }
     }
 }

@@ -366,6 +366,8 @@ impl Manager {
                 .and_then(|s| crate::supervisor::handover::HandedFd::of(s.as_raw_fd())),
             engine: self.engine.snapshot(now()),
             supervisor: self.supervisor.export(),
+            // The daemon loop adds the façade's clients (`reexec::reexecute`).
+            bus_clients: Default::default(),
         }
     }
 

@@ -407,6 +407,10 @@ async fn serve_async(
             tracing::warn!("cannot create {}: {e}", marker.display());
         }
     }
+    let bus_clients = restored
+        .as_ref()
+        .map(|s| s.bus_clients.clone())
+        .unwrap_or_default();
     let mut mgr = match restored {
         Some(state) => match Manager::restore(state) {
             Ok(m) => {
@@ -458,6 +462,7 @@ async fn serve_async(
     let mut facade = SystemdFacade::new();
     let mut upstart = UpstartFacade::new();
     if was_restored {
+        restore_bus_clients(&mut facade, &mut mgr, &bus, bus_clients).await;
         // `Reloading(false)` and whatever changed while restoring.
         mgr.process();
         let changes = mgr.take_changes();
@@ -746,7 +751,8 @@ async fn serve_async(
                 let msgs = facade.signals(&mgr, &changes);
                 bus.emit(&msgs);
                 bus.flush(Duration::from_secs(1)).await;
-                let e = reexec::reexecute(&mut mgr);
+                let clients = facade.export_clients(&mgr, bus.bus_conn());
+                let e = reexec::reexecute(&mut mgr, clients);
                 tracing::error!("cannot reexecute, carrying on: {e}");
             }
         }
@@ -886,6 +892,44 @@ fn save_environment(mgr: &Manager) -> std::io::Result<()> {
 }
 
 /// Apply (and consume) what the previous instance's idle exit recorded, if it was this boot.
+/// Take over the bus clients' subscriptions and unit references the previous image handed
+/// over, keeping only clients still on the bus (asked from the bus driver). Without a bus
+/// connection (an init that has not reached its bus yet) they are dropped.
+async fn restore_bus_clients(
+    facade: &mut SystemdFacade,
+    mgr: &mut Manager,
+    bus: &Bus,
+    clients: systemd::ClientState,
+) {
+    if clients == systemd::ClientState::default() {
+        return;
+    }
+    let Some(conn) = bus.bus_conn() else {
+        tracing::info!("no bus connection: dropping the previous image's bus clients");
+        return;
+    };
+    let mut names: Vec<&String> = clients
+        .subscribers
+        .iter()
+        .chain(clients.refs.iter().map(|(n, _)| n))
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut alive = std::collections::HashSet::new();
+    for name in names {
+        if bus.name_has_owner(name).await == Some(true) {
+            alive.insert(name.clone());
+        }
+    }
+    let (n_subs, n_refs) = (clients.subscribers.len(), clients.refs.len());
+    facade.import_clients(mgr, conn, clients, |n| alive.contains(n));
+    tracing::info!(
+        "kept {} of {n_subs} subscribers and the references of {} live bus clients ({n_refs} references handed over)",
+        facade.n_subscribers(),
+        alive.len()
+    );
+}
+
 fn restore_environment(mgr: &mut Manager) {
     let path = idle_environment_path(mgr.settings());
     let Ok(text) = std::fs::read_to_string(&path) else {

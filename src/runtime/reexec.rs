@@ -5,7 +5,9 @@
 //! The state ([`ManagerState`]) is plain serde data — settings (including the bus address the
 //! manager was given), the original argv, start time, transient units, the engine's
 //! [`EngineSnapshot`] and the supervisor's [`SupervisorSnapshot`] — written atomically as JSON
-//! to `<state dir>/manager-state.json`. Descriptors that must survive `execve` (notify socket,
+//! to `<state dir>/manager-state.json`, together with the systemd façade's bus clients
+//! (subscribers and unit references by unique name, [`ClientState`]; the new image keeps
+//! those whose names still exist on the bus). Descriptors that must survive `execve` (notify socket,
 //! socket units' listening fds, fd stores, stdio fds, log pipes) are inherited by number, as
 //! recorded in the state; see [`crate::supervisor::handover`]. The new process finds the state
 //! through `$UNITD_DESERIALIZE` (never passed on to services: the manager environment drops
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::Manager;
+use crate::bus::systemd::ClientState;
 use crate::engine::{EngineSnapshot, Timestamp};
 use crate::settings::Settings;
 use crate::spec::LoadedUnit;
@@ -56,6 +59,9 @@ pub struct ManagerState {
     pub engine: EngineSnapshot,
     /// Process tracking and handed-over descriptors.
     pub supervisor: SupervisorSnapshot,
+    /// The systemd façade's bus clients: `Subscribe()`rs and `Ref()` holders.
+    #[serde(default)]
+    pub bus_clients: ClientState,
 }
 
 impl ManagerState {
@@ -139,10 +145,11 @@ fn own_binary() -> PathBuf {
     PathBuf::from("/proc/self/exe")
 }
 
-/// Serialize `mgr`, then re-execute. Returns only on failure (the state file is removed again
-/// and the manager carries on).
-pub fn reexecute(mgr: &mut Manager) -> std::io::Error {
-    let state = mgr.export_state();
+/// Serialize `mgr` (and the façade's `bus_clients`), then re-execute. Returns only on failure
+/// (the state file is removed again and the manager carries on).
+pub fn reexecute(mgr: &mut Manager, bus_clients: ClientState) -> std::io::Error {
+    let mut state = mgr.export_state();
+    state.bus_clients = bus_clients;
     let path = state_path(mgr.settings());
     if let Err(e) = write_state(&path, &state) {
         return e;
@@ -197,6 +204,10 @@ mod tests {
             }),
             engine: engine.snapshot(Timestamp::NEVER),
             supervisor: SupervisorSnapshot::default(),
+            bus_clients: ClientState {
+                subscribers: vec![":1.7".into()],
+                refs: vec![(":1.7".into(), "run-u1.service".into())],
+            },
         }
     }
 
@@ -221,6 +232,7 @@ mod tests {
         assert_eq!(back.settings.state_dir, s.settings.state_dir);
         assert_eq!(back.start_time, s.start_time);
         assert_eq!(back.fds(), vec![7]);
+        assert_eq!(back.bus_clients, s.bus_clients, "bus clients are kept");
         assert!(!path.exists(), "a state is consumed by reading it");
         assert!(take_state(&path).is_err());
     }

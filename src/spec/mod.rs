@@ -628,6 +628,14 @@ pub struct ServiceSpec {
     pub kill: KillSpec,
     /// How processes are set up; shared by every command of the unit.
     pub exec: Arc<ExecContext>,
+    /// `ReloadSignal=` (systemd 253): what a reload of a `Type=notify-reload` service sends to
+    /// its main process (default SIGHUP).
+    #[serde(default = "default_reload_signal")]
+    pub reload_signal: i32,
+}
+
+fn default_reload_signal() -> i32 {
+    linux::SIGHUP
 }
 
 impl Default for ServiceSpec {
@@ -659,6 +667,7 @@ impl Default for ServiceSpec {
             fd_store_max: 0,
             kill: KillSpec::default(),
             exec: Arc::new(ExecContext::default()),
+            reload_signal: linux::SIGHUP,
         }
     }
 }

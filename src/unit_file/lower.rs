@@ -621,6 +621,17 @@ fn table() -> &'static HashMap<(&'static str, &'static str), Setter> {
         ] {
             add("Service", key, set_signal);
         }
+        // systemd 253: the signal a Type=notify-reload reload sends (empty = SIGHUP).
+        add("Service", "ReloadSignal", |l, e| {
+            if e.value.is_empty() {
+                l.service.spec.reload_signal = crate::spec::linux::SIGHUP;
+                return;
+            }
+            match parse_signal(&e.value) {
+                Some(sig) => l.service.spec.reload_signal = sig,
+                None => l.invalid(e, "signal name"),
+            }
+        });
         add("Service", "SendSIGHUP", |l, e| {
             if let Some(v) = l.bool_or_warn(e) {
                 l.service.spec.kill.send_sighup = v;

@@ -1017,3 +1017,32 @@ fn condition_null_is_a_condition() {
     assert_eq!(p.spec.conditions[0].parameter, "no");
     assert!(p.spec.asserts[0].trigger);
 }
+
+#[test]
+fn notify_reload_type_and_reload_signal() {
+    let (p, s) = loaded_service(
+        "a.service",
+        "[Service]\nType=notify-reload\nExecStart=/bin/x\n",
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", messages(&p));
+    assert_eq!(s.service_type, ServiceType::NotifyReload);
+    assert_eq!(s.reload_signal, crate::spec::linux::SIGHUP, "default");
+    let (_, s) = loaded_service(
+        "a.service",
+        "[Service]\nType=notify-reload\nReloadSignal=SIGUSR1\nExecStart=/bin/x\n",
+    );
+    assert_eq!(s.reload_signal, 10);
+    let (_, s) = loaded_service(
+        "a.service",
+        "[Service]\nReloadSignal=USR2\nReloadSignal=\nExecStart=/bin/x\n",
+    );
+    assert_eq!(s.reload_signal, crate::spec::linux::SIGHUP, "empty resets");
+    let (p, s) = loaded_service(
+        "a.service",
+        "[Service]\nReloadSignal=SIGNOPE\nExecStart=/bin/x\n",
+    );
+    assert_eq!(s.reload_signal, crate::spec::linux::SIGHUP);
+    let m = messages(&p);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].contains(":2:") && m[0].contains("SIGNOPE"), "{m:?}");
+}

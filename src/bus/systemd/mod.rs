@@ -11,7 +11,8 @@
 //! [`SystemdFacade::handle_call`] (the reply is sent right away), and after letting the engine
 //! run, [`SystemdFacade::signals`] with the engine's [`Change`]s (the messages go to every
 //! connection). [`SystemdFacade::peer_gone`] drops a vanished client's subscriptions and unit
-//! references.
+//! references; [`SystemdFacade::export_clients`]/[`SystemdFacade::import_clients`] carry the bus
+//! clients' ones across `daemon-reexec`.
 //!
 //! Layout: [`object_path`] (escaping), [`errors`] (error names and wording), [`properties`]
 //! (ordered `a{sv}`, property descriptors), [`introspect`] (XML from the member tables),
@@ -85,6 +86,7 @@ mod privilege_tests {
 use std::cell::OnceCell;
 use std::collections::HashSet;
 
+use serde::{Deserialize, Serialize};
 use zbus::Message;
 
 use crate::bus::ConnId;
@@ -199,6 +201,17 @@ pub struct JobStats {
     pub failed: u32,
 }
 
+/// The façade's per-client state that survives `daemon-reexec` (systemd serializes its
+/// subscribers and unit references too): bus clients only, by unique name — their bus
+/// connection outlives the manager's, while peer-to-peer connections close with the old image.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientState {
+    /// Unique names of bus clients that called `Subscribe()`, sorted.
+    pub subscribers: Vec<String>,
+    /// Unit references of bus clients: (unique name, unit id), one entry per reference.
+    pub refs: Vec<(String, String)>,
+}
+
 /// State of the systemd façade (see the module docs).
 pub struct SystemdFacade {
     host: HostInfo,
@@ -310,6 +323,65 @@ impl SystemdFacade {
         for unit in released {
             mgr.unit_ref(unit, -1);
         }
+    }
+
+    /// The bus clients' subscriptions and unit references, for a `daemon-reexec`
+    /// ([`ClientState`]). `bus` is the message-bus connection; state of other connections
+    /// (peer-to-peer) is left out, since those cannot survive the re-execution.
+    pub fn export_clients(&self, mgr: &Manager, bus: Option<ConnId>) -> ClientState {
+        let Some(bus) = bus else {
+            return ClientState::default();
+        };
+        let mut subscribers: Vec<String> = self
+            .subscribers
+            .iter()
+            .filter(|(c, _)| *c == bus)
+            .map(|(_, n)| n.clone())
+            .collect();
+        subscribers.sort();
+        let refs = self
+            .refs
+            .iter()
+            .filter_map(|((c, n), unit)| {
+                let n = n.as_ref().filter(|_| *c == bus)?;
+                Some((n.clone(), mgr.engine().unit(*unit).name().to_owned()))
+            })
+            .collect();
+        ClientState { subscribers, refs }
+    }
+
+    /// Take over the subscriptions and unit references a previous image exported
+    /// ([`Self::export_clients`]) for clients on the message-bus connection `bus`. `alive`
+    /// says whether a unique name still exists on the bus (a client that left while no manager
+    /// listened sent its `NameOwnerChanged` to nobody); state of vanished clients and
+    /// references to units that no longer exist are dropped. Call before the first garbage
+    /// collection, so referenced units survive the hand-over.
+    pub fn import_clients(
+        &mut self,
+        mgr: &mut Manager,
+        bus: ConnId,
+        state: ClientState,
+        alive: impl Fn(&str) -> bool,
+    ) {
+        for name in state.subscribers {
+            if alive(&name) {
+                self.subscribers.insert((bus, name));
+            }
+        }
+        for (name, unit) in state.refs {
+            let Some(id) = mgr.engine().lookup(&unit) else {
+                tracing::debug!("dropping {name}'s reference on {unit}: the unit is gone");
+                continue;
+            };
+            if alive(&name) {
+                self.add_ref(mgr, (bus, Some(name)), id);
+            }
+        }
+    }
+
+    /// Number of bus clients subscribed (for logs and tests).
+    pub fn n_subscribers(&self) -> usize {
+        self.subscribers.len()
     }
 
     /// daemon-reload outside a D-Bus call (SIGHUP): what `Reload()` does.
