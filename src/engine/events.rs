@@ -32,8 +32,14 @@
 //! Difference: unitd emits `stopping` when the stop begins, i.e. before pre-stop
 //! (`ExecStop=`) runs; Upstart emits it after pre-stop. Both hold the kill.
 //!
-//! Approximated: `$VAR` in `stop on` values is not expanded. A new command on a job does not
-//! release events the job holds before it reaches a rest state.
+//! `stop on` values are `$`-expanded against the instance's environment (its job env: global
+//! env, `env` stanzas, start env) when an event is matched, so `stop on stopping-thing
+//! JOB=$JOB` or `stop on runlevel [!$RUNLEVEL]` follow each instance; a value naming an unknown
+//! variable never matches. `start on` values are matched as written (Upstart 1.13 expands them
+//! against no environment at all).
+//!
+//! Approximated: a new command on a job does not release events the job holds before it
+//! reaches a rest state.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -41,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use super::types::ServiceState;
 use super::*;
-use crate::spec::event_expr::{EventExpr, leaf_matches};
+use crate::spec::event_expr::{EventExpr, leaf_matches_expanded};
 use crate::spec::{KindSpec, LoadState, ServiceType, upstart};
 
 /// Identifies one emitted event.
@@ -433,6 +439,9 @@ impl Engine {
                 if stop && !goal_start {
                     continue;
                 }
+                // `stop on` values expand against the instance's environment (Upstart's
+                // job->env, fixed at `starting`); `start on` ones are matched as written.
+                let vars = stop.then(|| self.job_env(id));
                 let leaves = expr.leaves();
                 let latches = self
                     .events
@@ -445,7 +454,15 @@ impl Engine {
                     let EventExpr::Event { name, args } = leaf else {
                         continue;
                     };
-                    if latches[i].is_none() && leaf_matches(name, args, &event.name, &event.env) {
+                    if latches[i].is_none()
+                        && leaf_matches_expanded(
+                            name,
+                            args,
+                            &event.name,
+                            &event.env,
+                            vars.as_deref(),
+                        )
+                    {
                         latches[i] = Some(ev);
                         newly += 1;
                     }
