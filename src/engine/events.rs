@@ -38,8 +38,9 @@
 //! variable never matches. `start on` values are matched as written (Upstart 1.13 expands them
 //! against no environment at all).
 //!
-//! Approximated: a new command on a job does not release events the job holds before it
-//! reaches a rest state.
+//! A newer command on an instance (D-Bus Start/Stop/Restart, or an event changing its goal)
+//! releases the events it held with success, as Upstart's `job_finished(job, FALSE)` does
+//! ([`Engine::release_event_holds`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -534,6 +535,8 @@ impl Engine {
             (JobType::Start, Hold::Start, "UPSTART_EVENTS")
         };
         env.push(format!("{var}={}", names.join(" ")));
+        // The goal changes: what the instance held for an earlier start or stop is released.
+        self.release_event_holds(id);
         if stop {
             self.events.stop_env.insert(id, env);
         } else {
@@ -752,6 +755,20 @@ impl Engine {
         });
         self.open_start_gates(ev);
         self.open_stop_gates(ev);
+    }
+
+    /// A newer command on a job instance (Upstart's `job_finished(job, FALSE)` before a goal
+    /// change): every event the instance holds is released with success, so an emitter waiting
+    /// on it is answered. Called for D-Bus Start/Stop/Restart and when an event changes the
+    /// instance's goal.
+    pub fn release_event_holds(&mut self, unit: UnitId) {
+        let unit = self.resolve(unit);
+        let Some(holds) = self.events.holds.remove(&unit) else {
+            return;
+        };
+        for (ev, _) in holds {
+            self.release(ev, false);
+        }
     }
 
     /// Release the events a unit holds once it reached the rest state they wait for.

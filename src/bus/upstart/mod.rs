@@ -943,6 +943,8 @@ impl UpstartFacade {
         // As Upstart: a newer command releases the instance's earlier blocked callers, with
         // success.
         self.release_waiters(unit);
+        // …and the events it holds (an EmitEvent waiting on the job's start returns).
+        mgr.release_event_holds(unit);
         let job = mgr
             .enqueue(&uname, job_type, "replace")
             .map_err(|e| err(FAILED, e.to_string()))?;

@@ -345,3 +345,28 @@ fn stop_on_with_an_unknown_variable_never_matches() {
     assert_eq!(finished(&s, ev), Some(false));
     assert_eq!(s.state("u.service").0, "active");
 }
+
+#[test]
+fn a_newer_command_releases_the_events_a_job_holds() {
+    // Upstart's job_finished(job, FALSE): the event that started `slow` (still in post-start)
+    // finishes with success as soon as a newer command or a stop event changes its goal.
+    let mut s = Sim::new();
+    add_job(
+        &mut s,
+        "slow",
+        "start on go\nstop on halt\nexec /bin/slow\npost-start exec /bin/settle\n",
+    );
+    let go = emit(&mut s, "go", &[]);
+    assert_eq!(s.state("slow.service").0, "activating");
+    assert_eq!(finished(&s, go), None, "held while post-start runs");
+    // A stop event: `go` is released (success) before the job is down.
+    let halt = emit(&mut s, "halt", &[]);
+    assert_eq!(finished(&s, go), Some(false));
+    assert_eq!(finished(&s, halt), None, "held until slow is down");
+
+    // A D-Bus command (Start) on the instance releases `halt` the same way.
+    let slow = s.id("slow.service");
+    s.e.release_event_holds(slow);
+    s.pump();
+    assert_eq!(finished(&s, halt), Some(false));
+}
