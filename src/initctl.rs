@@ -757,9 +757,20 @@ pub fn option_help(program: &str) -> String {
     out
 }
 
+/// What initctl's `kill(pid, 0)` answers, without sending anything (only the supervisor
+/// signals processes): the process exists and we are root or its owner.
+fn may_signal(pid: i32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(format!("/proc/{pid}")) else {
+        return false;
+    };
+    let me = nix::unistd::geteuid();
+    me.is_root() || meta.uid() == me.as_raw()
+}
+
 /// `initctl list-sessions`: no connection to init; every live Session Init's
 /// `$XDG_RUNTIME_DIR/upstart/sessions/<pid>.session` (`UPSTART_SESSION=<address>`) as
-/// `<pid> <address>`. Stale files (no such process) are skipped, as initctl does.
+/// `<pid> <address>`. Stale files (no such process, or another user's) are skipped, as initctl does.
 fn list_sessions(program: &str) -> ExitCode {
     let runtime = std::env::var("XDG_RUNTIME_DIR").unwrap_or_default();
     if !runtime.starts_with('/') {
@@ -787,7 +798,7 @@ fn list_sessions(program: &str) -> ExitCode {
         let Ok(pid) = name.parse::<i32>() else {
             continue;
         };
-        if nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_err() {
+        if !may_signal(pid) {
             continue;
         }
         let Ok(contents) = std::fs::read_to_string(entry.path()) else {
