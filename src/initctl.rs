@@ -42,6 +42,10 @@ pub fn main(program: &str, args: Vec<String>) -> ExitCode {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--help" => help = true,
+            "--version" => {
+                print!("{}", version_text(program));
+                return ExitCode::SUCCESS;
+            }
             "-w" | "--warn" => opts.warn = true,
             "-i" | "--ignore-events" => {
                 let list = args.next().unwrap_or_default();
@@ -755,6 +759,16 @@ pub fn option_help(program: &str) -> String {
         "For a list of commands, try `{program} help'.\n\nReport bugs to <upstart-devel@lists.ubuntu.com>\n"
     ));
     out
+}
+
+/// `initctl --version` (libnih's `nih_main_version`, 80 columns).
+pub fn version_text(program: &str) -> String {
+    let notice = "This is free software; see the source for copying conditions.  There is NO \
+                  warranty; not even for MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.";
+    format!(
+        "{program} (upstart 1.13.2)\nCopyright \u{a9} 2006-2014 Canonical Ltd., 2011 Scott James Remnant\n\n{}\n",
+        wrap(notice, 79, 0).join("\n")
+    )
 }
 
 /// What initctl's `kill(pid, 0)` answers, without sending anything (only the supervisor

@@ -280,6 +280,17 @@ fn initctl_usage_notify_help_and_sessions() {
         "Usage: initctl [OPTION]... COMMAND [OPTION]... [ARG]...\n\nOptions:\n      --session               use existing D-Bus session bus to connect to init\n                                daemon (for testing)\n"
     ), "{}", out.stdout);
 
+    let out = ic(&["--version"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            "initctl (upstart 1.13.2)\nCopyright \u{a9} 2006-2014 Canonical Ltd., 2011 Scott James Remnant\n\n\
+             This is free software; see the source for copying conditions.  There is NO\n\
+             warranty; not even for MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.\n"
+        )
+    );
+
     // list-sessions reads the Session Init files without connecting: none here.
     let rt = m.dir.path().join("rt");
     std::fs::create_dir_all(&rt).unwrap();
