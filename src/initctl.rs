@@ -7,8 +7,10 @@
 //! (direct); otherwise root uses the private socket `unix:abstract=/com/ubuntu/upstart` and
 //! everyone else the system bus (as Upstart's initctl: no fallback from one to the other).
 //! `check-config` does initctl's own reachability analysis over what show-config reads.
-//! Not implemented: `usage`, `list-sessions`, `notify-*`.
+//! `help` and `--help` print libnih's layouts; `list-sessions` reads the Session Init files
+//! without connecting, as initctl does.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::process::ExitCode;
 
 use crate::bus::upstart::client::{Client, ClientError, InstanceStatus, Transport, UNKNOWN_METHOD};
@@ -35,9 +37,15 @@ pub struct Opts {
 pub fn main(program: &str, args: Vec<String>) -> ExitCode {
     let mut opts = Opts::default();
     let mut rest = Vec::new();
+    let mut help = false;
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
         match a.as_str() {
+            "--help" => help = true,
+            "--version" => {
+                print!("{}", version_text(program));
+                return ExitCode::SUCCESS;
+            }
             "-w" | "--warn" => opts.warn = true,
             "-i" | "--ignore-events" => {
                 let list = args.next().unwrap_or_default();
@@ -63,10 +71,23 @@ pub fn main(program: &str, args: Vec<String>) -> ExitCode {
             _ => rest.push(a),
         }
     }
+    if help {
+        print!("{}", option_help(program));
+        return ExitCode::SUCCESS;
+    }
     let Some((cmd, cargs)) = rest.split_first() else {
         eprintln!("{program}: missing command\nTry `{program} --help' for more information.");
         return ExitCode::from(1);
     };
+    // Commands that do not talk to init.
+    match cmd.as_str() {
+        "help" => {
+            print!("{}", command_help(program));
+            return ExitCode::SUCCESS;
+        }
+        "list-sessions" => return list_sessions(program),
+        _ => {}
+    }
     let client = match connect(&opts) {
         Ok(c) => c,
         Err(e) => {
@@ -525,9 +546,286 @@ fn run(
             c.unset_env(&details(opts), args)?;
         }
         "reset-env" => c.reset_env(&details(opts))?,
+        "usage" => {
+            let job = match args.first() {
+                Some(j) => j.clone(),
+                None => match (
+                    std::env::var("UPSTART_JOB"),
+                    std::env::var("UPSTART_INSTANCE"),
+                ) {
+                    (Ok(j), Ok(_)) => j,
+                    _ => return Err(Failure::Usage("missing job name".into())),
+                },
+            };
+            let path = c.job_by_name(&job)?;
+            c.job_string(&path, "name")?;
+            out.push_str(&format!("Usage: {}\n", c.job_string(&path, "usage")?));
+        }
+        "notify-disk-writeable" => c.notify(NOTIFY_DISK_WRITEABLE, None)?,
+        "notify-dbus-address" | "notify-cgroup-manager-address" => {
+            let Some(address) = args.first() else {
+                return Err(Failure::Usage(if cmd == "notify-dbus-address" {
+                    "missing D-Bus address".into()
+                } else {
+                    "missing address".into()
+                }));
+            };
+            let member = if cmd == "notify-dbus-address" {
+                NOTIFY_DBUS_ADDRESS
+            } else {
+                NOTIFY_CGROUP_MANAGER_ADDRESS
+            };
+            c.notify(member, Some(address))?;
+        }
         other => return Err(Failure::Usage(format!("invalid command: {other}"))),
     }
     Ok(())
+}
+
+const NOTIFY_DISK_WRITEABLE: &str = "NotifyDiskWriteable";
+const NOTIFY_DBUS_ADDRESS: &str = "NotifyDBusAddress";
+const NOTIFY_CGROUP_MANAGER_ADDRESS: &str = "NotifyCGroupManagerAddress";
+
+/// initctl's commands: (name, synopsis, group) in its table's order (`help` is libnih's).
+const COMMANDS: &[(&str, &str, Option<&str>)] = &[
+    ("start", "Start job.", Some("Job")),
+    ("stop", "Stop job.", Some("Job")),
+    ("restart", "Restart job.", Some("Job")),
+    ("reload", "Send HUP signal to job.", Some("Job")),
+    ("status", "Query status of job.", Some("Job")),
+    ("list", "List known jobs.", Some("Job")),
+    ("emit", "Emit an event.", Some("Event")),
+    (
+        "reload-configuration",
+        "Reload the configuration of the init daemon.",
+        None,
+    ),
+    ("version", "Request the version of the init daemon.", None),
+    (
+        "log-priority",
+        "Change the minimum priority of log messages from the init daemon.",
+        None,
+    ),
+    (
+        "show-config",
+        "Show emits, start on and stop on details for job configurations.",
+        None,
+    ),
+    (
+        "check-config",
+        "Check for unreachable jobs/event conditions.",
+        None,
+    ),
+    (
+        "get-env",
+        "Retrieve value of a job environment variable.",
+        Some("Environment"),
+    ),
+    (
+        "list-env",
+        "Show all job environment variables.",
+        Some("Environment"),
+    ),
+    (
+        "reset-env",
+        "Revert all job environment variable changes.",
+        Some("Environment"),
+    ),
+    (
+        "set-env",
+        "Set one or more job environment variables.",
+        Some("Environment"),
+    ),
+    (
+        "unset-env",
+        "Remove one or more job environment variables.",
+        Some("Environment"),
+    ),
+    ("usage", "Show job usage message if available.", None),
+    (
+        "notify-cgroup-manager-address",
+        "Inform Upstart of D-Bus address cgroup manager is available on.",
+        None,
+    ),
+    (
+        "notify-dbus-address",
+        "Inform Upstart of D-Bus address to connect to.",
+        None,
+    ),
+    (
+        "notify-disk-writeable",
+        "Inform Upstart that disk is now writeable.",
+        None,
+    ),
+    ("list-sessions", "List all sessions.", None),
+    ("help", "display list of commands", None),
+];
+
+/// libnih's word wrap (`nih_str_wrap`): lines of at most `width` columns, continuation lines
+/// indented by `indent` spaces.
+fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+            line = " ".repeat(indent);
+            line.push_str(word);
+        } else {
+            if len > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines.push(line);
+    lines
+}
+
+/// One help row as libnih lays it out: `left` (already indented), the text wrapped to
+/// `width` from column 30 (on the next line when `left` is wider than 28 columns).
+fn help_row(left: &str, text: &str, width: usize) -> String {
+    let mut out = left.to_owned();
+    let mut len = left.chars().count();
+    for l in wrap(text, width, 2) {
+        if len > 28 {
+            out.push('\n');
+            len = 0;
+        }
+        out.push_str(&" ".repeat(30 - len));
+        out.push_str(&l);
+        out.push('\n');
+        len = 0;
+    }
+    out
+}
+
+/// `initctl help`: the commands by group (Job, Event, Environment, then the others), as
+/// libnih's command parser prints them on an 80-column (or non-terminal) output.
+pub fn command_help(program: &str) -> String {
+    let mut out = String::new();
+    for group in [Some("Job"), Some("Event"), Some("Environment"), None] {
+        match group {
+            Some(g) => out.push_str(&format!("{g} commands:\n")),
+            None => out.push_str("Other commands:\n"),
+        }
+        for (name, synopsis, _) in COMMANDS.iter().filter(|c| c.2 == group) {
+            out.push_str(&help_row(&format!("  {name}"), synopsis, 50));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "For more information on a command, try `{program} COMMAND --help'.\n"
+    ));
+    out
+}
+
+/// `initctl --help`: libnih's option help with initctl's options and the command parser's
+/// usage line and footer.
+pub fn option_help(program: &str) -> String {
+    let options = [
+        (
+            "      --session",
+            "use existing D-Bus session bus to connect to init daemon (for testing)",
+        ),
+        (
+            "      --system",
+            "use D-Bus system bus to connect to init daemon",
+        ),
+        (
+            "      --dest=NAME",
+            "destination well-known name on D-Bus bus",
+        ),
+        (
+            "      --user",
+            "run in user mode (as used for user sessions)",
+        ),
+        ("  -q, --quiet", "reduce output to errors only"),
+        (
+            "  -v, --verbose",
+            "increase output to include informational messages",
+        ),
+        ("      --help", "display this help and exit"),
+        ("      --version", "output version information and exit"),
+    ];
+    let mut out = format!("Usage: {program} [OPTION]... COMMAND [OPTION]... [ARG]...\n\n");
+    out.push_str("Options:\n");
+    for (left, text) in options {
+        out.push_str(&help_row(left, text, 49));
+    }
+    out.push('\n');
+    out.push_str(&format!(
+        "For a list of commands, try `{program} help'.\n\nReport bugs to <upstart-devel@lists.ubuntu.com>\n"
+    ));
+    out
+}
+
+/// `initctl --version` (libnih's `nih_main_version`, 80 columns).
+pub fn version_text(program: &str) -> String {
+    let notice = "This is free software; see the source for copying conditions.  There is NO \
+                  warranty; not even for MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.";
+    format!(
+        "{program} (upstart 1.13.2)\nCopyright \u{a9} 2006-2014 Canonical Ltd., 2011 Scott James Remnant\n\n{}\n",
+        wrap(notice, 79, 0).join("\n")
+    )
+}
+
+/// What initctl's `kill(pid, 0)` answers, without sending anything (only the supervisor
+/// signals processes): the process exists and we are root or its owner.
+fn may_signal(pid: i32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(format!("/proc/{pid}")) else {
+        return false;
+    };
+    let me = nix::unistd::geteuid();
+    me.is_root() || meta.uid() == me.as_raw()
+}
+
+/// `initctl list-sessions`: no connection to init; every live Session Init's
+/// `$XDG_RUNTIME_DIR/upstart/sessions/<pid>.session` (`UPSTART_SESSION=<address>`) as
+/// `<pid> <address>`. Stale files (no such process, or another user's) are skipped, as initctl does.
+fn list_sessions(program: &str) -> ExitCode {
+    let runtime = std::env::var("XDG_RUNTIME_DIR").unwrap_or_default();
+    if !runtime.starts_with('/') {
+        eprintln!("{program}: Unable to query session directory");
+        return ExitCode::from(1);
+    }
+    let dir = std::path::Path::new(&runtime).join("upstart/sessions");
+    // initctl creates the directory (as the Session Init would).
+    let _ = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("{program}: unable to determine sessions");
+        return ExitCode::from(1);
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some((name, ext)) = file.split_once('.') else {
+            continue;
+        };
+        if ext != "session" || name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(pid) = name.parse::<i32>() else {
+            continue;
+        };
+        if !may_signal(pid) {
+            continue;
+        }
+        let Ok(contents) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let contents = contents.strip_suffix('\n').unwrap_or(&contents);
+        if let Some(session) = contents.strip_prefix("UPSTART_SESSION=")
+            && !session.is_empty()
+        {
+            println!("{pid} {session}");
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]

@@ -181,3 +181,132 @@ fn initctl_output_formats_and_exit_codes() {
         out.all()
     );
 }
+
+#[test]
+fn initctl_usage_notify_help_and_sessions() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    let jobs = m.dir.home().join(".config/upstart");
+    std::fs::create_dir_all(&jobs).unwrap();
+    std::fs::write(
+        jobs.join("tty.conf"),
+        "instance $TTY\nusage \"tty TTY=<device>\"\nexec /bin/sleep infinity\n",
+    )
+    .unwrap();
+    std::fs::write(
+        jobs.join("plain.conf"),
+        "start on poke\nexec /bin/sleep infinity\n",
+    )
+    .unwrap();
+    m.expect(0, &["daemon-reload"]);
+    let unitd = unitd_bin();
+    let ic = |args: &[&str]| initctl(&m, &unitd, &["initctl"], args);
+
+    let out = ic(&["usage", "tty"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "Usage: tty TTY=<device>\n")
+    );
+    let out = ic(&["usage", "plain"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "Usage: \n"));
+    let out = ic(&["usage", "nope"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr, "initctl: Unknown job: nope\n");
+    let out = ic(&["usage"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.starts_with("initctl: missing job name\n"),
+        "{}",
+        out.all()
+    );
+    // The instance expansion error carries the usage (Job.Start).
+    let out = ic(&["start", "tty"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.stderr,
+        "initctl: Unknown parameter: TTY\nUsage: tty TTY=<device>\n"
+    );
+
+    for args in [
+        &["notify-disk-writeable"][..],
+        &["notify-dbus-address", "unix:path=/nonexistent"],
+        &[
+            "notify-cgroup-manager-address",
+            "unix:path=/nonexistent/cgm",
+        ],
+    ] {
+        let out = ic(args);
+        assert_eq!((out.code, out.all().as_str()), (0, ""), "{args:?}");
+    }
+    let out = ic(&["notify-dbus-address"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.starts_with("initctl: missing D-Bus address\n"),
+        "{}",
+        out.all()
+    );
+    let out = ic(&["notify-cgroup-manager-address"]);
+    assert!(
+        out.stderr.starts_with("initctl: missing address\n"),
+        "{}",
+        out.all()
+    );
+
+    // emit --no-wait returns at once; the job still starts.
+    let out = ic(&["emit", "--no-wait", "poke"]);
+    assert_eq!((out.code, out.all().as_str()), (0, ""));
+    wait_for("plain running", Duration::from_secs(10), || {
+        ic(&["status", "plain"])
+            .stdout
+            .starts_with("plain start/running")
+    });
+
+    let out = ic(&["help"]);
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout
+            .starts_with("Job commands:\n  start                       Start job.\n")
+    );
+    assert!(out.stdout.contains(
+        "  notify-cgroup-manager-address\n                              Inform Upstart of D-Bus address cgroup manager is\n                                available on.\n"
+    ));
+    assert!(out.stdout.ends_with(
+        "  help                        display list of commands\n\nFor more information on a command, try `initctl COMMAND --help'.\n"
+    ));
+    let out = ic(&["--help"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.starts_with(
+        "Usage: initctl [OPTION]... COMMAND [OPTION]... [ARG]...\n\nOptions:\n      --session               use existing D-Bus session bus to connect to init\n                                daemon (for testing)\n"
+    ), "{}", out.stdout);
+
+    let out = ic(&["--version"]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (
+            0,
+            "initctl (upstart 1.13.2)\nCopyright \u{a9} 2006-2014 Canonical Ltd., 2011 Scott James Remnant\n\n\
+             This is free software; see the source for copying conditions.  There is NO\n\
+             warranty; not even for MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.\n"
+        )
+    );
+
+    // list-sessions reads the Session Init files without connecting: none here.
+    let rt = m.dir.path().join("rt");
+    std::fs::create_dir_all(&rt).unwrap();
+    let mut cmd = Command::new(&unitd);
+    cmd.args(["initctl", "list-sessions"])
+        .env("XDG_RUNTIME_DIR", &rt)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    let out = run_with_timeout(&mut cmd, "initctl", Duration::from_secs(30));
+    assert_eq!((out.code, out.all().as_str()), (0, ""));
+    assert!(rt.join("upstart/sessions").is_dir());
+    let mut cmd = Command::new(&unitd);
+    cmd.args(["initctl", "list-sessions"])
+        .env_remove("XDG_RUNTIME_DIR");
+    let out = run_with_timeout(&mut cmd, "initctl", Duration::from_secs(30));
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (1, "initctl: Unable to query session directory\n")
+    );
+}

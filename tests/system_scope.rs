@@ -231,6 +231,25 @@ fn root_drives_system_scope_over_the_bus() {
     }
     assert!(!pid_alive(pid), "stopped");
     m.expect(m.systemctl(&["status", "nosuch.service"]), 4);
+
+    // Upstart's EndSession is not supported at the system level: success, nothing ends.
+    let mut cmd = in_namespace(
+        "dbus-send",
+        &[
+            "--system",
+            "--print-reply",
+            "--dest=com.ubuntu.Upstart",
+            "/com/ubuntu/Upstart",
+            "com.ubuntu.Upstart0_6.EndSession",
+        ],
+        &m.env(),
+    );
+    m.expect(
+        run_with_timeout(&mut cmd, "dbus-send EndSession", TIMEOUT),
+        0,
+    );
+    let out = m.expect(m.systemctl(&["is-system-running"]), 0);
+    assert_eq!(out.stdout.trim(), "running", "the system manager runs on");
 }
 
 /// Install verbs and the Upstart API: reads allowed, mutations refused — by the bus

@@ -194,3 +194,59 @@ fn emit_event_waits_for_the_jobs_it_started() {
     monitor.terminate(Duration::from_secs(5));
     let _ = monitor_child.wait();
 }
+
+/// `stop on` values expand against each instance's environment: `stop on unplug DEV=$TTY`
+/// stops only the instance whose TTY was unplugged; a waiting EmitEvent returns once it is
+/// down.
+#[test]
+fn stop_on_expands_variables_per_instance() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if which("dbus-send").is_none() {
+        eprintln!("skipped: dbus-send not installed");
+        return;
+    }
+    write_job(
+        &m,
+        "tty",
+        "instance $TTY\nstart on plug\nstop on unplug DEV=$TTY\nexec /bin/sleep infinity\n",
+    );
+    m.expect(0, &["daemon-reload"]);
+    for t in ["ttyA", "ttyB"] {
+        let out = emit(&m, "plug", &format!("TTY={t}"), true);
+        assert_eq!(out.code, 0, "{}", out.all());
+    }
+    let a = m.main_pid("tty@ttyA.service");
+    let b = m.main_pid("tty@ttyB.service");
+    assert!(a != 0 && b != 0, "{}", m.daemon_log());
+
+    // A literal `$TTY` is no instance's value.
+    let out = emit(&m, "unplug", "DEV=$TTY", true);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(m.show("tty@ttyA.service", "ActiveState"), "active");
+    assert_eq!(m.show("tty@ttyB.service", "ActiveState"), "active");
+
+    // The waiting emit returns once ttyB is down; ttyA runs on.
+    let out = emit(&m, "unplug", "DEV=ttyB", true);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        !pid_alive(b),
+        "ttyB's process is gone once the event finished"
+    );
+    assert!(pid_alive(a));
+    assert_eq!(m.show("tty@ttyA.service", "ActiveState"), "active");
+    let out = send(
+        &m,
+        &[
+            "/com/ubuntu/Upstart/jobs/tty",
+            "com.ubuntu.Upstart0_6.Job.GetAllInstances",
+        ],
+    );
+    assert!(
+        out.stdout.contains("/com/ubuntu/Upstart/jobs/tty/ttyA"),
+        "{}",
+        out.all()
+    );
+    assert!(!out.stdout.contains("ttyB"), "{}", out.all());
+}

@@ -32,8 +32,15 @@
 //! Difference: unitd emits `stopping` when the stop begins, i.e. before pre-stop
 //! (`ExecStop=`) runs; Upstart emits it after pre-stop. Both hold the kill.
 //!
-//! Approximated: `$VAR` in `stop on` values is not expanded. A new command on a job does not
-//! release events the job holds before it reaches a rest state.
+//! `stop on` values are `$`-expanded against the instance's environment (its job env: global
+//! env, `env` stanzas, start env) when an event is matched, so `stop on stopping-thing
+//! JOB=$JOB` or `stop on runlevel [!$RUNLEVEL]` follow each instance; a value naming an unknown
+//! variable never matches. `start on` values are matched as written (Upstart 1.13 expands them
+//! against no environment at all).
+//!
+//! A newer command on an instance (D-Bus Start/Stop/Restart, or an event changing its goal)
+//! releases the events it held with success, as Upstart's `job_finished(job, FALSE)` does
+//! ([`Engine::release_event_holds`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -41,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 use super::types::ServiceState;
 use super::*;
-use crate::spec::event_expr::{EventExpr, leaf_matches};
+use crate::spec::event_expr::{EventExpr, leaf_matches_expanded};
 use crate::spec::{KindSpec, LoadState, ServiceType, upstart};
 
 /// Identifies one emitted event.
@@ -433,6 +440,9 @@ impl Engine {
                 if stop && !goal_start {
                     continue;
                 }
+                // `stop on` values expand against the instance's environment (Upstart's
+                // job->env, fixed at `starting`); `start on` ones are matched as written.
+                let vars = stop.then(|| self.job_env(id));
                 let leaves = expr.leaves();
                 let latches = self
                     .events
@@ -445,7 +455,15 @@ impl Engine {
                     let EventExpr::Event { name, args } = leaf else {
                         continue;
                     };
-                    if latches[i].is_none() && leaf_matches(name, args, &event.name, &event.env) {
+                    if latches[i].is_none()
+                        && leaf_matches_expanded(
+                            name,
+                            args,
+                            &event.name,
+                            &event.env,
+                            vars.as_deref(),
+                        )
+                    {
                         latches[i] = Some(ev);
                         newly += 1;
                     }
@@ -517,6 +535,8 @@ impl Engine {
             (JobType::Start, Hold::Start, "UPSTART_EVENTS")
         };
         env.push(format!("{var}={}", names.join(" ")));
+        // The goal changes: what the instance held for an earlier start or stop is released.
+        self.release_event_holds(id);
         if stop {
             self.events.stop_env.insert(id, env);
         } else {
@@ -735,6 +755,20 @@ impl Engine {
         });
         self.open_start_gates(ev);
         self.open_stop_gates(ev);
+    }
+
+    /// A newer command on a job instance (Upstart's `job_finished(job, FALSE)` before a goal
+    /// change): every event the instance holds is released with success, so an emitter waiting
+    /// on it is answered. Called for D-Bus Start/Stop/Restart and when an event changes the
+    /// instance's goal.
+    pub fn release_event_holds(&mut self, unit: UnitId) {
+        let unit = self.resolve(unit);
+        let Some(holds) = self.events.holds.remove(&unit) else {
+            return;
+        };
+        for (ev, _) in holds {
+            self.release(ev, false);
+        }
     }
 
     /// Release the events a unit holds once it reached the rest state they wait for.

@@ -680,6 +680,13 @@ impl Manager {
         r
     }
 
+    /// Upstart: a newer command on a job instance releases the events it holds (with
+    /// success); see [`crate::engine::Engine::release_event_holds`].
+    pub fn release_event_holds(&mut self, unit: UnitId) {
+        self.engine.release_event_holds(unit);
+        self.collect_changes();
+    }
+
     /// Upstart's env methods with job details: change one job instance's environment table.
     pub fn change_job_env(&mut self, unit: UnitId, change: crate::engine::JobEnvChange) {
         self.engine.change_job_env(unit, change);

@@ -555,12 +555,26 @@ async fn serve_async(
                 Some(BusEvent::Call(msg, ctx)) => {
                     activity = true;
                     let reply = if upstart::owns_message(&msg) {
+                        upstart.set_bus_connected(bus.bus_conn().is_some());
                         upstart.handle_call(&mut mgr, &msg, &ctx)
                     } else {
                         facade.handle_call(&mut mgr, &msg, &ctx)
                     };
                     if let Some(reply) = reply {
                         bus.send(ctx.conn, reply);
+                    }
+                    // Upstart's NotifyDBusAddress: connect to the bus it names (only asked
+                    // while connected to none).
+                    if let Some(address) = upstart.take_bus_request() {
+                        let mut s = settings.clone();
+                        s.bus_address = Some(address);
+                        match connect_bus(&mut bus, &s, true, false).await {
+                            Ok(()) => {
+                                tracing::info!("connected to the bus given by NotifyDBusAddress");
+                                settings = s;
+                            }
+                            Err(e) => tracing::warn!("NotifyDBusAddress: cannot connect: {e}"),
+                        }
                     }
                 }
                 Some(BusEvent::PeerGone { conn, name }) => {
@@ -712,6 +726,12 @@ async fn serve_async(
                 bus.send(conn, reply);
             }
             bus.emit(&msgs);
+        }
+        // Upstart's EndSession: `session-end` finished; stop everything and exit.
+        if upstart.take_end_session() && stopping.is_none() {
+            mgr.request_shutdown(ShutdownAction::Exit);
+            begin_shutdown(&mut mgr, &mut stopping, opts.shutdown_timeout, "EndSession");
+            mgr.process();
         }
         if exit_idle.is_some() && stopping.is_none() {
             if !is_idle(&mgr, &facade, &upstart, &bus) {

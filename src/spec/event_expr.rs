@@ -116,6 +116,20 @@ impl EventExpr {
 /// Whether the event `name` with environment `env` (`KEY=VALUE` entries, in order) matches the
 /// leaf `leaf_name`/`args`.
 pub fn leaf_matches(leaf_name: &str, args: &[EventArg], name: &str, env: &[String]) -> bool {
+    leaf_matches_expanded(leaf_name, args, name, env, None)
+}
+
+/// [`leaf_matches`], with every argument value `$`-expanded against `vars` first when given
+/// (Upstart expands `stop on` values against the job instance's environment: `stop on
+/// stopping-thing JOB=$JOB`). A value that does not expand (an unknown variable) fails the
+/// match, as in Upstart.
+pub fn leaf_matches_expanded(
+    leaf_name: &str,
+    args: &[EventArg],
+    name: &str,
+    env: &[String],
+    vars: Option<&[String]>,
+) -> bool {
     if leaf_name != name {
         return false;
     }
@@ -125,14 +139,23 @@ pub fn leaf_matches(leaf_name: &str, args: &[EventArg], name: &str, env: &[Strin
             None => (e.clone(), String::new()),
         }
     };
+    let expand = |glob: &String| -> Option<String> {
+        match vars {
+            Some(vars) => crate::spec::upstart::expand(glob, vars).ok(),
+            None => Some(glob.clone()),
+        }
+    };
     let mut pos = 0usize;
     for arg in args {
         match arg {
             EventArg::Positional(glob) => {
+                let Some(glob) = expand(glob) else {
+                    return false;
+                };
                 let Some(entry) = env.get(pos) else {
                     return false;
                 };
-                if !fnmatch(glob, &split(entry).1) {
+                if !fnmatch(&glob, &split(entry).1) {
                     return false;
                 }
                 pos += 1;
@@ -141,7 +164,10 @@ pub fn leaf_matches(leaf_name: &str, args: &[EventArg], name: &str, env: &[Strin
                 let Some(idx) = env.iter().position(|e| split(e).0 == *key) else {
                     return false;
                 };
-                let hit = fnmatch(glob, &split(&env[idx]).1);
+                let Some(glob) = expand(glob) else {
+                    return false;
+                };
+                let hit = fnmatch(&glob, &split(&env[idx]).1);
                 let want = matches!(arg, EventArg::Equals(..));
                 if hit != want {
                     return false;
@@ -314,5 +340,38 @@ mod tests {
         // too many positional args
         let four = [p("*"), p("*"), p("*"), p("*")];
         assert!(!leaf_matches("stopped", &four, "stopped", &env));
+        // `$VAR` values expand against the given variables; unknown ones never match.
+        let vars = vec!["WHO=nginx".to_owned(), "LEVEL=2345".to_owned()];
+        let var = |k: &str, v: &str| EventArg::Equals(k.into(), v.into());
+        assert!(leaf_matches_expanded(
+            "stopped",
+            &[p("$WHO")],
+            "stopped",
+            &env,
+            Some(&vars)
+        ));
+        assert!(!leaf_matches("stopped", &[p("$WHO")], "stopped", &env));
+        assert!(leaf_matches_expanded(
+            "stopped",
+            &[var("JOB", "${WHO}")],
+            "stopped",
+            &env,
+            Some(&vars)
+        ));
+        assert!(!leaf_matches_expanded(
+            "stopped",
+            &[var("JOB", "$NOPE")],
+            "stopped",
+            &env,
+            Some(&vars)
+        ));
+        let rl = vec!["RUNLEVEL=6".to_owned()];
+        assert!(leaf_matches_expanded(
+            "runlevel",
+            &[p("[!$LEVEL]")],
+            "runlevel",
+            &rl,
+            Some(&vars)
+        ));
     }
 }

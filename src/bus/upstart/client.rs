@@ -172,6 +172,16 @@ impl Client {
         Ok(())
     }
 
+    /// `NotifyDiskWriteable()`, or `NotifyDBusAddress(address)` /
+    /// `NotifyCGroupManagerAddress(address)` when `address` is given.
+    pub fn notify(&self, member: &str, address: Option<&str>) -> Res<()> {
+        match address {
+            Some(a) => self.call(MANAGER, IFACE, member, &(a,))?,
+            None => self.call(MANAGER, IFACE, member, &())?,
+        };
+        Ok(())
+    }
+
     /// `ReloadConfiguration`.
     pub fn reload_configuration(&self) -> Res<()> {
         self.call(MANAGER, IFACE, "ReloadConfiguration", &())?;

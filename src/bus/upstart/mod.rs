@@ -20,7 +20,16 @@
 //! (the unnamed instance is `foo.service` itself) at `…/jobs/foo/<esc(inst)>`; Job methods
 //! expand the `instance` template against their env to pick it, `Job.Start` creates it through
 //! the engine. Systemd template instances (`getty@tty1.service` from `getty@.service`) are not
-//! shown as jobs. Not served yet: the `Notify*`/`EndSession` methods.
+//! shown as jobs.
+//!
+//! `NotifyDiskWriteable` has nothing to flush (job output is always written to the log store);
+//! `NotifyDBusAddress` is refused as PID 1, ignored while connected to a bus and otherwise asks
+//! the daemon loop to connect there ([`UpstartFacade::take_bus_request`]);
+//! `NotifyCGroupManagerAddress` is recorded (as Upstart without cgroup support, nothing else);
+//! `EndSession` is a no-op for a system manager (Upstart's PID 1) and, for a user manager (a
+//! Session Init), emits `session-end TYPE=logout` and, once that event finished (the jobs it
+//! started ran), asks the daemon loop to stop everything and exit
+//! ([`UpstartFacade::take_end_session`]).
 
 pub mod client;
 pub mod path;
@@ -138,6 +147,19 @@ pub struct UpstartFacade {
     /// The jobs last announced (unit → job name), for JobAdded/JobRemoved; `None` before
     /// the first batch of changes.
     jobs: Option<HashMap<UnitId, String>>,
+    /// Whether the manager is connected to a message bus (set by the daemon loop).
+    bus_connected: bool,
+    /// The address `NotifyDBusAddress` gave while no bus was connected (GetState's
+    /// `control_bus_address`).
+    control_bus_address: Option<String>,
+    /// A bus the daemon loop should connect to (`NotifyDBusAddress` while unconnected).
+    bus_request: Option<String>,
+    /// The address `NotifyCGroupManagerAddress` gave (GetState's `cgroup_manager_address`).
+    cgroup_manager_address: Option<String>,
+    /// The `session-end` event an `EndSession` emitted, until it finishes.
+    session_end: Option<EventId>,
+    /// `session-end` finished: the daemon loop should shut the manager down.
+    end_session: bool,
 }
 
 impl Default for UpstartFacade {
@@ -422,7 +444,32 @@ impl UpstartFacade {
             failed: HashSet::new(),
             names: HashMap::new(),
             jobs: None,
+            bus_connected: true,
+            control_bus_address: None,
+            bus_request: None,
+            cgroup_manager_address: None,
+            session_end: None,
+            end_session: false,
         }
+    }
+
+    /// Tell the façade whether the manager is connected to a message bus now (the daemon
+    /// loop calls it before each call): `NotifyDBusAddress` is ignored while connected, as
+    /// Upstart ignores it once it has its bus.
+    pub fn set_bus_connected(&mut self, connected: bool) {
+        self.bus_connected = connected;
+    }
+
+    /// Whether an `EndSession` call's `session-end` event finished: the daemon loop then
+    /// stops every unit and exits (Upstart's quiesce). True once.
+    pub fn take_end_session(&mut self) -> bool {
+        std::mem::take(&mut self.end_session)
+    }
+
+    /// The bus address a `NotifyDBusAddress` call asked the manager to connect to (it was
+    /// not connected to any bus); the daemon loop connects to it and claims the names.
+    pub fn take_bus_request(&mut self) -> Option<String> {
+        self.bus_request.take()
     }
 
     /// Handle one method call; `None` for non-calls and no-reply calls, and for calls whose
@@ -677,6 +724,53 @@ impl UpstartFacade {
                         reply(msg, &()).map(Some)
                     }
                     ("GetState", "") => reply(msg, &self.state_json(mgr)).map(Some),
+                    ("NotifyDiskWriteable", "") => {
+                        // Upstart buffers `console log` output until the log disk is
+                        // writable and flushes it on this call. unitd writes every job's
+                        // output to its log store under the state directory as it comes, so
+                        // nothing is ever held back: there is nothing to flush.
+                        reply(msg, &()).map(Some)
+                    }
+                    ("NotifyDBusAddress", "s") => {
+                        let (address,): (String,) = msg.body().deserialize().map_err(args_err)?;
+                        if is_pid1() {
+                            return Err(permission_denied(
+                                "Not permissible to notify D-Bus address for PID 1",
+                            ));
+                        }
+                        // As Upstart: ignored once connected to a bus; otherwise connect to
+                        // it (the daemon loop does, claiming the bus names).
+                        if !self.bus_connected && self.control_bus_address.is_none() {
+                            self.control_bus_address = Some(address.clone());
+                            self.bus_request = Some(address);
+                        }
+                        reply(msg, &()).map(Some)
+                    }
+                    ("NotifyCGroupManagerAddress", "s") => {
+                        // Upstart built without cgroup support (and unitd, whose `cgroup`
+                        // stanza is parsed and warned about) accepts and does nothing else;
+                        // the address is recorded for GetState.
+                        let (address,): (String,) = msg.body().deserialize().map_err(args_err)?;
+                        self.cgroup_manager_address.get_or_insert(address);
+                        reply(msg, &()).map(Some)
+                    }
+                    ("EndSession", "") => {
+                        // Upstart: "Not supported at the system level" — PID 1 answers
+                        // success and does nothing; so does a system manager here. A
+                        // session init (a user manager) quiesces: `session-end TYPE=logout`,
+                        // then every job stops and the manager exits.
+                        if mgr.settings().scope == crate::settings::Scope::System || is_pid1() {
+                            return reply(msg, &()).map(Some);
+                        }
+                        // The jobs `session-end` starts run first (Upstart's wait phase);
+                        // when the event finished, the daemon loop stops everything and exits
+                        // (the kill phase). A second EndSession changes nothing.
+                        if self.session_end.is_none() {
+                            let ev = mgr.emit_event("session-end", vec!["TYPE=logout".to_owned()]);
+                            self.session_end = Some(ev);
+                        }
+                        reply(msg, &()).map(Some)
+                    }
                     ("ReloadConfiguration", "") => {
                         mgr.reload();
                         reply(msg, &()).map(Some)
@@ -849,6 +943,8 @@ impl UpstartFacade {
         // As Upstart: a newer command releases the instance's earlier blocked callers, with
         // success.
         self.release_waiters(unit);
+        // …and the events it holds (an EmitEvent waiting on the job's start returns).
+        mgr.release_event_holds(unit);
         let job = mgr
             .enqueue(&uname, job_type, "replace")
             .map_err(|e| err(FAILED, e.to_string()))?;
@@ -992,6 +1088,9 @@ impl UpstartFacade {
                     failed,
                 } => {
                     self.finish_event(*event, *failed);
+                    if self.session_end == Some(*event) {
+                        self.end_session = true;
+                    }
                     out.extend(signal(MANAGER_PATH, IFACE, "EventEmitted", &(name, env)).ok());
                 }
                 _ => {}
@@ -1122,8 +1221,8 @@ impl UpstartFacade {
         json!({
             "sessions": [],
             "events": events,
-            "control_bus_address": "",
-            "cgroup_manager_address": "",
+            "control_bus_address": self.control_bus_address,
+            "cgroup_manager_address": self.cgroup_manager_address,
             "job_environment": e.environment(),
             "job_classes": classes,
             "conf_sources": conf_sources,
@@ -1364,6 +1463,15 @@ fn env_target(mgr: &mut Manager, details: &[String]) -> Result<Option<UnitId>, C
         .filter(|u| goal_state(mgr, *u).1 != "waiting")
         .map(Some)
         .ok_or_else(|| unknown(inst))
+}
+
+/// Whether this process is PID 1 (Upstart refuses or ignores some calls as PID 1).
+fn is_pid1() -> bool {
+    std::process::id() == 1
+}
+
+fn permission_denied(msg: &str) -> CallError {
+    CallError::new("com.ubuntu.Upstart0_6.Error.PermissionDenied", msg)
 }
 
 fn check_env(env: &[String]) -> Result<(), CallError> {

@@ -284,3 +284,89 @@ fn stopping_holds_the_kill_until_its_handlers_are_done() {
     s.exit(post, ExitStatus::Exited(0));
     assert_eq!(s.state("bar.service").0, "inactive");
 }
+
+#[test]
+fn stop_on_values_expand_against_each_instance_env() {
+    // Upstart's idiom: each instance stops on the removal of its own device, and a job stops
+    // when the runlevel leaves the one it was started in.
+    let mut s = Sim::new();
+    add_job(
+        &mut s,
+        "getty",
+        "instance $TTY\nstart on spawn\nstop on unplug DEV=$TTY or gone ${TTY}x\nexec /bin/getty\n",
+    );
+    add_job(
+        &mut s,
+        "rl",
+        "start on runlevel [2345]\nstop on runlevel [!$RUNLEVEL]\nexec /bin/rl\n",
+    );
+    emit(&mut s, "spawn", &["TTY=tty1"]);
+    emit(&mut s, "spawn", &["TTY=tty2"]);
+    assert_eq!(s.state("getty@tty1.service"), ("active", "running"));
+    assert_eq!(s.state("getty@tty2.service"), ("active", "running"));
+
+    // `DEV=$TTY` matches only the instance whose TTY is tty2; a literal `$TTY` matches none.
+    let literal = emit(&mut s, "unplug", &["DEV=$TTY"]);
+    assert_eq!(finished(&s, literal), Some(false));
+    assert_eq!(s.state("getty@tty1.service").0, "active");
+    assert_eq!(s.state("getty@tty2.service").0, "active");
+    let unplug = emit(&mut s, "unplug", &["DEV=tty2"]);
+    assert_eq!(s.state("getty@tty1.service").0, "active");
+    assert_eq!(s.state("getty@tty2.service").0, "deactivating");
+    let pid = s.main_pid("getty@tty2.service");
+    s.exit(pid, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.state("getty@tty2.service").0, "inactive");
+    assert_eq!(finished(&s, unplug), Some(false));
+    // `${TTY}` inside a positional value.
+    emit(&mut s, "spawn", &["TTY=tty3"]);
+    emit(&mut s, "gone", &["WHAT=tty1x"]);
+    assert_eq!(s.state("getty@tty1.service").0, "deactivating");
+    assert_eq!(s.state("getty@tty3.service").0, "active");
+
+    emit(&mut s, "runlevel", &["RUNLEVEL=2", "PREVLEVEL=N"]);
+    assert_eq!(s.state("rl.service"), ("active", "running"));
+    // Same runlevel again: `[!2]` does not match 2.
+    emit(&mut s, "runlevel", &["RUNLEVEL=2", "PREVLEVEL=2"]);
+    assert_eq!(s.state("rl.service").0, "active");
+    emit(&mut s, "runlevel", &["RUNLEVEL=6", "PREVLEVEL=2"]);
+    assert_eq!(s.state("rl.service").0, "deactivating");
+}
+
+#[test]
+fn stop_on_with_an_unknown_variable_never_matches() {
+    let mut s = Sim::new();
+    add_job(
+        &mut s,
+        "u",
+        "start on up\nstop on down WHO=$NOBODY_SET\nexec /bin/u\n",
+    );
+    emit(&mut s, "up", &[]);
+    let ev = emit(&mut s, "down", &["WHO="]);
+    assert_eq!(finished(&s, ev), Some(false));
+    assert_eq!(s.state("u.service").0, "active");
+}
+
+#[test]
+fn a_newer_command_releases_the_events_a_job_holds() {
+    // Upstart's job_finished(job, FALSE): the event that started `slow` (still in post-start)
+    // finishes with success as soon as a newer command or a stop event changes its goal.
+    let mut s = Sim::new();
+    add_job(
+        &mut s,
+        "slow",
+        "start on go\nstop on halt\nexec /bin/slow\npost-start exec /bin/settle\n",
+    );
+    let go = emit(&mut s, "go", &[]);
+    assert_eq!(s.state("slow.service").0, "activating");
+    assert_eq!(finished(&s, go), None, "held while post-start runs");
+    // A stop event: `go` is released (success) before the job is down.
+    let halt = emit(&mut s, "halt", &[]);
+    assert_eq!(finished(&s, go), Some(false));
+    assert_eq!(finished(&s, halt), None, "held until slow is down");
+
+    // A D-Bus command (Start) on the instance releases `halt` the same way.
+    let slow = s.id("slow.service");
+    s.e.release_event_holds(slow);
+    s.pump();
+    assert_eq!(finished(&s, halt), Some(false));
+}
