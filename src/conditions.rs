@@ -271,6 +271,8 @@ fn test(kind: &str, p: &str, ctx: &ConditionContext) -> Answer {
         "PathExists" | "PathExistsGlob" | "PathIsDirectory" | "PathIsSymbolicLink"
         | "PathIsMountPoint" | "PathIsReadWrite" | "PathIsEncrypted" | "DirectoryNotEmpty"
         | "FileNotEmpty" | "FileIsExecutable" => test_path(kind, p),
+        // `ConditionNull=yes` always holds, `=no` never (deprecated, still accepted by 252).
+        "Null" => boolean(p),
         "NeedsUpdate" => Ok(test_needs_update(p, ctx)),
         "FirstBoot" => Ok(ctx.first_boot == boolean(p)?),
         "Architecture" => test_architecture(p, ctx),

@@ -31,7 +31,8 @@ pub struct Settings {
     pub user_name: String,
     pub uid: u32,
     pub gid: u32,
-    /// `%S %C %L %E` roots.
+    /// `%S %C %L %E` roots, and where `StateDirectory=`, `CacheDirectory=`, `LogsDirectory=`
+    /// and `ConfigurationDirectory=` are created (`runtime_dir` is `RuntimeDirectory=`'s).
     pub state_root: PathBuf,
     pub cache_root: PathBuf,
     pub logs_root: PathBuf,
@@ -98,10 +99,12 @@ impl Settings {
                 PathBuf::from("/var/log"),
                 PathBuf::from("/etc"),
             ),
+            // systemd 252 (Debian 12): user-scope state and logs live below the config home
+            // (`$XDG_CONFIG_HOME`, `$XDG_CONFIG_HOME/log`); `$XDG_STATE_HOME` came with 254.
             Scope::User => (
-                state_home.clone(),
+                config_home.clone(),
                 cache_home,
-                state_home.join("log"),
+                config_home.join("log"),
                 config_home.clone(),
             ),
         };

@@ -64,6 +64,7 @@ impl Fixture {
             notify_socket: None,
             runtime: Some(runtime()),
             max_log_file: unitd::supervisor::logs::DEFAULT_MAX_FILE,
+            directory_roots: ["run", "lib", "cache", "log", "etc"].map(|d| dir.path().join(d)),
         };
         let mut cfg = cfg;
         tweak(&mut cfg);
@@ -870,4 +871,146 @@ fn effects_answered_as_engine_inputs() {
     );
     assert!(!pidfile.exists());
     assert!(f.sup.execute(&Effect::ForgetProcesses { unit }).is_none());
+}
+
+#[test]
+fn exec_directories_created_before_spawn_with_mode_owner_and_env() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use unitd::spec::ExecDirectoryType;
+    let _g = lock();
+    let mut f = Fixture::new();
+    let out = f.path("dirs.env");
+    let mut ctx = file_output(&out);
+    let dirs = [
+        (
+            ExecDirectoryType::Runtime,
+            vec!["app", "app-extra/sub"],
+            Some(0o750),
+        ),
+        (ExecDirectoryType::State, vec!["app"], None),
+        (ExecDirectoryType::Cache, vec!["app"], Some(0o700)),
+        (ExecDirectoryType::Logs, vec!["app"], None),
+        (ExecDirectoryType::Configuration, vec!["app"], Some(0o755)),
+    ];
+    for (t, paths, mode) in &dirs {
+        let d = &mut ctx.directories[t.index()];
+        d.paths = paths.iter().map(PathBuf::from).collect();
+        d.mode = *mode;
+    }
+    // `app:compat/app-old`: a relative symlink below the root.
+    ctx.directories[ExecDirectoryType::Runtime.index()].symlinks =
+        vec![(PathBuf::from("app"), PathBuf::from("compat/app-old"))];
+    let root_user = nix::unistd::getuid().is_root();
+    let nobody = nix::unistd::User::from_name("nobody").ok().flatten();
+    if root_user && let Some(n) = &nobody {
+        ctx.user = Some(n.name.clone());
+    }
+    // A state file left by an earlier run (owned by root) is handed to User= with its dir.
+    std::fs::create_dir_all(f.path("lib/app")).unwrap();
+    std::fs::write(f.path("lib/app/old.db"), "x").unwrap();
+    // An existing configuration directory keeps its mode and owner.
+    std::fs::create_dir_all(f.path("etc/app")).unwrap();
+    std::fs::set_permissions(f.path("etc/app"), std::fs::Permissions::from_mode(0o700)).unwrap();
+    // The command writes its environment and checks it can write to its state directory
+    // (as User= when running as root: the test directory must be reachable for it).
+    std::fs::set_permissions(f.path(""), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (s, r) = f.run(&request(
+        9,
+        &[
+            "/bin/sh",
+            "-c",
+            "test -w \"$STATE_DIRECTORY\" || exit 9; env",
+        ],
+        ctx,
+    ));
+    assert!(s.exec_ok);
+    assert_eq!(r.status, ExitStatus::Exited(0));
+    let env = read_env_file(&out);
+    let p = |rel: &str| f.path(rel).display().to_string();
+    assert_eq!(
+        env_get(&env, "RUNTIME_DIRECTORY"),
+        Some(format!("{}:{}", p("run/app"), p("run/app-extra/sub")).as_str())
+    );
+    assert_eq!(
+        env_get(&env, "STATE_DIRECTORY"),
+        Some(p("lib/app").as_str())
+    );
+    assert_eq!(
+        env_get(&env, "CACHE_DIRECTORY"),
+        Some(p("cache/app").as_str())
+    );
+    assert_eq!(env_get(&env, "LOGS_DIRECTORY"), Some(p("log/app").as_str()));
+    assert_eq!(
+        env_get(&env, "CONFIGURATION_DIRECTORY"),
+        Some(p("etc/app").as_str())
+    );
+    let md = |rel: &str| std::fs::metadata(f.path(rel)).unwrap();
+    assert_eq!(md("run/app").mode() & 0o7777, 0o750);
+    assert_eq!(md("run/app-extra/sub").mode() & 0o7777, 0o750);
+    assert_eq!(
+        md("run/app-extra").mode() & 0o7777,
+        0o755,
+        "parents are 0755"
+    );
+    assert_eq!(md("lib/app").mode() & 0o7777, 0o755, "default mode");
+    assert_eq!(md("cache/app").mode() & 0o7777, 0o700);
+    assert_eq!(
+        md("etc/app").mode() & 0o7777,
+        0o700,
+        "existing config dir untouched"
+    );
+    assert_eq!(
+        std::fs::read_link(f.path("run/compat/app-old")).unwrap(),
+        PathBuf::from("../app")
+    );
+    assert!(
+        f.path("run/compat/app-old").is_dir(),
+        "the symlink resolves"
+    );
+    if root_user && let Some(n) = &nobody {
+        let uid = n.uid.as_raw();
+        for rel in [
+            "run/app",
+            "lib/app",
+            "lib/app/old.db",
+            "cache/app",
+            "log/app",
+        ] {
+            assert_eq!(md(rel).uid(), uid, "{rel} owned by User=");
+            assert_eq!(md(rel).gid(), n.gid.as_raw(), "{rel} group of User=");
+        }
+        assert_eq!(
+            md("etc/app").uid(),
+            0,
+            "existing config dir keeps its owner"
+        );
+    }
+
+    // A directory that cannot be created fails the child with the type's exit code.
+    let mut ctx = exec_ctx();
+    std::fs::write(f.path("cache/blocked"), "a file, not a directory").unwrap();
+    ctx.directories[ExecDirectoryType::Cache.index()].paths = vec![PathBuf::from("blocked")];
+    let (_, r) = f.run(&request(9, &["/bin/true"], ctx));
+    assert_eq!(
+        r.status,
+        ExitStatus::Exited(239),
+        "CACHE_DIRECTORY exit code"
+    );
+
+    // RemoveRuntimeDirectories removes only the runtime entries, recursively.
+    std::fs::write(f.path("run/app/pidfile"), "1").unwrap();
+    f.sup
+        .execute(&unitd::engine::Effect::RemoveRuntimeDirectories {
+            unit: UnitId(9),
+            paths: vec![
+                PathBuf::from("app"),
+                PathBuf::from("app-extra/sub"),
+                PathBuf::from("compat/app-old"),
+            ],
+        });
+    assert!(std::fs::symlink_metadata(f.path("run/compat/app-old")).is_err());
+    assert!(!f.path("run/app").exists());
+    assert!(!f.path("run/app-extra/sub").exists());
+    assert!(f.path("run/app-extra").is_dir(), "parents stay");
+    assert!(f.path("lib/app/old.db").exists(), "state stays");
 }

@@ -864,3 +864,12 @@ fn detect_reads_consistent_facts() {
         assert!(!ctx.first_boot || Path::new("/run/systemd/first-boot").exists());
     }
 }
+
+#[test]
+fn null_condition() {
+    let ctx = fixed();
+    assert_check(&ctx, "Null", "yes", true);
+    assert_check(&ctx, "Null", "true", true);
+    assert_check(&ctx, "Null", "no", false);
+    assert_error(&ctx, "Null", "maybe");
+}

@@ -274,6 +274,12 @@ impl Engine {
                         self.finish_job(j, JobResult::Timeout);
                     }
                 }
+                TimerKind::PidFileRetry => {
+                    if self.u(id).service.pid_file_retry == Some(deadline) {
+                        self.um(id).service.pid_file_retry = None;
+                        self.service_pid_file_retry(id);
+                    }
+                }
                 TimerKind::Watchdog => {
                     if self.u(id).service.watchdog_deadline == Some(deadline) {
                         self.um(id).service.watchdog_deadline = None;

@@ -85,6 +85,9 @@ pub enum Effect {
     ReadPidFile { unit: UnitId, path: PathBuf },
     /// Remove a `PIDFile=` (unit went dead/failed). No answer.
     RemovePidFile { path: PathBuf },
+    /// Remove the unit's `RuntimeDirectory=` entries (paths relative to the runtime root; the
+    /// unit went dead/failed and `RuntimeDirectoryPreserve=` does not keep them). No answer.
+    RemoveRuntimeDirectories { unit: UnitId, paths: Vec<PathBuf> },
     /// Forget everything about a unit's processes (unit went dead/failed). No answer.
     ForgetProcesses { unit: UnitId },
     /// File-descriptor store work for a service (`FileDescriptorStoreMax=`). No answer.

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::job::Outcome;
 use super::*;
 use crate::spec::{
-    ExitStatusSet, KillMode, RestartPolicy, ServiceSpec, ServiceType, USEC_INFINITY,
+    ExecDirectoryType, ExitStatusSet, KillMode, RestartPolicy, RuntimeDirectoryPreserve,
+    ServiceSpec, ServiceType, USEC_INFINITY,
 };
 
 /// What a pending timer does when it fires.
@@ -24,7 +25,13 @@ pub enum TimerKind {
     JobTimeout,
     /// The service's watchdog was not pinged in time.
     Watchdog,
+    /// Read a forking service's missing `PIDFile=` again.
+    PidFileRetry,
 }
+
+/// How often a missing `PIDFile=` of a forking service is read again while its daemon is
+/// still starting (systemd watches the file with inotify; the start timeout still applies).
+pub(crate) const PID_FILE_RETRY_USEC: u64 = 100_000;
 
 use crate::spec::linux::{SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGTERM};
 
@@ -383,7 +390,7 @@ impl Engine {
             return;
         }
         if main.is_none() && control.is_none() && !others {
-            return self.service_kill_phase_done(id, ServiceResult::Success);
+            return self.service_kill_nothing_signalled(id, ServiceResult::Success);
         }
         let timeout = if matches!(state, StopWatchdog | FinalWatchdog) {
             abort_usec
@@ -409,8 +416,41 @@ impl Engine {
             return;
         }
         let mode = self.sspec(id).kill.mode;
-        if matches!(mode, KillMode::ControlGroup | KillMode::Mixed) && s.others_remaining > 0 {
-            return;
+        let sigkill_phase = matches!(
+            s.state,
+            ServiceState::StopSigkill | ServiceState::FinalSigkill
+        );
+        if s.others_remaining > 0 {
+            match mode {
+                KillMode::ControlGroup => return,
+                KillMode::Mixed if sigkill_phase => return,
+                // KillMode=mixed: the rest of the unit never got the terminate signal; once
+                // main and control are gone it gets SIGKILL right away.
+                KillMode::Mixed => return self.service_kill_nothing_signalled(id, f),
+                _ => {}
+            }
+        }
+        self.service_kill_phase_done(id, f);
+    }
+
+    /// Nothing this kill phase waits for is left (or nothing was signalled): like systemd's
+    /// `service_enter_signal` with nothing to wait for, a terminate phase moves on to the
+    /// SIGKILL phase when processes remain that only that phase signals (`KillMode=mixed`),
+    /// otherwise the phase is over.
+    fn service_kill_nothing_signalled(&mut self, id: UnitId, f: ServiceResult) {
+        use ServiceState::*;
+        let kill = &self.sspec(id).kill;
+        if kill.mode == KillMode::Mixed
+            && kill.send_sigkill
+            && self.u(id).service.others_remaining > 0
+        {
+            match self.u(id).service.state {
+                StopSigterm | StopWatchdog => return self.service_enter_signal(id, StopSigkill, f),
+                FinalSigterm | FinalWatchdog => {
+                    return self.service_enter_signal(id, FinalSigkill, f);
+                }
+                _ => {}
+            }
         }
         self.service_kill_phase_done(id, f);
     }
@@ -439,9 +479,59 @@ impl Engine {
         self.service_spawn(id, ExecPhase::StopPost, 0, ProcessRole::Control);
     }
 
+    /// systemd's `unit_destroy_runtime_data`: `RuntimeDirectoryPreserve=no` removes the runtime
+    /// directories whenever the service goes down, `restart` only when no restart follows (an
+    /// automatic restart, or a restart/start job waiting on this stop), `yes` never.
+    fn service_destroy_runtime_directories(&mut self, id: UnitId, will_auto_restart: bool) {
+        let exec = self.sspec(id).exec.clone();
+        let dir = &exec.directories[ExecDirectoryType::Runtime.index()];
+        if dir.paths.is_empty() {
+            return;
+        }
+        let remove = match exec.runtime_directory_preserve {
+            RuntimeDirectoryPreserve::No => true,
+            RuntimeDirectoryPreserve::Yes => false,
+            RuntimeDirectoryPreserve::Restart => {
+                let restart_job = self
+                    .u(id)
+                    .job
+                    .and_then(|j| self.jobs.get(&j))
+                    .is_some_and(|j| matches!(j.job_type, JobType::Restart | JobType::Start));
+                !will_auto_restart && !restart_job
+            }
+        };
+        if remove {
+            // The symlinks (`path:symlink`) go with their directories.
+            let paths = dir
+                .paths
+                .iter()
+                .chain(dir.symlinks.iter().map(|(_, link)| link))
+                .cloned()
+                .collect();
+            self.effects
+                .push_back(Effect::RemoveRuntimeDirectories { unit: id, paths });
+        }
+    }
+
+    /// The `PIDFile=` retry timer fired: read the file again if the service still waits.
+    pub(crate) fn service_pid_file_retry(&mut self, id: UnitId) {
+        if self.u(id).service.state != ServiceState::Start
+            || self.u(id).service.control_pid.is_some()
+        {
+            return;
+        }
+        if let Some(path) = self.sspec(id).pid_file.clone() {
+            self.effects
+                .push_back(Effect::ReadPidFile { unit: id, path });
+        }
+    }
+
     fn service_enter_dead(&mut self, id: UnitId, f: ServiceResult, allow_restart: bool) {
         self.set_result(id, f);
         self.disarm_timer(id);
+        if let Some(d) = self.um(id).service.pid_file_retry.take() {
+            self.timers.remove(&(d, id, TimerKind::PidFileRetry));
+        }
         let result = self.u(id).service.result;
         self.unwatch_main_and_control(id);
         self.um(id).service.pending = None;
@@ -450,6 +540,7 @@ impl Engine {
         }
         self.effects.push_back(Effect::ForgetProcesses { unit: id });
         let will_restart = allow_restart && self.service_shall_restart(id);
+        self.service_destroy_runtime_directories(id, will_restart);
         let end = if matches!(
             result,
             ServiceResult::Success | ServiceResult::SkipCondition
@@ -932,7 +1023,24 @@ impl Engine {
                 self.service_enter_start_post(id);
             }
             None => {
-                if self.sspec(id).pid_file.is_some() && self.u(id).service.others_remaining == 0 {
+                let spec = self.sspec(id);
+                if let Some(path) = spec.pid_file.clone()
+                    && spec.exec_start_post.is_empty()
+                    && self.u(id).service.others_remaining > 0
+                {
+                    // The daemon may write its PID file after the start process exited:
+                    // keep waiting (the start timeout still runs) while it is alive.
+                    tracing::debug!(
+                        unit = self.u(id).name(),
+                        "PID file {} not there yet, waiting for it.",
+                        path.display()
+                    );
+                    let deadline = self.now.monotonic.saturating_add(PID_FILE_RETRY_USEC);
+                    self.timers.insert((deadline, id, TimerKind::PidFileRetry));
+                    self.um(id).service.pid_file_retry = Some(deadline);
+                } else if self.sspec(id).pid_file.is_some()
+                    && self.u(id).service.others_remaining == 0
+                {
                     tracing::warn!(unit = self.u(id).name(), "Daemon never wrote its PID file.");
                     self.service_enter_signal(
                         id,

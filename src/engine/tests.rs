@@ -49,6 +49,10 @@ struct Sim {
     fd_ops: Vec<(UnitId, FdStoreOp)>,
     /// Socket effects in order: ("open"/"close"/"watch"/"unwatch", unit).
     socket_ops: Vec<(&'static str, UnitId)>,
+    /// (pid, signal) delivered to processes other than main and control (`others`).
+    others_kills: Vec<(u32, i32)>,
+    /// `RemoveRuntimeDirectories` effects, in order.
+    removed_dirs: Vec<(UnitId, Vec<std::path::PathBuf>)>,
 }
 
 fn cmd(line: &str) -> ExecCommand {
@@ -84,6 +88,8 @@ impl Sim {
             fail_exec: Vec::new(),
             fd_ops: Vec::new(),
             socket_ops: Vec::new(),
+            removed_dirs: Vec::new(),
+            others_kills: Vec::new(),
         };
         // The targets every unit's default dependencies refer to.
         for t in ["basic.target", "shutdown.target", "sysinit.target"] {
@@ -201,6 +207,22 @@ impl Sim {
                         for pid in [k.main, k.control].into_iter().flatten() {
                             self.kills.push((pid, k.signal));
                         }
+                        if k.others {
+                            let mut others: Vec<u32> = self
+                                .procs
+                                .iter()
+                                .filter(|(pid, p)| {
+                                    p.unit == k.unit
+                                        && p.alive
+                                        && Some(**pid) != k.main
+                                        && Some(**pid) != k.control
+                                })
+                                .map(|(pid, _)| *pid)
+                                .collect();
+                            others.sort_unstable();
+                            self.others_kills
+                                .extend(others.into_iter().map(|p| (p, k.signal)));
+                        }
                         let remaining = self.others_alive(k.unit, &[k.main, k.control]);
                         self.e.handle_input(
                             t,
@@ -281,6 +303,9 @@ impl Sim {
                     Effect::WatchSockets { unit, watch } => self
                         .socket_ops
                         .push((if watch { "watch" } else { "unwatch" }, unit)),
+                    Effect::RemoveRuntimeDirectories { unit, paths } => {
+                        self.removed_dirs.push((unit, paths))
+                    }
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
             }
@@ -1373,4 +1398,181 @@ fn socket_accept_limits_refuse_and_count() {
     assert!(sim.e.unit(sock).socket.sources.is_empty());
     assert!(sim.e.socket_admit(sock, ip("10.0.0.1")));
     assert_eq!(sim.e.unit(sock).socket.n_refused, 3);
+}
+
+#[test]
+fn runtime_directory_preserve_decides_removal() {
+    use crate::spec::{ExecDirectoryType, RuntimeDirectoryPreserve};
+    let with = |preserve: RuntimeDirectoryPreserve| {
+        move |sv: &mut ServiceSpec| {
+            let mut exec = ExecContext::default();
+            exec.directories[ExecDirectoryType::Runtime.index()].paths = vec!["app".into()];
+            exec.runtime_directory_preserve = preserve;
+            sv.exec = Arc::new(exec);
+            sv.restart = RestartPolicy::OnFailure;
+        }
+    };
+    let mut s = Sim::new();
+    let no = s.add_service("no.service", &[], with(RuntimeDirectoryPreserve::No));
+    let keep = s.add_service("keep.service", &[], with(RuntimeDirectoryPreserve::Restart));
+    let yes = s.add_service("yes.service", &[], with(RuntimeDirectoryPreserve::Yes));
+    let removals = |s: &Sim, u: UnitId| s.removed_dirs.iter().filter(|(x, _)| *x == u).count();
+
+    for name in ["no.service", "keep.service", "yes.service"] {
+        s.start(name).unwrap();
+        // A restart job: stop, then start again.
+        let pid = s.main_pid(name);
+        s.enqueue(name, JobType::Restart, JobMode::Replace).unwrap();
+        s.exit(pid, ExitStatus::Killed(SIGTERM));
+        assert_eq!(s.state(name), ("active", "running"), "{name}");
+        // An automatic restart after a failure.
+        let pid = s.main_pid(name);
+        s.exit(pid, ExitStatus::Exited(1));
+        s.advance(100_000);
+        assert_eq!(s.state(name), ("active", "running"), "{name}");
+    }
+    assert_eq!(removals(&s, no), 2, "no: removed at every stop");
+    assert_eq!(removals(&s, keep), 0, "restart: kept across restarts");
+    assert_eq!(removals(&s, yes), 0);
+
+    for name in ["no.service", "keep.service", "yes.service"] {
+        let pid = s.main_pid(name);
+        s.stop(name).unwrap();
+        s.exit(pid, ExitStatus::Killed(SIGTERM));
+        assert_eq!(s.state(name), ("inactive", "dead"), "{name}");
+    }
+    assert_eq!(removals(&s, no), 3);
+    assert_eq!(removals(&s, keep), 1, "restart: removed on a real stop");
+    assert_eq!(removals(&s, yes), 0, "yes: never removed");
+    assert!(
+        s.removed_dirs
+            .iter()
+            .all(|(_, p)| p == &[std::path::PathBuf::from("app")])
+    );
+}
+
+#[test]
+fn kill_mode_mixed_sigterm_to_main_then_sigkill_to_the_rest() {
+    let mut s = Sim::new();
+    s.add_service("mx.service", &[], |sv| {
+        sv.kill.mode = crate::spec::KillMode::Mixed
+    });
+    s.start("mx.service").unwrap();
+    let main = s.main_pid("mx.service");
+    let id = s.id("mx.service");
+    s.procs.insert(
+        9001,
+        Proc {
+            unit: id,
+            phase: ExecPhase::Start,
+            argv: vec!["child".into()],
+            env: vec![],
+            alive: true,
+            notify_socket: false,
+            sockets: Vec::new(),
+        },
+    );
+    s.stop("mx.service").unwrap();
+    assert_eq!(
+        s.kills,
+        [(main, SIGTERM)],
+        "SIGTERM to the main process only"
+    );
+    assert!(s.others_kills.is_empty());
+    s.exit(main, ExitStatus::Killed(SIGTERM));
+    // Main is gone: the rest gets SIGKILL at once, no stop timeout.
+    assert_eq!(s.others_kills, [(9001, SIGKILL)]);
+    assert_eq!(s.state("mx.service"), ("deactivating", "stop-sigkill"));
+    s.exit(9001, ExitStatus::Killed(SIGKILL));
+    assert_eq!(s.state("mx.service"), ("inactive", "dead"));
+    assert_eq!(s.svc("mx.service").result, ServiceResult::Success);
+}
+
+#[test]
+fn reload_and_stop_propagate_from_the_other_side_too() {
+    let mut s = Sim::new();
+    s.add_service("umbrella.service", &[], |sv| {
+        sv.exec_reload = vec![cmd("/bin/reload-umbrella")]
+    });
+    s.add_service(
+        "inst.service",
+        &[
+            (DepKind::ReloadPropagatedFrom, "umbrella.service"),
+            (DepKind::StopPropagatedFrom, "umbrella.service"),
+        ],
+        |sv| sv.exec_reload = vec![cmd("/bin/reload-inst")],
+    );
+    s.start("umbrella.service").unwrap();
+    s.start("inst.service").unwrap();
+    s.enqueue("umbrella.service", JobType::Reload, JobMode::Replace)
+        .unwrap();
+    let (pid, _) = s
+        .last_spawn("inst.service", ExecPhase::Reload)
+        .expect("ReloadPropagatedFrom= reloads the instance");
+    s.exit(pid, ExitStatus::Exited(0));
+    let (pid, _) = s.last_spawn("umbrella.service", ExecPhase::Reload).unwrap();
+    s.exit(pid, ExitStatus::Exited(0));
+    assert_eq!(s.state("inst.service"), ("active", "running"));
+
+    let inst = s.main_pid("inst.service");
+    s.stop("umbrella.service").unwrap();
+    assert_eq!(
+        s.state("inst.service").0,
+        "deactivating",
+        "StopPropagatedFrom= stops the instance"
+    );
+    s.exit(inst, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.state("inst.service"), ("inactive", "dead"));
+}
+
+#[test]
+fn forking_waits_for_a_late_pid_file_while_the_daemon_lives() {
+    let mut s = Sim::new();
+    let id = s.add_service("late.service", &[], |sv| {
+        sv.service_type = ServiceType::Forking;
+        sv.pid_file = Some("/run/late.pid".into());
+    });
+    let daemon = |s: &mut Sim, pid: u32| {
+        s.procs.insert(
+            pid,
+            Proc {
+                unit: id,
+                phase: ExecPhase::Start,
+                argv: vec!["daemon".into()],
+                env: vec![],
+                alive: true,
+                notify_socket: false,
+                sockets: Vec::new(),
+            },
+        );
+    };
+    let job = s.start("late.service").unwrap();
+    let starter = s.control_pid("late.service");
+    daemon(&mut s, 7000);
+    // The start process exits before the daemon wrote its PID file: keep waiting.
+    s.exit(starter, ExitStatus::Exited(0));
+    assert_eq!(s.state("late.service"), ("activating", "start"));
+    assert_eq!(s.job_result(job), None);
+    s.advance(super::service::PID_FILE_RETRY_USEC);
+    assert_eq!(s.state("late.service"), ("activating", "start"));
+    s.guess = Some(7000); // the file now names the daemon
+    s.advance(super::service::PID_FILE_RETRY_USEC);
+    assert_eq!(s.job_result(job), Some(JobResult::Done));
+    assert_eq!(s.state("late.service"), ("active", "running"));
+    assert_eq!(s.main_pid("late.service"), 7000);
+    s.stop("late.service").unwrap();
+    s.exit(7000, ExitStatus::Killed(SIGTERM));
+    assert_eq!(s.state("late.service"), ("inactive", "dead"));
+
+    // The daemon dies without ever writing it: protocol failure at the next look.
+    let job = s.start("late.service").unwrap();
+    let starter = s.control_pid("late.service");
+    daemon(&mut s, 7001);
+    s.exit(starter, ExitStatus::Exited(0));
+    assert_eq!(s.state("late.service"), ("activating", "start"));
+    s.exit(7001, ExitStatus::Exited(1));
+    s.advance(super::service::PID_FILE_RETRY_USEC);
+    assert_eq!(s.job_result(job), Some(JobResult::Failed));
+    assert_eq!(s.state("late.service"), ("failed", "failed"));
+    assert_eq!(s.svc("late.service").result, ServiceResult::Protocol);
 }

@@ -400,12 +400,21 @@ impl Engine {
                         self.tx_add(tx, order, o, JobType::Stop, true, false, mode)?;
                     }
                 }
-                for o in targets(F(DepKind::PropagatesStopTo)) {
+                // `PropagatesStopTo=` here, or `StopPropagatedFrom=` naming this unit there.
+                for o in targets(F(DepKind::PropagatesStopTo))
+                    .into_iter()
+                    .chain(targets(R(DepKind::StopPropagatedFrom)))
+                {
                     self.tx_add(tx, order, o, JobType::Stop, true, false, mode)?;
                 }
             }
             JobType::Reload => {
-                for o in targets(F(DepKind::PropagatesReloadTo)) {
+                // `PropagatesReloadTo=` here, or `ReloadPropagatedFrom=` naming this unit
+                // there (postgresql@.service's link to postgresql.service).
+                for o in targets(F(DepKind::PropagatesReloadTo))
+                    .into_iter()
+                    .chain(targets(R(DepKind::ReloadPropagatedFrom)))
+                {
                     let _ = self.tx_add_nonfatal(tx, order, o, JobType::TryReload, mode);
                 }
             }

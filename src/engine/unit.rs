@@ -76,6 +76,10 @@ pub struct ServiceRuntime {
     pub(crate) watchdog_override_usec: Option<u64>,
     /// The armed watchdog deadline (monotonic µs).
     pub(crate) watchdog_deadline: Option<u64>,
+    /// A forking service's `PIDFile=` was missing when the start process exited: when to
+    /// read it again (monotonic µs; systemd waits for it with inotify until the start timeout).
+    #[serde(default)]
+    pub(crate) pid_file_retry: Option<u64>,
     /// Last watchdog ping (`WatchdogTimestamp`).
     pub watchdog_timestamp: super::types::Timestamp,
     /// Notifications dropped for this unit (unauthorized sender, …), for logs and tests.
@@ -119,6 +123,7 @@ impl Default for ServiceRuntime {
             watchdog_original_usec: 0,
             watchdog_override_usec: None,
             watchdog_deadline: None,
+            pid_file_retry: None,
             watchdog_timestamp: super::types::Timestamp::default(),
             notify_rejected: 0,
         }

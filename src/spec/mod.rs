@@ -837,4 +837,102 @@ pub struct ExecContext {
     pub stderr: StdOutput,
     /// `IgnoreSIGPIPE=` (default yes — but `Default` derives false; the lowering sets it).
     pub ignore_sigpipe: bool,
+    /// `RuntimeDirectory=`, `StateDirectory=`, `CacheDirectory=`, `LogsDirectory=`,
+    /// `ConfigurationDirectory=` with their `*Mode=`, indexed by [`ExecDirectoryType::index`].
+    #[serde(default)]
+    pub directories: [ExecDirectory; 5],
+    /// `RuntimeDirectoryPreserve=`.
+    #[serde(default)]
+    pub runtime_directory_preserve: RuntimeDirectoryPreserve,
+}
+
+/// The five kinds of per-unit directories the manager creates (systemd's `ExecDirectoryType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ExecDirectoryType {
+    Runtime,
+    State,
+    Cache,
+    Logs,
+    Configuration,
+}
+
+impl ExecDirectoryType {
+    /// All types, in index order.
+    pub const ALL: [ExecDirectoryType; 5] = [
+        ExecDirectoryType::Runtime,
+        ExecDirectoryType::State,
+        ExecDirectoryType::Cache,
+        ExecDirectoryType::Logs,
+        ExecDirectoryType::Configuration,
+    ];
+
+    /// Index into [`ExecContext::directories`] and per-type root arrays.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The unit-file key (`RuntimeDirectory`); its mode key is this plus `Mode`.
+    pub fn key(self) -> &'static str {
+        match self {
+            ExecDirectoryType::Runtime => "RuntimeDirectory",
+            ExecDirectoryType::State => "StateDirectory",
+            ExecDirectoryType::Cache => "CacheDirectory",
+            ExecDirectoryType::Logs => "LogsDirectory",
+            ExecDirectoryType::Configuration => "ConfigurationDirectory",
+        }
+    }
+
+    /// The environment variable listing the directories (`RUNTIME_DIRECTORY`).
+    pub fn env_name(self) -> &'static str {
+        match self {
+            ExecDirectoryType::Runtime => "RUNTIME_DIRECTORY",
+            ExecDirectoryType::State => "STATE_DIRECTORY",
+            ExecDirectoryType::Cache => "CACHE_DIRECTORY",
+            ExecDirectoryType::Logs => "LOGS_DIRECTORY",
+            ExecDirectoryType::Configuration => "CONFIGURATION_DIRECTORY",
+        }
+    }
+
+    /// The exit code of a child whose directory could not be set up (233, 238–241).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ExecDirectoryType::Runtime => 233,
+            ExecDirectoryType::State => 238,
+            ExecDirectoryType::Cache => 239,
+            ExecDirectoryType::Logs => 240,
+            ExecDirectoryType::Configuration => 241,
+        }
+    }
+}
+
+/// One `*Directory=` setting: relative paths below the type's root, and the mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecDirectory {
+    /// Paths relative to the root (validated: no `..`, not absolute), in order, no duplicates.
+    pub paths: Vec<PathBuf>,
+    /// `*DirectoryMode=`; `None` = 0755.
+    pub mode: Option<u32>,
+    /// `path:symlink` entries (systemd 250+): `(path, symlink)`, both relative to the root; the
+    /// manager creates `root/symlink` pointing at `root/path`.
+    #[serde(default)]
+    pub symlinks: Vec<(PathBuf, PathBuf)>,
+}
+
+impl ExecDirectory {
+    /// The effective access mode (default 0755).
+    pub fn mode(&self) -> u32 {
+        self.mode.unwrap_or(0o755)
+    }
+}
+
+/// `RuntimeDirectoryPreserve=`: when the runtime directories are removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuntimeDirectoryPreserve {
+    /// Removed whenever the unit stops (default).
+    #[default]
+    No,
+    /// Never removed by the manager.
+    Yes,
+    /// Kept across restarts (automatic or a restart job), removed on a real stop.
+    Restart,
 }

@@ -43,6 +43,7 @@ use crate::engine::{
     Effect, ExecPhase, ExitStatus, FdStoreOp, Input, KillRequest, SpawnRequest, UnitId,
 };
 use crate::settings::{Scope, Settings};
+use crate::spec::ExecDirectoryType;
 
 pub use logs::{LogPump, LogStore};
 pub use procs::{ProcStat, ProcessTable, TableExport, parse_cgroup, parse_stat};
@@ -68,6 +69,10 @@ pub struct SupervisorConfig {
     pub runtime: Option<tokio::runtime::Handle>,
     /// Size at which a unit's log file is rotated.
     pub max_log_file: u64,
+    /// Roots of `RuntimeDirectory=`, `StateDirectory=`, `CacheDirectory=`, `LogsDirectory=`
+    /// and `ConfigurationDirectory=`, indexed by [`ExecDirectoryType::index`]: `/run`,
+    /// `/var/lib`, `/var/cache`, `/var/log`, `/etc` (system) or the XDG directories (user).
+    pub directory_roots: [PathBuf; 5],
 }
 
 impl SupervisorConfig {
@@ -83,6 +88,13 @@ impl SupervisorConfig {
             notify_socket: None,
             runtime: None,
             max_log_file: logs::DEFAULT_MAX_FILE,
+            directory_roots: [
+                s.runtime_dir.clone(),
+                s.state_root.clone(),
+                s.cache_root.clone(),
+                s.logs_root.clone(),
+                s.config_root.clone(),
+            ],
         }
     }
 }
@@ -236,6 +248,18 @@ impl Supervisor {
             }
             Effect::RemovePidFile { path } => {
                 self.remove_pid_file(path);
+                None
+            }
+            Effect::RemoveRuntimeDirectories { unit: _, paths } => {
+                let root = &self.cfg.directory_roots[ExecDirectoryType::Runtime.index()];
+                for p in paths {
+                    let full = root.join(p);
+                    if let Err(e) = std::fs::remove_dir_all(&full)
+                        && e.kind() != io::ErrorKind::NotFound
+                    {
+                        tracing::warn!("Failed to remove {}: {e}", full.display());
+                    }
+                }
                 None
             }
             Effect::ForgetProcesses { unit } => {
@@ -437,6 +461,7 @@ impl Supervisor {
             manager_gid: self.cfg.gid,
             manager_home: &self.cfg.home,
             notify_socket: self.cfg.notify_socket.as_deref(),
+            directory_roots: &self.cfg.directory_roots,
         };
         let mut prepared = spawn::prepare(req, &senv, spawn::pipe_cloexec).map_err(|e| {
             let msg = format!("Failed to spawn '{}' task: {e}", req.phase.key());

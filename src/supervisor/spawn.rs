@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::SpawnRequest;
 use crate::settings::Scope;
-use crate::spec::{StdInput, StdOutput, WorkingDirectory};
+use crate::spec::{ExecContext, ExecDirectoryType, StdInput, StdOutput, WorkingDirectory};
 
 use super::env::{EnvBlock, expand_argv, parse_environment_file};
 
@@ -142,6 +142,111 @@ pub(crate) struct SpawnEnv<'a> {
     pub manager_gid: u32,
     pub manager_home: &'a Path,
     pub notify_socket: Option<&'a Path>,
+    /// Roots of the five `*Directory=` kinds, by [`ExecDirectoryType::index`].
+    pub directory_roots: &'a [PathBuf; 5],
+}
+
+/// The absolute paths of one `*Directory=` setting of `exec`.
+fn exec_directory_paths(
+    exec: &ExecContext,
+    senv: &SpawnEnv<'_>,
+    t: ExecDirectoryType,
+) -> Vec<PathBuf> {
+    let root = &senv.directory_roots[t.index()];
+    exec.directories[t.index()]
+        .paths
+        .iter()
+        .map(|p| root.join(p))
+        .collect()
+}
+
+/// Change the owner of `path` and everything below it (not following symlinks), unless the
+/// top already has that owner (systemd's `path_chown_recursive` fast path).
+fn chown_recursive(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let md = std::fs::symlink_metadata(path)?;
+    if md.uid() == uid && md.gid() == gid {
+        return Ok(());
+    }
+    fn walk(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+        let md = std::fs::symlink_metadata(path)?;
+        std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+        if md.is_dir() {
+            for entry in std::fs::read_dir(path)? {
+                walk(&entry?.path(), uid, gid)?;
+            }
+        }
+        Ok(())
+    }
+    walk(path, uid, gid)
+}
+
+/// `path:symlink` of a `*Directory=` setting: `root/link` becomes a relative symlink to
+/// `root/path` (parents 0755); an existing symlink with that target is fine, anything else
+/// there is an error (systemd's `symlink_idempotent`).
+fn exec_directory_symlink(root: &Path, path: &Path, link: &Path) -> Result<(), i32> {
+    let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+    let at = root.join(link);
+    let depth = link.components().count().saturating_sub(1);
+    let mut target = PathBuf::new();
+    for _ in 0..depth {
+        target.push("..");
+    }
+    target.push(path);
+    if let Some(parent) = at.parent() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(parent)
+            .map_err(errno)?;
+    }
+    match std::os::unix::fs::symlink(&target, &at) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match std::fs::read_link(&at) {
+            Ok(existing) if existing == target => Ok(()),
+            _ => Err(libc::EEXIST),
+        },
+        Err(e) => Err(errno(e)),
+    }
+}
+
+/// Create one `*Directory=` entry before a spawn (systemd's `setup_exec_directory`): parents
+/// 0755, the directory itself with `mode`; an existing directory gets `mode` again and, when
+/// `owner` is given (a system manager running as root), the owner of the whole tree — except
+/// an existing `ConfigurationDirectory=`, which is left as it is. Returns the errno on failure.
+fn setup_exec_directory(
+    t: ExecDirectoryType,
+    path: &Path,
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> Result<(), i32> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
+    if let Some(parent) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(parent)
+            .map_err(errno)?;
+    }
+    match std::fs::DirBuilder::new().mode(mode).create(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if !std::fs::metadata(path).map_err(errno)?.is_dir() {
+                return Err(libc::ENOTDIR);
+            }
+            if t == ExecDirectoryType::Configuration {
+                return Ok(());
+            }
+        }
+        Err(e) => return Err(errno(e)),
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(errno)?;
+    if let Some((uid, gid)) = owner {
+        chown_recursive(path, uid, gid).map_err(errno)?;
+    }
+    Ok(())
 }
 
 /// A resolved `User=`.
@@ -245,6 +350,8 @@ pub(crate) struct Prepared {
     pub log_pipes: Vec<OwnedFd>,
     /// `(code, errno)` of a credential problem found in the parent.
     cred_error: Option<(i32, i32)>,
+    /// `(code, errno)` of a `*Directory=` that could not be set up in the parent.
+    dir_error: Option<(i32, i32)>,
     creds: Creds,
     nice: Option<i32>,
     limits: Vec<(i32, libc::rlimit)>,
@@ -420,6 +527,16 @@ fn assemble_environment(
             env.set(own, std::str::from_utf8(PID_MARKER).expect("ascii marker"));
         }
     }
+    for t in ExecDirectoryType::ALL {
+        let paths = exec_directory_paths(exec, senv, t);
+        if !paths.is_empty() {
+            let joined: Vec<String> = paths
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            env.set(t.env_name(), &joined.join(":"));
+        }
+    }
     if let Some(u) = user {
         if !u.home.is_empty() && u.home != "/" {
             env.set("HOME", &u.home);
@@ -526,6 +643,36 @@ pub(crate) fn prepare(
                 } else if foreign_group {
                     cred_error = Some((exit::GROUP, libc::EPERM));
                 }
+            }
+        }
+    }
+
+    // `RuntimeDirectory=` & co., created (and owned by User=/Group= when a system manager runs
+    // as root) before every spawn, so ExecStartPre already finds them.
+    let mut dir_error = None;
+    let owner = (senv.scope == Scope::System && senv.manager_uid == 0).then(|| {
+        let uid = user.as_ref().map_or(0, |u| u.uid);
+        let gid = exec
+            .group
+            .as_deref()
+            .and_then(|g| lookup_group(g).ok())
+            .or(user.as_ref().map(|u| u.gid))
+            .unwrap_or(0);
+        (uid, gid)
+    });
+    'dirs: for t in ExecDirectoryType::ALL {
+        let dir = &exec.directories[t.index()];
+        for p in exec_directory_paths(exec, senv, t) {
+            if let Err(e) = setup_exec_directory(t, &p, dir.mode(), owner) {
+                dir_error = Some((t.exit_code(), e));
+                break 'dirs;
+            }
+        }
+        let root = &senv.directory_roots[t.index()];
+        for (path, link) in &dir.symlinks {
+            if let Err(e) = exec_directory_symlink(root, path, link) {
+                dir_error = Some((t.exit_code(), e));
+                break 'dirs;
             }
         }
     }
@@ -697,6 +844,7 @@ pub(crate) fn prepare(
         stderr,
         log_pipes,
         cred_error,
+        dir_error,
         creds,
         nice: exec.nice,
         limits,
@@ -822,6 +970,9 @@ pub(crate) unsafe fn child(p: &Prepared, status_fd: RawFd) -> ! {
         }
         if let Some(m) = p.umask {
             libc::umask(m);
+        }
+        if let Some((code, e)) = p.dir_error {
+            child_fail(status_fd, code, e);
         }
         if let Some((code, e)) = p.cred_error {
             child_fail(status_fd, code, e);

@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::spec::{
-    Condition, DepKind, Diagnostic, ExecCommand, ExecContext, ExitStatusSet, KillMode, KindSpec,
-    ListenAddress, ListenKind, ListenSpec, NotifyAccess, RawSection, ResourceLimit, RestartPolicy,
-    ServiceSpec, ServiceType, Severity, SocketSpec, StdInput, StdOutput, USEC_INFINITY, UnitName,
-    UnitSpec, UnitType, WorkingDirectory,
+    Condition, DepKind, Diagnostic, ExecCommand, ExecContext, ExecDirectoryType, ExitStatusSet,
+    KillMode, KindSpec, ListenAddress, ListenKind, ListenSpec, NotifyAccess, RawSection,
+    ResourceLimit, RestartPolicy, RuntimeDirectoryPreserve, ServiceSpec, ServiceType, Severity,
+    SocketSpec, StdInput, StdOutput, USEC_INFINITY, UnitName, UnitSpec, UnitType, WorkingDirectory,
 };
 
 use super::exec::parse_exec_line;
@@ -677,6 +677,29 @@ fn table() -> &'static HashMap<(&'static str, &'static str), Setter> {
         add("Service", "StandardInput", set_stdin);
         add("Service", "StandardOutput", set_stdout);
         add("Service", "StandardError", set_stdout);
+        for t in ExecDirectoryType::ALL {
+            add("Service", t.key(), set_exec_directory);
+        }
+        for key in [
+            "RuntimeDirectoryMode",
+            "StateDirectoryMode",
+            "CacheDirectoryMode",
+            "LogsDirectoryMode",
+            "ConfigurationDirectoryMode",
+        ] {
+            add("Service", key, set_exec_directory_mode);
+        }
+        add("Service", "RuntimeDirectoryPreserve", |l, e| {
+            let v = match e.value.as_str() {
+                "restart" => RuntimeDirectoryPreserve::Restart,
+                v => match parse_bool(v) {
+                    Some(true) => RuntimeDirectoryPreserve::Yes,
+                    Some(false) => RuntimeDirectoryPreserve::No,
+                    None => return l.invalid(e, "RuntimeDirectoryPreserve"),
+                },
+            };
+            l.service.exec.runtime_directory_preserve = v;
+        });
         add("Service", "IgnoreSIGPIPE", |l, e| {
             if let Some(v) = l.bool_or_warn(e) {
                 l.service.exec.ignore_sigpipe = v;
@@ -866,6 +889,7 @@ const PATH_CONDITIONS: &[&str] = &[
 
 /// Condition kinds of systemd 252 whose parameter is a string.
 const STRING_CONDITIONS: &[&str] = &[
+    "Null",
     "FirstBoot",
     "Architecture",
     "Firmware",
@@ -1171,6 +1195,93 @@ fn set_user_group(l: &mut Lower<'_>, e: &Entry) {
         l.service.exec.user = Some(v);
     } else {
         l.service.exec.group = Some(v);
+    }
+}
+
+fn directory_type_of(key: &str) -> Option<ExecDirectoryType> {
+    ExecDirectoryType::ALL
+        .into_iter()
+        .find(|t| key.strip_suffix("Mode").unwrap_or(key) == t.key())
+}
+
+/// `RuntimeDirectory=` and friends (systemd's `config_parse_exec_directories`): a list of
+/// relative, normalized paths; specifiers expanded; an empty value resets the list.
+fn set_exec_directory(l: &mut Lower<'_>, e: &Entry) {
+    let Some(t) = directory_type_of(&e.key) else {
+        return;
+    };
+    if e.value.is_empty() {
+        let dir = &mut l.service.exec.directories[t.index()];
+        dir.paths.clear();
+        dir.symlinks.clear();
+        return;
+    }
+    let words = match split_words(&e.value, WordFlags::PLAIN) {
+        Ok(w) => w,
+        Err(_) => return l.warn(e.line, format!("Invalid syntax, ignoring: {}", e.value)),
+    };
+    for w in words {
+        let Some(v) = l.expand_or_warn(e, &w) else {
+            continue;
+        };
+        let normalized = |p: &str| {
+            !p.is_empty()
+                && !p.starts_with('/')
+                && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+        };
+        // `path:symlink` (systemd 250+): also a symlink below the root pointing at the path.
+        let (path, link) = match v.split_once(':') {
+            Some((p, link)) => (p.to_string(), Some(link.to_string())),
+            None => (v.clone(), None),
+        };
+        if !normalized(&path) {
+            l.warn(
+                e.line,
+                format!("{}= path is not valid, ignoring assignment: {v}", e.key),
+            );
+            continue;
+        }
+        let link = match link {
+            Some(_) if t == ExecDirectoryType::Configuration => {
+                l.warn(
+                    e.line,
+                    format!("{}= does not support symlinks, ignoring: {v}", e.key),
+                );
+                None
+            }
+            Some(link) if !normalized(&link) => {
+                l.warn(
+                    e.line,
+                    format!(
+                        "{}= symlink path is not valid, ignoring assignment: {v}",
+                        e.key
+                    ),
+                );
+                continue;
+            }
+            other => other,
+        };
+        let dir = &mut l.service.exec.directories[t.index()];
+        let path = PathBuf::from(path);
+        if !dir.paths.contains(&path) {
+            dir.paths.push(path.clone());
+        }
+        if let Some(link) = link {
+            let entry = (path, PathBuf::from(link));
+            if !dir.symlinks.contains(&entry) {
+                dir.symlinks.push(entry);
+            }
+        }
+    }
+}
+
+fn set_exec_directory_mode(l: &mut Lower<'_>, e: &Entry) {
+    let Some(t) = directory_type_of(&e.key) else {
+        return;
+    };
+    match parse_mode(&e.value) {
+        Some(m) => l.service.exec.directories[t.index()].mode = Some(m),
+        None => l.invalid(e, "mode"),
     }
 }
 
@@ -1737,8 +1848,6 @@ const UNSUPPORTED_UNIT: &[&str] = &[
     "SuccessActionExitStatus",
     "RebootArgument",
     "IgnoreOnSnapshot",
-    "ConditionNull",
-    "AssertNull",
 ];
 
 const UNSUPPORTED_SERVICE: &[&str] = &[
@@ -1849,17 +1958,6 @@ const UNSUPPORTED_EXEC: &[&str] = &[
     "MountFlags",
     "MountAPIVFS",
     "Personality",
-    "RuntimeDirectoryPreserve",
-    "RuntimeDirectoryMode",
-    "RuntimeDirectory",
-    "StateDirectoryMode",
-    "StateDirectory",
-    "CacheDirectoryMode",
-    "CacheDirectory",
-    "LogsDirectoryMode",
-    "LogsDirectory",
-    "ConfigurationDirectoryMode",
-    "ConfigurationDirectory",
     "SetCredential",
     "SetCredentialEncrypted",
     "LoadCredential",

@@ -928,3 +928,92 @@ fn parser_never_panics() {
         }
     }
 }
+
+#[test]
+fn exec_directories_parse() {
+    use crate::spec::{ExecDirectoryType as T, RuntimeDirectoryPreserve};
+    let (p, s) = loaded_service(
+        "db@main.service",
+        "[Service]\nExecStart=/bin/true\n\
+         RuntimeDirectory=db db/%i\nRuntimeDirectory=db\nRuntimeDirectoryMode=0750\n\
+         RuntimeDirectoryPreserve=restart\n\
+         StateDirectory=db:x\nStateDirectory=\nStateDirectory=db2:old/db2 db3:../x\n\
+         CacheDirectory=/abs ../up ok a/./b\nLogsDirectory=db\nLogsDirectoryMode=bogus\n\
+         ConfigurationDirectory=db:cfg\nConfigurationDirectoryMode=0755\n",
+    );
+    let d = &s.exec.directories;
+    let paths = |t: T| -> Vec<String> {
+        d[t.index()]
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect()
+    };
+    assert_eq!(paths(T::Runtime), ["db", "db/main"]);
+    assert_eq!(d[T::Runtime.index()].mode(), 0o750);
+    assert_eq!(
+        s.exec.runtime_directory_preserve,
+        RuntimeDirectoryPreserve::Restart
+    );
+    assert_eq!(paths(T::State), ["db2"], "an empty assignment resets");
+    assert_eq!(
+        d[T::State.index()].symlinks,
+        [("db2".into(), "old/db2".into())],
+        "path:symlink; an invalid symlink drops the entry"
+    );
+    assert!(d[T::Configuration.index()].symlinks.is_empty());
+    assert_eq!(d[T::State.index()].mode(), 0o755, "default mode");
+    assert_eq!(
+        paths(T::Cache),
+        ["ok"],
+        "absolute and unnormalized paths dropped"
+    );
+    assert_eq!(paths(T::Logs), ["db"]);
+    assert_eq!(d[T::Logs.index()].mode, None, "an invalid mode is ignored");
+    assert_eq!(paths(T::Configuration), ["db"]);
+    let msgs = messages(&p);
+    for bad in ["/abs", "../up", "a/./b"] {
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("CacheDirectory= path is not valid") && m.contains(bad)),
+            "{msgs:#?}"
+        );
+    }
+    assert!(msgs.iter().any(|m| m.contains("bogus")), "{msgs:#?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("ConfigurationDirectory= does not support symlinks")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("symlink path is not valid") && m.contains("db3:../x")),
+        "{msgs:#?}"
+    );
+    assert!(
+        !msgs.iter().any(|m| m.contains("not supported")),
+        "the directory settings are implemented: {msgs:#?}"
+    );
+    for (v, want) in [
+        ("yes", RuntimeDirectoryPreserve::Yes),
+        ("no", RuntimeDirectoryPreserve::No),
+    ] {
+        let (_, s) = loaded_service(
+            "a.service",
+            &format!("[Service]\nExecStart=/bin/true\nRuntimeDirectoryPreserve={v}\n"),
+        );
+        assert_eq!(s.exec.runtime_directory_preserve, want);
+    }
+}
+
+#[test]
+fn condition_null_is_a_condition() {
+    let p = parse(
+        "a.service",
+        "[Unit]\nConditionNull=no\nAssertNull=|yes\n[Service]\nExecStart=/bin/true\n",
+    );
+    assert!(p.diagnostics.is_empty(), "{:?}", messages(&p));
+    assert_eq!(p.spec.conditions[0].kind, "Null");
+    assert_eq!(p.spec.conditions[0].parameter, "no");
+    assert!(p.spec.asserts[0].trigger);
+}

@@ -13,7 +13,8 @@ use zbus::Variant;
 use crate::engine::{ExecPhase, ExecRun};
 use crate::settings::Scope;
 use crate::spec::{
-    ExecCommand, ExitStatusSet, KindSpec, ServiceSpec, StdInput, StdOutput, WorkingDirectory,
+    ExecCommand, ExecDirectoryType, ExitStatusSet, KindSpec, RuntimeDirectoryPreserve, ServiceSpec,
+    StdInput, StdOutput, WorkingDirectory,
 };
 
 use super::introspect::{InterfaceDesc, MethodDesc, infos, method};
@@ -149,6 +150,35 @@ pub fn exec_flag_words(c: &ExecCommand) -> Vec<String> {
 }
 
 /// `(aiai)`: exit statuses and signals, each sorted ascending.
+/// `*DirectoryMode` (default 0755).
+fn dir_mode(c: &ServiceCtx<'_>, t: ExecDirectoryType) -> Value {
+    vu(c.spec.exec.directories[t.index()].mode())
+}
+
+/// `*DirectorySymlink`: `(path, symlink, flags)` of each `path:symlink` entry.
+fn dir_symlinks(c: &ServiceCtx<'_>, t: ExecDirectoryType) -> Value {
+    let items: Vec<(String, String, u64)> = c.spec.exec.directories[t.index()]
+        .symlinks
+        .iter()
+        .map(|(p, l)| {
+            (
+                p.to_string_lossy().into_owned(),
+                l.to_string_lossy().into_owned(),
+                0,
+            )
+        })
+        .collect();
+    zbus::Variant::from(items)
+}
+
+/// `*Directory`: the configured paths, relative to the type's root as written.
+fn dir_paths(c: &ServiceCtx<'_>, t: ExecDirectoryType) -> Value {
+    vas(c.spec.exec.directories[t.index()]
+        .paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned()))
+}
+
 fn exit_status_set(s: &ExitStatusSet) -> Option<Value> {
     let mut statuses: Vec<i32> = s.statuses.iter().map(|v| i32::from(*v)).collect();
     statuses.sort_unstable();
@@ -478,6 +508,64 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .spec
         .exec
         .ignore_sigpipe))),
+    prop!("RuntimeDirectorySymlink", "a(sst)", Const, |c| Some(
+        dir_symlinks(c, ExecDirectoryType::Runtime)
+    )),
+    prop!("RuntimeDirectoryPreserve", "s", Const, |c| {
+        Some(vs(match c.spec.exec.runtime_directory_preserve {
+            RuntimeDirectoryPreserve::No => "no",
+            RuntimeDirectoryPreserve::Yes => "yes",
+            RuntimeDirectoryPreserve::Restart => "restart",
+        }))
+    }),
+    prop!("RuntimeDirectoryMode", "u", Const, |c| Some(dir_mode(
+        c,
+        ExecDirectoryType::Runtime
+    ))),
+    prop!("RuntimeDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::Runtime
+    ))),
+    prop!("StateDirectorySymlink", "a(sst)", Const, |c| Some(
+        dir_symlinks(c, ExecDirectoryType::State)
+    )),
+    prop!("StateDirectoryMode", "u", Const, |c| Some(dir_mode(
+        c,
+        ExecDirectoryType::State
+    ))),
+    prop!("StateDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::State
+    ))),
+    prop!("CacheDirectorySymlink", "a(sst)", Const, |c| Some(
+        dir_symlinks(c, ExecDirectoryType::Cache)
+    )),
+    prop!("CacheDirectoryMode", "u", Const, |c| Some(dir_mode(
+        c,
+        ExecDirectoryType::Cache
+    ))),
+    prop!("CacheDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::Cache
+    ))),
+    prop!("LogsDirectorySymlink", "a(sst)", Const, |c| Some(
+        dir_symlinks(c, ExecDirectoryType::Logs)
+    )),
+    prop!("LogsDirectoryMode", "u", Const, |c| Some(dir_mode(
+        c,
+        ExecDirectoryType::Logs
+    ))),
+    prop!("LogsDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::Logs
+    ))),
+    prop!("ConfigurationDirectoryMode", "u", Const, |c| Some(
+        dir_mode(c, ExecDirectoryType::Configuration)
+    )),
+    prop!("ConfigurationDirectory", "as", Const, |c| Some(dir_paths(
+        c,
+        ExecDirectoryType::Configuration
+    ))),
     prop!("KillMode", "s", Const, |c| Some(vs(c
         .spec
         .kill

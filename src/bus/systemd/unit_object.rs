@@ -356,6 +356,18 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .timestamps
         .assert
         .monotonic))),
+    prop!("Conditions", "a(sbbsi)", Invalidates, |c| Some(
+        checks_value(
+            "Condition",
+            &c.unit.loaded.spec.conditions,
+            &c.unit.condition_states
+        )
+    )),
+    prop!("Asserts", "a(sbbsi)", Invalidates, |c| Some(checks_value(
+        "Assert",
+        &c.unit.loaded.spec.asserts,
+        &c.unit.assert_states
+    ))),
     prop!("LoadError", "(ss)", Const, |c| {
         let (n, m) = c.unit.loaded.load_error.clone().unwrap_or_default();
         Some(Variant::from((n, m)))
@@ -390,6 +402,29 @@ pub static PROPS: &[PropDesc<Getter>] = &[
 ];
 
 /// `Job (uo)`: the installed job, or `(0, "/")`.
+/// The `Conditions`/`Asserts` value: per check `(name, trigger, negate, parameter, state)`,
+/// where state is 0 before the first evaluation, 1 if the check held and -1 if it did not
+/// (what `systemctl status` prints the "start condition failed" lines from). systemd keeps
+/// its condition list newest first (each setting is prepended) and `systemctl` prepends again
+/// while reading, so the list goes out in reverse file order and status prints file order.
+fn checks_value(prefix: &str, checks: &[crate::spec::Condition], states: &[i32]) -> Value {
+    let items: Vec<(String, bool, bool, String, i32)> = checks
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, c)| {
+            (
+                format!("{prefix}{}", c.kind),
+                c.trigger,
+                c.negate,
+                c.parameter.clone(),
+                states.get(i).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    Variant::from(items)
+}
+
 pub fn job_value(engine: &Engine, unit: &Unit) -> Value {
     match unit.job.filter(|j| engine.job(*j).is_some()) {
         Some(j) => Variant::from((j, opath(job_path(j)))),
