@@ -21,7 +21,8 @@
 //! `systemctl reload` where the unit has `ExecReload=` (the probe again; the main PID kept,
 //! as systemd keeps it) → `systemctl stop` → `inactive` (not `failed`), and no process the
 //! service started is left in the namespace. `systemctl status` shows the main PID that
-//! `MainPID` reports, and for units with `PIDFile=` that is the PID in the file.
+//! `MainPID` reports; it is the daemon (its command line, a child of PID 1 — not a worker),
+//! and for units with `PIDFile=` the PID in the file.
 //!
 //! | service (unit) | unit features exercised | result |
 //! | --- | --- | --- |
@@ -30,7 +31,7 @@
 //! | memcached (`memcached.service`) | a Perl wrapper that `exec`s the daemon, `PIDFile=` in a `tmpfiles.d` directory, `Restart=always` (no restart on stop), sandboxing directives loaded unmodified | pass: `stats` over TCP, main PID = its PID file |
 //! | cron (`cron.service`) | `EnvironmentFile=-` (missing, `$EXTRA_OPTS` vanishes from argv), `KillMode=process`, `Restart=on-failure`, `IgnoreSIGPIPE=false` | pass: an `@reboot` job from `/etc/cron.d` ran, main PID = `/run/crond.pid` |
 //! | haproxy (`haproxy.service`) | `Type=notify` (master-worker `-Ws`), `Environment=` with several assignments, two `EnvironmentFile=-`, `$VAR` expansion, multi-line `ExecReload=` (config check, then `kill -USR2 $MAINPID`), `KillMode=mixed`, `SuccessExitStatus=143` | pass: runtime API `show info` and master CLI `show proc` before and after reload, main PID = `/run/haproxy.pid` (the master), kept by reload |
-//! | PostgreSQL 15 (`postgresql@15-main.service`) | template unit (`%i`, `%I`), `AssertPathExists=`, `RequiresMountsFor=`, `PartOf=`/`ReloadPropagatedFrom=`, `Type=forking` via `pg_ctlcluster`, `ExecStart=-`, `PIDFile=` in a `tmpfiles.d` directory, `ExecReload=` | pass: `SELECT 1` through `psql` as `postgres` before and after reload, main PID = the postmaster's PID file |
+//! | PostgreSQL 15 (`postgresql@15-main.service`) | template unit (`%i`, `%I`), `AssertPathExists=`, `RequiresMountsFor=`, `PartOf=`/`ReloadPropagatedFrom=`, `Type=forking` via `pg_ctlcluster`, `ExecStart=-`, `PIDFile=` in a `tmpfiles.d` directory, `ExecReload=` | pass: `SELECT 1` through `psql` as `postgres` before and after reload, main PID = the postmaster's PID file; `systemctl reload postgresql.service` reaches the cluster (its log shows the SIGHUP) and `systemctl stop postgresql.service` stops it |
 //! | rsyslog (`syslog.socket` → `rsyslog.service`) | systemd's `syslog.socket` (`ListenDatagram=/run/systemd/journal/syslog`), socket activation of `syslog.service`, the package's `Alias=` symlink to `rsyslog.service`, `Requires=syslog.socket`, `Type=notify`, `StandardOutput=null`, `LimitNOFILE=` | pass: a message sent to the socket activates rsyslogd and lands in `/var/log/syslog` |
 //! | D-Bus (`dbus.socket`, `dbus.service`) | the system bus unitd boots on, `ExecReload=` (`dbus-send … ReloadConfig`), stop through unitd's private socket | pass: `org.freedesktop.systemd1` owned by PID 1 before and after reload, main PID kept, both units inactive after stop, dbus-daemon gone |
 //! | redis (`redis.service` → `redis-server.service`) | `Alias=`, `Type=notify`, `User=`/`Group=`, `RuntimeDirectory=` + `RuntimeDirectoryMode=`, `PIDFile=` in it, `UMask=`, `LimitNOFILE=65535` (above a container's hard limit: capped, as systemd does), `PrivateTmp=` and the other sandboxing directives | pass: `PING` → `+PONG`, main PID = `/run/redis/redis-server.pid` |
@@ -357,6 +358,15 @@ impl Box_ {
             .to_string()
     }
 
+    /// The parent of `ns_pid` (both as PIDs inside the namespace).
+    fn ppid_in_ns(&self, ns_pid: u32) -> Option<u32> {
+        let out = self.run("cat", &[&format!("/proc/{ns_pid}/status")]);
+        out.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .and_then(|p| p.trim().parse().ok())
+    }
+
     /// The processes of the namespace: (PID inside, argv).
     fn processes(&self) -> Vec<(u32, String)> {
         let Ok(ns) = fs::read_link(format!("/proc/{}/ns/pid", self.pid)) else {
@@ -500,6 +510,14 @@ fn check_main_pid(b: &Box_, unit: &str, main: &str, pid_file: Option<&str>) -> u
     assert!(
         argv.starts_with(main),
         "{unit}: the main PID {main_pid} is `{argv}`, not the daemon `{main}…`: {procs:?}"
+    );
+    // The daemon itself, not one of its workers: a child of PID 1 (spawned by unitd or, for
+    // a forking daemon, re-parented to it).
+    let ppid = b.ppid_in_ns(main_pid);
+    assert_eq!(
+        ppid,
+        Some(1),
+        "{unit}: the main PID {main_pid} is a child of PID 1: {procs:?}"
     );
     if let Some(file) = pid_file {
         let cat = b.run("cat", &[file]);
@@ -851,4 +869,47 @@ fn the_system_bus_itself() {
         "dbus-daemon {main_pid} is gone: {:?}",
         b.processes()
     );
+}
+
+#[test]
+fn postgresql_umbrella_unit_propagates_reload_and_stop() {
+    let Some(cache) = prerequisites() else {
+        return;
+    };
+    let b = Box_::boot(cache);
+    let before: Vec<u32> = b.processes().into_iter().map(|(p, _)| p).collect();
+    let cluster = "postgresql@15-main.service";
+    // What `systemctl enable postgresql` gives at boot: the umbrella and the cluster.
+    b.expect_ok(&["start", "postgresql.service", cluster]);
+    probe_until_ok(&b, "postgresql@15-main", postgres_probe);
+    let main_pid = check_main_pid(
+        &b,
+        cluster,
+        "/usr/lib/postgresql/15/bin/postgres",
+        Some("/run/postgresql/15-main.pid"),
+    );
+    // ReloadPropagatedFrom=postgresql.service: reloading the umbrella reloads the cluster
+    // (pg_ctlcluster reload: the postmaster logs the SIGHUP).
+    let sighups = |b: &Box_| {
+        b.run("cat", &["/var/log/postgresql/postgresql-15-main.log"])
+            .stdout
+            .matches("received SIGHUP, reloading configuration files")
+            .count()
+    };
+    let before_reload = sighups(&b);
+    b.expect_ok(&["reload", "postgresql.service"]);
+    wait_for("the reload to reach the cluster", TIMEOUT, || {
+        sighups(&b) > before_reload
+    });
+    assert_eq!(b.prop(cluster, "MainPID"), main_pid.to_string());
+    probe_until_ok(&b, "postgresql@15-main after reload", postgres_probe);
+    // PartOf=postgresql.service: stopping the umbrella stops the cluster — after it, as the
+    // cluster is Before= the umbrella, so systemctl (waiting for its own job only) may return
+    // while the cluster is still deactivating, as with systemd.
+    b.expect_ok(&["stop", "postgresql.service"]);
+    assert_eq!(b.prop("postgresql.service", "ActiveState"), "inactive");
+    wait_for("the cluster to stop with the umbrella", TIMEOUT, || {
+        b.prop(cluster, "ActiveState") != "deactivating"
+    });
+    check_stopped(&b, cluster, &before);
 }
