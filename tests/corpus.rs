@@ -5,9 +5,10 @@
 //! **Installing without touching the host.** `tools/corpus-root.sh` runs `apt-get install`
 //! in private mount and PID namespaces where `/usr`, `/etc` and `/var` are overlays whose
 //! upper layers live in `target/corpus-root/` (kept as a cache between runs, rebuilt when the
-//! package list or the host's dpkg database changes); a `policy-rc.d` that exits 101 and the
-//! absence of `/run/systemd/system` keep every maintainer script from starting anything. The
-//! test checks that the host's `/var/lib/dpkg/status` is byte-for-byte unchanged afterwards.
+//! package list, the script or the host's dpkg database changes); a `policy-rc.d` that exits
+//! 101 and the absence of `/run/systemd/system` keep every maintainer script from starting
+//! anything. The test checks that the host's `/var/lib/dpkg/status` is byte-for-byte
+//! unchanged afterwards.
 //!
 //! **Booting.** Each service gets a fresh `unitd init` as PID 1 of its own PID, mount and
 //! network namespaces (`unshare --pid --fork --mount-proc --mount --net`) over that root:
@@ -188,14 +189,20 @@ fn install_corpus() -> Result<PathBuf, String> {
         ));
     }
     let status_before = sha_of("/var/lib/dpkg/status");
-    // The cache is valid for this package list over this host's installed packages.
-    let stamp_text = format!("{status_before}\n{}\n", PACKAGES.join(" "));
+    // The cache is valid for this package list, installed by this script over this host's
+    // installed packages.
+    let script = repo_root().join("tools/corpus-root.sh");
+    let stamp_text = format!(
+        "{status_before}\n{}\n{}\n",
+        sha_of(&script.display().to_string()),
+        PACKAGES.join(" ")
+    );
     let stamp = cache.join("stamp");
     if read_lossy(&stamp) == stamp_text {
         return Ok(cache);
     }
     clear_cache(&cache);
-    let mut cmd = Command::new(repo_root().join("tools/corpus-root.sh"));
+    let mut cmd = Command::new(&script);
     cmd.arg(&cache)
         .args(PACKAGES)
         .env_clear()
