@@ -36,7 +36,7 @@
 //! | rsyslog (`syslog.socket` → `rsyslog.service`) | systemd's `syslog.socket` (`ListenDatagram=/run/systemd/journal/syslog`), socket activation of `syslog.service`, the package's `Alias=` symlink to `rsyslog.service`, `Requires=syslog.socket`, `Type=notify`, `StandardOutput=null`, `LimitNOFILE=` | pass: a message sent to the socket activates rsyslogd and lands in `/var/log/syslog` |
 //! | D-Bus (`dbus.socket`, `dbus.service`) | the system bus unitd boots on, `ExecReload=` (`dbus-send … ReloadConfig`), stop through unitd's private socket | pass: `org.freedesktop.systemd1` owned by PID 1 before and after reload, main PID kept, both units inactive after stop, dbus-daemon gone |
 //! | redis (`redis.service` → `redis-server.service`) | `Alias=`, `Type=notify`, `User=`/`Group=`, `RuntimeDirectory=` + `RuntimeDirectoryMode=`, `PIDFile=` in it, `UMask=`, `LimitNOFILE=65535` (above a container's hard limit: capped, as systemd does), `PrivateTmp=` and the other sandboxing directives | pass: `PING` → `+PONG`, main PID = `/run/redis/redis-server.pid` |
-//! | OpenSSH (`ssh.service`) | `ExecStartPre=sshd -t`, `Type=notify`, `RuntimeDirectory=sshd`, `EnvironmentFile=-` with `$SSHD_OPTS`, `ExecReload=` list (`sshd -t`, `kill -HUP $MAINPID`), `KillMode=process`, `RestartPreventExitStatus=`, `Alias=sshd.service` | pass: host key present and an `SSH-2.0-` banner on port 22 before and after reload, main PID kept (sshd re-executes itself) |
+//! | OpenSSH (`ssh.service`) | `ConditionPathExists=!`, `ExecStartPre=sshd -t`, `Type=notify`, `RuntimeDirectory=sshd`, `EnvironmentFile=-` with `$SSHD_OPTS`, `ExecReload=` list (`sshd -t`, `kill -HUP $MAINPID`), `KillMode=process`, `RestartPreventExitStatus=`, `Alias=sshd.service` | pass: host key present and an `SSH-2.0-` banner on port 22 before and after reload, main PID kept (sshd re-executes itself); with `/etc/ssh/sshd_not_to_be_run` its `ConditionPathExists=!` skips it (`systemctl status` says so, nothing runs) |
 //!
 //! `ip link set lo up` in the namespace is the container runtime's job (Docker does it before
 //! starting the init), so the harness does it.
@@ -919,4 +919,34 @@ fn postgresql_umbrella_unit_propagates_reload_and_stop() {
         b.prop(cluster, "ActiveState") != "deactivating"
     });
     check_stopped(&b, cluster, &before);
+}
+
+#[test]
+fn openssh_server_skips_itself_through_its_own_condition() {
+    let Some(cache) = prerequisites() else {
+        return;
+    };
+    let b = Box_::boot(cache);
+    // ssh.service: ConditionPathExists=!/etc/ssh/sshd_not_to_be_run — the package's own
+    // off switch. The start job succeeds, the unit is skipped, nothing runs.
+    let before: Vec<u32> = b.processes().into_iter().map(|(p, _)| p).collect();
+    let out = b.run("touch", &["/etc/ssh/sshd_not_to_be_run"]);
+    assert_eq!(out.code, 0, "{}", out.dump());
+    b.expect_ok(&["start", "ssh.service"]);
+    assert_eq!(b.prop("ssh.service", "ActiveState"), "inactive");
+    assert_eq!(b.prop("ssh.service", "ConditionResult"), "no");
+    let status = b.systemctl(&["status", "ssh.service"]);
+    assert!(
+        status
+            .stdout
+            .contains("ConditionPathExists=!/etc/ssh/sshd_not_to_be_run was not met"),
+        "{}",
+        status.dump()
+    );
+    let new: Vec<_> = b
+        .processes()
+        .into_iter()
+        .filter(|(p, _)| !before.contains(p))
+        .collect();
+    assert!(new.is_empty(), "nothing started: {new:?}");
 }
