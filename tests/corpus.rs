@@ -679,11 +679,20 @@ fn openssh_server() {
 
 fn cron_probe(b: &Box_) -> Result<(), String> {
     let out = b.run("cat", &["/run/corpus-cron"]);
-    if out.stdout.trim() == "ran by cron" {
-        Ok(())
-    } else {
-        Err(out.dump())
+    if out.stdout.trim() != "ran by cron" {
+        return Err(out.dump());
     }
+    // `ExecStart=/usr/sbin/cron -f $EXTRA_OPTS` with EXTRA_OPTS unset (/etc/default/cron
+    // only sets READ_ENV): the variable vanishes from argv, no empty argument.
+    python(
+        b,
+        r#"
+pid = open('/run/crond.pid').read().split()[0]
+argv = open('/proc/%s/cmdline' % pid, 'rb').read()
+assert argv == b'/usr/sbin/cron\0-f\0', argv
+"#,
+    )
+    .map(drop)
 }
 
 #[test]
