@@ -189,7 +189,43 @@ pub fn notify_socket_path(settings: &Settings) -> std::path::PathBuf {
     settings.runtime_dir.join("unitd").join("notify")
 }
 
+/// What [`Manager::new`] and [`Manager::restore`] build differently; the rest of a manager
+/// starts the same ([`Manager::assemble`]).
+struct Parts {
+    settings: Settings,
+    engine: Engine,
+    supervisor: Supervisor,
+    start_time: Timestamp,
+    conditions: ConditionContext,
+    initial_env: Vec<String>,
+    transient: std::collections::HashMap<String, LoadedUnit>,
+    notify: Option<NotifySocket>,
+}
+
 impl Manager {
+    /// A manager from its parts, with a loader for its settings and nothing pending.
+    fn assemble(p: Parts) -> Manager {
+        let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
+        Manager {
+            loader: Loader::new(&p.settings),
+            settings: p.settings,
+            engine: p.engine,
+            supervisor: p.supervisor,
+            start_time: p.start_time,
+            changes: VecDeque::new(),
+            conditions: p.conditions,
+            initial_env: p.initial_env,
+            transient: p.transient,
+            notify: p.notify,
+            pending_fds: Vec::new(),
+            socket_watches: std::collections::HashMap::new(),
+            socket_tx,
+            socket_rx: Some(socket_rx),
+            reexec_requested: false,
+            shutdown: None,
+        }
+    }
+
     /// Build a manager and load every unit found in the search path.
     pub fn new(settings: Settings) -> std::io::Result<Manager> {
         let start_time = now();
@@ -211,7 +247,6 @@ impl Manager {
             manager_pid: std::process::id(),
             id_seed: seed,
         });
-        let loader = Loader::new(&settings);
         let mut supervisor = Supervisor::new(SupervisorConfig::from_settings(&settings))?;
         let notify = match NotifySocket::bind(&notify_socket_path(&settings)) {
             Ok(sock) => {
@@ -226,25 +261,16 @@ impl Manager {
                 None
             }
         };
-        let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut m = Manager {
+        let mut m = Manager::assemble(Parts {
             settings,
             engine,
-            loader,
             supervisor,
             start_time,
-            changes: VecDeque::new(),
             conditions,
             initial_env,
             transient: std::collections::HashMap::new(),
             notify,
-            pending_fds: Vec::new(),
-            socket_watches: std::collections::HashMap::new(),
-            socket_tx,
-            socket_rx: Some(socket_rx),
-            reexec_requested: false,
-            shutdown: None,
-        };
+        });
         m.load_all();
         // Upstart's `startup` event, once per manager start (jobs `start on startup`).
         m.engine.emit_event(now(), "startup", Vec::new());
@@ -280,7 +306,6 @@ impl Manager {
         let engine = Engine::restore(cfg, now(), engine).map_err(|e| e.to_string())?;
         let conditions =
             ConditionContext::detect(settings.scope == Scope::User, engine.environment().to_vec());
-        let loader = Loader::new(&settings);
         let mut supervisor = Supervisor::new(SupervisorConfig::from_settings(&settings))
             .map_err(|e| format!("cannot start the supervisor: {e}"))?;
         let path = notify_socket_path(&settings);
@@ -298,25 +323,16 @@ impl Manager {
             supervisor.set_notify_socket(Some(sock.path().to_owned()));
         }
         supervisor.import(sup_state);
-        let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut m = Manager {
+        let mut m = Manager::assemble(Parts {
             settings,
             engine,
-            loader,
             supervisor,
             start_time,
-            changes: VecDeque::new(),
             conditions,
             initial_env,
             transient: transient.into_iter().map(|l| (l.name.clone(), l)).collect(),
             notify,
-            pending_fds: Vec::new(),
-            socket_watches: std::collections::HashMap::new(),
-            socket_tx,
-            socket_rx: Some(socket_rx),
-            reexec_requested: false,
-            shutdown: None,
-        };
+        });
         m.process();
         m.reload();
         m.changes

@@ -233,36 +233,33 @@ async fn connect_bus(
     init: bool,
     retry_taken: bool,
 ) -> Result<(), String> {
+    // Init mode starts the bus itself and never uses an activating bus's address; `serve`
+    // pinned `$DBUS_STARTER_ADDRESS` into the settings already.
+    let address = if init {
+        settings.bus_address.clone()
+    } else {
+        crate::bus::connection::bus_address(settings, std::env::var("DBUS_STARTER_ADDRESS").ok())
+    };
+    let mut owned = bus
+        .connect_bus(settings.scope, address.as_deref(), systemd::BUS_NAME)
+        .await
+        .map(drop);
+    // The same connection asks again while the old image's name is being released.
     let mut tries = if retry_taken { 100 } else { 0 };
-    loop {
-        let connected = if init {
-            // Init mode starts the bus itself: never an activating bus's address.
-            bus.connect_bus(
-                settings.scope,
-                settings.bus_address.as_deref(),
-                systemd::BUS_NAME,
-            )
-            .await
-            .map(drop)
-        } else {
-            Bus::connect(settings, systemd::BUS_NAME)
-                .await
-                .map(|b| *bus = b)
-        };
-        match connected {
-            Ok(()) => break,
-            Err(crate::bus::BusError::NameTaken(_)) if tries > 0 => {
-                tries -= 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(crate::bus::BusError::NameTaken(name)) => {
-                return Err(format!(
-                    "{name} is already owned by another process on this bus; \
-                     another manager is running, not starting a second one"
-                ));
-            }
-            Err(e) => return Err(e.to_string()),
+    while tries > 0 && matches!(owned, Err(crate::bus::BusError::NameTaken(_))) {
+        tries -= 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        owned = bus.request_name(systemd::BUS_NAME).await;
+    }
+    match owned {
+        Ok(()) => {}
+        Err(crate::bus::BusError::NameTaken(name)) => {
+            return Err(format!(
+                "{name} is already owned by another process on this bus; \
+                 another manager is running, not starting a second one"
+            ));
         }
+        Err(e) => return Err(e.to_string()),
     }
     if let Err(e) = bus.request_name(upstart::BUS_NAME).await {
         tracing::warn!("not serving {}: {e}", upstart::BUS_NAME);
@@ -381,6 +378,19 @@ async fn serve_async(
     let mut sig_reboot = sig(SignalKind::from_raw(libc::SIGRTMIN() + 5))?;
     let was_restored = restored.is_some();
     let mut bus = Bus::new();
+    // The private socket first, so it answers as soon as the name is visible (clients that
+    // saw the name may go straight to it); it is never taken over from a live manager (the
+    // host's own systemd, or another instance that owns the name), and its calls wait in the
+    // queue until the loop below answers them.
+    let private = systemd::private_socket_path(&settings);
+    if std::os::unix::net::UnixStream::connect(&private).is_ok() {
+        tracing::warn!(
+            "not serving {}: another manager answers there",
+            private.display()
+        );
+    } else if let Err(e) = bus.listen_private(&private) {
+        tracing::warn!("not serving {}: {e}", private.display());
+    }
     if !init {
         // The name first: a second instance must fail before it touches anything a running
         // manager uses (the notify socket, the private socket). Calls that arrive as soon as
@@ -441,16 +451,6 @@ async fn serve_async(
             }
         },
     };
-    // The private socket; never taken over from a live manager (the host's own systemd).
-    let private = systemd::private_socket_path(&settings);
-    if std::os::unix::net::UnixStream::connect(&private).is_ok() {
-        tracing::warn!(
-            "not serving {}: another manager answers there",
-            private.display()
-        );
-    } else if let Err(e) = bus.listen_private(&private) {
-        tracing::warn!("not serving {}: {e}", private.display());
-    }
     restore_environment(&mut mgr);
     let mut facade = SystemdFacade::new();
     let mut upstart = UpstartFacade::new();

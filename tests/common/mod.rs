@@ -51,6 +51,8 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+pub mod init_ns;
+
 /// Upper bound for any single wait (a client call, a daemon becoming ready, a process going
 /// away). Generous on purpose: it only turns a hang into a failure.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
