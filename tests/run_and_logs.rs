@@ -107,3 +107,38 @@ fn run_refuses_unknown_units_like_systemctl() {
         out.dump()
     );
 }
+
+/// The hard limit of `resource` ("Max open files" …) in `/proc/self/limits`.
+fn own_hard_limit(resource: &str) -> String {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with(resource))
+        .unwrap_or_else(|| panic!("{resource} in /proc/self/limits"));
+    line[resource.len()..]
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_limit_the_kernel_refuses_is_capped_at_the_hard_limit_not_a_start_failure() {
+    // LimitNOFILE= above fs.nr_open is refused with EPERM even with CAP_SYS_RESOURCE (and so
+    // is any raise of a hard limit without it, e.g. redis-server's LimitNOFILE=65535 in a
+    // container): systemd then sets the closest it can, the current hard limit.
+    let dir = TestDir::new();
+    dir.write_unit(
+        "limits.service",
+        "[Service]\nType=oneshot\nLimitNOFILE=infinity\n\
+         ExecStart=/bin/sh -c 'echo nofile $(ulimit -Sn) $(ulimit -Hn)'\n",
+    );
+    let out = run(&dir, "limits.service");
+    assert_eq!(out.code, 0, "{}", out.dump());
+    let hard = own_hard_limit("Max open files");
+    assert!(
+        out.stdout.contains(&format!("]: nofile {hard} {hard}")),
+        "{}",
+        out.dump()
+    );
+}

@@ -28,6 +28,10 @@ declare -A providers=(
     [nsenter]=util-linux
     [dbus-monitor]=dbus-bin
     [dbus-units]=dbus
+    # tests/corpus.rs: loopback up in the service namespaces, syslog probe, apt for the corpus.
+    [ip]=iproute2
+    [logger]=bsdutils
+    [apt-get]=apt
 )
 missing=()
 for tool in "${!providers[@]}"; do

@@ -855,6 +855,32 @@ pub(crate) fn prepare(
     })
 }
 
+/// `setrlimit`, and when the kernel refuses (`EPERM`: a hard limit above the caller's without
+/// `CAP_SYS_RESOURCE`, or `LimitNOFILE=` above `fs.nr_open`) the closest limit it allows —
+/// both values capped at the current hard limit — as systemd does: a limit the environment
+/// cannot grant is not a start failure. Async-signal-safe (two system calls). False on any
+/// other error (`errno` set).
+fn set_rlimit_closest(res: i32, lim: &libc::rlimit) -> bool {
+    // SAFETY: plain system calls on valid pointers to stack/heap values.
+    unsafe {
+        if libc::setrlimit(res as _, lim) == 0 {
+            return true;
+        }
+        if errno() != libc::EPERM {
+            return false;
+        }
+        let mut cur: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(res as _, &mut cur) < 0 {
+            return false;
+        }
+        let fixed = libc::rlimit {
+            rlim_cur: lim.rlim_cur.min(cur.rlim_max),
+            rlim_max: lim.rlim_max.min(cur.rlim_max),
+        };
+        libc::setrlimit(res as _, &fixed) == 0
+    }
+}
+
 /// Report a failed set-up step to the parent and exit with its code. Async-signal-safe.
 unsafe fn child_fail(status_fd: RawFd, code: i32, errno: i32) -> ! {
     let mut msg = [0u8; 8];
@@ -938,7 +964,7 @@ pub(crate) unsafe fn child(p: &Prepared, status_fd: RawFd) -> ! {
             child_fail(status_fd, exit::NICE, errno());
         }
         for (res, lim) in &p.limits {
-            if libc::setrlimit(*res as _, lim) < 0 {
+            if !set_rlimit_closest(*res, lim) {
                 child_fail(status_fd, exit::LIMITS, errno());
             }
         }
