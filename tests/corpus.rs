@@ -76,7 +76,8 @@ const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The namespace's file system, set up before unitd starts. `$0`: the cache (its `upper/`
 /// holds the installed packages' layers), `$1`: the project's `dbus-policy/`, `$2`: an empty
-/// directory for the per-run tmpfs; then unitd's argv.
+/// directory for the per-run tmpfs; then unitd's path and arguments (a copy of unitd runs, see
+/// the script).
 const NAMESPACE_SETUP: &str = r#"set -e
     cache=$0 policy=$1 scratch=$2
     shift 2
@@ -91,8 +92,14 @@ const NAMESPACE_SETUP: &str = r#"set -e
     ip link set lo up
     mount -t tmpfs -o mode=755 tmpfs /run
     mkdir -m 1777 /run/lock
-    mount -t tmpfs -o mode=1777 tmpfs /tmp
     cp "$policy"/*.conf /etc/dbus-1/system.d/
+    # The checkout (unitd, the policy) may live under /tmp, which the fresh /tmp below hides:
+    # run a copy of unitd from the namespace's own /run.
+    bin=$1
+    shift
+    mkdir -m 700 /run/unitd-test
+    cp "$bin" /run/unitd-test/unitd
+    mount -t tmpfs -o mode=1777 tmpfs /tmp
     for d in /usr/lib/systemd/system/*.wants; do
         if [ -d "$d" ]; then mount -t tmpfs -o mode=755 tmpfs "$d"; fi
     done
@@ -105,7 +112,7 @@ const NAMESPACE_SETUP: &str = r#"set -e
         /lib/systemd/system/sysinit.target.wants/systemd-tmpfiles-setup.service
     ln -sf /lib/systemd/system/multi-user.target /etc/systemd/system/default.target
     ln -sf /dev/null /etc/systemd/system/systemd-logind.service
-    exec "$@""#;
+    exec /run/unitd-test/unitd "$@""#;
 
 /// The cache directory: `$UNITD_CORPUS_CACHE`, else `target/corpus-root` next to the test
 /// binary's profile directory.
