@@ -39,6 +39,47 @@ pub const NAMESPACE_SETUP: &str = "set -e
     shift
     exec \"$@\"";
 
+/// `unshare` into new PID, mount and network namespaces (private propagation, a fresh
+/// `/proc`), running `sh -c script`; the caller appends the script's arguments.
+pub fn unshare_init(script: &str) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--mount",
+        "--net",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+    ]);
+    cmd
+}
+
+/// Spawn `cmd` (from [`unshare_init`], ending in `unitd init …`) with only `PATH` and
+/// `UNITD_LOG` set and both output streams in `log`, and wait until unitd runs as PID 1 of the
+/// new namespace. Returns the `unshare` child and unitd's PID as the host sees it.
+pub fn spawn_init(mut cmd: Command, log: &Path) -> (Child, u32) {
+    let f = fs::File::create(log).unwrap();
+    cmd.env_clear()
+        .env("PATH", STD_PATH)
+        .env("UNITD_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(f.try_clone().unwrap()))
+        .stderr(Stdio::from(f));
+    let unshare = cmd.spawn().expect("spawn unshare");
+    let upid = unshare.id();
+    let pid = wait_for_value("unitd to run as PID 1 of the namespace", TIMEOUT, || {
+        let children = fs::read_to_string(format!("/proc/{upid}/task/{upid}/children")).ok()?;
+        let pid: u32 = children.split_whitespace().next()?.parse().ok()?;
+        let argv = proc_cmdline(pid);
+        (argv.get(1).map(String::as_str) == Some("init")).then_some(pid)
+    });
+    (unshare, pid)
+}
+
 /// `unitd init` as PID 1 of its own PID, mount and network namespaces.
 pub struct InitNs {
     /// The test directory; `units/` is the namespace's `/etc/systemd/system`.
@@ -151,41 +192,15 @@ impl InitNs {
             }
         }
         let log = dir.path().join("unitd.log");
-        let f = fs::File::create(&log).unwrap();
-        let mut cmd = Command::new("unshare");
-        cmd.args([
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--mount",
-            "--net",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            NAMESPACE_SETUP,
-        ])
-        .arg(repo_root().join("dbus-policy"))
-        .arg(&etc)
-        .arg(unitd_bin())
-        .arg("init")
-        .arg("--state-dir")
-        .arg(dir.state())
-        .args(["--shutdown-timeout", budget])
-        .env_clear()
-        .env("PATH", STD_PATH)
-        .env("UNITD_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(f.try_clone().unwrap()))
-        .stderr(Stdio::from(f));
-        let unshare = cmd.spawn().expect("spawn unshare");
-        let upid = unshare.id();
-        let pid = wait_for_value("unitd to run as PID 1 of the namespace", TIMEOUT, || {
-            let children = fs::read_to_string(format!("/proc/{upid}/task/{upid}/children")).ok()?;
-            let pid: u32 = children.split_whitespace().next()?.parse().ok()?;
-            let argv = proc_cmdline(pid);
-            (argv.get(1).map(String::as_str) == Some("init")).then_some(pid)
-        });
+        let mut cmd = unshare_init(NAMESPACE_SETUP);
+        cmd.arg(repo_root().join("dbus-policy"))
+            .arg(&etc)
+            .arg(unitd_bin())
+            .arg("init")
+            .arg("--state-dir")
+            .arg(dir.state())
+            .args(["--shutdown-timeout", budget]);
+        let (unshare, pid) = spawn_init(cmd, &log);
         let ns = InitNs {
             dir,
             unshare,
