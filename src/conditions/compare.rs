@@ -2,6 +2,7 @@
 //! of `KernelVersion=`/`OSRelease=`/`Memory=`/`CPUs=`, size suffixes, shell-style pattern
 //! matching (`fnmatch(3)` without flags), brace expansion and word splitting. No I/O.
 
+use crate::spec::glob;
 use std::cmp::Ordering;
 
 /// A comparison operator written in front of a value (`>=5.10`, `<2G`, `VERSION_ID!=12`).
@@ -272,170 +273,17 @@ pub fn split_words(s: &str, escapes: Escapes) -> Vec<String> {
     words
 }
 
-/// One element of a compiled shell pattern.
-#[derive(Debug, Clone)]
-enum Tok {
-    Char(char),
-    AnyChar,
-    AnyString,
-    Set { negated: bool, items: Vec<SetItem> },
-}
-
-#[derive(Debug, Clone)]
-enum SetItem {
-    Char(char),
-    Range(char, char),
-    Class(String),
-}
-
-/// Compiles a shell pattern: `*`, `?`, `[...]` (with `!`/`^` negation, ranges and `[:class:]`)
-/// and backslash escapes. A `[` without its `]` is an ordinary character.
-fn compile(pattern: &str) -> Vec<Tok> {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut toks = Vec::new();
-    let mut k = 0;
-    while k < chars.len() {
-        match chars[k] {
-            '*' => toks.push(Tok::AnyString),
-            '?' => toks.push(Tok::AnyChar),
-            '\\' => {
-                k += 1;
-                toks.push(Tok::Char(chars.get(k).copied().unwrap_or('\\')));
-            }
-            '[' => match compile_set(&chars, k + 1) {
-                Some((tok, end)) => {
-                    toks.push(tok);
-                    k = end;
-                }
-                None => toks.push(Tok::Char('[')),
-            },
-            c => toks.push(Tok::Char(c)),
-        }
-        k += 1;
-    }
-    toks
-}
-
-/// Parses a bracket expression starting after its `[`; returns it and the index of its `]`.
-fn compile_set(chars: &[char], start: usize) -> Option<(Tok, usize)> {
-    let mut k = start;
-    let negated = matches!(chars.get(k), Some('!' | '^'));
-    if negated {
-        k += 1;
-    }
-    let mut items = Vec::new();
-    let mut first = true;
-    loop {
-        let c = *chars.get(k)?;
-        if c == ']' && !first {
-            return Some((Tok::Set { negated, items }, k));
-        }
-        first = false;
-        if c == '[' && chars.get(k + 1) == Some(&':') {
-            let rest: String = chars[k + 2..].iter().collect();
-            if let Some(end) = rest.find(":]") {
-                let name = rest[..end].to_owned();
-                k += 2 + name.chars().count() + 2;
-                items.push(SetItem::Class(name));
-                continue;
-            }
-        }
-        let lo = if c == '\\' {
-            k += 1;
-            *chars.get(k)?
-        } else {
-            c
-        };
-        if chars.get(k + 1) == Some(&'-') && chars.get(k + 2).is_some_and(|&e| e != ']') {
-            let mut hi_at = k + 2;
-            if chars[hi_at] == '\\' {
-                hi_at += 1;
-            }
-            let hi = *chars.get(hi_at)?;
-            items.push(SetItem::Range(lo, hi));
-            k = hi_at + 1;
-        } else {
-            items.push(SetItem::Char(lo));
-            k += 1;
-        }
-    }
-}
-
-fn class_matches(name: &str, c: char) -> bool {
-    match name {
-        "alpha" => c.is_alphabetic(),
-        "digit" => c.is_ascii_digit(),
-        "alnum" => c.is_alphanumeric(),
-        "upper" => c.is_uppercase(),
-        "lower" => c.is_lowercase(),
-        "space" => c.is_whitespace(),
-        "blank" => c == ' ' || c == '\t',
-        "punct" => c.is_ascii_punctuation(),
-        "xdigit" => c.is_ascii_hexdigit(),
-        "cntrl" => c.is_control(),
-        "print" => !c.is_control(),
-        "graph" => !c.is_control() && !c.is_whitespace(),
-        _ => false,
-    }
-}
-
-fn fold(c: char, casefold: bool) -> char {
-    if casefold {
-        c.to_lowercase().next().unwrap_or(c)
-    } else {
-        c
-    }
-}
-
-fn tok_matches(tok: &Tok, c: char, casefold: bool) -> bool {
-    match tok {
-        Tok::Char(p) => fold(*p, casefold) == fold(c, casefold),
-        Tok::AnyChar => true,
-        Tok::AnyString => unreachable!("handled by the matcher"),
-        Tok::Set { negated, items } => {
-            let fc = fold(c, casefold);
-            let hit = items.iter().any(|item| match item {
-                SetItem::Char(x) => fold(*x, casefold) == fc,
-                SetItem::Range(lo, hi) => {
-                    (*lo..=*hi).contains(&c)
-                        || (casefold && (fold(*lo, true)..=fold(*hi, true)).contains(&fc))
-                }
-                SetItem::Class(name) => class_matches(name, c),
-            });
-            hit != *negated
-        }
-    }
-}
-
 /// Whether `name` matches the shell pattern (like `fnmatch(3)` with no flags, or with
 /// `FNM_CASEFOLD` when `casefold`): `*` and `?` also match `/` and a leading dot.
 pub fn fnmatch(pattern: &str, name: &str, casefold: bool) -> bool {
-    let toks = compile(pattern);
-    let text: Vec<char> = name.chars().collect();
-    let (mut p, mut t) = (0usize, 0usize);
-    // Where the last `*` was and which text position it is currently made to end at.
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match toks.get(p) {
-            Some(Tok::AnyString) => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(tok) if tok_matches(tok, text[t], casefold) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    toks[p..].iter().all(|tok| matches!(tok, Tok::AnyString))
+    glob::fnmatch(
+        pattern,
+        name,
+        glob::Flags {
+            casefold,
+            noescape: false,
+        },
+    )
 }
 
 /// Whether `s` contains an unescaped `*`, `?` or `[` (a pattern rather than a literal name).

@@ -179,89 +179,10 @@ pub fn leaf_matches_expanded(
     true
 }
 
-/// `fnmatch(3)` with no flags: `*`, `?`, bracket expressions (`[abc]`, `[a-z]`, `[!x]`, `[^x]`)
-/// and `\` escapes.
+/// `fnmatch(3)` with no flags ([`super::glob`]): `*`, `?`, bracket expressions (`[abc]`,
+/// `[a-z]`, `[!x]`, `[^x]`) and `\` escapes.
 pub fn fnmatch(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    glob_at(&p, &t)
-}
-
-fn glob_at(p: &[char], t: &[char]) -> bool {
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        let step = match p.get(pi) {
-            Some('*') => {
-                backtrack = Some((pi, ti));
-                pi += 1;
-                continue;
-            }
-            Some('?') => Some(1),
-            Some('[') => match bracket(&p[pi..], t[ti]) {
-                Some((true, len)) => Some(len),
-                Some((false, _)) => None,
-                // An unterminated bracket is a literal `[`.
-                None => (t[ti] == '[').then_some(1),
-            },
-            Some('\\') if pi + 1 < p.len() => (p[pi + 1] == t[ti]).then_some(2),
-            Some(c) => (*c == t[ti]).then_some(1),
-            None => None,
-        };
-        match step {
-            Some(len) => {
-                pi += len;
-                ti += 1;
-            }
-            None => match backtrack {
-                Some((bp, bt)) => {
-                    pi = bp + 1;
-                    ti = bt + 1;
-                    backtrack = Some((bp, bt + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
-/// Match `c` against the bracket expression at the start of `p`: `(matched, pattern length)`,
-/// or `None` if the bracket is not terminated.
-fn bracket(p: &[char], c: char) -> Option<(bool, usize)> {
-    let mut i = 1;
-    let negate = matches!(p.get(i), Some('!') | Some('^'));
-    if negate {
-        i += 1;
-    }
-    let mut matched = false;
-    let mut first = true;
-    loop {
-        let cur = *p.get(i)?;
-        if cur == ']' && !first {
-            break;
-        }
-        first = false;
-        let lo = if cur == '\\' {
-            i += 1;
-            *p.get(i)?
-        } else {
-            cur
-        };
-        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|e| *e != ']') {
-            let hi = p[i + 2];
-            if lo <= c && c <= hi {
-                matched = true;
-            }
-            i += 3;
-        } else {
-            if lo == c {
-                matched = true;
-            }
-            i += 1;
-        }
-    }
-    Some((matched != negate, i + 1))
+    super::glob::fnmatch(pattern, text, super::glob::Flags::default())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! Times are microseconds (`u64`); [`USEC_INFINITY`] means "no limit", as in systemd.
 
 pub mod event_expr;
+pub mod glob;
 pub mod linux;
 pub mod unit_name;
 pub mod upstart;
