@@ -386,20 +386,7 @@ impl Box_ {
 
 impl Drop for Box_ {
     fn drop(&mut self) {
-        if self.unshare.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        // unitd is PID 1 of the namespace: once it is gone, the kernel kills the rest.
-        send_signal(self.pid, "TERM");
-        let deadline = Instant::now() + TIMEOUT;
-        while self.unshare.try_wait().ok().flatten().is_none() {
-            if Instant::now() >= deadline {
-                send_signal(self.pid, "KILL");
-                let _ = self.unshare.wait();
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        common::init_ns::stop_init(&mut self.unshare, self.pid);
     }
 }
 

@@ -39,6 +39,25 @@ pub const NAMESPACE_SETUP: &str = "set -e
     shift
     exec \"$@\"";
 
+/// Stop a namespace whose PID 1 is unitd (`pid` as the host sees it; `unshare` its parent,
+/// our child), unless it already ended: SIGTERM, then SIGKILL after the timeout. Once unitd is
+/// gone, the kernel kills the rest of the namespace.
+pub fn stop_init(unshare: &mut Child, pid: u32) {
+    if unshare.try_wait().ok().flatten().is_some() {
+        return;
+    }
+    send_signal(pid, "TERM");
+    let deadline = Instant::now() + TIMEOUT;
+    while unshare.try_wait().ok().flatten().is_none() {
+        if Instant::now() >= deadline {
+            send_signal(pid, "KILL");
+            let _ = unshare.wait();
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// `unshare` into new PID, mount and network namespaces (private propagation, a fresh
 /// `/proc`), running `sh -c script`; the caller appends the script's arguments.
 pub fn unshare_init(script: &str) -> Command {
@@ -325,19 +344,6 @@ impl InitNs {
 
 impl Drop for InitNs {
     fn drop(&mut self) {
-        if self.unshare.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        // unitd is PID 1 of the namespace: once it is gone, the kernel kills the rest.
-        send_signal(self.pid, "TERM");
-        let deadline = Instant::now() + TIMEOUT;
-        while self.unshare.try_wait().ok().flatten().is_none() {
-            if Instant::now() >= deadline {
-                send_signal(self.pid, "KILL");
-                let _ = self.unshare.wait();
-                break;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
+        stop_init(&mut self.unshare, self.pid);
     }
 }
