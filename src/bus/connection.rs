@@ -265,17 +265,6 @@ impl Bus {
         }
     }
 
-    /// Connect to the message bus chosen by `settings` (see [`bus_address`]; the environment's
-    /// `$DBUS_STARTER_ADDRESS` is consulted here) and own `name`.
-    pub async fn connect(settings: &Settings, name: &str) -> Result<Bus, BusError> {
-        let starter = std::env::var("DBUS_STARTER_ADDRESS").ok();
-        let address = bus_address(settings, starter);
-        let mut bus = Bus::new();
-        bus.connect_bus(settings.scope, address.as_deref(), name)
-            .await?;
-        Ok(bus)
-    }
-
     /// Connect to the bus at `address` (or the default bus of `scope`), start reading, then
     /// request `name` with `DO_NOT_QUEUE`. Calls that arrive as soon as the name is owned are
     /// already being collected.

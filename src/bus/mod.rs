@@ -9,8 +9,9 @@
 //! The daemon loop drives both, one event at a time:
 //!
 //! ```ignore
-//! let mut bus = Bus::connect(&settings, systemd::BUS_NAME).await?;   // owns the name
+//! let mut bus = Bus::new();
 //! bus.listen_private(&systemd::private_socket_path(&settings))?;    // optional p2p socket
+//! bus.connect_bus(settings.scope, address, systemd::BUS_NAME).await?;   // owns the name
 //! let mut facade = SystemdFacade::new();
 //! loop {
 //!     tokio::select! {

@@ -227,21 +227,15 @@ enum Boot {
 /// reexec (`retry_taken`) the bus may not have noticed yet that the old image's connection is
 /// gone, so a taken name is retried for a while; otherwise a taken name means another manager
 /// runs.
-async fn connect_bus(
-    bus: &mut Bus,
-    settings: &Settings,
-    init: bool,
-    retry_taken: bool,
-) -> Result<(), String> {
-    // Init mode starts the bus itself and never uses an activating bus's address; `serve`
-    // pinned `$DBUS_STARTER_ADDRESS` into the settings already.
-    let address = if init {
-        settings.bus_address.clone()
-    } else {
-        crate::bus::connection::bus_address(settings, std::env::var("DBUS_STARTER_ADDRESS").ok())
-    };
+async fn connect_bus(bus: &mut Bus, settings: &Settings, retry_taken: bool) -> Result<(), String> {
+    // `serve` pinned `--bus`/`$DBUS_STARTER_ADDRESS` into the settings; init mode starts the
+    // bus itself and uses only `--bus` (never an activating bus's address).
     let mut owned = bus
-        .connect_bus(settings.scope, address.as_deref(), systemd::BUS_NAME)
+        .connect_bus(
+            settings.scope,
+            settings.bus_address.as_deref(),
+            systemd::BUS_NAME,
+        )
         .await
         .map(drop);
     // The same connection asks again while the old image's name is being released.
@@ -399,7 +393,7 @@ async fn serve_async(
         // manager uses (the notify socket, the private socket). Calls that arrive as soon as
         // the name is owned wait in the bus's queue until the loop below answers them, by
         // which time every unit is loaded.
-        connect_bus(&mut bus, &settings, false, was_restored).await?;
+        connect_bus(&mut bus, &settings, was_restored).await?;
     }
     if settings.scope == Scope::System && settings.mark_booted {
         let marker = settings.runtime_dir.join("systemd/system");
@@ -434,7 +428,7 @@ async fn serve_async(
         None => Boot::Done,
         // A re-executed init finds its bus running: connect to it at once.
         Some(_) if was_restored && bus_service_state(&mgr).0 => {
-            match connect_bus(&mut bus, &settings, true, true).await {
+            match connect_bus(&mut bus, &settings, true).await {
                 Ok(()) => tracing::info!("connected to the system bus again"),
                 Err(e) => tracing::warn!("running without the system bus: {e}"),
             }
@@ -568,7 +562,7 @@ async fn serve_async(
                     if let Some(address) = upstart.take_bus_request() {
                         let mut s = settings.clone();
                         s.bus_address = Some(address);
-                        match connect_bus(&mut bus, &s, true, false).await {
+                        match connect_bus(&mut bus, &s, false).await {
                             Ok(()) => {
                                 tracing::info!("connected to the bus given by NotifyDBusAddress");
                                 settings = s;
@@ -675,7 +669,7 @@ async fn serve_async(
             Boot::WaitingForBus { target } if stopping.is_none() => {
                 let (active, down) = bus_service_state(&mgr);
                 if active {
-                    match connect_bus(&mut bus, &settings, true, false).await {
+                    match connect_bus(&mut bus, &settings, false).await {
                         Ok(()) => tracing::info!("connected to the system bus"),
                         Err(e) => tracing::warn!("running without the system bus: {e}"),
                     }
@@ -693,7 +687,7 @@ async fn serve_async(
                 let (active, _) = bus_service_state(&mgr);
                 let pid = bus_service_pid(&mgr);
                 if active && pid.is_some() && pid != *lost {
-                    match connect_bus(&mut bus, &settings, true, false).await {
+                    match connect_bus(&mut bus, &settings, false).await {
                         Ok(()) => {
                             tracing::info!("connected to the system bus again");
                             boot = Boot::Done;
