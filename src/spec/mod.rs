@@ -10,6 +10,7 @@
 pub mod event_expr;
 pub mod glob;
 pub mod linux;
+pub mod sandbox;
 pub mod unit_name;
 pub mod upstart;
 
@@ -854,6 +855,10 @@ pub struct ExecContext {
     /// `RuntimeDirectoryPreserve=`.
     #[serde(default)]
     pub runtime_directory_preserve: RuntimeDirectoryPreserve,
+    /// `PrivateTmp=`, `ProtectSystem=`, capabilities, system call filters, … (see
+    /// [`sandbox`]).
+    #[serde(default)]
+    pub sandbox: sandbox::Sandbox,
 }
 
 /// The five kinds of per-unit directories the manager creates (systemd's `ExecDirectoryType`).
