@@ -520,6 +520,12 @@ enum Op {
     UmountAll {
         path: CString,
     },
+    /// Open `path` (`O_PATH`) in the new mount namespace onto descriptor `fd`: a bind source
+    /// opened in the manager's namespace is refused (`EINVAL`) once the child has its own.
+    Reopen {
+        path: CString,
+        fd: RawFd,
+    },
     /// Set/clear `MOUNT_ATTR_*` on the mount at `path` (and, `recursive`, every mount below
     /// it except the subtrees of other entries).
     SetAttr {
@@ -750,6 +756,14 @@ fn private_dev_ops(scratch: &Path, ops: &mut Vec<Op>) {
 fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
     use std::os::unix::fs::FileTypeExt;
     let mut ops = Vec::new();
+    if entries.iter().any(|e| e.mode == Mode::Inaccessible) {
+        for n in host.nodes.all() {
+            ops.push(Op::Reopen {
+                path: n.path.clone(),
+                fd: n.fd.as_raw_fd(),
+            });
+        }
+    }
     // Round 1: establish every mount.
     for e in entries {
         let path = cstr(&e.path);
@@ -779,7 +793,7 @@ fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
                     }
                 };
                 ops.push(Op::Bind {
-                    source: node.1.clone(),
+                    source: node.proc_path.clone(),
                     target: path,
                     recursive: false,
                     tolerate: tolerate_missing(e.optional),
@@ -898,12 +912,30 @@ fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
 /// working when the plan has already hidden the runtime directory they live in.
 #[derive(Debug)]
 struct Nodes {
-    reg: (OwnedFd, CString),
-    dir: (OwnedFd, CString),
-    fifo: (OwnedFd, CString),
-    sock: (OwnedFd, CString),
-    chr: (OwnedFd, CString),
-    blk: (OwnedFd, CString),
+    reg: Node,
+    dir: Node,
+    fifo: Node,
+    sock: Node,
+    chr: Node,
+    blk: Node,
+}
+
+/// One inaccessible node.
+#[derive(Debug)]
+struct Node {
+    fd: OwnedFd,
+    /// Its path below the runtime directory.
+    path: CString,
+    /// `/proc/self/fd/N`.
+    proc_path: CString,
+}
+
+impl Nodes {
+    fn all(&self) -> [&Node; 6] {
+        [
+            &self.reg, &self.dir, &self.fifo, &self.sock, &self.chr, &self.blk,
+        ]
+    }
 }
 
 impl Nodes {
@@ -956,7 +988,7 @@ impl Nodes {
         for name in ["dir", "reg", "fifo", "sock", chr, blk] {
             std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o000))?;
         }
-        let open = |name: &str| -> std::io::Result<(OwnedFd, CString)> {
+        let open = |name: &str| -> std::io::Result<Node> {
             let p = cstr(dir.join(name));
             // SAFETY: open with a valid C string; the fd is owned by us.
             let fd = unsafe {
@@ -970,8 +1002,12 @@ impl Nodes {
             }
             let fd = unsafe { OwnedFd::from_raw_fd(fd) };
             let fd = high_fd(fd)?;
-            let path = cs(&format!("/proc/self/fd/{}", fd.as_raw_fd()));
-            Ok((fd, path))
+            let proc_path = cs(&format!("/proc/self/fd/{}", fd.as_raw_fd()));
+            Ok(Node {
+                fd,
+                path: p,
+                proc_path,
+            })
         };
         Ok(Nodes {
             reg: open("reg")?,
@@ -1719,6 +1755,18 @@ unsafe fn run_op(m: &MountPlan, op: &Op) -> Result<(), i32> {
                 ),
                 Tolerate::Nothing,
             ),
+            Op::Reopen { path, fd } => {
+                let n = libc::open(
+                    path.as_ptr(),
+                    libc::O_PATH | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+                );
+                if n < 0 {
+                    return Err(errno());
+                }
+                let r = libc::dup3(n, *fd, libc::O_CLOEXEC);
+                libc::close(n);
+                check(r, Tolerate::Nothing)
+            }
             Op::UmountAll { path } => {
                 for _ in 0..64 {
                     if libc::umount2(path.as_ptr(), libc::MNT_DETACH) < 0 {
