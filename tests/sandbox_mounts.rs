@@ -483,3 +483,38 @@ fn private_devices_and_private_network() {
     let lo = m.report("net-lo");
     assert!(lo.contains("no-ip") || lo.contains(",UP"), "{lo}");
 }
+
+#[test]
+fn private_tmp_and_network_namespace_survive_daemon_reexec() {
+    let u = format!(
+        "[Service]\nPrivateTmp=yes\nPrivateNetwork=yes\n\
+         ExecStart=/bin/sh -c 'echo before > /tmp/marker; \
+           readlink /proc/self/ns/net > {REPORT}/net-start; exec sleep infinity'\n\
+         ExecReload=/bin/sh -c 'cat /tmp/marker > {REPORT}/reload; \
+           readlink /proc/self/ns/net > {REPORT}/net-reload'\n"
+    );
+    let Some(m) = Sandboxed::start(&[("keep.service", u)]) else {
+        return;
+    };
+    m.start_ok("keep.service");
+    wait_for("keep.service wrote its network namespace", TIMEOUT, || {
+        m.dir.path().join("report/net-start").exists()
+    });
+    let dirs = private_dirs(&m, "keep.service");
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    let out = m.systemctl(&["daemon-reexec"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    wait_for("the re-executed manager answers", TIMEOUT, || {
+        m.systemctl(&["is-active", "keep.service"]).stdout.trim() == "active"
+    });
+    // Processes spawned after the reexec join the same /tmp and network namespace.
+    let out = m.systemctl(&["reload", "keep.service"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    assert_eq!(m.report("reload"), "before\n");
+    assert_eq!(m.report("net-reload"), m.report("net-start"));
+    assert_eq!(private_dirs(&m, "keep.service"), dirs);
+    // And the directories still go with the stop.
+    let out = m.systemctl(&["stop", "keep.service"]);
+    assert_eq!(out.code, 0, "{}", out.dump());
+    assert_eq!(private_dirs(&m, "keep.service"), Vec::<String>::new());
+}

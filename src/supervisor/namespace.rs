@@ -653,15 +653,18 @@ fn private_dev_ops(scratch: &Path, ops: &mut Vec<Op>) {
     // The host's devpts, shm, mqueue and hugepages stay reachable.
     for sub in ["pts", "shm", "mqueue", "hugepages"] {
         let host = Path::new("/dev").join(sub);
+        let at = dev.join(sub);
+        // `mqueue` always: `PrivateIPC=` mounts its own there.
+        if host.is_dir() || sub == "mqueue" {
+            ops.push(Op::Mkdir {
+                path: cstr(&at),
+                mode: 0o755,
+                tolerate: Tolerate::Nothing,
+            });
+        }
         if !host.is_dir() {
             continue;
         }
-        let at = dev.join(sub);
-        ops.push(Op::Mkdir {
-            path: cstr(&at),
-            mode: 0o755,
-            tolerate: Tolerate::Nothing,
-        });
         ops.push(Op::Bind {
             source: cstr(&host),
             target: cstr(&at),
