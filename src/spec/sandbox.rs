@@ -118,9 +118,14 @@ pub struct SyscallFilterLine {
     /// `~` prefix: the names are denied rather than allowed.
     pub invert: bool,
     /// Names as written (`write`, `@system-service`), each with its `:ERRNO` (errno number) if
-    /// given.
+    /// given ([`SYSCALL_ERRNO_KILL`] for `:kill`).
     pub entries: Vec<(String, Option<i32>)>,
 }
+
+/// The errno value of a `SystemCallFilter=` entry written `NAME:kill` (systemd's
+/// `SECCOMP_ERROR_NUMBER_KILL`): the process is killed instead of the call failing. Also the
+/// value systemd reports as `SystemCallErrorNumber` when the action is [`SyscallAction::Kill`].
+pub const SYSCALL_ERRNO_KILL: i32 = i32::MAX - 1;
 
 /// What a filtered system call does (`SystemCallErrorNumber=`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
