@@ -20,7 +20,9 @@ use seccompiler::{
     SeccompRule, TargetArch, sock_filter,
 };
 
-use crate::spec::sandbox::{AddressFamilies, Sandbox, SyscallAction, SyscallFilterLine};
+use crate::spec::sandbox::{
+    AddressFamilies, SYSCALL_ERRNO_KILL, Sandbox, SyscallAction, SyscallFilterLine,
+};
 
 /// `EXIT_SECCOMP`: a seccomp filter could not be installed.
 pub const EXIT_SECCOMP: i32 = 228;
@@ -512,6 +514,7 @@ fn system_call_filter(set: &SyscallSet, default: SyscallAction) -> Result<Vec<Pr
     let mut out = Vec::new();
     for (errno, names) in by_action {
         let action = match errno {
+            Some(SYSCALL_ERRNO_KILL) => SeccompAction::KillProcess,
             Some(e) => SeccompAction::Errno(e as u32),
             None => deflt.clone(),
         };

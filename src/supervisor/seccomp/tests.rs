@@ -207,6 +207,30 @@ fn deny_list_splits_by_verdict() {
     let progs = build(&s, 0).unwrap();
     // One program for EACCES, one for the default (kill).
     assert_eq!(progs.len(), 2);
+    // `:kill` under an errno default is a verdict of its own.
+    let s = Sandbox {
+        system_call_filter: vec![line(
+            true,
+            &[("uname", Some(SYSCALL_ERRNO_KILL)), ("getcpu", None)],
+        )],
+        system_call_error: SyscallAction::Errno(libc::EPERM),
+        ..Sandbox::default()
+    };
+    let progs = build(&s, 0).unwrap();
+    assert_eq!(progs.len(), 2);
+    let st = in_child(&progs, || unsafe {
+        let r = libc::syscall(libc::SYS_getcpu, 0usize, 0usize, 0usize);
+        if errno_of(r) != libc::EPERM {
+            return 1;
+        }
+        let mut u: libc::utsname = std::mem::zeroed();
+        libc::uname(&mut u);
+        2
+    });
+    assert!(
+        libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGSYS,
+        "{st:#x}"
+    );
 }
 
 /// Fork; in the child install `progs` (after NO_NEW_PRIVS), run `probe` and exit with its
