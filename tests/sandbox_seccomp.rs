@@ -61,6 +61,7 @@ fn user_scope_seccomp_settings_hold_in_real_services() {
         "filtered.service",
         &format!(
             "[Service]\nType=oneshot\nSystemCallFilter=~@swap @reboot\n\
+             ExecStartPre=+/bin/sh -c \"{status} > {o}/privileged\"\n\
              ExecStart=/bin/sh -c \"{status} > {o}/filtered\"\n"
         ),
     );
@@ -128,6 +129,9 @@ fn user_scope_seccomp_settings_hold_in_real_services() {
         "1"
     };
     assert_eq!(field(&st, "NoNewPrivs"), Some(nnp), "{st}");
+    // `+` commands run without any sandboxing.
+    let st = read(&out.join("privileged"));
+    assert_eq!(field(&st, "Seccomp"), Some("0"), "{st}");
 
     m.expect(0, &["start", "errno.service"]);
     let st = read(&out.join("errno"));
@@ -156,8 +160,12 @@ fn user_scope_seccomp_settings_hold_in_real_services() {
     );
     let st = m.systemctl(&["status", "sigsys.service"]);
     m.check(
-        st.stdout.contains("signal=SYS") || st.stdout.contains("status=31/SYS"),
-        "systemctl status names SIGSYS",
+        st.stdout.contains("Main PID: ")
+            && (st.stdout.contains("(code=killed, signal=SYS)")
+                || st.stdout.contains("(code=dumped, signal=SYS)"))
+            && (st.stdout.contains("failed (Result: signal)")
+                || st.stdout.contains("failed (Result: core-dump)")),
+        "systemctl status shows the SIGSYS death as systemd does",
         &st,
     );
 
