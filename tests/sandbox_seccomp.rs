@@ -278,6 +278,13 @@ fn a_root_system_manager_sets_capabilities_as_systemd() {
             ),
         ),
         (
+            "nobody-securebits.service",
+            "[Service]\nType=oneshot\nUser=nobody\nSecureBits=noroot\n\
+             AmbientCapabilities=CAP_NET_BIND_SERVICE\n\
+             ExecStart=/bin/sh -c \"setpriv --dump > @T@/out/nobody-securebits\"\n"
+                .to_string(),
+        ),
+        (
             "securebits.service",
             "[Service]\nType=oneshot\nSecureBits=noroot\n\
              ExecStart=/bin/sh -c \"setpriv --dump > @T@/out/securebits\"\n"
@@ -296,6 +303,7 @@ fn a_root_system_manager_sets_capabilities_as_systemd() {
         "bounded.service",
         "nobody-filtered.service",
         "securebits.service",
+        "nobody-securebits.service",
     ] {
         ns.expect_ok(&["start", u]);
     }
@@ -339,6 +347,19 @@ fn a_root_system_manager_sets_capabilities_as_systemd() {
     assert!(
         st.lines()
             .any(|l| l.starts_with("Securebits:") && l.contains("noroot")),
+        "{st}"
+    );
+    // As nobody: keep-caps around the uid change, then exactly the asked secure bits.
+    let st = read(&out.join("nobody-securebits"));
+    assert!(
+        st.lines().any(|l| l.starts_with("Securebits:")
+            && l.contains("noroot")
+            && !l.contains("keep_caps")),
+        "{st}"
+    );
+    assert!(
+        st.lines()
+            .any(|l| l.starts_with("Ambient capabilities:") && l.contains("net_bind_service")),
         "{st}"
     );
 }

@@ -167,6 +167,14 @@ impl Lockdown {
                 });
             }
         }
+        if l.seccomp_wanted && !seccomp::supported() {
+            // Never a start failure systemd would not have: run unfiltered, loudly.
+            tracing::warn!(
+                "seccomp settings are not enforced on {}",
+                std::env::consts::ARCH
+            );
+            l.seccomp_wanted = false;
+        }
         if l.seccomp_wanted {
             // SAFETY: personality(0xffffffff) only queries.
             let current = unsafe { libc::personality(0xffff_ffff) };

@@ -115,6 +115,12 @@ pub struct Program {
 /// x32 system calls on x86-64 carry the native audit arch with this bit set in `nr`.
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
+/// Whether seccomp programs can be built for the native architecture (x86-64, arm64,
+/// riscv64: the ones seccompiler targets).
+pub fn supported() -> bool {
+    arch().is_ok()
+}
+
 fn arch() -> Result<TargetArch, String> {
     TargetArch::try_from(std::env::consts::ARCH).map_err(|_| {
         format!(
