@@ -363,3 +363,141 @@ fn a_root_system_manager_sets_capabilities_as_systemd() {
         "{st}"
     );
 }
+
+/// Probe for the narrower seccomp settings: each argument after the output file names one
+/// operation; the file gets `op=ok` or `op=ERRNO` for each.
+const PROBE_OPS: &str = r#"import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def call(f):
+    ctypes.set_errno(0)
+    r = f()
+    return 'ok' if r != -1 else str(ctypes.get_errno())
+def py(f):
+    try:
+        f()
+        return 'ok'
+    except OSError as e:
+        return str(e.errno)
+out = os.path.dirname(sys.argv[1])
+ops = {
+    'unshare-net': lambda: call(lambda: libc.unshare(0x40000000)),
+    'unshare-uts': lambda: call(lambda: libc.unshare(0x04000000)),
+    'clone3': lambda: call(lambda: libc.syscall(435, None, 0)),
+    # Priority 0 is invalid for SCHED_FIFO: the kernel says EINVAL, a filter EPERM first.
+    'fifo': lambda: py(lambda: os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(0))),
+    'batch': lambda: py(lambda: os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))),
+    'suid': lambda: py(lambda: (open(out + '/f', 'w').close(), os.chmod(out + '/f', 0o4755))),
+    'mode': lambda: py(lambda: (open(out + '/g', 'w').close(), os.chmod(out + '/g', 0o755))),
+    'personality': lambda: call(lambda: libc.personality(0x0008)),
+    'sethostname': lambda: call(lambda: libc.sethostname(b'unitd-probe', 11)),
+    'adjtimex': lambda: call(lambda: libc.adjtimex(ctypes.create_string_buffer(512))),
+}
+res = [op + '=' + ops[op]() for op in sys.argv[2:]]
+open(sys.argv[1], 'w').write(' '.join(res) + '\n')
+"#;
+
+/// `(unit name, setting line, probe operations, expected op=result pairs)`.
+type Case<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, String)]);
+
+#[test]
+fn user_scope_namespace_realtime_suid_personality_hostname_clock_filters() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if !Path::new(PY).exists() {
+        assert!(!in_ci(), "{PY} missing");
+        eprintln!("skipped: {PY} missing");
+        return;
+    }
+    let script = m.dir.path().join("ops.py");
+    std::fs::write(&script, PROBE_OPS).unwrap();
+    let s = script.display();
+    let cases: &[Case] = &[
+        (
+            "ns",
+            "RestrictNamespaces=uts ipc",
+            "unshare-net unshare-uts clone3",
+            &[
+                ("unshare-net", libc::EPERM.to_string()),
+                ("unshare-uts", "ok".into()),
+                ("clone3", libc::ENOSYS.to_string()),
+            ],
+        ),
+        (
+            "rt",
+            "RestrictRealtime=yes",
+            "fifo batch",
+            &[("fifo", libc::EPERM.to_string()), ("batch", "ok".into())],
+        ),
+        (
+            "suid",
+            "RestrictSUIDSGID=yes",
+            "suid mode",
+            &[("suid", libc::EPERM.to_string()), ("mode", "ok".into())],
+        ),
+        (
+            "persona",
+            "LockPersonality=yes",
+            "personality",
+            &[("personality", libc::EPERM.to_string())],
+        ),
+        (
+            "host",
+            "ProtectHostname=yes",
+            "sethostname",
+            &[("sethostname", libc::EPERM.to_string())],
+        ),
+        (
+            "clock",
+            "ProtectClock=yes",
+            "adjtimex",
+            &[("adjtimex", libc::EPERM.to_string())],
+        ),
+        (
+            "arch",
+            "SystemCallArchitectures=native",
+            "mode batch",
+            &[("mode", "ok".into()), ("batch", "ok".into())],
+        ),
+        // The same harmless operations without any setting all succeed.
+        (
+            "plain",
+            "",
+            "unshare-net fifo suid personality adjtimex",
+            &[
+                ("unshare-net", "ok".into()),
+                ("fifo", libc::EINVAL.to_string()),
+                ("suid", "ok".into()),
+                ("personality", "ok".into()),
+                ("adjtimex", "ok".into()),
+            ],
+        ),
+    ];
+    let root = nix::unistd::getuid().is_root();
+    for (name, setting, ops, _) in cases {
+        let out = m.dir.path().join(format!("out-{name}"));
+        std::fs::create_dir(&out).unwrap();
+        m.write_unit(
+            &format!("{name}.service"),
+            &format!(
+                "[Service]\nType=oneshot\n{setting}\nExecStart={PY} {s} {}/result {ops}\n",
+                out.display()
+            ),
+        );
+    }
+    m.expect(0, &["daemon-reload"]);
+    for (name, setting, _, expected) in cases {
+        if !root && (*name == "plain" || *name == "ns") {
+            // Namespaces and real-time scheduling need root to succeed at all.
+            continue;
+        }
+        m.expect(0, &["start", &format!("{name}.service")]);
+        let got = read(&m.dir.path().join(format!("out-{name}/result")));
+        for (op, want) in *expected {
+            assert!(
+                got.split_whitespace().any(|w| w == format!("{op}={want}")),
+                "{setting}: expected {op}={want}, got {got}"
+            );
+        }
+    }
+}
