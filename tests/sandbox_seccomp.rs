@@ -459,6 +459,24 @@ fn user_scope_namespace_realtime_suid_personality_hostname_clock_filters() {
             "mode batch",
             &[("mode", "ok".into()), ("batch", "ok".into())],
         ),
+        // A hardening profile as Debian's packaged units write it: a normal program runs.
+        (
+            "hardened",
+            "NoNewPrivileges=yes\nCapabilityBoundingSet=\nSystemCallFilter=@system-service\n\
+             SystemCallFilter=~@privileged @resources\nSystemCallErrorNumber=EPERM\n\
+             SystemCallArchitectures=native\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n\
+             RestrictNamespaces=yes\nMemoryDenyWriteExecute=yes\nLockPersonality=yes\n\
+             RestrictRealtime=yes\nRestrictSUIDSGID=yes\nProtectClock=yes\nProtectHostname=yes",
+            "mode batch unshare-uts suid adjtimex",
+            &[
+                ("mode", "ok".into()),
+                // ~@resources took sched_setscheduler out of the allow-list.
+                ("batch", libc::EPERM.to_string()),
+                ("unshare-uts", libc::EPERM.to_string()),
+                ("suid", libc::EPERM.to_string()),
+                ("adjtimex", libc::EPERM.to_string()),
+            ],
+        ),
         // The same harmless operations without any setting all succeed.
         (
             "plain",
