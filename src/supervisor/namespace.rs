@@ -335,6 +335,11 @@ pub(crate) fn entries(
     if s.protect_control_groups {
         out.push(Entry::new("/sys/fs/cgroup", Mode::ReadOnly, false));
     }
+    if s.protect_hostname {
+        for path in ["/proc/sys/kernel/hostname", "/proc/sys/kernel/domainname"] {
+            out.push(Entry::new(path, Mode::ReadOnly, true));
+        }
+    }
     if s.protect_proc != ProtectProc::Default || s.proc_subset != ProcSubset::All {
         let mut e = Entry::new("/proc", Mode::Procfs, false);
         let hidepid = match s.protect_proc {
@@ -767,8 +772,10 @@ fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
             });
         }
     }
+    // Entries skipped in round 1 (optional and missing) get no flags either.
+    let mut skipped = vec![false; entries.len()];
     // Round 1: establish every mount.
-    for e in entries {
+    for (i, e) in entries.iter().enumerate() {
         let path = cstr(&e.path);
         match e.mode {
             Mode::Inaccessible => {
@@ -789,7 +796,10 @@ fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
                             &host.nodes.reg
                         }
                     }
-                    Err(_) if e.optional => continue,
+                    Err(_) if e.optional => {
+                        skipped[i] = true;
+                        continue;
+                    }
                     Err(err) => {
                         ops.push(Op::Fail(err.raw_os_error().unwrap_or(libc::ENOENT)));
                         continue;
@@ -806,7 +816,10 @@ fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
                 let source = e.source.as_deref().unwrap_or(Path::new("/nonexistent"));
                 let md = match std::fs::metadata(source) {
                     Ok(md) => md,
-                    Err(_) if e.optional => continue,
+                    Err(_) if e.optional => {
+                        skipped[i] = true;
+                        continue;
+                    }
                     Err(err) => {
                         ops.push(Op::Fail(err.raw_os_error().unwrap_or(libc::ENOENT)));
                         continue;
@@ -850,6 +863,7 @@ fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
             Mode::Tmpfs => {
                 if e.path.symlink_metadata().is_err() {
                     if e.optional {
+                        skipped[i] = true;
                         continue;
                     }
                     mkdir_p(&e.path, true, &mut ops);
@@ -875,7 +889,12 @@ fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
         }
     }
     // Round 2: read-only, recursively, except the subtrees of other entries.
-    for e in entries {
+    for e in entries
+        .iter()
+        .zip(&skipped)
+        .filter(|(_, s)| !**s)
+        .map(|(e, _)| e)
+    {
         if e.read_only || e.mode == Mode::PrivateDev {
             ops.push(Op::SetAttr {
                 path: cstr(&e.path),
@@ -887,7 +906,12 @@ fn compile(entries: &[Entry], host: &Host<'_>) -> Vec<Op> {
         }
     }
     // Round 3: noexec / exec.
-    for e in entries {
+    for e in entries
+        .iter()
+        .zip(&skipped)
+        .filter(|(_, s)| !**s)
+        .map(|(e, _)| e)
+    {
         if let Some(exec) = e.exec {
             let (set, clr) = if exec {
                 (0, MOUNT_ATTR_NOEXEC)
@@ -1171,7 +1195,8 @@ impl Namespaces {
         if !privileged || req.command.flags.full_privileges {
             return None;
         }
-        let mount_ns = s.needs_mount_namespace() || s.private_ipc;
+        // PrivateIPC= mounts its own mqueue, ProtectHostname= freezes the hostname files.
+        let mount_ns = s.needs_mount_namespace() || s.private_ipc || s.protect_hostname;
         if !mount_ns && !s.private_network && !s.private_ipc && !s.protect_hostname {
             return None;
         }
@@ -2035,6 +2060,132 @@ mod tests {
         assert_eq!(
             option_flags(b"ro,nosuid,nodev,relatime"),
             libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_RELATIME
+        );
+    }
+
+    #[test]
+    fn unit_state_is_released_and_handed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = private_tmp_dir(&dir.path().join("systemd-private-x-a.service-")).unwrap();
+        let var_tmp = private_tmp_dir(&dir.path().join("var-")).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let md = std::fs::metadata(&tmp).unwrap();
+            assert_eq!(md.permissions().mode() & 0o7777, 0o700);
+            let md = std::fs::metadata(tmp.join("tmp")).unwrap();
+            assert_eq!(md.permissions().mode() & 0o7777, 0o1777);
+        }
+        let (r, _w) = super::super::spawn::pipe_cloexec().unwrap();
+        let mut ns = Namespaces::new(dir.path());
+        ns.units.insert(
+            UnitId(7),
+            UnitNs {
+                private_tmp: Some((tmp.clone(), var_tmp.clone())),
+                net: Some(r),
+                ipc: None,
+            },
+        );
+        let export = ns.export();
+        assert_eq!(export.len(), 1);
+        assert_eq!(
+            export[0].1.private_tmp,
+            Some((tmp.clone(), var_tmp.clone()))
+        );
+        let handed = export[0].1.net.unwrap();
+        // The successor claims the descriptor (here: the same process takes it back).
+        let mut next = Namespaces::new(dir.path());
+        let owned = ns.units.remove(&UnitId(7)).unwrap().net.unwrap();
+        let raw = owned.as_raw_fd();
+        std::mem::forget(owned);
+        next.import(export, |h| h.claim());
+        assert_eq!(
+            next.units[&UnitId(7)].net.as_ref().map(|f| f.as_raw_fd()),
+            Some(raw)
+        );
+        assert_eq!(handed.fd, raw);
+        // The unit went inactive: its directories go.
+        next.release(UnitId(7));
+        assert!(!tmp.exists() && !var_tmp.exists());
+        assert!(next.units.is_empty());
+    }
+
+    #[test]
+    fn compiled_rounds_establish_mounts_before_changing_flags() {
+        if !nix::unistd::getuid().is_root() {
+            eprintln!("skipped: the inaccessible nodes need root (mknod)");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let nodes = Nodes::open(&dir.path().join("inaccessible")).unwrap();
+        let scratch = dir.path().join("scratch");
+        let sb = Sandbox {
+            protect_system: ProtectSystem::Strict,
+            private_devices: true,
+            inaccessible_paths: vec![pe("/proc", false), pe("/nonexistent/x", true)],
+            read_write_paths: vec![pe("/nonexistent/y", false)],
+            no_exec_paths: vec![pe("/var", false)],
+            ..Sandbox::default()
+        };
+        let list = normalize(entries(&sb, &[], None));
+        let ops = compile(
+            &list,
+            &Host {
+                nodes: &nodes,
+                scratch: &scratch,
+            },
+        );
+        let s = |c: &CString| c.to_str().unwrap().to_string();
+        // The nodes are re-opened first, in the child's namespace.
+        assert!(ops[..6].iter().all(|o| matches!(o, Op::Reopen { .. })));
+        // The private /dev is built in the scratch mount, then moved over /dev.
+        assert!(ops.iter().any(
+            |o| matches!(o, Op::Move { source, target } if s(target) == "/dev"
+                && s(source) == scratch.join("dev").display().to_string())
+        ));
+        // /proc is overmounted with the directory node; the missing optional path is
+        // skipped; the missing mandatory one is attempted (and fails with ENOENT there).
+        assert!(
+            ops.iter()
+                .any(|o| matches!(o, Op::Bind { source, target, .. }
+            if s(target) == "/proc" && s(source) == s(&nodes.dir.proc_path)))
+        );
+        assert!(!ops.iter().any(|o| matches!(o, Op::Bind { target, .. }
+            if s(target) == "/nonexistent/x")));
+        assert!(ops.iter().any(
+            |o| matches!(o, Op::SelfBind { path, tolerate: Tolerate::Nothing }
+            if s(path) == "/nonexistent/y")
+        ));
+        // Every flag change comes after every mount.
+        let first_attr = ops
+            .iter()
+            .position(|o| matches!(o, Op::SetAttr { .. }))
+            .unwrap();
+        assert!(
+            ops[first_attr..]
+                .iter()
+                .all(|o| matches!(o, Op::SetAttr { .. }))
+        );
+        let attrs: Vec<_> = ops[first_attr..]
+            .iter()
+            .map(|o| match o {
+                Op::SetAttr {
+                    path,
+                    set,
+                    clr,
+                    recursive,
+                    deny,
+                } => (s(path), *set, *clr, *recursive, *deny),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            attrs,
+            vec![
+                ("/".into(), MOUNT_ATTR_RDONLY, 0, true, Deny::All),
+                ("/dev".into(), MOUNT_ATTR_RDONLY, 0, false, Deny::All),
+                ("/proc".into(), MOUNT_ATTR_RDONLY, 0, true, Deny::All),
+                ("/var".into(), MOUNT_ATTR_NOEXEC, 0, true, Deny::Exec),
+            ]
         );
     }
 
