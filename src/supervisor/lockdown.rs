@@ -1,14 +1,14 @@
 //! Credential and system-call confinement of one spawned command: `NoNewPrivileges=`,
 //! `CapabilityBoundingSet=`, `AmbientCapabilities=`, `SecureBits=` (plus the capabilities
 //! `PrivateDevices=`, `ProtectKernelModules=`, `ProtectKernelLogs=` and `ProtectClock=` drop),
-//! the UTS namespace of `ProtectHostname=`, `RestrictRealtime=`'s `RLIMIT_RTPRIO`, and every
-//! seccomp program of [`super::seccomp`].
+//! `RestrictRealtime=`'s `RLIMIT_RTPRIO`, and every seccomp program of [`super::seccomp`]
+//! (`ProtectHostname=`'s UTS namespace belongs to `namespace`, its seccomp half is here).
 //!
 //! [`Lockdown::prepare`] decides everything in the parent (it allocates: BPF programs, the
 //! capability plan). The child then calls, in systemd 252's order, [`Lockdown::before_credentials`]
 //! (before `setgroups`/`setresgid`/`setresuid`), [`Lockdown::after_setuid`] and, as the last
 //! step before `execve`, [`Lockdown::before_exec`]; these make only system calls. A failed step
-//! yields systemd's exit code (218 `CAPABILITIES`, 213 `SECUREBITS`, 227
+//! yields systemd's exit code (205 `LIMITS`, 217 `USER`, 218 `CAPABILITIES`, 213 `SECUREBITS`, 227
 //! `NO_NEW_PRIVILEGES`, 228 `SECCOMP`, 232 `ADDRESS_FAMILIES`, …) and the errno.
 //!
 //! A manager that is not root enforces no capability setting (the sandbox contract reports
@@ -49,8 +49,6 @@ pub mod exit {
     pub const USER: i32 = 217;
     /// `EXIT_CAPABILITIES`.
     pub const CAPABILITIES: i32 = 218;
-    /// `EXIT_NAMESPACE`.
-    pub const NAMESPACE: i32 = 226;
     /// `EXIT_NO_NEW_PRIVILEGES`.
     pub const NO_NEW_PRIVILEGES: i32 = 227;
     /// `EXIT_SECCOMP` (`EXIT_ADDRESS_FAMILIES` for `RestrictAddressFamilies=` comes with
@@ -111,7 +109,6 @@ struct CapPlan {
 /// parent. `Default` does nothing (a `+` command, or nothing asked for).
 #[derive(Debug, Default)]
 pub(crate) struct Lockdown {
-    uts_namespace: bool,
     rtprio_zero: bool,
     caps: Option<CapPlan>,
     no_new_privs: bool,
@@ -142,7 +139,6 @@ impl Lockdown {
             return Lockdown::default();
         }
         let mut l = Lockdown {
-            uts_namespace: s.protect_hostname,
             rtprio_zero: s.restrict_realtime && !input.explicit_rtprio,
             no_new_privs: s.no_new_privileges,
             seccomp_wanted: seccomp::wants_seccomp(s),
@@ -203,7 +199,7 @@ impl Lockdown {
         &self.programs
     }
 
-    /// Child, before the mount namespace, `setgroups` and the uid change: the UTS namespace,
+    /// Child, after the namespaces and before `setgroups` and the uid change:
     /// `RLIMIT_RTPRIO`, the bounding set, ambient capabilities (raised while still root) and
     /// `SECBIT_KEEP_CAPS`. Async-signal-safe.
     ///
@@ -211,17 +207,6 @@ impl Lockdown {
     /// Only in the forked child.
     pub(crate) unsafe fn before_credentials(&self) -> Result<(), (i32, i32)> {
         unsafe {
-            if self.uts_namespace && libc::unshare(libc::CLONE_NEWUTS) < 0 {
-                let e = errno();
-                // A manager without the privilege (or kernel support) runs the service in the
-                // host's UTS namespace; the seccomp part of ProtectHostname= still applies.
-                if !matches!(
-                    e,
-                    libc::EPERM | libc::EACCES | libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP
-                ) {
-                    return Err((exit::NAMESPACE, e));
-                }
-            }
             if self.rtprio_zero {
                 let zero = libc::rlimit {
                     rlim_cur: 0,
