@@ -603,6 +603,20 @@ impl Engine {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }
+            KindSpec::Timer(t) => {
+                // timer_add_default_dependencies.
+                deps.push((DepKind::Before, "timers.target".to_string()));
+                if !self.cfg.user_scope {
+                    deps.push((DepKind::Requires, "sysinit.target".to_string()));
+                    deps.push((DepKind::After, "sysinit.target".to_string()));
+                    if !t.calendar.is_empty() {
+                        deps.push((DepKind::After, "time-sync.target".to_string()));
+                        deps.push((DepKind::After, "time-set.target".to_string()));
+                    }
+                }
+                deps.push((DepKind::Conflicts, shutdown.clone()));
+                deps.push((DepKind::Before, shutdown));
+            }
             // slice_add_default_dependencies.
             KindSpec::Other(_) if u.is_slice() => {
                 deps.push((DepKind::Conflicts, shutdown.clone()));

@@ -150,7 +150,7 @@ impl Engine {
             KindSpec::Other(_) if self.u(unit).is_scope() => self.scope_start(unit),
             // A slice has no processes of its own: active once started, like a target.
             KindSpec::Other(_) if self.u(unit).is_slice() => self.simple_start(unit),
-            KindSpec::Other(_) => Outcome::Finish(JobResult::Unsupported),
+            KindSpec::Other(_) | KindSpec::Timer(_) => Outcome::Finish(JobResult::Unsupported),
         }
     }
 
