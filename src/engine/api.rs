@@ -30,6 +30,9 @@ impl Engine {
             now: Timestamp::NEVER,
             gc_pending: false,
             events: Default::default(),
+            zones: Box::new(crate::spec::calendar::FixedOffset(0)),
+            timer_boot_base: 0,
+            startup: Timestamp::NEVER,
         }
     }
 
@@ -242,6 +245,7 @@ impl Engine {
             } => self.conditions_checked(unit, conditions, asserts),
             Input::SocketsOpened { unit, error } => self.sockets_opened(unit, error),
             Input::SocketReady { unit } => self.socket_ready(unit),
+            Input::TimerStampRead { unit, realtime } => self.timer_stamp_read(unit, realtime),
             Input::Notify {
                 pid,
                 uid,
@@ -278,6 +282,11 @@ impl Engine {
                     if self.u(id).service.pid_file_retry == Some(deadline) {
                         self.um(id).service.pid_file_retry = None;
                         self.service_pid_file_retry(id);
+                    }
+                }
+                TimerKind::TimerElapse => {
+                    if self.u(id).timer.armed == Some(deadline) {
+                        self.timer_wakeup(id);
                     }
                 }
                 TimerKind::Watchdog => {
@@ -333,6 +342,7 @@ impl Engine {
                 if u.service.state == ServiceState::Failed {
                     u.service.state = ServiceState::Dead;
                 }
+                self.timer_reset_failed(id);
                 self.set_active_state(id, ActiveState::Inactive, false);
             }
         }

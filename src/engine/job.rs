@@ -150,7 +150,8 @@ impl Engine {
             KindSpec::Other(_) if self.u(unit).is_scope() => self.scope_start(unit),
             // A slice has no processes of its own: active once started, like a target.
             KindSpec::Other(_) if self.u(unit).is_slice() => self.simple_start(unit),
-            KindSpec::Other(_) | KindSpec::Timer(_) => Outcome::Finish(JobResult::Unsupported),
+            KindSpec::Timer(_) => self.timer_start(unit),
+            KindSpec::Other(_) => Outcome::Finish(JobResult::Unsupported),
         }
     }
 
@@ -170,6 +171,7 @@ impl Engine {
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_stop(unit),
             KindSpec::Socket(_) => self.socket_stop(unit),
+            KindSpec::Timer(_) => self.timer_stop(unit),
             _ if self.u(unit).is_scope() => self.scope_stop(unit),
             _ => {
                 if self.u(unit).active_state.is_inactive_or_failed() {
@@ -388,5 +390,6 @@ impl Engine {
             }
         }
         self.requeue_ordered_neighbours(unit);
+        self.timer_trigger_notify(unit);
     }
 }
