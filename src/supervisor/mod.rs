@@ -299,7 +299,10 @@ impl Supervisor {
                 None
             }
             // Not process work: the runtime evaluates conditions and watches sockets itself.
-            Effect::CheckConditions { .. } | Effect::WatchSockets { .. } => None,
+            Effect::CheckConditions { .. }
+            | Effect::WatchSockets { .. }
+            | Effect::ReadTimerStamp { .. }
+            | Effect::TouchTimerStamp { .. } => None,
         }
     }
 
