@@ -360,6 +360,8 @@ pub(crate) struct Prepared {
     ignore_sigpipe: bool,
     /// fds to hand over as 3, 4, … (`LISTEN_FDS`); owned by the caller, open across fork.
     pub pass_fds: Vec<RawFd>,
+    /// Mount/network/IPC/UTS namespaces to enter (set by the supervisor after `prepare`).
+    pub namespace: Option<super::namespace::Plan>,
 }
 
 /// Move `fd` to a number ≥ 3 (so dup2 onto 0–2 never clobbers a source), close-on-exec.
@@ -852,6 +854,7 @@ pub(crate) fn prepare(
         cwd,
         ignore_sigpipe: exec.ignore_sigpipe,
         pass_fds: Vec::new(),
+        namespace: None,
     })
 }
 
@@ -975,6 +978,12 @@ pub(crate) unsafe fn child(p: &Prepared, status_fd: RawFd) -> ! {
             child_fail(status_fd, code, e);
         }
         if let Some((code, e)) = p.cred_error {
+            child_fail(status_fd, code, e);
+        }
+        // Namespaces need CAP_SYS_ADMIN: before the credentials change.
+        if let Some(ns) = &p.namespace
+            && let Err((code, e)) = super::namespace::enter(ns)
+        {
             child_fail(status_fd, code, e);
         }
         if let Some(groups) = &p.creds.groups
