@@ -1,8 +1,9 @@
 //! The sandboxing properties of an execution context (`PrivateTmp`, `ProtectSystem`,
 //! `CapabilityBoundingSet`, `SystemCallFilter`, `RestrictAddressFamilies`, …) as systemd 252
 //! reports them on `org.freedesktop.systemd1.Service`: the values a [`Sandbox`] holds, in
-//! systemd's encodings (enum names, `MS_*` propagation flags, `(allow-list, names)` pairs,
-//! "unset" markers such as an all-ones bounding set).
+//! systemd's encodings (enum names, `MS_*` propagation flags, `(allow-list, names)` pairs with
+//! system-call groups resolved by the supervisor's seccomp tables, "unset" markers such as an
+//! all-ones bounding set).
 //!
 //! Settings unitd records but does not implement (`PrivateUsers=`, …) are reported as the unit
 //! file asked; that they are not enforced is said by the `StatusText` note and the logs.
@@ -16,6 +17,7 @@ use crate::spec::sandbox::{
 };
 
 use super::properties::{Value, vas, vi, vs, vt};
+use crate::supervisor::seccomp::{SyscallSet, syscall_number};
 
 /// `MS_REC`, the `t` of a recursive `BindPaths=` entry.
 const MS_REC: u64 = 1 << 14;
@@ -141,31 +143,38 @@ fn merged<'a>(
     }
     let mut names: Vec<String> = set
         .into_iter()
-        .map(|(name, errno)| match errno {
-            None => name.to_owned(),
-            Some(SYSCALL_ERRNO_KILL) => format!("{name}:kill"),
-            Some(e) => match linux::errno_name(e) {
-                Some(n) => format!("{name}:{n}"),
-                None => format!("{name}:{e}"),
-            },
-        })
+        .map(|(name, errno)| with_errno(name, errno))
         .collect();
     names.sort();
     (allow.unwrap_or(false), names)
 }
 
-/// `SystemCallFilter` / `SystemCallLog` (`(bas)`): allow-list flag and the names as written
-/// (`@group`s are not expanded here), each with its `:ERRNO`.
-pub fn syscall_lines(lines: &[SyscallFilterLine]) -> Value {
-    Variant::from(merged(lines.iter().map(|l| {
-        (
-            l.invert,
-            l.entries
-                .iter()
-                .map(|(n, e)| (n.as_str(), *e))
-                .collect::<Vec<_>>(),
-        )
-    })))
+/// `SystemCallFilter` / `SystemCallLog` (`(bas)`): the allow-list flag and the resolved set
+/// (systemd's merge rules, `@group`s expanded, `@default` implied for a filter allow-list),
+/// as native system-call names, sorted, each with its `:ERRNO` (`:kill`).
+pub fn syscall_lines(lines: &[SyscallFilterLine], filter: bool) -> Value {
+    let Some(set) = SyscallSet::resolve(lines, filter) else {
+        return Variant::from((false, Vec::<String>::new()));
+    };
+    let names: Vec<String> = set
+        .entries
+        .iter()
+        .filter(|(name, _)| syscall_number(name).is_some())
+        .map(|(name, errno)| with_errno(name, *errno))
+        .collect();
+    Variant::from((set.allow_list, names))
+}
+
+/// `NAME` or `NAME:ERRNO` as systemd prints a filter entry.
+fn with_errno(name: &str, errno: Option<i32>) -> String {
+    match errno {
+        None => name.to_owned(),
+        Some(SYSCALL_ERRNO_KILL) => format!("{name}:kill"),
+        Some(e) => match linux::errno_name(e) {
+            Some(n) => format!("{name}:{n}"),
+            None => format!("{name}:{e}"),
+        },
+    }
 }
 
 /// `SystemCallArchitectures` (`as`), sorted.
@@ -241,35 +250,47 @@ mod tests {
     }
 
     #[test]
-    fn syscall_lines_merge_like_systemd() {
+    fn syscall_lines_resolve_like_systemd() {
         assert_eq!(
-            syscall_lines(&[]),
+            syscall_lines(&[], true),
             Variant::from((false, Vec::<String>::new()))
         );
-        // Allow-list: a later `~` line removes.
-        let v = syscall_lines(&[
-            line(false, &[("@system-service", None), ("write", None)]),
-            line(true, &[("write", None)]),
-        ]);
-        assert_eq!(v, Variant::from((true, vec!["@system-service".to_owned()])));
-        // Deny-list with errnos; a later plain line removes.
-        let v = syscall_lines(&[
-            line(
-                true,
-                &[
-                    ("mount", Some(1)),
-                    ("reboot", Some(SYSCALL_ERRNO_KILL)),
-                    ("kexec_load", None),
-                ],
-            ),
-            line(false, &[("kexec_load", None)]),
-        ]);
+        // Deny-list with errnos, groups expanded; a later plain line removes.
+        let v = syscall_lines(
+            &[
+                line(
+                    true,
+                    &[
+                        ("@reboot", Some(1)),
+                        ("mount", Some(SYSCALL_ERRNO_KILL)),
+                        ("no_such_call", None),
+                    ],
+                ),
+                line(false, &[("kexec_load", None)]),
+            ],
+            true,
+        );
         assert_eq!(
             v,
             Variant::from((
                 false,
-                vec!["mount:EPERM".to_owned(), "reboot:kill".to_owned()]
+                vec![
+                    "kexec_file_load:EPERM".to_owned(),
+                    "mount:kill".to_owned(),
+                    "reboot:EPERM".to_owned(),
+                ]
             ))
+        );
+        // An allow-list implies @default for the filter, not for the log.
+        let Variant::Structure(filter) = syscall_lines(&[line(false, &[("write", None)])], true)
+        else {
+            panic!("(bas)")
+        };
+        let (allow, names): (bool, Vec<String>) = filter.try_into().unwrap();
+        assert!(allow && names.contains(&"write".to_owned()) && names.contains(&"exit".to_owned()));
+        assert_eq!(
+            syscall_lines(&[line(false, &[("write", None)])], false),
+            Variant::from((true, vec!["write".to_owned()]))
         );
     }
 

@@ -601,7 +601,7 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .sandbox()
         .no_new_privileges))),
     prop!("SystemCallFilter", "(bas)", Const, |c| Some(
-        sp::syscall_lines(&c.sandbox().system_call_filter)
+        sp::syscall_lines(&c.sandbox().system_call_filter, true)
     )),
     prop!("SystemCallArchitectures", "as", Const, |c| Some(
         sp::syscall_architectures(c.sandbox())
@@ -610,7 +610,7 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         sp::system_call_error(c.sandbox())
     )),
     prop!("SystemCallLog", "(bas)", Const, |c| Some(
-        sp::syscall_lines(&c.sandbox().system_call_log)
+        sp::syscall_lines(&c.sandbox().system_call_log, false)
     )),
     prop!("LockPersonality", "b", Const, |c| Some(vb(c
         .sandbox()
