@@ -362,6 +362,7 @@ impl<'a> Lower<'a> {
                 ex.stdout = StdOutput::Journal;
             }
         }
+        sandbox::patch_capabilities(&mut ex.sandbox);
         if s.notify_access == NotifyAccess::None
             && (matches!(
                 s.service_type,

@@ -29,6 +29,7 @@ pub mod job_object;
 pub mod manager;
 pub mod object_path;
 pub mod properties;
+pub mod sandbox_props;
 pub mod scope_object;
 pub mod service_object;
 pub mod set_properties;
