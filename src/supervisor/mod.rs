@@ -27,10 +27,12 @@ mod adopt;
 pub mod env;
 pub mod fdstore;
 pub mod handover;
+mod lockdown;
 pub mod logs;
 pub mod namespace;
 pub mod notify;
 mod procs;
+pub mod seccomp;
 pub mod socket;
 mod spawn;
 
