@@ -544,6 +544,7 @@ fn proc_ipc_hostname_kernel_and_exec_settings() {
                  ExecStartPre=/bin/sh -c 'readlink /proc/self/ns/ipc > {REPORT}/ipc-pre'\n\
                  ExecStart=/bin/sh -c 'readlink /proc/self/ns/ipc > {REPORT}/ipc-start; \
                    r={REPORT}/uts; readlink /proc/self/ns/uts >> $r; \
+                   grep kernel/hostname /proc/self/mountinfo >> $r; \
                    if test -w /proc/sys/kernel/hostname; then echo hostname=rw; \
                    else echo hostname=ro; fi >> $r'"
             )),
