@@ -180,6 +180,11 @@ pub enum Input {
     SocketsOpened { unit: UnitId, error: Option<String> },
     /// A watched socket unit has a connection or datagram waiting.
     SocketReady { unit: UnitId },
+    /// The well-known bus name `name` got an owner (`owned`) or lost it
+    /// (`NameOwnerChanged`, or the names owned when the manager connected). Services with
+    /// that `BusName=` track it; a `Type=dbus` service is started once it is owned and stops
+    /// when it is released.
+    BusNameOwner { name: String, owned: bool },
     /// Reply to [`Effect::CheckConditions`]: per check, whether it holds (negation applied),
     /// in the order they were given.
     ConditionsChecked {

@@ -842,6 +842,12 @@ impl Manager {
         }
     }
 
+    /// A well-known bus name got or lost its owner (see [`Input::BusNameOwner`]).
+    pub fn bus_name_owner(&mut self, name: String, owned: bool) {
+        self.engine
+            .handle_input(now(), Input::BusNameOwner { name, owned });
+    }
+
     /// Accept one connection on an `Accept=yes` socket, load its service instance
     /// `<prefix>@<n>-<local>-<remote>.service` and queue its start; the instance's main process
     /// gets the connection.

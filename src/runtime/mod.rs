@@ -401,6 +401,9 @@ async fn serve_async(
             tracing::warn!("cannot create {}: {e}", marker.display());
         }
     }
+    if init && !was_restored {
+        init::write_container_id(&settings.runtime_dir);
+    }
     let bus_clients = restored
         .as_ref()
         .map(|s| s.bus_clients.clone())
@@ -573,6 +576,9 @@ async fn serve_async(
                 }
                 Some(BusEvent::PeerGone { conn, name }) => {
                     facade.peer_gone(&mut mgr, conn, name.as_deref());
+                }
+                Some(BusEvent::NameOwner { name, owned }) => {
+                    mgr.bus_name_owner(name, owned);
                 }
                 Some(BusEvent::ActivationRequest { unit }) => {
                     tracing::info!("bus activation of {unit}");
