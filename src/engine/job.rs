@@ -142,6 +142,20 @@ impl Engine {
             return Outcome::Pending;
         }
         self.um(unit).conditions_checked = false;
+        if self.u(unit).active_state.is_inactive_or_failed() {
+            // No conditions (or asserts) hold trivially, and the check is recorded, for every
+            // unit type (systemd's `unit_test_condition`).
+            let now = self.now;
+            let u = self.um(unit);
+            if u.loaded.spec.conditions.is_empty() {
+                u.condition_result = true;
+                u.timestamps.condition = now;
+            }
+            if u.loaded.spec.asserts.is_empty() {
+                u.assert_result = true;
+                u.timestamps.assert = now;
+            }
+        }
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_start(unit),
             KindSpec::Target => self.simple_start(unit),
