@@ -1148,16 +1148,12 @@ fn debian_boots_its_own_graph() {
         return;
     };
     let b = Box_::boot(cache);
-    wait_for("the boot's jobs to finish", TIMEOUT, || {
-        b.systemctl(&["list-jobs"])
-            .stdout
-            .contains("No jobs running.")
-    });
+    // `--wait`: until start-up finished (`StartupFinished`), as container health checks use it.
+    let state = b.systemctl(&["is-system-running", "--wait"]);
     let rows = boot_table(&b);
     let table = format_boot_table(&rows);
     eprintln!("{table}");
     let ctx = || format!("{table}\n{}", b.log_text());
-    let state = b.systemctl(&["is-system-running"]);
     assert_eq!(
         state.stdout.trim(),
         "running",
@@ -1165,8 +1161,17 @@ fn debian_boots_its_own_graph() {
         state.dump(),
         ctx()
     );
+    let jobs = b.systemctl(&["list-jobs"]);
+    assert!(
+        jobs.stdout.contains("No jobs running."),
+        "{}\n{}",
+        jobs.dump(),
+        ctx()
+    );
     let failed = b.systemctl(&["--failed", "--plain", "--no-legend"]);
     assert_eq!(failed.stdout.trim(), "", "{}\n{}", failed.dump(), ctx());
+    let finish = b.systemctl(&["show", "-p", "FinishTimestampMonotonic", "--value"]);
+    assert_ne!(finish.stdout.trim(), "0", "{}", finish.dump());
     let wrong: Vec<_> = rows
         .iter()
         .filter(|r| matches!(r.fate, Fate::Wrong(_)))

@@ -101,6 +101,9 @@ pub struct Manager {
     loader: Loader,
     supervisor: Supervisor,
     start_time: Timestamp,
+    /// When start-up finished: the boot's jobs (or, without a boot target, the jobs queued at
+    /// start) were all done (`FinishTimestamp`, `StartupFinished`).
+    finish_time: Option<Timestamp>,
     changes: VecDeque<Change>,
     /// Facts `Condition*=` checks read (detected once at start).
     conditions: ConditionContext,
@@ -196,6 +199,7 @@ struct Parts {
     engine: Engine,
     supervisor: Supervisor,
     start_time: Timestamp,
+    finish_time: Option<Timestamp>,
     conditions: ConditionContext,
     initial_env: Vec<String>,
     transient: std::collections::HashMap<String, LoadedUnit>,
@@ -212,6 +216,7 @@ impl Manager {
             engine: p.engine,
             supervisor: p.supervisor,
             start_time: p.start_time,
+            finish_time: p.finish_time,
             changes: VecDeque::new(),
             conditions: p.conditions,
             initial_env: p.initial_env,
@@ -266,6 +271,7 @@ impl Manager {
             engine,
             supervisor,
             start_time,
+            finish_time: None,
             conditions,
             initial_env,
             transient: std::collections::HashMap::new(),
@@ -290,6 +296,7 @@ impl Manager {
         let super::reexec::ManagerState {
             settings,
             start_time,
+            finish_time,
             initial_env,
             transient,
             notify,
@@ -328,6 +335,7 @@ impl Manager {
             engine,
             supervisor,
             start_time,
+            finish_time,
             conditions,
             initial_env,
             transient: transient.into_iter().map(|l| (l.name.clone(), l)).collect(),
@@ -354,6 +362,7 @@ impl Manager {
                 .collect(),
             settings: self.settings.clone(),
             start_time: self.start_time,
+            finish_time: self.finish_time,
             initial_env: self.initial_env.clone(),
             transient: {
                 let mut t: Vec<LoadedUnit> = self.transient.values().cloned().collect();
@@ -440,6 +449,21 @@ impl Manager {
     /// When the manager started (`UserspaceTimestamp`…).
     pub fn start_time(&self) -> Timestamp {
         self.start_time
+    }
+
+    /// When start-up finished (`FinishTimestamp`), if it has.
+    pub fn finish_time(&self) -> Option<Timestamp> {
+        self.finish_time
+    }
+
+    /// Start-up is over once no job is left (systemd's `manager_check_finished`); the caller
+    /// asks only after it queued the boot target, if any. Returns whether it finished now.
+    pub fn check_startup_finished(&mut self) -> bool {
+        if self.finish_time.is_some() || self.engine.jobs().next().is_some() {
+            return false;
+        }
+        self.finish_time = Some(now());
+        true
     }
 
     /// The install verbs' file-system logic for this scope (`enable`, `mask`, …), with the

@@ -291,6 +291,16 @@ impl SystemdFacade {
         signals::signals(self, mgr, changes)
     }
 
+    /// `StartupFinished(firmware, loader, kernel, initrd, userspace, total)` (µs), to send once
+    /// start-up finished ([`Manager::check_startup_finished`]). unitd sees no firmware, loader
+    /// or initrd and, like systemd in a container or as a user manager, no kernel time:
+    /// userspace is from the manager's start to the finish, and the total is that.
+    pub fn startup_finished(&self, mgr: &Manager) -> Option<Message> {
+        let finish = mgr.finish_time()?;
+        let userspace = finish.monotonic.saturating_sub(mgr.start_time().monotonic);
+        signals::startup_finished(userspace)
+    }
+
     /// Whether signals are due that no engine change caused (`UnitFilesChanged`): the daemon
     /// loop then calls [`Self::signals`] even with an empty change list.
     pub fn has_pending_signals(&self) -> bool {
@@ -401,6 +411,7 @@ impl SystemdFacade {
             settings: mgr.settings(),
             host: &self.host,
             start_time: mgr.start_time(),
+            finish_time: mgr.finish_time(),
             job_stats: self.job_stats,
         }
     }
