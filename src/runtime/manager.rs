@@ -13,6 +13,7 @@ use crate::engine::{
     Timestamp, UnitId,
 };
 use crate::loader::Loader;
+use crate::loader::unenforced::{UnenforcedNote, enforcer_for_uid, unenforced_keys};
 use crate::settings::{Scope, Settings};
 use crate::spec::{LoadState, LoadedUnit, UnitName, UnitNameError, UnitSpec};
 use crate::supervisor::notify::{NotifySocket, NotifyStats, Received};
@@ -125,6 +126,9 @@ pub struct Manager {
     reexec_requested: bool,
     /// A shutdown asked for by a client ([`Manager::request_shutdown`]).
     shutdown: Option<ShutdownAction>,
+    /// Per unit name: the sandboxing settings this manager cannot enforce, as computed when
+    /// the unit was (re)loaded ([`crate::loader::unenforced`]).
+    unenforced: std::collections::HashMap<String, UnenforcedNote>,
 }
 
 /// What a shutdown request asks for. In a container (or any manager that is not the host's
@@ -228,7 +232,41 @@ impl Manager {
             socket_rx: Some(socket_rx),
             reexec_requested: false,
             shutdown: None,
+            unenforced: std::collections::HashMap::new(),
         }
+    }
+
+    /// Insert a freshly loaded unit into the engine, first noting which of its sandboxing
+    /// settings this manager cannot enforce.
+    fn insert_loaded(&mut self, requested: &str, loaded: LoadedUnit) -> UnitId {
+        self.note_unenforced(&loaded, true);
+        self.engine.insert(now(), requested, loaded)
+    }
+
+    /// Record what of `loaded`'s sandboxing this manager cannot enforce. When that is new or
+    /// changed (first load, or a reload that changed it) and `report` is set, say so once: a
+    /// warning in the daemon log and a line in the unit's own log.
+    fn note_unenforced(&mut self, loaded: &LoadedUnit, report: bool) {
+        let keys = unenforced_keys(loaded, enforcer_for_uid(self.settings.uid));
+        let Some(note) = UnenforcedNote::new(&keys) else {
+            self.unenforced.remove(&loaded.name);
+            return;
+        };
+        if self.unenforced.get(&loaded.name) == Some(&note) {
+            return;
+        }
+        if report {
+            tracing::warn!("{}", note.log_line(&loaded.name));
+            self.supervisor
+                .log_manager_message(&loaded.name, &note.unit_log_line());
+        }
+        self.unenforced.insert(loaded.name.clone(), note);
+    }
+
+    /// What this manager cannot enforce of `unit`'s sandboxing settings (`None`: everything
+    /// asked for is enforced), as noted when it was loaded.
+    pub fn unenforced(&self, unit: &str) -> Option<&UnenforcedNote> {
+        self.unenforced.get(unit)
     }
 
     /// Build a manager and load every unit found in the search path.
@@ -342,6 +380,12 @@ impl Manager {
             notify,
         });
         m.process();
+        // The previous process already reported what it cannot enforce; only changes that
+        // the reload below brings are reported again.
+        let loaded: Vec<LoadedUnit> = m.engine.units().map(|u| u.loaded.clone()).collect();
+        for l in &loaded {
+            m.note_unenforced(l, false);
+        }
         m.reload();
         m.changes
             .retain(|c| !matches!(c, Change::Reloading { active: true }));
@@ -492,7 +536,7 @@ impl Manager {
         std::fs::rename(&tmp, &path)?;
         loaded.fragment_path = Some(path);
         self.transient.insert(name.clone(), loaded.clone());
-        let id = self.engine.insert(now(), &name, loaded);
+        let id = self.insert_loaded(&name, loaded);
         self.resolve_stubs();
         self.process();
         Ok(id)
@@ -551,7 +595,7 @@ impl Manager {
             patch(&mut loaded.spec);
             loaded
         };
-        self.engine.insert(now(), &name, loaded);
+        self.insert_loaded(&name, loaded);
         self.resolve_stubs();
         self.process();
         Ok(())
@@ -631,7 +675,7 @@ impl Manager {
             return Ok(id);
         }
         let loaded = self.load_from_disk(name)?;
-        let id = self.engine.insert(now(), name, loaded);
+        let id = self.insert_loaded(name, loaded);
         self.resolve_stubs();
         self.process();
         Ok(id)
@@ -652,7 +696,7 @@ impl Manager {
                         not_found_unit(&name)
                     }
                 };
-                self.engine.insert(now(), &name, loaded);
+                self.insert_loaded(&name, loaded);
             }
         }
     }
@@ -786,7 +830,7 @@ impl Manager {
         for name in names {
             match self.load_from_disk(&name) {
                 Ok(loaded) => {
-                    self.engine.insert(now(), &name, loaded);
+                    self.insert_loaded(&name, loaded);
                 }
                 Err(e) => tracing::warn!("skipping {name}: {e}"),
             }

@@ -27,9 +27,12 @@ mod adopt;
 pub mod env;
 pub mod fdstore;
 pub mod handover;
+mod lockdown;
 pub mod logs;
+pub mod namespace;
 pub mod notify;
 mod procs;
+pub mod seccomp;
 pub mod socket;
 mod spawn;
 
@@ -143,6 +146,9 @@ pub struct Supervisor {
     /// Connections accepted by `Accept=yes` sockets, keyed by the service instance that gets
     /// them; held until its main process is spawned.
     connections: std::collections::HashMap<UnitId, socket::Accepted>,
+    /// What the processes of sandboxed units share (`PrivateTmp=` directories, network and
+    /// IPC namespaces) while the unit is active.
+    namespaces: namespace::Namespaces,
 }
 
 /// One process of a unit as `GetUnitProcesses` reports it.
@@ -179,7 +185,6 @@ impl Supervisor {
         let pump = LogPump::new(logs.clone(), handle.clone());
         let own_pid = std::process::id();
         Ok(Supervisor {
-            cfg,
             own_pid,
             table: procs::ProcessTable::new(own_pid),
             logs,
@@ -190,6 +195,10 @@ impl Supervisor {
             adopted,
             stdio_fds: std::collections::HashMap::new(),
             connections: std::collections::HashMap::new(),
+            namespaces: namespace::Namespaces::new(
+                &cfg.directory_roots[ExecDirectoryType::Runtime.index()],
+            ),
+            cfg,
         })
     }
 
@@ -264,6 +273,7 @@ impl Supervisor {
             }
             Effect::ForgetProcesses { unit } => {
                 self.forget(*unit);
+                self.namespaces.release(*unit);
                 None
             }
             Effect::AdoptProcesses { unit, pids } => Some(Input::ProcessesAdopted {
@@ -469,6 +479,9 @@ impl Supervisor {
             msg
         })?;
         prepared.pass_fds = pass_fds.iter().take(spawn::MAX_PASS_FDS).copied().collect();
+        prepared.namespace =
+            self.namespaces
+                .plan(req, self.cfg.uid == 0, &self.cfg.directory_roots);
         self.put_stdio_fds(req, &mut prepared);
         self.put_connection_stdio(req, &mut prepared);
         let (status_r, status_w) =

@@ -424,6 +424,7 @@ impl SystemdFacade {
             unit,
             procs: mgr.process_table(),
             n_fd_store: mgr.fd_store_len(unit.id) as u32,
+            unenforced: mgr.unenforced(unit.name()),
         }
     }
 

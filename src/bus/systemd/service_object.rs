@@ -47,6 +47,15 @@ impl<'a> ServiceCtx<'a> {
         &self.unit.unit.service
     }
 
+    /// `StatusText`: the service's own `STATUS=`, else what the manager noted at load about
+    /// sandboxing it cannot enforce, else empty.
+    fn status_text(&self) -> &'a str {
+        match (self.rt().status_text.as_str(), self.unit.unenforced) {
+            ("", Some(note)) => &note.status_text,
+            (own, _) => own,
+        }
+    }
+
     fn commands(&self, phase: ExecPhase) -> &'a [ExecCommand] {
         self.spec.commands(phase)
     }
@@ -313,7 +322,7 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("NFileDescriptorStore", "u", False, |c| Some(vu(c
         .unit
         .n_fd_store))),
-    prop!("StatusText", "s", True, |c| Some(vs(&c.rt().status_text))),
+    prop!("StatusText", "s", True, |c| Some(vs(c.status_text()))),
     prop!("StatusErrno", "i", True, |c| Some(vi(c.rt().status_errno))),
     prop!("Result", "s", True, |c| Some(vs(c.rt().result.as_str()))),
     prop!("ReloadResult", "s", True, |c| Some(vs(c

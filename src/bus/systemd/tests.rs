@@ -181,6 +181,7 @@ fn groups_for<'a>(
         unit: u,
         procs: no_processes(),
         n_fd_store: 0,
+        unenforced: None,
     };
     let ty = match ServiceCtx::new(ctx) {
         Some(s) => PropGroup::Service(s),
@@ -658,4 +659,36 @@ fn system_state_follows_startup_and_special_targets() {
     e.enqueue(now, poweroff, JobType::Start, JobMode::Replace, true)
         .unwrap();
     assert_eq!(manager::system_state(&e, true, false), "stopping");
+}
+
+#[test]
+fn status_text_falls_back_to_the_unenforced_note() {
+    use crate::loader::unenforced::UnenforcedNote;
+    let e = engine();
+    let s = settings(Scope::System);
+    let presets = OnceCell::from(Presets::default());
+    let note = UnenforcedNote::new(&["PrivateUsers=yes".to_owned()]).unwrap();
+    let mut u = rich_service();
+    let status = |u: &Unit| {
+        let ctx = UnitCtx {
+            engine: &e,
+            settings: &s,
+            presets: &presets,
+            unit: u,
+            procs: no_processes(),
+            n_fd_store: 0,
+            unenforced: Some(&note),
+        };
+        let svc = PropGroup::Service(ServiceCtx::new(ctx).unwrap());
+        svc.get("StatusText")
+    };
+    // The service's own STATUS= wins; without one, the note is the status.
+    assert_eq!(status(&u), Some(super::properties::vs("Serving")));
+    u.service.status_text.clear();
+    assert_eq!(
+        status(&u),
+        Some(super::properties::vs(
+            "unitd: not enforced: PrivateUsers=yes"
+        ))
+    );
 }
