@@ -605,6 +605,62 @@ async fn busctl_reads_served_introspection_and_properties() {
     assert!(line(".DefaultTimeoutStartUSec ").contains("90000000 const"));
 }
 
+/// `SystemState` as systemd's `manager_state` computes it: start-up first (`initializing`
+/// until basic.target is active, then `starting`), then `maintenance` for rescue/emergency
+/// (system manager), `degraded`/`running`, and `stopping` once shutdown.target is queued.
+#[test]
+fn system_state_follows_startup_and_special_targets() {
+    use crate::engine::{JobMode, JobType};
+    let mut e = Engine::new(EngineConfig {
+        user_scope: false,
+        manager_env: vec![],
+        manager_pid: 1,
+        id_seed: [7; 16],
+    });
+    let now = Timestamp {
+        realtime: 1,
+        monotonic: 1,
+    };
+    let load = |e: &mut Engine, name: &str| {
+        let unit = crate::runtime::builtin::load(name, Scope::System).unwrap_or_else(|| {
+            let mut u = crate::runtime::builtin::load("basic.target", Scope::System).unwrap();
+            u.name = name.to_owned();
+            u.spec.deps.clear();
+            u
+        });
+        e.insert(now, name, unit)
+    };
+    for t in [
+        "sysinit.target",
+        "local-fs.target",
+        "sockets.target",
+        "timers.target",
+        "paths.target",
+        "basic.target",
+        "shutdown.target",
+        "poweroff.target",
+        "rescue.target",
+    ] {
+        load(&mut e, t);
+    }
+    assert_eq!(manager::system_state(&e, false, false), "initializing");
+    let basic = e.lookup("basic.target").unwrap();
+    e.enqueue(now, basic, JobType::Start, JobMode::Replace, true)
+        .unwrap();
+    assert_eq!(manager::system_state(&e, false, false), "starting");
+    assert_eq!(manager::system_state(&e, true, false), "running");
+    let rescue = e.lookup("rescue.target").unwrap();
+    e.enqueue(now, rescue, JobType::Start, JobMode::Replace, true)
+        .unwrap();
+    assert_eq!(manager::system_state(&e, true, false), "maintenance");
+    assert_eq!(manager::system_state(&e, true, true), "running");
+    // poweroff.target pulls in shutdown.target.
+    let poweroff = e.lookup("poweroff.target").unwrap();
+    e.enqueue(now, poweroff, JobType::Start, JobMode::Replace, true)
+        .unwrap();
+    assert_eq!(manager::system_state(&e, true, false), "stopping");
+}
+
 #[test]
 fn status_text_falls_back_to_the_unenforced_note() {
     use crate::loader::unenforced::UnenforcedNote;
