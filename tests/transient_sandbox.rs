@@ -230,6 +230,135 @@ fn seccomp_and_no_new_privileges_from_systemd_run_are_enforced_and_read_back() {
     m.expect(0, &["stop", "sec.service", "file.service"]);
 }
 
+/// Every sandboxing property compared by [`every_property_systemd_run_sends_matches_a_unit_file`].
+const ALL_PROPS: &[&str] = &[
+    "PrivateDevices",
+    "PrivateMounts",
+    "PrivateNetwork",
+    "PrivateIPC",
+    "PrivateUsers",
+    "ProtectSystem",
+    "ProtectHome",
+    "ProtectProc",
+    "ProcSubset",
+    "ProtectKernelTunables",
+    "ProtectKernelModules",
+    "ProtectKernelLogs",
+    "ProtectControlGroups",
+    "ProtectHostname",
+    "ReadWritePaths",
+    "ReadOnlyPaths",
+    "InaccessiblePaths",
+    "ExecPaths",
+    "NoExecPaths",
+    "BindPaths",
+    "BindReadOnlyPaths",
+    "TemporaryFileSystem",
+    "MountFlags",
+    "MountAPIVFS",
+    "SystemCallLog",
+    "RestrictFileSystems",
+    "RemoveIPC",
+    "MemoryDenyWriteExecute",
+    "CapabilityBoundingSet",
+    "StatusText",
+];
+
+#[test]
+fn every_property_systemd_run_sends_matches_a_unit_file() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if !tools_present() {
+        return;
+    }
+    let out_dir = m.dir.path().join("out");
+    for d in ["", "ro", "c", "t"] {
+        fs::create_dir_all(out_dir.join(d)).unwrap();
+    }
+    let o = out_dir.display().to_string();
+    // Each value as stock systemd-run converts it (the D-Bus types must match what unitd
+    // reads); paths that may not exist carry `-`. A manager running as root enforces the
+    // mount settings in the service's own namespace; one that does not reports them.
+    let settings = [
+        "PrivateDevices=yes".to_owned(),
+        "PrivateMounts=yes".into(),
+        "PrivateNetwork=yes".into(),
+        "PrivateIPC=yes".into(),
+        "PrivateUsers=yes".into(),
+        "ProtectSystem=full".into(),
+        "ProtectHome=read-only".into(),
+        "ProtectProc=noaccess".into(),
+        "ProcSubset=pid".into(),
+        "ProtectKernelTunables=yes".into(),
+        "ProtectKernelModules=yes".into(),
+        "ProtectKernelLogs=yes".into(),
+        "ProtectControlGroups=yes".into(),
+        "ProtectHostname=yes".into(),
+        format!("ReadWritePaths={o} -{o}/missing"),
+        format!("ReadOnlyPaths={o}/ro"),
+        format!("InaccessiblePaths=-{o}/hidden"),
+        format!("ExecPaths=-{o}/exec"),
+        format!("NoExecPaths={o}/ro"),
+        format!("BindPaths=-{o}/missing-src:{o}/b:norbind"),
+        format!("BindReadOnlyPaths={o}/c"),
+        format!("TemporaryFileSystem={o}/t:ro"),
+        "MountFlags=slave".into(),
+        "MountAPIVFS=yes".into(),
+        "SystemCallLog=@clock".into(),
+        "RestrictFileSystems=ext4 tmpfs".into(),
+        "RemoveIPC=no".into(),
+        "MemoryDenyWriteExecute=yes".into(),
+    ];
+    let mut args = vec![
+        "--unit=all".to_owned(),
+        "-p".into(),
+        "Type=oneshot".into(),
+        "-p".into(),
+        "RemainAfterExit=yes".into(),
+    ];
+    for s in &settings {
+        args.push("-p".into());
+        args.push(s.clone());
+    }
+    args.push("/bin/true".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&m, &args);
+    m.check(out.code == 0, "systemd-run with every setting", &out);
+
+    let mut text =
+        String::from("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
+    for s in &settings {
+        text.push_str(s);
+        text.push('\n');
+    }
+    m.write_unit("all-file.service", &text);
+    m.expect(0, &["daemon-reload"]);
+    m.expect(0, &["start", "all-file.service"]);
+    let transient = show_all(&m, "all.service", ALL_PROPS);
+    assert_eq!(transient, show_all(&m, "all-file.service", ALL_PROPS));
+    for want in [
+        "ProtectHome=read-only".to_owned(),
+        "MountFlags=slave".into(),
+        // systemctl prints a recursive bind with `:rbind`, a non-recursive one without.
+        // systemctl prints a recursive bind with `:rbind`, a non-recursive one without.
+        format!("BindPaths=-{o}/missing-src:{o}/b"),
+        format!("BindReadOnlyPaths={o}/c:{o}/c:rbind"),
+        format!("TemporaryFileSystem={o}/t:ro"),
+        format!("ReadWritePaths={o} -{o}/missing"),
+        "RestrictFileSystems=ext4 tmpfs".into(),
+    ] {
+        assert!(transient.contains(&want), "{want} not in {transient:#?}");
+    }
+    // PrivateUsers= is not implemented by unitd: reported, not refused.
+    let status = transient
+        .iter()
+        .find(|l| l.starts_with("StatusText="))
+        .unwrap();
+    assert!(status.contains("PrivateUsers=yes"), "{status}");
+    m.expect(0, &["stop", "all.service", "all-file.service"]);
+}
+
 #[test]
 fn later_assignments_replace_like_systemd() {
     let Some(m) = UserManager::start(&[]) else {

@@ -898,3 +898,116 @@ pub fn build(
         opts,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::KindSpec;
+    use crate::spec::sandbox::{BindPath, PathEntry, Sandbox};
+    use crate::unit_file::specifier::test_context;
+
+    /// The sandbox of a transient service built from `props` (plus an `ExecStart`).
+    fn sandbox(props: Vec<(&str, Value<'static>)>) -> Result<Sandbox, CallError> {
+        let exec = vec![("/bin/true".to_owned(), vec!["/bin/true".to_owned()], false)];
+        let mut all = vec![(
+            "ExecStart".to_owned(),
+            OwnedValue::try_from(Value::from(exec)).unwrap(),
+        )];
+        for (k, v) in props {
+            all.push((k.to_owned(), OwnedValue::try_from(v).unwrap()));
+        }
+        let (unit, _) = build("t.service", &all, &test_context())?;
+        match &unit.spec.kind {
+            KindSpec::Service(s) => Ok(s.exec.sandbox.clone()),
+            other => panic!("not a service: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn capability_masks_arrive_exactly() {
+        let known = (1u64 << (linux::CAP_LAST_CAP + 1)) - 1;
+        for mask in [0, 1 << 21, !(1u64 << 21), known & !(1 << 21), 1 << 63] {
+            let s = sandbox(vec![("CapabilityBoundingSet", Value::from(mask))]).unwrap();
+            assert_eq!(s.capability_bounding_set, Some(mask), "{mask:#x}");
+        }
+        let s = sandbox(vec![("CapabilityBoundingSet", Value::from(u64::MAX))]).unwrap();
+        assert_eq!(s.capability_bounding_set, None);
+        for mask in [0, 1, (1 << 40) | 1] {
+            let s = sandbox(vec![("AmbientCapabilities", Value::from(mask))]).unwrap();
+            assert_eq!(s.ambient_capabilities, mask);
+        }
+        // The last assignment wins, as systemd stores the mask as sent.
+        let s = sandbox(vec![
+            ("CapabilityBoundingSet", Value::from(1u64)),
+            ("CapabilityBoundingSet", Value::from(2u64)),
+        ])
+        .unwrap();
+        assert_eq!(s.capability_bounding_set, Some(2));
+    }
+
+    #[test]
+    fn namespace_masks_arrive_exactly() {
+        for (mask, want) in [
+            (0, Some(0)),
+            (linux::NAMESPACE_FLAGS_ALL, Some(linux::NAMESPACE_FLAGS_ALL)),
+            (linux::CLONE_NEWNET, Some(linux::CLONE_NEWNET)),
+            (u64::MAX, None),
+        ] {
+            let s = sandbox(vec![
+                ("RestrictNamespaces", Value::from(linux::CLONE_NEWUSER)),
+                ("RestrictNamespaces", Value::from(mask)),
+            ])
+            .unwrap();
+            assert_eq!(s.restrict_namespaces, want, "{mask:#x}");
+        }
+    }
+
+    #[test]
+    fn odd_paths_survive_the_unit_file_syntax() {
+        let s = sandbox(vec![
+            (
+                "ReadOnlyPaths",
+                Value::from(vec!["-/a b/%c".to_owned(), "/x\"y\\z".to_owned()]),
+            ),
+            (
+                "BindReadOnlyPaths",
+                Value::from(vec![("/s:1 '2'".to_owned(), "/d%e".to_owned(), true, 0u64)]),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.read_only_paths,
+            [
+                PathEntry {
+                    path: "/a b/%c".into(),
+                    optional: true
+                },
+                PathEntry {
+                    path: "/x\"y\\z".into(),
+                    optional: false
+                }
+            ]
+        );
+        assert_eq!(
+            s.bind_paths,
+            [BindPath {
+                source: "/s:1 '2'".into(),
+                target: "/d%e".into(),
+                optional: true,
+                recursive: false,
+                read_only: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn what_the_parser_would_drop_is_refused() {
+        let err = sandbox(vec![(
+            "InaccessiblePaths",
+            Value::from(vec!["/a/../b".to_owned()]),
+        )])
+        .unwrap_err();
+        assert_eq!(err.name, super::super::errors::INVALID_ARGS);
+        assert!(err.message.contains("not normalized"), "{}", err.message);
+    }
+}
