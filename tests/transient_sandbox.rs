@@ -261,6 +261,9 @@ const ALL_PROPS: &[&str] = &[
     "RemoveIPC",
     "MemoryDenyWriteExecute",
     "CapabilityBoundingSet",
+    "NetworkNamespacePath",
+    "IPCNamespacePath",
+    "KeyringMode",
     "StatusText",
 ];
 
@@ -309,6 +312,11 @@ fn every_property_systemd_run_sends_matches_a_unit_file() {
         "RestrictFileSystems=ext4 tmpfs".into(),
         "RemoveIPC=no".into(),
         "MemoryDenyWriteExecute=yes".into(),
+        // The old name of ReadOnlyPaths=, and settings unitd records but does not implement.
+        format!("ReadOnlyDirectories=-{o}/old"),
+        "NetworkNamespacePath=/proc/self/ns/net".into(),
+        "IPCNamespacePath=/proc/self/ns/ipc".into(),
+        "KeyringMode=shared".into(),
     ];
     let mut args = vec![
         "--unit=all".to_owned(),
@@ -346,7 +354,9 @@ fn every_property_systemd_run_sends_matches_a_unit_file() {
         format!("BindReadOnlyPaths={o}/c:{o}/c:rbind"),
         format!("TemporaryFileSystem={o}/t:ro"),
         format!("ReadWritePaths={o} -{o}/missing"),
+        format!("ReadOnlyPaths={o}/ro -{o}/old"),
         "RestrictFileSystems=ext4 tmpfs".into(),
+        "NetworkNamespacePath=/proc/self/ns/net".into(),
     ] {
         assert!(transient.contains(&want), "{want} not in {transient:#?}");
     }
@@ -355,7 +365,13 @@ fn every_property_systemd_run_sends_matches_a_unit_file() {
         .iter()
         .find(|l| l.starts_with("StatusText="))
         .unwrap();
-    assert!(status.contains("PrivateUsers=yes"), "{status}");
+    for key in [
+        "PrivateUsers=yes",
+        "NetworkNamespacePath=",
+        "IPCNamespacePath=",
+    ] {
+        assert!(status.contains(key), "{key} not in {status}");
+    }
     m.expect(0, &["stop", "all.service", "all-file.service"]);
 }
 
