@@ -1249,6 +1249,12 @@ fn debian_boots_its_own_graph() {
             other => panic!("{unit}: {other:?}, not skipped by {condition}\n{table}"),
         }
     }
+    // systemd-journald-dev-log.socket's Symlinks=/dev/log (haproxy binds /dev/log into its
+    // chroot).
+    assert_eq!(
+        b.run("readlink", &["/dev/log"]).stdout.trim(),
+        "/run/systemd/journal/dev-log"
+    );
     // The container is announced as systemd's PID 1 announces it.
     assert_eq!(
         b.run("cat", &["/run/systemd/container"]).stdout.trim(),

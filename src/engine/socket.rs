@@ -171,6 +171,7 @@ impl Engine {
                     (_, ListenKind::Fifo) => None,
                     _ => None,
                 })
+                .chain(s.symlinks.iter().cloned())
                 .collect(),
             _ => Vec::new(),
         };

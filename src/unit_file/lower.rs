@@ -1670,6 +1670,19 @@ impl Lower<'_> {
                     self.socket.remove_on_stop = v;
                 }
             }
+            // A list of absolute paths; empty resets it.
+            "Symlinks" => {
+                if e.value.trim().is_empty() {
+                    self.socket.symlinks.clear();
+                }
+                for word in e.value.split_whitespace() {
+                    if word.starts_with('/') {
+                        self.socket.symlinks.push(PathBuf::from(word));
+                    } else {
+                        self.invalid(e, "symlink path");
+                    }
+                }
+            }
             // systemd's config_parse_unsigned: a plain decimal.
             "MaxConnections" | "MaxConnectionsPerSource" => match e.value.trim().parse::<u32>() {
                 Ok(v) if e.key == "MaxConnections" => self.socket.max_connections = v,
@@ -1831,7 +1844,6 @@ const SOCKET_UNSUPPORTED: &[&str] = &[
     "ExecStopPre",
     "ExecStopPost",
     "TimeoutSec",
-    "Symlinks",
     "FlushPending",
     "TriggerLimitIntervalSec",
     "TriggerLimitBurst",

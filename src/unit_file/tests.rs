@@ -679,12 +679,20 @@ fn socket_section_is_lowered() {
          ListenStream=127.0.0.1:99\nListenDatagram=[::1]:53\nListenFIFO=/run/x.fifo\n\
          ListenSequentialPacket=/run/x.seq\nListenStream=nonsense:x\nSocketMode=0600\n\
          Backlog=12\nFileDescriptorName=named\nRemoveOnStop=yes\nFreeBind=yes\n\
+         Symlinks=/dev/old\nSymlinks=\nSymlinks=/dev/log /run/log relative\n\
          [Install]\nWantedBy=sockets.target\n",
     );
     assert_eq!(p.load_state, LoadState::Loaded);
     let KindSpec::Socket(s) = &p.spec.kind else {
         panic!("expected a socket spec")
     };
+    assert_eq!(
+        s.symlinks,
+        [
+            std::path::PathBuf::from("/dev/log"),
+            std::path::PathBuf::from("/run/log")
+        ]
+    );
     let kinds: Vec<ListenKind> = s.listen.iter().map(|l| l.kind).collect();
     assert_eq!(
         kinds,
