@@ -413,6 +413,11 @@ pub struct SocketSpec {
     /// (e.g. `/dev/log` → `/run/systemd/journal/dev-log`).
     #[serde(default)]
     pub symlinks: Vec<PathBuf>,
+    /// `Listen*=` lines of kinds unitd does not open (`ListenNetlink=audit 1`, …), as
+    /// written. A socket with only these loads; starting it is unsupported (after its
+    /// conditions).
+    #[serde(default)]
+    pub unsupported_listen: Vec<String>,
 }
 
 impl SocketSpec {
@@ -446,6 +451,7 @@ impl Default for SocketSpec {
             max_connections: default_max_connections(),
             max_connections_per_source: 0,
             symlinks: Vec::new(),
+            unsupported_listen: Vec::new(),
         }
     }
 }

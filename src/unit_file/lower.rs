@@ -1695,6 +1695,15 @@ impl Lower<'_> {
                 || sandbox::is_sandbox_key(k)
                 || UNSUPPORTED_EXEC.contains(&k) =>
             {
+                if k.starts_with("Listen") {
+                    if e.value.trim().is_empty() {
+                        self.socket.unsupported_listen.clear();
+                    } else {
+                        self.socket
+                            .unsupported_listen
+                            .push(format!("{k}={}", e.value.trim()));
+                    }
+                }
                 self.warn(
                 e.line,
                 format!(
@@ -1713,7 +1722,9 @@ impl Lower<'_> {
     /// the service it activates.
     fn finish_socket(&mut self) -> SocketSpec {
         let mut spec = std::mem::take(&mut self.socket);
-        if spec.listen.is_empty() {
+        // A socket that listens only on kinds unitd does not open loads (each line was warned
+        // about); its conditions still decide at start, then the start is unsupported.
+        if spec.listen.is_empty() && spec.unsupported_listen.is_empty() {
             self.error(
                 0,
                 "Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing."

@@ -1054,3 +1054,30 @@ fn notify_reload_type_and_reload_signal() {
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].contains(":2:") && m[0].contains("SIGNOPE"), "{m:?}");
 }
+
+/// A socket that listens only on kinds unitd does not open (Debian's
+/// `systemd-journald-audit.socket`: `ListenNetlink=audit 1`) loads, with a warning per line,
+/// so its own conditions decide at start; one without any `Listen*=` is refused as by systemd.
+#[test]
+fn socket_with_only_unsupported_listen_kinds_loads() {
+    use crate::spec::{KindSpec, LoadState};
+    let p = parse(
+        "audit.socket",
+        "[Unit]\nConditionCapability=CAP_AUDIT_READ\n[Socket]\nListenNetlink=audit 1\n",
+    );
+    assert_eq!(p.load_state, LoadState::Loaded);
+    let KindSpec::Socket(s) = &p.spec.kind else {
+        panic!("expected a socket spec")
+    };
+    assert!(s.listen.is_empty());
+    assert_eq!(s.unsupported_listen, ["ListenNetlink=audit 1"]);
+    assert!(
+        p.diagnostics.iter().any(|d| d
+            .to_string()
+            .contains("'ListenNetlink=' in section '[Socket]'")),
+        "{:?}",
+        p.diagnostics
+    );
+    let p = parse("none.socket", "[Socket]\nListenNetlink=\nBacklog=4\n");
+    assert_eq!(p.load_state, LoadState::BadSetting);
+}
