@@ -518,3 +518,84 @@ fn private_tmp_and_network_namespace_survive_daemon_reexec() {
     assert_eq!(out.code, 0, "{}", out.dump());
     assert_eq!(private_dirs(&m, "keep.service"), Vec::<String>::new());
 }
+
+#[test]
+fn proc_ipc_hostname_kernel_and_exec_settings() {
+    let Some(m) = Sandboxed::start(&[
+        (
+            "proc.service",
+            unit(&format!(
+                "ProtectProc=invisible\nProcSubset=pid\nProtectKernelTunables=yes\n\
+                 ProtectKernelLogs=yes\nProtectControlGroups=yes\nProtectKernelModules=yes\n\
+                 MountFlags=private\n\
+                 ExecStart=/bin/sh -c 'r={REPORT}/proc; \
+                   ls /proc | grep -v \"^[0-9]\" | sort | tr \"\\\\n\" \" \" >> $r; echo >> $r; \
+                   grep \" /proc \" /proc/self/mountinfo | grep -c hidepid=invisible >> $r; \
+                   if test -r /proc/kmsg; then echo kmsg=readable; else echo kmsg=hidden; fi >> $r; \
+                   if test -w /sys/fs/cgroup; then echo cgroup=rw; else echo cgroup=ro; fi >> $r; \
+                   if test -w /sys; then echo sys=rw; else echo sys=ro; fi >> $r; \
+                   grep \" / / \" /proc/self/mountinfo | cut -d\" \" -f7 >> $r'"
+            )),
+        ),
+        (
+            "ipc.service",
+            unit(&format!(
+                "PrivateIPC=yes\nProtectHostname=yes\n\
+                 ExecStartPre=/bin/sh -c 'readlink /proc/self/ns/ipc > {REPORT}/ipc-pre'\n\
+                 ExecStart=/bin/sh -c 'readlink /proc/self/ns/ipc > {REPORT}/ipc-start; \
+                   r={REPORT}/uts; readlink /proc/self/ns/uts >> $r; \
+                   grep kernel/hostname /proc/self/mountinfo >> $r; \
+                   if test -w /proc/sys/kernel/hostname; then echo hostname=rw; \
+                   else echo hostname=ro; fi >> $r'"
+            )),
+        ),
+    ]) else {
+        return;
+    };
+    let td = m.td();
+    let bin = m.dir.path().join("bin");
+    fs::create_dir(&bin).unwrap();
+    fs::copy("/bin/true", bin.join("true")).unwrap();
+    m.dir.write_unit(
+        "exec.service",
+        &unit(&format!(
+            "NoExecPaths={td}\nExecPaths={td}/bin\n\
+             ExecStart=/bin/sh -c 'r={REPORT}/exec; \
+               if {td}/bin/true; then echo bin=exec; else echo bin=noexec; fi >> $r; \
+               if {script} 2>/dev/null; then echo script=exec; else echo script=noexec; fi >> $r'",
+            script = m.dir.write_script("probe.sh", "exit 0\n").display()
+        )),
+    );
+    let out = m.systemctl(&["daemon-reload"]);
+    assert_eq!(out.code, 0, "{}", out.dump());
+
+    m.start_ok("proc.service");
+    let proc_ = m.report("proc");
+    let mut lines = proc_.lines();
+    // ProcSubset=pid: only the process directories (and self, thread-self).
+    assert_eq!(lines.next(), Some("self thread-self "), "{proc_}");
+    // A fresh procfs with hidepid=invisible.
+    assert_eq!(lines.next(), Some("1"), "{proc_}");
+    assert_eq!(
+        lines.collect::<Vec<_>>(),
+        ["kmsg=hidden", "cgroup=ro", "sys=ro", "-"],
+        "{proc_}"
+    );
+
+    m.start_ok("ipc.service");
+    let manager = |ns: &str| {
+        fs::read_link(format!("/proc/{}/ns/{ns}", m.daemon.pid()))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    };
+    // One IPC namespace for the unit, not the manager's; a UTS namespace of its own.
+    assert_eq!(m.report("ipc-pre"), m.report("ipc-start"));
+    assert_ne!(m.report("ipc-start").trim(), manager("ipc"));
+    let uts = m.report("uts");
+    assert_ne!(uts.lines().next(), Some(manager("uts").as_str()), "{uts}");
+    assert!(uts.ends_with("hostname=ro\n"), "{uts}");
+
+    m.start_ok("exec.service");
+    assert_eq!(m.report("exec"), "bin=exec\nscript=noexec\n");
+}

@@ -1,7 +1,9 @@
 //! Acceptance: sandboxing settings a manager cannot enforce are reported, never silently
 //! ignored and never a start failure — once at load in the daemon log and the unit's own log,
 //! in `systemctl status` (`Status: "unitd: not enforced: …"` while the service has not set its
-//! own `STATUS=`), and by `unitd check` with file:line. Stock `systemctl` against a system
+//! own `STATUS=`), and by `unitd check` with file:line. The sandboxing settings themselves are
+//! properties of the Service with systemd 252's signatures and encodings, which stock
+//! `systemctl show` and `systemd-analyze security` read. Stock `systemctl` against a system
 //! manager (root, in a private mount namespace) and a user manager.
 
 mod common;
@@ -261,6 +263,138 @@ fn check_lists_what_is_not_enforced_with_file_and_line() {
             ),
         ] {
             assert!(out.stderr.contains(&expected), "{expected}\n{}", out.dump());
+        }
+    }
+}
+
+const SANDBOXED: &str = "[Service]\nExecStart=/bin/sleep infinity\n\
+    PrivateTmp=yes\nProtectSystem=strict\nProtectHome=read-only\nPrivateDevices=yes\n\
+    ProtectKernelTunables=yes\nProtectControlGroups=yes\nNoNewPrivileges=yes\n\
+    ReadWritePaths=/var/lib/sandboxed -/var/cache/sandboxed\nInaccessiblePaths=/boot\n\
+    BindReadOnlyPaths=/etc/hostname:/run/hostname\nBindPaths=-/srv:/mnt:norbind\n\
+    TemporaryFileSystem=/var/tmp:ro\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_CHOWN\n\
+    AmbientCapabilities=CAP_NET_BIND_SERVICE\nSystemCallFilter=~@mount reboot:EPERM\n\
+    SystemCallErrorNumber=EACCES\nSystemCallArchitectures=native\n\
+    RestrictAddressFamilies=AF_UNIX AF_INET\nRestrictNamespaces=~user\nMountFlags=private\n\
+    ProtectProc=invisible\nProcSubset=pid\nLockPersonality=yes\nRestrictRealtime=yes\n\
+    PrivateUsers=yes\n";
+
+#[test]
+fn systemctl_show_reports_the_sandbox_properties() {
+    let Some(m) = UserManager::start(&[("sandboxed.service", SANDBOXED), ("plain.service", PLAIN)])
+    else {
+        return;
+    };
+    let out = m.systemctl(&[
+        "show",
+        "-p",
+        "PrivateTmp,ProtectSystem,ProtectHome,PrivateDevices,ProtectKernelTunables,\
+         ProtectControlGroups,NoNewPrivileges,ReadWritePaths,InaccessiblePaths,BindPaths,\
+         BindReadOnlyPaths,TemporaryFileSystem,CapabilityBoundingSet,AmbientCapabilities,\
+         SystemCallFilter,SystemCallErrorNumber,SystemCallArchitectures,RestrictAddressFamilies,\
+         RestrictNamespaces,MountFlags,ProtectProc,ProcSubset,LockPersonality,RestrictRealtime,\
+         PrivateUsers,PrivateNetwork,ProtectClock,SecureBits",
+        "sandboxed.service",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.dump());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    for expected in [
+        "SecureBits=0",
+        "CapabilityBoundingSet=cap_chown cap_net_bind_service",
+        "AmbientCapabilities=cap_net_bind_service",
+        "ReadWritePaths=/var/lib/sandboxed -/var/cache/sandboxed",
+        "InaccessiblePaths=/boot",
+        "MountFlags=private",
+        "PrivateTmp=yes",
+        "PrivateDevices=yes",
+        "ProtectClock=no",
+        "ProtectKernelTunables=yes",
+        "ProtectControlGroups=yes",
+        "PrivateNetwork=no",
+        "PrivateUsers=yes",
+        "ProtectHome=read-only",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "SystemCallArchitectures=native",
+        "SystemCallErrorNumber=13",
+        "LockPersonality=yes",
+        "RestrictAddressFamilies=AF_INET AF_UNIX",
+        "RestrictRealtime=yes",
+        "RestrictNamespaces=cgroup ipc net mnt pid uts",
+        // systemctl prints the option only for recursive bind mounts.
+        "BindPaths=-/srv:/mnt",
+        "BindReadOnlyPaths=/etc/hostname:/run/hostname:rbind",
+        "TemporaryFileSystem=/var/tmp:ro",
+        "ProtectProc=invisible",
+        "ProcSubset=pid",
+    ] {
+        assert!(
+            lines.contains(&expected),
+            "{expected} missing:\n{}",
+            out.stdout
+        );
+    }
+    // The filter as systemd reports it: groups resolved to native system-call names.
+    let filter = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("SystemCallFilter=~"))
+        .unwrap_or_default();
+    let names: Vec<&str> = filter.split(' ').collect();
+    for expected in ["mount", "umount2", "pivot_root", "reboot:EPERM"] {
+        assert!(names.contains(&expected), "{expected}: {filter}");
+    }
+    assert!(!names.contains(&"write"), "{filter}");
+    // Defaults as systemd reports them for a unit that sets nothing.
+    let out = m.systemctl(&[
+        "show",
+        "-p",
+        "CapabilityBoundingSet,SystemCallErrorNumber,RestrictNamespaces,SystemCallFilter,\
+         RestrictAddressFamilies,ProtectSystem,KeyringMode,MountFlags",
+        "plain.service",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.dump());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    for expected in [
+        "MountFlags=",
+        "ProtectSystem=no",
+        "SystemCallFilter=~",
+        // systemd's "kill the process" marker (SECCOMP_ERROR_NUMBER_KILL).
+        "SystemCallErrorNumber=2147483646",
+        "RestrictAddressFamilies=~",
+        "RestrictNamespaces=no",
+        "KeyringMode=inherit",
+    ] {
+        assert!(
+            lines.contains(&expected),
+            "{expected} missing:\n{}",
+            out.stdout
+        );
+    }
+    let caps = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("CapabilityBoundingSet="))
+        .unwrap_or_default();
+    assert!(
+        caps.starts_with("cap_chown ") && caps.ends_with(" cap_checkpoint_restore"),
+        "the unrestricted bounding set is every capability: {caps}"
+    );
+    // The stock security assessment reads them too.
+    if which("systemd-analyze").is_some() {
+        let out = m.systemctl_runner().run_other(
+            "systemd-analyze",
+            &["--user", "security", "--no-pager", "sandboxed.service"],
+        );
+        assert_eq!(out.code, 0, "{}", out.dump());
+        for expected in [
+            "Overall exposure level for sandboxed.service",
+            "\u{2713} PrivateTmp=",
+            "\u{2713} ProtectSystem=",
+            "\u{2713} RestrictNamespaces=~user",
+            "\u{2713} SystemCallFilter=~@mount",
+            "\u{2713} CapabilityBoundingSet=~CAP_SYS_ADMIN",
+            "\u{2717} PrivateNetwork=",
+        ] {
+            assert!(out.stdout.contains(expected), "{expected}: {}", out.dump());
         }
     }
 }

@@ -8,7 +8,8 @@
 //! - a manager that is not root (`unitd run` as nobody): seccomp settings imply
 //!   `NO_NEW_PRIVS`, as in systemd;
 //! - `unitd init` as a root system manager: `CapabilityBoundingSet=`,
-//!   `AmbientCapabilities=` for `User=nobody`, the capabilities `ProtectClock=` drops,
+//!   `AmbientCapabilities=` for `User=nobody`, the capabilities `ProtectClock=`,
+//!   `PrivateDevices=`, `ProtectKernelModules=` and `ProtectKernelLogs=` drop,
 //!   `SecureBits=`, and `NO_NEW_PRIVS` implied for a non-root `User=` with a seccomp setting.
 
 mod common;
@@ -243,7 +244,11 @@ fn caps(status: &str, name: &str) -> u64 {
 const CAP_CHOWN: u64 = 1 << 0;
 const CAP_NET_BIND_SERVICE: u64 = 1 << 10;
 const CAP_NET_RAW: u64 = 1 << 13;
+const CAP_SYS_MODULE: u64 = 1 << 16;
+const CAP_SYS_RAWIO: u64 = 1 << 17;
 const CAP_SYS_ADMIN: u64 = 1 << 21;
+const CAP_MKNOD: u64 = 1 << 27;
+const CAP_SYSLOG: u64 = 1 << 34;
 const CAP_SYS_TIME: u64 = 1 << 25;
 const CAP_WAKE_ALARM: u64 = 1 << 35;
 
@@ -267,6 +272,7 @@ fn a_root_system_manager_sets_capabilities_as_systemd() {
             "bounded.service",
             format!(
                 "[Service]\nType=oneshot\nCapabilityBoundingSet=~CAP_SYS_ADMIN\nProtectClock=yes\n\
+                 PrivateDevices=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\n\
                  ExecStart=/bin/sh -c \"{status} > @T@/out/bounded\"\n"
             ),
         ),
@@ -319,7 +325,13 @@ fn a_root_system_manager_sets_capabilities_as_systemd() {
     assert_eq!(field(&st, "NoNewPrivs"), Some("0"), "{st}");
 
     let st = read(&out.join("bounded"));
-    let dropped = CAP_SYS_ADMIN | CAP_SYS_TIME | CAP_WAKE_ALARM;
+    let dropped = CAP_SYS_ADMIN
+        | CAP_SYS_TIME
+        | CAP_WAKE_ALARM
+        | CAP_MKNOD
+        | CAP_SYS_RAWIO
+        | CAP_SYS_MODULE
+        | CAP_SYSLOG;
     assert_eq!(caps(&st, "CapBnd"), all & !dropped, "{st}");
     assert_eq!(
         caps(&st, "CapEff"),
@@ -458,6 +470,24 @@ fn user_scope_namespace_realtime_suid_personality_hostname_clock_filters() {
             "SystemCallArchitectures=native",
             "mode batch",
             &[("mode", "ok".into()), ("batch", "ok".into())],
+        ),
+        // A hardening profile as Debian's packaged units write it: a normal program runs.
+        (
+            "hardened",
+            "NoNewPrivileges=yes\nCapabilityBoundingSet=\nSystemCallFilter=@system-service\n\
+             SystemCallFilter=~@privileged @resources\nSystemCallErrorNumber=EPERM\n\
+             SystemCallArchitectures=native\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n\
+             RestrictNamespaces=yes\nMemoryDenyWriteExecute=yes\nLockPersonality=yes\n\
+             RestrictRealtime=yes\nRestrictSUIDSGID=yes\nProtectClock=yes\nProtectHostname=yes",
+            "mode batch unshare-uts suid adjtimex",
+            &[
+                ("mode", "ok".into()),
+                // ~@resources took sched_setscheduler out of the allow-list.
+                ("batch", libc::EPERM.to_string()),
+                ("unshare-uts", libc::EPERM.to_string()),
+                ("suid", libc::EPERM.to_string()),
+                ("adjtimex", libc::EPERM.to_string()),
+            ],
         ),
         // The same harmless operations without any setting all succeed.
         (

@@ -16,6 +16,8 @@ declare -A providers=(
     [dbus-send]=dbus-bin
     [systemctl]=systemd
     [busctl]=systemd
+    # src/spec/calendar tests compare with the stock `systemd-analyze calendar`.
+    [systemd-analyze]=systemd
     [unshare]=util-linux
     [setpriv]=util-linux
     [python3]=python3

@@ -30,6 +30,9 @@ impl Engine {
             now: Timestamp::NEVER,
             gc_pending: false,
             events: Default::default(),
+            zones: Box::new(crate::spec::calendar::FixedOffset(0)),
+            timer_boot_base: 0,
+            startup: Timestamp::NEVER,
         }
     }
 
@@ -244,6 +247,7 @@ impl Engine {
             Input::SocketsOpened { unit, error } => self.sockets_opened(unit, error),
             Input::SocketReady { unit } => self.socket_ready(unit),
             Input::BusNameOwner { name, owned } => self.bus_name_owner(&name, owned),
+            Input::TimerStampRead { unit, realtime } => self.timer_stamp_read(unit, realtime),
             Input::Notify {
                 pid,
                 uid,
@@ -280,6 +284,11 @@ impl Engine {
                     if self.u(id).service.pid_file_retry == Some(deadline) {
                         self.um(id).service.pid_file_retry = None;
                         self.service_pid_file_retry(id);
+                    }
+                }
+                TimerKind::TimerElapse => {
+                    if self.u(id).timer.armed == Some(deadline) {
+                        self.timer_wakeup(id);
                     }
                 }
                 TimerKind::Watchdog => {
@@ -335,6 +344,7 @@ impl Engine {
                 if u.service.state == ServiceState::Failed {
                     u.service.state = ServiceState::Dead;
                 }
+                self.timer_reset_failed(id);
                 self.set_active_state(id, ActiveState::Inactive, false);
             }
         }
@@ -587,6 +597,20 @@ impl Engine {
                 if !self.cfg.user_scope {
                     deps.push((DepKind::Requires, "sysinit.target".to_string()));
                     deps.push((DepKind::After, "sysinit.target".to_string()));
+                }
+                deps.push((DepKind::Conflicts, shutdown.clone()));
+                deps.push((DepKind::Before, shutdown));
+            }
+            KindSpec::Timer(t) => {
+                // timer_add_default_dependencies.
+                deps.push((DepKind::Before, "timers.target".to_string()));
+                if !self.cfg.user_scope {
+                    deps.push((DepKind::Requires, "sysinit.target".to_string()));
+                    deps.push((DepKind::After, "sysinit.target".to_string()));
+                    if !t.calendar.is_empty() {
+                        deps.push((DepKind::After, "time-sync.target".to_string()));
+                        deps.push((DepKind::After, "time-set.target".to_string()));
+                    }
                 }
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));

@@ -114,6 +114,12 @@ pub enum Effect {
         conditions: Vec<crate::spec::Condition>,
         asserts: Vec<crate::spec::Condition>,
     },
+    /// Read the `Persistent=` stamp of timer `name` (its modification time), creating it
+    /// when missing. Answer: [`Input::TimerStampRead`].
+    ReadTimerStamp { unit: UnitId, name: String },
+    /// Set the `Persistent=` stamp of timer `name` to `realtime` (µs since the epoch),
+    /// creating it when missing. No answer.
+    TouchTimerStamp { name: String, realtime: u64 },
 }
 
 /// What to do with a unit's fd store. The fds themselves never enter the engine: the runtime
@@ -185,6 +191,9 @@ pub enum Input {
     /// that `BusName=` track it; a `Type=dbus` service is started once it is owned and stops
     /// when it is released.
     BusNameOwner { name: String, owned: bool },
+    /// Reply to [`Effect::ReadTimerStamp`]: the stamp's time (realtime µs), `None` when the
+    /// timer never ran.
+    TimerStampRead { unit: UnitId, realtime: Option<u64> },
     /// Reply to [`Effect::CheckConditions`]: per check, whether it holds (negation applied),
     /// in the order they were given.
     ConditionsChecked {

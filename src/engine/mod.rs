@@ -23,6 +23,7 @@ mod service;
 mod service_notify;
 pub mod snapshot;
 pub mod socket;
+pub mod timer;
 mod transaction;
 pub mod types;
 pub mod unit;
@@ -41,6 +42,7 @@ pub use job::Job;
 pub use scope::{SCOPE_STOP_TIMEOUT_USEC, ScopeRuntime, ScopeState};
 pub use snapshot::{EngineSnapshot, RestoreError, SNAPSHOT_VERSION};
 pub use socket::{SocketResult, SocketRuntime, SocketState};
+pub use timer::{TimerResult, TimerRuntime, TimerState};
 pub use types::*;
 pub use unit::{DepEdge, ExecRun, ServiceRuntime, Unit, UnitTimestamps};
 
@@ -93,6 +95,12 @@ pub struct Engine {
     gc_pending: bool,
     /// Upstart events: queue, latches, holds (see `events.rs`).
     events: events::EventState,
+    /// UTC offsets for `OnCalendar=` (see [`Engine::set_zone_offsets`]).
+    zones: Box<dyn crate::spec::calendar::ZoneOffsets + Send>,
+    /// `OnBootSec=` base (monotonic µs).
+    timer_boot_base: u64,
+    /// When the manager started (`OnStartupSec=` base).
+    startup: Timestamp,
 }
 
 impl Engine {
@@ -237,6 +245,7 @@ impl Engine {
         // Anything ordered against this unit may be able to run now.
         self.requeue_ordered_neighbours(id);
         self.socket_service_changed(id, ns);
+        self.timer_trigger_notify(id);
         self.job_events_for_transition(id, ns, will_restart);
     }
 

@@ -27,6 +27,8 @@ pub enum TimerKind {
     Watchdog,
     /// Read a forking service's missing `PIDFile=` again.
     PidFileRetry,
+    /// A timer unit's next elapse (see `timer.rs`).
+    TimerElapse,
 }
 
 /// How often a missing `PIDFile=` of a forking service is read again while its daemon is

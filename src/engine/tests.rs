@@ -53,6 +53,8 @@ struct Sim {
     others_kills: Vec<(u32, i32)>,
     /// `RemoveRuntimeDirectories` effects, in order.
     removed_dirs: Vec<(UnitId, Vec<std::path::PathBuf>)>,
+    /// Simulated `Persistent=` timer stamps (realtime µs), by timer name.
+    stamps: HashMap<String, u64>,
 }
 
 fn cmd(line: &str) -> ExecCommand {
@@ -90,6 +92,7 @@ impl Sim {
             socket_ops: Vec::new(),
             removed_dirs: Vec::new(),
             others_kills: Vec::new(),
+            stamps: HashMap::new(),
         };
         // The targets every unit's default dependencies refer to.
         for t in ["basic.target", "shutdown.target", "sysinit.target"] {
@@ -305,6 +308,17 @@ impl Sim {
                         .push((if watch { "watch" } else { "unwatch" }, unit)),
                     Effect::RemoveRuntimeDirectories { unit, paths } => {
                         self.removed_dirs.push((unit, paths))
+                    }
+                    Effect::ReadTimerStamp { unit, name } => {
+                        let realtime = self.stamps.get(&name).copied();
+                        if realtime.is_none() {
+                            self.stamps.insert(name, t.realtime);
+                        }
+                        self.e
+                            .handle_input(t, Input::TimerStampRead { unit, realtime });
+                    }
+                    Effect::TouchTimerStamp { name, realtime } => {
+                        self.stamps.insert(name, realtime);
                     }
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
@@ -1266,6 +1280,7 @@ mod notify_reload;
 
 mod gc;
 mod scope;
+mod timer;
 
 /// Socket activation (Accept=no): listening before the service, traffic starts the service with
 /// the socket's fds, the socket stops being watched while the service runs and is watched again

@@ -169,6 +169,9 @@ pub struct Unit {
     /// Socket state (default for other types).
     #[serde(default)]
     pub socket: super::socket::SocketRuntime,
+    /// Timer state (default for other types).
+    #[serde(default)]
+    pub timer: super::timer::TimerRuntime,
     /// Target and other non-service units: whether active.
     pub(crate) simple_active: bool,
     /// Resolved dependency edges (forward and reverse), by kind.
@@ -256,6 +259,7 @@ impl Unit {
             service: ServiceRuntime::default(),
             scope: Default::default(),
             socket: Default::default(),
+            timer: Default::default(),
             simple_active: false,
             edges: Vec::new(),
             refs: 0,
@@ -275,6 +279,7 @@ impl Unit {
         match self.loaded.spec.kind {
             crate::spec::KindSpec::Service(_) => self.service.state.as_str(),
             crate::spec::KindSpec::Socket(_) => self.socket.state.as_str(),
+            crate::spec::KindSpec::Timer(_) => self.timer.state.as_str(),
             _ if self.is_scope() => self.scope.state.as_str(),
             _ => {
                 if self.simple_active {
@@ -326,6 +331,11 @@ impl Unit {
     pub fn is_slice(&self) -> bool {
         matches!(self.loaded.spec.kind, crate::spec::KindSpec::Other(_))
             && self.loaded.name.ends_with(".slice")
+    }
+
+    /// Whether this is a timer unit.
+    pub fn is_timer(&self) -> bool {
+        matches!(self.loaded.spec.kind, crate::spec::KindSpec::Timer(_))
     }
 
     /// Whether this is a service unit.

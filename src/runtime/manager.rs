@@ -212,8 +212,17 @@ struct Parts {
 
 impl Manager {
     /// A manager from its parts, with a loader for its settings and nothing pending.
-    fn assemble(p: Parts) -> Manager {
+    fn assemble(mut p: Parts) -> Manager {
         let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
+        p.engine
+            .set_zone_offsets(Box::new(super::timers::LocalZone));
+        // OnBootSec= counts from boot, or in a container (we are its init) from our start.
+        let boot = if std::process::id() == 1 {
+            p.start_time.monotonic
+        } else {
+            0
+        };
+        p.engine.set_timer_bases(boot, p.start_time);
         Manager {
             loader: Loader::new(&p.settings),
             settings: p.settings,
@@ -871,6 +880,14 @@ impl Manager {
                 Effect::CloseSockets { unit, .. } => {
                     self.unwatch_socket(*unit);
                     self.supervisor.execute(&effect)
+                }
+                Effect::ReadTimerStamp { unit, name } => Some(Input::TimerStampRead {
+                    unit: *unit,
+                    realtime: super::timers::read_stamp(&self.settings.state_dir, name),
+                }),
+                Effect::TouchTimerStamp { name, realtime } => {
+                    super::timers::touch_stamp(&self.settings.state_dir, name, *realtime);
+                    None
                 }
                 Effect::FdStore { unit, op } => {
                     let fds = std::mem::take(&mut self.pending_fds);

@@ -18,6 +18,7 @@ pub mod builtin;
 pub mod init;
 pub mod manager;
 pub mod reexec;
+pub mod timers;
 
 use std::process::ExitCode;
 use std::time::Duration;

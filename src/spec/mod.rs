@@ -7,6 +7,7 @@
 //!
 //! Times are microseconds (`u64`); [`USEC_INFINITY`] means "no limit", as in systemd.
 
+pub mod calendar;
 pub mod event_expr;
 pub mod glob;
 pub mod linux;
@@ -318,8 +319,10 @@ pub enum KindSpec {
     Target,
     /// `.socket` (`[Socket]`, systemd.socket(5)).
     Socket(Box<SocketSpec>),
-    /// `.timer`, `.path`, `.mount`, `.slice`, `.scope`, `.device`, `.swap`,
-    /// `.automount`: loaded and listed; behaviour arrives with later issues.
+    /// `.timer` (`[Timer]`, systemd.timer(5)).
+    Timer(Box<TimerSpec>),
+    /// `.path`, `.mount`, `.slice`, `.scope`, `.device`, `.swap`, `.automount`: loaded and
+    /// listed; behaviour arrives with later issues.
     Other(RawSection),
 }
 
@@ -330,7 +333,101 @@ impl KindSpec {
             UnitType::Service => KindSpec::Service(Box::default()),
             UnitType::Target => KindSpec::Target,
             UnitType::Socket => KindSpec::Socket(Box::default()),
+            UnitType::Timer => KindSpec::Timer(Box::default()),
             _ => KindSpec::Other(RawSection::default()),
+        }
+    }
+}
+
+/// What a monotonic timer value counts from (`On*Sec=` of systemd.timer(5)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TimerBase {
+    /// `OnActiveSec=`: the timer unit's activation.
+    Active,
+    /// `OnBootSec=`: boot (in a container: the manager's start).
+    Boot,
+    /// `OnStartupSec=`: the manager's start.
+    Startup,
+    /// `OnUnitActiveSec=`: the triggered unit's last activation.
+    UnitActive,
+    /// `OnUnitInactiveSec=`: the triggered unit's last deactivation.
+    UnitInactive,
+}
+
+impl TimerBase {
+    /// Every base, in key order.
+    pub const ALL: [TimerBase; 5] = [
+        TimerBase::Active,
+        TimerBase::Boot,
+        TimerBase::Startup,
+        TimerBase::UnitActive,
+        TimerBase::UnitInactive,
+    ];
+
+    /// The unit-file key (`OnActiveSec`).
+    pub fn key(self) -> &'static str {
+        match self {
+            TimerBase::Active => "OnActiveSec",
+            TimerBase::Boot => "OnBootSec",
+            TimerBase::Startup => "OnStartupSec",
+            TimerBase::UnitActive => "OnUnitActiveSec",
+            TimerBase::UnitInactive => "OnUnitInactiveSec",
+        }
+    }
+
+    /// The name in the `TimersMonotonic` property (`OnActiveUSec`).
+    pub fn usec_name(self) -> &'static str {
+        match self {
+            TimerBase::Active => "OnActiveUSec",
+            TimerBase::Boot => "OnBootUSec",
+            TimerBase::Startup => "OnStartupUSec",
+            TimerBase::UnitActive => "OnUnitActiveUSec",
+            TimerBase::UnitInactive => "OnUnitInactiveUSec",
+        }
+    }
+}
+
+/// `[Timer]` settings (systemd.timer(5)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerSpec {
+    /// `On*Sec=` values in file order: (base, µs).
+    pub monotonic: Vec<(TimerBase, u64)>,
+    /// `OnCalendar=` expressions in file order.
+    pub calendar: Vec<calendar::CalendarSpec>,
+    /// `AccuracySec=` (default 1 min).
+    pub accuracy_usec: u64,
+    /// `RandomizedDelaySec=` (default 0).
+    pub randomized_delay_usec: u64,
+    /// `FixedRandomDelay=`.
+    pub fixed_random_delay: bool,
+    /// `Persistent=`: remember the last trigger across restarts of the manager (a stamp file).
+    pub persistent: bool,
+    /// `WakeSystem=` (accepted, not enforced: unitd arms no wake-up alarms).
+    pub wake_system: bool,
+    /// `RemainAfterElapse=` (default yes).
+    pub remain_after_elapse: bool,
+    /// `OnClockChange=`.
+    pub on_clock_change: bool,
+    /// `OnTimezoneChange=`.
+    pub on_timezone_change: bool,
+    /// `Unit=`; the lowering fills in the default (the timer's name with `.service`).
+    pub unit: Option<String>,
+}
+
+impl Default for TimerSpec {
+    fn default() -> Self {
+        TimerSpec {
+            monotonic: Vec::new(),
+            calendar: Vec::new(),
+            accuracy_usec: 60 * USEC_PER_SEC,
+            randomized_delay_usec: 0,
+            fixed_random_delay: false,
+            persistent: false,
+            wake_system: false,
+            remain_after_elapse: true,
+            on_clock_change: false,
+            on_timezone_change: false,
+            unit: None,
         }
     }
 }

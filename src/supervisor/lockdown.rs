@@ -1,14 +1,15 @@
 //! Credential and system-call confinement of one spawned command: `NoNewPrivileges=`,
-//! `CapabilityBoundingSet=`, `AmbientCapabilities=`, `SecureBits=` (plus the capabilities
-//! `PrivateDevices=`, `ProtectKernelModules=`, `ProtectKernelLogs=` and `ProtectClock=` drop),
-//! the UTS namespace of `ProtectHostname=`, `RestrictRealtime=`'s `RLIMIT_RTPRIO`, and every
-//! seccomp program of [`super::seccomp`].
+//! `CapabilityBoundingSet=` (which already holds the drops `PrivateDevices=`,
+//! `ProtectKernelModules=`, `ProtectKernelLogs=` and `ProtectClock=` imply: the parser applies
+//! them as systemd does at load), `AmbientCapabilities=`, `SecureBits=`,
+//! `RestrictRealtime=`'s `RLIMIT_RTPRIO`, and every seccomp program of [`super::seccomp`]
+//! (`ProtectHostname=`'s UTS namespace belongs to `namespace`, its seccomp half is here).
 //!
 //! [`Lockdown::prepare`] decides everything in the parent (it allocates: BPF programs, the
 //! capability plan). The child then calls, in systemd 252's order, [`Lockdown::before_credentials`]
 //! (before `setgroups`/`setresgid`/`setresuid`), [`Lockdown::after_setuid`] and, as the last
 //! step before `execve`, [`Lockdown::before_exec`]; these make only system calls. A failed step
-//! yields systemd's exit code (218 `CAPABILITIES`, 213 `SECUREBITS`, 227
+//! yields systemd's exit code (205 `LIMITS`, 217 `USER`, 218 `CAPABILITIES`, 213 `SECUREBITS`, 227
 //! `NO_NEW_PRIVILEGES`, 228 `SECCOMP`, 232 `ADDRESS_FAMILIES`, …) and the errno.
 //!
 //! A manager that is not root enforces no capability setting (the sandbox contract reports
@@ -23,20 +24,8 @@ use super::seccomp::{self, Program};
 pub mod cap {
     /// `CAP_SETPCAP`.
     pub const SETPCAP: u32 = 8;
-    /// `CAP_SYS_MODULE`.
-    pub const SYS_MODULE: u32 = 16;
-    /// `CAP_SYS_RAWIO`.
-    pub const SYS_RAWIO: u32 = 17;
     /// `CAP_SYS_ADMIN`.
     pub const SYS_ADMIN: u32 = 21;
-    /// `CAP_SYS_TIME`.
-    pub const SYS_TIME: u32 = 25;
-    /// `CAP_MKNOD`.
-    pub const MKNOD: u32 = 27;
-    /// `CAP_SYSLOG`.
-    pub const SYSLOG: u32 = 34;
-    /// `CAP_WAKE_ALARM`.
-    pub const WAKE_ALARM: u32 = 35;
 }
 
 /// Exit codes of the steps (systemd.exec(5) "Process exit codes").
@@ -49,8 +38,6 @@ pub mod exit {
     pub const USER: i32 = 217;
     /// `EXIT_CAPABILITIES`.
     pub const CAPABILITIES: i32 = 218;
-    /// `EXIT_NAMESPACE`.
-    pub const NAMESPACE: i32 = 226;
     /// `EXIT_NO_NEW_PRIVILEGES`.
     pub const NO_NEW_PRIVILEGES: i32 = 227;
     /// `EXIT_SECCOMP` (`EXIT_ADDRESS_FAMILIES` for `RestrictAddressFamilies=` comes with
@@ -59,29 +46,6 @@ pub mod exit {
 }
 
 const SECBIT_KEEP_CAPS: u32 = 1 << 4;
-
-/// The bounding set `s` asks for, implied drops included; `None` = keep every capability.
-pub fn bounding_set(s: &Sandbox) -> Option<u64> {
-    let mut keep = s.capability_bounding_set.unwrap_or(u64::MAX);
-    let mut drop = |caps: &[u32]| {
-        for c in caps {
-            keep &= !(1u64 << c);
-        }
-    };
-    if s.private_devices {
-        drop(&[cap::MKNOD, cap::SYS_RAWIO]);
-    }
-    if s.protect_kernel_modules {
-        drop(&[cap::SYS_MODULE]);
-    }
-    if s.protect_kernel_logs {
-        drop(&[cap::SYSLOG]);
-    }
-    if s.protect_clock {
-        drop(&[cap::SYS_TIME, cap::WAKE_ALARM]);
-    }
-    (keep != u64::MAX).then_some(keep)
-}
 
 /// The highest capability the kernel knows (`/proc/sys/kernel/cap_last_cap`; 40 if unreadable).
 pub fn cap_last_cap() -> u32 {
@@ -111,7 +75,6 @@ struct CapPlan {
 /// parent. `Default` does nothing (a `+` command, or nothing asked for).
 #[derive(Debug, Default)]
 pub(crate) struct Lockdown {
-    uts_namespace: bool,
     rtprio_zero: bool,
     caps: Option<CapPlan>,
     no_new_privs: bool,
@@ -142,7 +105,6 @@ impl Lockdown {
             return Lockdown::default();
         }
         let mut l = Lockdown {
-            uts_namespace: s.protect_hostname,
             rtprio_zero: s.restrict_realtime && !input.explicit_rtprio,
             no_new_privs: s.no_new_privileges,
             seccomp_wanted: seccomp::wants_seccomp(s),
@@ -155,7 +117,7 @@ impl Lockdown {
             } else {
                 (1u64 << (last_cap + 1)) - 1
             };
-            let bounding = bounding_set(s).filter(|keep| keep & all != all);
+            let bounding = s.capability_bounding_set.filter(|keep| keep & all != all);
             let uid_change = input.target_uid.is_some_and(|u| u != 0);
             if bounding.is_some() || s.ambient_capabilities != 0 || s.secure_bits != 0 {
                 l.caps = Some(CapPlan {
@@ -203,7 +165,7 @@ impl Lockdown {
         &self.programs
     }
 
-    /// Child, before the mount namespace, `setgroups` and the uid change: the UTS namespace,
+    /// Child, after the namespaces and before `setgroups` and the uid change:
     /// `RLIMIT_RTPRIO`, the bounding set, ambient capabilities (raised while still root) and
     /// `SECBIT_KEEP_CAPS`. Async-signal-safe.
     ///
@@ -211,17 +173,6 @@ impl Lockdown {
     /// Only in the forked child.
     pub(crate) unsafe fn before_credentials(&self) -> Result<(), (i32, i32)> {
         unsafe {
-            if self.uts_namespace && libc::unshare(libc::CLONE_NEWUTS) < 0 {
-                let e = errno();
-                // A manager without the privilege (or kernel support) runs the service in the
-                // host's UTS namespace; the seccomp part of ProtectHostname= still applies.
-                if !matches!(
-                    e,
-                    libc::EPERM | libc::EACCES | libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP
-                ) {
-                    return Err((exit::NAMESPACE, e));
-                }
-            }
             if self.rtprio_zero {
                 let zero = libc::rlimit {
                     rlim_cur: 0,
@@ -467,27 +418,6 @@ unsafe fn apply_ambient(c: &CapPlan, also_inherit: bool) -> Result<(), i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn implied_bounding_drops() {
-        assert_eq!(bounding_set(&Sandbox::default()), None);
-        let s = Sandbox {
-            private_devices: true,
-            protect_clock: true,
-            ..Sandbox::default()
-        };
-        let keep = bounding_set(&s).unwrap();
-        for c in [cap::MKNOD, cap::SYS_RAWIO, cap::SYS_TIME, cap::WAKE_ALARM] {
-            assert_eq!(keep & (1 << c), 0, "cap {c}");
-        }
-        assert_ne!(keep & (1 << cap::SYS_ADMIN), 0);
-        let s = Sandbox {
-            capability_bounding_set: Some(1 << cap::SYSLOG | 1 << cap::SYS_MODULE),
-            protect_kernel_modules: true,
-            ..Sandbox::default()
-        };
-        assert_eq!(bounding_set(&s), Some(1 << cap::SYSLOG));
-    }
 
     #[test]
     fn plans() {

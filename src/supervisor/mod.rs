@@ -5,7 +5,9 @@
 //! socket), `spawn` (fork/exec with the set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), `adopt` (processes scopes adopt,
 //! watched through pidfds), [`logs`] (log
 //! store, pumps, `unitd logs`), [`handover`] (state and descriptors passed across `execve` on
-//! daemon-reexec).
+//! daemon-reexec), `lockdown` (capability sets, `NoNewPrivileges=` and the order of the
+//! child's confinement steps) and [`seccomp`] (system-call groups, filter resolution, BPF
+//! programs).
 //!
 //! # How the runtime drives it
 //! 1. Create one [`Supervisor`] at start-up, inside (or with a handle to) the tokio runtime: log
@@ -297,7 +299,10 @@ impl Supervisor {
                 None
             }
             // Not process work: the runtime evaluates conditions and watches sockets itself.
-            Effect::CheckConditions { .. } | Effect::WatchSockets { .. } => None,
+            Effect::CheckConditions { .. }
+            | Effect::WatchSockets { .. }
+            | Effect::ReadTimerStamp { .. }
+            | Effect::TouchTimerStamp { .. } => None,
         }
     }
 

@@ -57,6 +57,8 @@ pub(crate) struct Lower<'a> {
     socket: SocketSpec,
     /// Parser-only state of the sandboxing keys.
     sandbox_state: sandbox::State,
+    /// `[Timer]` settings (timer units only).
+    timer: crate::spec::TimerSpec,
 }
 
 impl<'a> Lower<'a> {
@@ -90,6 +92,7 @@ impl<'a> Lower<'a> {
             success_action: false,
             socket: SocketSpec::default(),
             sandbox_state: sandbox::State::default(),
+            timer: crate::spec::TimerSpec::default(),
         }
     }
 
@@ -267,6 +270,10 @@ impl<'a> Lower<'a> {
             self.apply_socket(e);
             return;
         }
+        if section == "Timer" && self.name.unit_type() == UnitType::Timer {
+            self.apply_timer(e);
+            return;
+        }
         // The own section of a type whose behaviour is not implemented yet: keep it raw.
         self.raw.entries.push((e.key.clone(), e.value.clone()));
     }
@@ -282,6 +289,7 @@ impl<'a> Lower<'a> {
             }
             UnitType::Target => KindSpec::Target,
             UnitType::Socket => KindSpec::Socket(Box::new(self.finish_socket())),
+            UnitType::Timer => KindSpec::Timer(Box::new(self.finish_timer())),
             _ => KindSpec::Other(std::mem::take(&mut self.raw)),
         };
         self.unit.kind = kind;
@@ -354,6 +362,7 @@ impl<'a> Lower<'a> {
                 ex.stdout = StdOutput::Journal;
             }
         }
+        sandbox::patch_capabilities(&mut ex.sandbox);
         if s.notify_access == NotifyAccess::None
             && (matches!(
                 s.service_type,
@@ -1755,6 +1764,147 @@ impl Lower<'_> {
                 .any(|(k, n)| *k == DepKind::Before && n == svc)
         {
             self.unit.deps.push((DepKind::Before, svc.clone()));
+        }
+        spec
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// [Timer] (systemd.timer(5)).
+
+impl Lower<'_> {
+    /// Apply one `[Timer]` entry.
+    fn apply_timer(&mut self, e: &Entry) {
+        use crate::spec::TimerBase;
+        use crate::spec::calendar::{CalendarSpec, Zone};
+        let base = TimerBase::ALL.into_iter().find(|b| b.key() == e.key);
+        if base.is_some() || e.key == "OnCalendar" {
+            if e.value.is_empty() {
+                // An empty assignment resets every timer value, monotonic and calendar.
+                self.timer.monotonic.clear();
+                self.timer.calendar.clear();
+                return;
+            }
+            let Some(text) = self.expand_or_warn(e, &e.value.clone()) else {
+                return;
+            };
+            if let Some(base) = base {
+                match parse_sec(&text) {
+                    Some(v) => self.timer.monotonic.push((base, v)),
+                    None => self.warn(
+                        e.line,
+                        format!("Failed to parse timer value, ignoring: {text}"),
+                    ),
+                }
+                return;
+            }
+            match CalendarSpec::parse(&text) {
+                Ok(c) => {
+                    if let Zone::Named(z) = &c.zone {
+                        self.warn(
+                            e.line,
+                            format!(
+                                "Time zone '{z}' in OnCalendar= is not supported by unitd yet \
+                                 (only UTC and local time are); this expression will not elapse: {text}"
+                            ),
+                        );
+                    }
+                    self.timer.calendar.push(c);
+                }
+                Err(_) => self.warn(
+                    e.line,
+                    format!("Failed to parse calendar specification, ignoring: {text}"),
+                ),
+            }
+            return;
+        }
+        match e.key.as_str() {
+            "AccuracySec" | "RandomizedDelaySec" => {
+                let Some(v) = self.time_or_warn(e, parse_sec) else {
+                    return;
+                };
+                if e.key == "AccuracySec" {
+                    self.timer.accuracy_usec = v;
+                } else {
+                    self.timer.randomized_delay_usec = v;
+                }
+            }
+            "FixedRandomDelay" | "Persistent" | "WakeSystem" | "RemainAfterElapse"
+            | "OnClockChange" | "OnTimezoneChange" => {
+                let Some(v) = self.bool_or_warn(e) else {
+                    return;
+                };
+                let t = &mut self.timer;
+                match e.key.as_str() {
+                    "FixedRandomDelay" => t.fixed_random_delay = v,
+                    "Persistent" => t.persistent = v,
+                    "WakeSystem" => {
+                        t.wake_system = v;
+                        if v {
+                            self.warn(
+                                e.line,
+                                "WakeSystem= is not enforced by unitd: the timer elapses when \
+                                 the system is awake, it does not resume a suspended system."
+                                    .into(),
+                            );
+                        }
+                    }
+                    "RemainAfterElapse" => t.remain_after_elapse = v,
+                    "OnClockChange" => t.on_clock_change = v,
+                    _ => t.on_timezone_change = v,
+                }
+            }
+            "Unit" => {
+                if self.timer.unit.is_some() {
+                    self.warn(
+                        e.line,
+                        format!("Multiple units to trigger specified, ignoring: {}", e.value),
+                    );
+                    return;
+                }
+                let Ok(v) = self.expand(&e.value, SpecifierSet::UnitName) else {
+                    self.invalid(e, "unit name");
+                    return;
+                };
+                match UnitName::new(&v) {
+                    Ok(n) if n.as_str() == self.name.as_str() => self.warn(
+                        e.line,
+                        format!("Units cannot trigger themselves, ignoring: {v}"),
+                    ),
+                    Ok(n) if !n.is_template() => self.timer.unit = Some(v),
+                    _ => self.warn(e.line, format!("Unit type not valid, ignoring: {v}")),
+                }
+            }
+            k if k.starts_with("X-") => {}
+            k => self.warn(
+                e.line,
+                format!("Unknown key name '{k}' in section 'Timer', ignoring."),
+            ),
+        }
+    }
+
+    /// systemd's `timer_verify` and `timer_add_trigger_dependencies`: a timer needs a value;
+    /// it triggers (and is ordered before) `Unit=` or the service of its own name.
+    fn finish_timer(&mut self) -> crate::spec::TimerSpec {
+        let mut spec = std::mem::take(&mut self.timer);
+        if spec.monotonic.is_empty()
+            && spec.calendar.is_empty()
+            && !spec.on_clock_change
+            && !spec.on_timezone_change
+        {
+            self.error(0, "Timer unit lacks value setting. Refusing.".into());
+        }
+        let unit = spec
+            .unit
+            .get_or_insert_with(|| format!("{}.service", self.name.stem()))
+            .clone();
+        if !self
+            .unit
+            .deps
+            .iter()
+            .any(|(k, n)| *k == DepKind::Before && *n == unit)
+        {
+            self.unit.deps.push((DepKind::Before, unit));
         }
         spec
     }

@@ -761,7 +761,6 @@ fn socket_section_is_lowered() {
 #[test]
 fn other_types_keep_their_section_raw() {
     for (name, section) in [
-        ("x.timer", "Timer"),
         ("x.path", "Path"),
         ("-.mount", "Mount"),
         ("x.slice", "Slice"),
@@ -1080,4 +1079,110 @@ fn socket_with_only_unsupported_listen_kinds_loads() {
     );
     let p = parse("none.socket", "[Socket]\nListenNetlink=\nBacklog=4\n");
     assert_eq!(p.load_state, LoadState::BadSetting);
+}
+
+fn timer(p: &ParsedUnit) -> &crate::spec::TimerSpec {
+    match &p.spec.kind {
+        KindSpec::Timer(t) => t,
+        other => panic!("not a timer: {other:?}"),
+    }
+}
+
+#[test]
+fn timer_section_as_debian_ships_it() {
+    use crate::spec::TimerBase;
+    // Debian 12's logrotate.timer and apt-daily.timer, plus the monotonic keys.
+    let p = parse(
+        "logrotate.timer",
+        "[Unit]\nDescription=Daily rotation of log files\n\
+         [Timer]\nOnCalendar=daily\nAccuracySec=1h\nPersistent=true\n\
+         OnCalendar=*-*-* 6,18:00\nRandomizedDelaySec=12h\n\
+         OnBootSec=15min\nOnUnitActiveSec=1d\nOnActiveSec=2s\nOnStartupSec=0\n\
+         OnUnitInactiveSec=1h 30min\nRemainAfterElapse=no\nFixedRandomDelay=yes\n\
+         [Install]\nWantedBy=timers.target\n",
+    );
+    assert_eq!(p.load_state, LoadState::Loaded, "{:#?}", p.diagnostics);
+    assert!(p.diagnostics.is_empty(), "{:#?}", p.diagnostics);
+    let t = timer(&p);
+    let cal: Vec<String> = t.calendar.iter().map(|c| c.to_normalized()).collect();
+    assert_eq!(cal, ["*-*-* 00:00:00", "*-*-* 06,18:00:00"]);
+    assert_eq!(
+        t.monotonic,
+        [
+            (TimerBase::Boot, 15 * 60 * USEC_PER_SEC),
+            (TimerBase::UnitActive, 86_400 * USEC_PER_SEC),
+            (TimerBase::Active, 2 * USEC_PER_SEC),
+            (TimerBase::Startup, 0),
+            (TimerBase::UnitInactive, 5_400 * USEC_PER_SEC),
+        ]
+    );
+    assert_eq!(t.accuracy_usec, 3600 * USEC_PER_SEC);
+    assert_eq!(t.randomized_delay_usec, 12 * 3600 * USEC_PER_SEC);
+    assert!(t.persistent && t.fixed_random_delay && !t.remain_after_elapse);
+    // Unit= defaults to the service of the same name, which the timer is ordered before.
+    assert_eq!(t.unit.as_deref(), Some("logrotate.service"));
+    assert!(
+        p.spec
+            .deps
+            .contains(&(DepKind::Before, "logrotate.service".into()))
+    );
+}
+
+#[test]
+fn timer_unit_reset_and_bad_values() {
+    let p = parse(
+        "a@x.timer",
+        "[Timer]\nOnCalendar=daily\nOnCalendar=\nOnActiveSec=5\nOnCalendar=bogus\n\
+         OnBootSec=never\nUnit=%i-job.service\nUnit=other.service\nWakeSystem=yes\nFoo=1\n",
+    );
+    assert_eq!(p.load_state, LoadState::Loaded);
+    let t = timer(&p);
+    assert!(t.calendar.is_empty());
+    assert_eq!(t.monotonic.len(), 1);
+    assert_eq!(t.unit.as_deref(), Some("x-job.service"));
+    let msgs: Vec<(u32, &str)> = p
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            (5, "Failed to parse calendar specification, ignoring: bogus"),
+            (6, "Failed to parse timer value, ignoring: never"),
+            (
+                8,
+                "Multiple units to trigger specified, ignoring: other.service"
+            ),
+            (
+                9,
+                "WakeSystem= is not enforced by unitd: the timer elapses when the system is \
+                 awake, it does not resume a suspended system."
+            ),
+            (10, "Unknown key name 'Foo' in section 'Timer', ignoring."),
+        ]
+    );
+    // A template timer triggers the matching instance.
+    let p = parse("b@y.timer", "[Timer]\nOnActiveSec=1\n");
+    assert_eq!(timer(&p).unit.as_deref(), Some("b@y.service"));
+}
+
+#[test]
+fn timer_without_values_is_refused() {
+    let p = parse("a.timer", "[Timer]\nPersistent=yes\n");
+    assert_eq!(p.load_state, LoadState::BadSetting);
+    assert!(
+        p.diagnostics
+            .iter()
+            .any(|d| d.message == "Timer unit lacks value setting. Refusing.")
+    );
+    let p = parse("a.timer", "[Timer]\nOnClockChange=yes\n");
+    assert_eq!(p.load_state, LoadState::Loaded);
+    let p = parse("a.timer", "[Timer]\nOnCalendar=daily Europe/Berlin\n");
+    assert_eq!(p.load_state, LoadState::Loaded);
+    assert!(
+        p.diagnostics[0]
+            .message
+            .contains("Time zone 'Europe/Berlin'")
+    );
 }

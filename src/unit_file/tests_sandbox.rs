@@ -553,3 +553,24 @@ fn socket_sections_warn_about_exec_sandboxing_keys() {
         ]
     );
 }
+
+#[test]
+fn protect_settings_shrink_the_bounding_set_as_systemd_does() {
+    const MKNOD: u64 = 1 << 27;
+    const SYS_RAWIO: u64 = 1 << 17;
+    const SYS_MODULE: u64 = 1 << 16;
+    const SYSLOG: u64 = 1 << 34;
+    const SYS_TIME: u64 = 1 << 25;
+    const WAKE_ALARM: u64 = 1 << 35;
+    const NET_ADMIN: u64 = 1 << 12;
+    let s = clean(
+        "PrivateDevices=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectClock=yes\n",
+    );
+    assert_eq!(
+        s.capability_bounding_set,
+        Some(!(MKNOD | SYS_RAWIO | SYS_MODULE | SYSLOG | SYS_TIME | WAKE_ALARM))
+    );
+    let s = clean("CapabilityBoundingSet=CAP_NET_ADMIN CAP_MKNOD\nPrivateDevices=yes\n");
+    assert_eq!(s.capability_bounding_set, Some(NET_ADMIN));
+    assert_eq!(clean("PrivateTmp=yes\n").capability_bounding_set, None);
+}

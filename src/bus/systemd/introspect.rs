@@ -130,6 +130,7 @@ pub fn served_interfaces() -> Vec<InterfaceDesc> {
         super::unit_object::interface(),
         super::service_object::interface(),
         super::socket_object::interface(),
+        super::timer_object::interface(),
         super::scope_object::interface(),
         super::slice_object::interface(),
         super::job_object::interface(),

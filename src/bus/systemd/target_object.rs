@@ -1,6 +1,7 @@
-//! Type interfaces of units other than services, sockets, scopes and slices (`service_object`,
-//! `socket_object`, `scope_object`, `slice_object`). `org.freedesktop.systemd1.Target` has no
-//! members in systemd either. The other types (`.timer`, `.mount`, …) are loaded and listed by
+//! Type interfaces of units other than services, sockets, timers, scopes and slices
+//! (`service_object`, `socket_object`, `timer_object`, `scope_object`, `slice_object`).
+//! `org.freedesktop.systemd1.Target` has no members in systemd either. The other types
+//! (`.path`, `.mount`, …) are loaded and listed by
 //! unitd but their behaviour is not implemented yet, so their interfaces are served empty:
 //! `GetAll` on them returns no properties rather than values unitd cannot back.
 
@@ -35,14 +36,19 @@ pub fn type_interface(t: UnitType) -> InterfaceDesc {
     }
 }
 
-/// Every type interface without members (all but `Service`, `Socket`, `Scope` and `Slice`).
+/// Every type interface without members (all but `Service`, `Socket`, `Timer`, `Scope` and
+/// `Slice`).
 pub fn type_interfaces() -> Vec<InterfaceDesc> {
     UnitType::ALL
         .into_iter()
         .filter(|t| {
             !matches!(
                 t,
-                UnitType::Service | UnitType::Socket | UnitType::Scope | UnitType::Slice
+                UnitType::Service
+                    | UnitType::Socket
+                    | UnitType::Timer
+                    | UnitType::Scope
+                    | UnitType::Slice
             )
         })
         .map(type_interface)
@@ -63,6 +69,6 @@ mod tests {
                 "{name} vs {suffix}"
             );
         }
-        assert_eq!(type_interfaces().len(), 7);
+        assert_eq!(type_interfaces().len(), 6);
     }
 }

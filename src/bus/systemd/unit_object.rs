@@ -87,6 +87,33 @@ impl UnitCtx<'_> {
     }
 }
 
+/// `Triggers`: the unit a timer starts, or the service an `Accept=no` socket activates.
+fn triggers(c: &UnitCtx<'_>) -> Vec<String> {
+    let spec = &c.unit.loaded.spec.kind;
+    let name = match spec {
+        KindSpec::Timer(t) => t.unit.clone(),
+        KindSpec::Socket(s) if !s.accept => s.service.clone(),
+        _ => None,
+    };
+    name.into_iter().collect()
+}
+
+/// `TriggeredBy`: the timers and `Accept=no` sockets that start this unit.
+fn triggered_by(c: &UnitCtx<'_>) -> Vec<String> {
+    let me = &c.unit.loaded;
+    let is_me =
+        |n: Option<&str>| n.is_some_and(|n| n == me.name || me.aliases.iter().any(|a| a == n));
+    c.engine
+        .units()
+        .filter(|u| match &u.loaded.spec.kind {
+            KindSpec::Timer(t) => is_me(t.unit.as_deref()),
+            KindSpec::Socket(s) => !s.accept && is_me(s.service.as_deref()),
+            _ => false,
+        })
+        .map(|u| u.name().to_owned())
+        .collect()
+}
+
 /// The type of `unit`, from its name.
 pub fn unit_type(unit: &Unit) -> Option<UnitType> {
     UnitName::new(unit.name()).ok().map(|n| n.unit_type())
@@ -104,6 +131,7 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
         Some(UnitType::Scope) => super::scope_object::interface(),
         Some(UnitType::Slice) => super::slice_object::interface(),
         Some(UnitType::Socket) => super::socket_object::interface(),
+        Some(UnitType::Timer) => super::timer_object::interface(),
         Some(t) => target_object::type_interface(t),
     }
 }
@@ -112,7 +140,7 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
 fn supported_kind(unit: &Unit) -> bool {
     matches!(
         unit.loaded.spec.kind,
-        KindSpec::Service(_) | KindSpec::Target
+        KindSpec::Service(_) | KindSpec::Target | KindSpec::Timer(_)
     ) || unit.is_scope()
         || unit.is_slice()
 }
@@ -188,8 +216,8 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("OnSuccessOf", "as", Const, |c| c.deps("OnSuccessOf")),
     prop!("OnFailure", "as", Const, |c| c.deps("OnFailure")),
     prop!("OnFailureOf", "as", Const, |c| c.deps("OnFailureOf")),
-    prop!("Triggers", "as", Const, |c| c.deps("Triggers")),
-    prop!("TriggeredBy", "as", Const, |c| c.deps("TriggeredBy")),
+    prop!("Triggers", "as", Const, |c| Some(vas(triggers(c)))),
+    prop!("TriggeredBy", "as", Const, |c| Some(vas(triggered_by(c)))),
     prop!("PropagatesReloadTo", "as", Const, |c| c
         .deps("PropagatesReloadTo")),
     prop!("ReloadPropagatedFrom", "as", Const, |c| c

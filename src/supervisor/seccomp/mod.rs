@@ -20,6 +20,7 @@ use seccompiler::{
     SeccompRule, TargetArch, sock_filter,
 };
 
+use crate::spec::linux::{self, NAMESPACE_FLAGS_ALL};
 use crate::spec::sandbox::{
     AddressFamilies, SYSCALL_ERRNO_KILL, Sandbox, SyscallAction, SyscallFilterLine,
 };
@@ -150,8 +151,9 @@ fn rule(conds: Vec<SeccompCondition>) -> SeccompRule {
     SeccompRule::new(conds).expect("non-empty rule")
 }
 
-/// Rules keyed by system-call name, compiled into a program matching `action` (default:
-/// allow). Names the native architecture lacks are skipped.
+/// Rules keyed by system-call name (an empty rule list matches the whole call; several
+/// entries of one call are alternatives), compiled into a program returning `matched` for a
+/// match and `mismatch` otherwise. Names the native architecture lacks are skipped.
 fn compile(
     setting: &'static str,
     rules: Vec<(&str, Vec<SeccompRule>)>,
@@ -159,12 +161,23 @@ fn compile(
     matched: SeccompAction,
     exit_code: i32,
 ) -> Result<Program, String> {
-    let mut map: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    // `None` = the whole call matches (an entry without conditions wins over any other).
+    let mut calls: BTreeMap<i64, Option<Vec<SeccompRule>>> = BTreeMap::new();
     for (name, r) in rules {
-        if let Some(nr) = syscall_number(name) {
-            map.entry(nr).or_default().extend(r);
+        let Some(nr) = syscall_number(name) else {
+            continue;
+        };
+        let slot = calls.entry(nr).or_insert_with(|| Some(Vec::new()));
+        match (slot.as_mut(), r.is_empty()) {
+            (Some(_), true) => *slot = None,
+            (Some(v), false) => v.extend(r),
+            (None, _) => {}
         }
     }
+    let map: BTreeMap<i64, Vec<SeccompRule>> = calls
+        .into_iter()
+        .map(|(nr, r)| (nr, r.unwrap_or_default()))
+        .collect();
     let filter = SeccompFilter::new(map, mismatch, matched, arch()?)
         .map_err(|e| format!("{setting}: {e}"))?;
     let mut insns: BpfProgram = filter
@@ -336,28 +349,6 @@ fn restrict_suid_sgid() -> Result<Program, String> {
     )
 }
 
-/// The `CLONE_NEW*` flags `RestrictNamespaces=` knows.
-const NAMESPACE_FLAGS: [u64; 7] = [
-    libc::CLONE_NEWCGROUP as u64,
-    libc::CLONE_NEWIPC as u64,
-    libc::CLONE_NEWNET as u64,
-    libc::CLONE_NEWNS as u64,
-    libc::CLONE_NEWPID as u64,
-    libc::CLONE_NEWUSER as u64,
-    libc::CLONE_NEWUTS as u64,
-];
-
-/// All of [`NAMESPACE_FLAGS`].
-pub const NAMESPACE_FLAGS_ALL: u64 = {
-    let mut all = 0;
-    let mut i = 0;
-    while i < NAMESPACE_FLAGS.len() {
-        all |= NAMESPACE_FLAGS[i];
-        i += 1;
-    }
-    all
-};
-
 /// `RestrictNamespaces=` with the mask of namespace types that stay allowed: `unshare()` and
 /// `clone()` with a refused flag and `setns()` into a refused type (or with type 0) fail with
 /// `EPERM`; `clone3()`, whose flags cannot be inspected, fails with `ENOSYS` (a second
@@ -372,7 +363,7 @@ fn restrict_namespaces(retain: u64) -> Result<Vec<Program>, String> {
     } else {
         eperm.push(("setns", vec![rule(vec![cond(1, SeccompCmpOp::Eq, 0)])]));
     }
-    for f in NAMESPACE_FLAGS {
+    for &(_, f) in linux::NAMESPACES {
         if retain & f == f {
             continue;
         }

@@ -474,3 +474,25 @@ fn architectures_program_accepts_the_native_abi() {
     let st = in_child(&progs, || unsafe { (libc::getppid() <= 0) as i32 });
     assert_eq!(exit_code(st), Some(0));
 }
+
+#[test]
+fn a_whole_call_entry_wins_over_conditional_ones() {
+    let p = compile(
+        "test",
+        vec![
+            (
+                "getpriority",
+                vec![rule(vec![cond(0, SeccompCmpOp::Eq, 77)])],
+            ),
+            ("getpriority", Vec::new()),
+        ],
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::ENOTTY as u32),
+        EXIT_SECCOMP,
+    )
+    .unwrap();
+    let st = in_child(&[p], || unsafe {
+        errno_of(libc::syscall(libc::SYS_getpriority, libc::PRIO_PROCESS, 0))
+    });
+    assert_eq!(exit_code(st), Some(libc::ENOTTY));
+}

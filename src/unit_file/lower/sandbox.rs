@@ -760,3 +760,26 @@ fn set_not_implemented(l: &mut Lower<'_>, e: &Entry) {
         list.push(format!("{prefix}{}", e.value));
     }
 }
+
+/// systemd's `unit_patch_contexts`: `PrivateDevices=` drops `CAP_MKNOD` and `CAP_SYS_RAWIO`,
+/// `ProtectKernelModules=` `CAP_SYS_MODULE`, `ProtectKernelLogs=` `CAP_SYSLOG` and
+/// `ProtectClock=` `CAP_SYS_TIME` and `CAP_WAKE_ALARM` from the bounding set.
+pub(super) fn patch_capabilities(s: &mut Sandbox) {
+    let cap = |name: &str| linux::capability_from_name(name).map_or(0, |c| 1u64 << c);
+    let mut drop = 0;
+    if s.private_devices {
+        drop |= cap("CAP_MKNOD") | cap("CAP_SYS_RAWIO");
+    }
+    if s.protect_kernel_modules {
+        drop |= cap("CAP_SYS_MODULE");
+    }
+    if s.protect_kernel_logs {
+        drop |= cap("CAP_SYSLOG");
+    }
+    if s.protect_clock {
+        drop |= cap("CAP_SYS_TIME") | cap("CAP_WAKE_ALARM");
+    }
+    if drop != 0 {
+        s.capability_bounding_set = Some(s.capability_bounding_set.unwrap_or(u64::MAX) & !drop);
+    }
+}

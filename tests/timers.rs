@@ -1,0 +1,186 @@
+//! Acceptance: timer units through the stock `systemctl --user` — `OnActiveSec=` starts the
+//! service, `list-timers` shows NEXT/LEFT/UNIT/ACTIVATES, `status` shows the `Trigger:` and
+//! `Triggers:` lines, `OnCalendar=` with a near time fires, and stopping a timer disarms it.
+//! Every wait has a timeout; no test asserts on how long something took.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A oneshot service appending a line to `%h/<name>.fired` each time it runs.
+fn marker_service(name: &str) -> String {
+    format!("[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo run >> %h/{name}.fired'\n")
+}
+
+fn fired(m: &UserManager, name: &str) -> usize {
+    read_lossy(&m.dir.home().join(format!("{name}.fired")))
+        .lines()
+        .count()
+}
+
+#[track_caller]
+fn wait_show(m: &UserManager, unit: &str, prop: &str, want: &str) {
+    let mut last = String::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
+        last = m.show(unit, prop);
+        if last == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "{unit}: {prop} stayed {last:?}, wanted {want:?}\n--- daemon log ---\n{}",
+        tail(&m.daemon_log(), 60)
+    );
+}
+
+#[test]
+fn on_active_sec_fires_and_list_timers_shows_the_timer() {
+    let units = [
+        (
+            "tick.timer",
+            "[Unit]\nDescription=Tick soon\n[Timer]\nOnActiveSec=1s\nAccuracySec=1us\n".to_owned(),
+        ),
+        ("tick.service", marker_service("tick")),
+        (
+            "later.timer",
+            "[Unit]\nDescription=Tick later\n[Timer]\nOnActiveSec=1h\n".to_owned(),
+        ),
+        ("later.service", marker_service("later")),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+
+    // An armed timer: list-timers and status show when it elapses and what it starts.
+    m.expect(0, &["start", "later.timer"]);
+    assert_eq!(m.show("later.timer", "ActiveState"), "active");
+    assert_eq!(m.show("later.timer", "SubState"), "waiting");
+    assert_eq!(m.show("later.timer", "Triggers"), "later.service");
+    assert_eq!(m.show("later.service", "TriggeredBy"), "later.timer");
+    assert_ne!(m.show("later.timer", "NextElapseUSecMonotonic"), "0");
+    let list = m.expect(0, &["list-timers", "--all"]);
+    let header = list.stdout.lines().next().unwrap_or_default();
+    for col in ["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"] {
+        m.check(header.contains(col), &format!("no {col} column"), &list);
+    }
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.contains("later.timer"))
+        .unwrap_or_else(|| panic!("later.timer not listed\n{}", list.dump()));
+    m.check(row.contains("later.service"), "ACTIVATES column", &list);
+    m.check(row.contains("left"), "LEFT column", &list);
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    // NEXT is `Day YYYY-MM-DD HH:MM:SS TZ`, LEFT `59min left`; LAST and PASSED are `-`.
+    m.check(
+        cols.ends_with(&["-", "-", "later.timer", "later.service"]),
+        "never triggered: LAST and PASSED are -",
+        &list,
+    );
+    let status = m.systemctl(&["status", "later.timer"]);
+    m.check(
+        status.stdout.contains("active (waiting)"),
+        "status line",
+        &status,
+    );
+    m.check(
+        status.stdout.contains("Trigger: "),
+        "Trigger: line",
+        &status,
+    );
+    m.check(
+        status.stdout.contains("Triggers: ") && status.stdout.contains("later.service"),
+        "Triggers: line",
+        &status,
+    );
+
+    // OnActiveSec= elapses: the service runs once, the timer is then elapsed.
+    m.expect(0, &["start", "tick.timer"]);
+    wait_for("tick.service to run", WAIT, || fired(&m, "tick") >= 1);
+    wait_show(&m, "tick.timer", "SubState", "elapsed");
+    assert_eq!(m.show("tick.timer", "ActiveState"), "active");
+    assert_eq!(m.show("tick.service", "ActiveState"), "inactive");
+    assert_eq!(m.show("tick.service", "Result"), "success");
+    assert_ne!(m.show("tick.timer", "LastTriggerUSecMonotonic"), "0");
+    assert_eq!(m.show("tick.timer", "Result"), "success");
+    assert_eq!(fired(&m, "tick"), 1);
+    let list = m.expect(0, &["list-timers", "--all"]);
+    let row = list
+        .stdout
+        .lines()
+        .find(|l| l.contains("tick.timer"))
+        .unwrap_or_else(|| panic!("tick.timer not listed\n{}", list.dump()));
+    m.check(row.contains("ago"), "PASSED column after a trigger", &list);
+
+    m.expect(0, &["stop", "tick.timer", "later.timer"]);
+    assert_eq!(m.show("later.timer", "ActiveState"), "inactive");
+    assert_eq!(m.show("later.timer", "NextElapseUSecMonotonic"), "0");
+}
+
+#[test]
+fn on_calendar_with_a_near_time_fires() {
+    let units = [
+        (
+            "cal.timer",
+            // Every two seconds of every minute.
+            "[Timer]\nOnCalendar=*:*:0/2\nAccuracySec=1us\n".to_owned(),
+        ),
+        ("cal.service", marker_service("cal")),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    m.expect(0, &["start", "cal.timer"]);
+    let timers = m.expect(0, &["show", "-p", "TimersCalendar", "cal.timer"]);
+    m.check(
+        timers.stdout.contains("OnCalendar=*-*-* *:*:00/2"),
+        "normalized calendar expression",
+        &timers,
+    );
+    assert_ne!(m.show("cal.timer", "NextElapseUSecRealtime"), "");
+    wait_for("cal.service to run twice", WAIT, || fired(&m, "cal") >= 2);
+    m.expect(0, &["stop", "cal.timer"]);
+    assert_eq!(m.show("cal.timer", "SubState"), "dead");
+}
+
+#[test]
+fn stopping_a_timer_disarms_it() {
+    // `stopped.timer` would elapse before `witness.timer`; unitd fires deadlines in order, so
+    // once the witness has fired, an armed `stopped.timer` would have started its service.
+    let units = [
+        (
+            "stopped.timer",
+            "[Timer]\nOnActiveSec=1s\nAccuracySec=1us\n".to_owned(),
+        ),
+        ("stopped.service", marker_service("stopped")),
+        (
+            "witness.timer",
+            "[Timer]\nOnActiveSec=3s\nAccuracySec=1us\n".to_owned(),
+        ),
+        ("witness.service", marker_service("witness")),
+    ];
+    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    m.expect(0, &["start", "stopped.timer", "witness.timer"]);
+    m.expect(0, &["stop", "stopped.timer"]);
+    assert_eq!(m.show("stopped.timer", "ActiveState"), "inactive");
+    assert_eq!(m.show("stopped.timer", "NextElapseUSecMonotonic"), "0");
+    wait_show(&m, "witness.timer", "SubState", "elapsed");
+    assert_eq!(fired(&m, "witness"), 1);
+    assert_eq!(
+        m.show("stopped.service", "InactiveExitTimestampMonotonic"),
+        "0",
+        "the stopped timer started its service"
+    );
+    assert_eq!(fired(&m, "stopped"), 0);
+}
