@@ -184,3 +184,48 @@ fn stopping_a_timer_disarms_it() {
     );
     assert_eq!(fired(&m, "stopped"), 0);
 }
+
+#[test]
+fn systemd_run_on_active_creates_a_transient_timer_and_service() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if which("systemd-run").is_none() {
+        eprintln!("skipped: systemd-run not installed");
+        return;
+    }
+    let marker = m.dir.home().join("run.fired");
+    let script = format!("echo run >> {}", marker.display());
+    let out = m.systemctl_runner().run_other(
+        "systemd-run",
+        &[
+            "--user",
+            "--on-active=1s",
+            "--timer-property=AccuracySec=1us",
+            "--unit=later-run",
+            "/bin/sh",
+            "-c",
+            &script,
+        ],
+    );
+    m.check(out.code == 0, "systemd-run --on-active", &out);
+    m.check(
+        out.all().contains("Running timer as unit: later-run.timer"),
+        "timer unit named",
+        &out,
+    );
+    m.check(
+        out.all()
+            .contains("Will run service as unit: later-run.service"),
+        "service unit named",
+        &out,
+    );
+    wait_for("the transient service to run", WAIT, || {
+        read_lossy(&marker).lines().count() >= 1
+    });
+    // systemd-run asks for RemainAfterElapse=no: the timer goes away once its job is done.
+    wait_for("the transient timer to go", WAIT, || {
+        let s = m.systemctl(&["show", "-p", "ActiveState", "--value", "later-run.timer"]);
+        s.stdout.trim() == "inactive"
+    });
+}

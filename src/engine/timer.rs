@@ -489,12 +489,15 @@ impl Engine {
         t.result = TimerResult::Success;
     }
 
-    /// Timers that trigger `unit`, in unit order.
+    /// Timers that trigger `unit`. A timer is ordered before the unit it triggers (the
+    /// unit-file lowering adds that `Before=`), so only `unit`'s reverse `Before` edges are
+    /// looked at — no scan over every unit on each state change.
     pub fn timers_triggering(&self, unit: UnitId) -> Vec<UnitId> {
         let u = self.u(unit);
-        self.units
-            .iter()
+        self.edge_targets(unit, super::DepEdge::Reverse(crate::spec::DepKind::Before))
+            .into_iter()
             .filter(|t| {
+                let t = self.u(*t);
                 t.merged_into.is_none()
                     && !t.removed
                     && matches!(&t.loaded.spec.kind, KindSpec::Timer(s)
@@ -502,7 +505,6 @@ impl Engine {
                         n == u.name() || u.loaded.aliases.iter().any(|a| a == n)
                     }))
             })
-            .map(|t| t.id)
             .collect()
     }
 
