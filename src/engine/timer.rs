@@ -180,6 +180,13 @@ impl Engine {
         Outcome::Pending
     }
 
+    /// The timer's settings were replaced (daemon-reload) while it is waiting or elapsed.
+    pub(crate) fn timer_reloaded(&mut self, id: UnitId) {
+        let n = self.timer_spec(id).map_or(0, |s| s.monotonic.len());
+        self.um(id).timer.disabled = vec![false; n];
+        self.timer_enter_waiting(id, false);
+    }
+
     /// Answer to [`Effect::ReadTimerStamp`]: the stamp's time (realtime µs), if it exists.
     pub(crate) fn timer_stamp_read(&mut self, id: UnitId, stamp: Option<u64>) {
         if !std::mem::take(&mut self.um(id).timer.awaiting_stamp) {

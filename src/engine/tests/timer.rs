@@ -261,3 +261,46 @@ fn default_dependencies() {
     assert!(names("Conflicts").contains(&"shutdown.target"));
     assert_eq!(s.e.timers_triggering(s.id("d.service")), [s.id("d.timer")]);
 }
+
+#[test]
+fn reload_recomputes_an_armed_timer() {
+    let mut s = Sim::new();
+    add_job(&mut s, "r.service");
+    let id = add_timer(&mut s, "r.timer", |t| {
+        t.monotonic = vec![(TimerBase::Active, 100 * USEC_PER_SEC)];
+    });
+    let started = s.now;
+    s.start("r.timer").unwrap();
+    assert_eq!(s.e.next_deadline(), Some(started + 100 * USEC_PER_SEC));
+    s.advance(USEC_PER_SEC);
+    // daemon-reload with a shorter value: counted from the timer's activation, as before.
+    let mut loaded = s.e.unit(id).loaded.clone();
+    if let KindSpec::Timer(t) = &mut loaded.spec.kind {
+        t.monotonic = vec![(TimerBase::Active, 5 * USEC_PER_SEC)];
+    }
+    let t = s.t();
+    s.e.insert(t, "r.timer", loaded);
+    s.pump();
+    assert_eq!(s.state("r.timer"), ("active", "waiting"));
+    assert_eq!(s.e.next_deadline(), Some(started + 5 * USEC_PER_SEC));
+    s.advance(4 * USEC_PER_SEC);
+    assert_eq!(spawns(&s, "r.service"), 1);
+}
+
+#[test]
+fn an_armed_timer_survives_reexec() {
+    let mut s = Sim::new();
+    add_job(&mut s, "keep.service");
+    add_timer(&mut s, "keep.timer", |t| {
+        t.monotonic = vec![(TimerBase::Active, 10 * USEC_PER_SEC)];
+    });
+    s.start("keep.timer").unwrap();
+    s.advance(5 * USEC_PER_SEC);
+    s.reexec();
+    assert_eq!(s.state("keep.timer"), ("active", "waiting"));
+    s.advance(4 * USEC_PER_SEC);
+    assert_eq!(spawns(&s, "keep.service"), 0);
+    s.advance(USEC_PER_SEC);
+    assert_eq!(spawns(&s, "keep.service"), 1);
+    assert_eq!(s.state("keep.timer"), ("active", "running"));
+}
