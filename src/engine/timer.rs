@@ -205,6 +205,55 @@ impl Engine {
         self.timer_enter_waiting(id, false);
     }
 
+    /// The wall clock was set (systemd's `timer_time_change` for every timer): waiting timers
+    /// recompute their calendar elapses, or trigger with `OnClockChange=`.
+    pub fn clock_changed(&mut self, now: Timestamp) {
+        self.now = now;
+        for id in self.waiting_timers() {
+            let t = &mut self.um(id).timer;
+            if t.last_trigger.realtime > now.realtime {
+                // Triggered "in the future": the clock went backwards since.
+                t.last_trigger.realtime = now.realtime;
+            }
+            if self.timer_spec(id).is_some_and(|s| s.on_clock_change) {
+                tracing::info!(
+                    unit = self.u(id).name(),
+                    "Time change, triggering activation."
+                );
+                self.timer_enter_running(id);
+            } else {
+                self.timer_enter_waiting(id, true);
+            }
+        }
+        self.finish_step();
+    }
+
+    /// The local time zone changed (systemd's `timer_timezone_change`): waiting timers
+    /// recompute, or trigger with `OnTimezoneChange=`.
+    pub fn timezone_changed(&mut self, now: Timestamp) {
+        self.now = now;
+        for id in self.waiting_timers() {
+            if self.timer_spec(id).is_some_and(|s| s.on_timezone_change) {
+                tracing::info!(
+                    unit = self.u(id).name(),
+                    "Timezone change, triggering activation."
+                );
+                self.timer_enter_running(id);
+            } else {
+                self.timer_enter_waiting(id, false);
+            }
+        }
+        self.finish_step();
+    }
+
+    fn waiting_timers(&self) -> Vec<UnitId> {
+        self.units
+            .iter()
+            .filter(|u| u.merged_into.is_none() && u.timer.state == TimerState::Waiting)
+            .map(|u| u.id)
+            .collect()
+    }
+
     /// A pseudo-random delay below `RandomizedDelaySec=` (fixed per unit name with
     /// `FixedRandomDelay=`).
     fn timer_random_delay(&mut self, id: UnitId, spec: &TimerSpec) -> u64 {

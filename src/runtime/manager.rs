@@ -1029,6 +1029,13 @@ impl Manager {
         self.process();
     }
 
+    /// The wall clock was set: timer units recompute (or trigger, `OnClockChange=`).
+    pub fn clock_changed(&mut self) {
+        tracing::info!("the system clock was changed");
+        self.engine.clock_changed(now());
+        self.process();
+    }
+
     fn collect_changes(&mut self) {
         while let Some(c) = self.engine.poll_change() {
             self.changes.push_back(c);

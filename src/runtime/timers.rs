@@ -81,3 +81,79 @@ pub fn touch_stamp(state_dir: &Path, name: &str, realtime: u64) {
         tracing::warn!("cannot update timer stamp {}: {e}", path.display());
     }
 }
+
+/// Notices when the wall clock is set (a `CLOCK_REALTIME` timerfd armed with
+/// `TFD_TIMER_CANCEL_ON_SET`, as systemd watches it): calendar timers then recompute and
+/// `OnClockChange=` timers trigger.
+pub struct ClockWatch {
+    // Declared first: deregistered from the reactor before the timerfd closes.
+    async_fd: tokio::io::unix::AsyncFd<std::os::fd::RawFd>,
+    timer: nix::sys::timerfd::TimerFd,
+}
+
+impl ClockWatch {
+    /// A watch, or `None` (with a warning) when the kernel offers none.
+    pub fn new() -> Option<ClockWatch> {
+        use nix::sys::timerfd::{ClockId, TimerFd, TimerFlags};
+        use std::os::fd::{AsFd, AsRawFd};
+        let timer = TimerFd::new(
+            ClockId::CLOCK_REALTIME,
+            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+        )
+        .inspect_err(|e| tracing::warn!("cannot watch for clock changes: {e}"))
+        .ok()?;
+        Self::arm(&timer)?;
+        let fd = timer.as_fd().as_raw_fd();
+        // SAFETY: the timerfd lives in the same struct and is dropped after the AsyncFd.
+        let async_fd = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+        }
+        .inspect_err(|e| tracing::warn!("cannot poll the clock-change timerfd: {e}"))
+        .ok()?;
+        Some(ClockWatch { async_fd, timer })
+    }
+
+    /// Arm the timer for the far future, cancelled when the clock is set.
+    fn arm(timer: &nix::sys::timerfd::TimerFd) -> Option<()> {
+        use nix::sys::time::TimeSpec;
+        use nix::sys::timerfd::{Expiration, TimerSetTimeFlags};
+        timer
+            .set(
+                Expiration::OneShot(TimeSpec::new(i64::from(i32::MAX), 0)),
+                TimerSetTimeFlags::TFD_TIMER_ABSTIME | TimerSetTimeFlags::TFD_TIMER_CANCEL_ON_SET,
+            )
+            .inspect_err(|e| tracing::warn!("cannot arm the clock-change timerfd: {e}"))
+            .ok()
+    }
+
+    /// Resolve once the wall clock has been set (then watch again).
+    pub async fn changed(&self) {
+        loop {
+            let Ok(mut guard) = self.async_fd.readable().await else {
+                return std::future::pending().await;
+            };
+            let mut buf = [0u8; 8];
+            // SAFETY: reading 8 bytes into a local buffer from our own timerfd.
+            let n = unsafe { libc::read(*self.async_fd.get_ref(), buf.as_mut_ptr().cast(), 8) };
+            let err = std::io::Error::last_os_error();
+            if n < 0 && err.raw_os_error() == Some(libc::EAGAIN) {
+                guard.clear_ready();
+                continue;
+            }
+            guard.clear_ready();
+            // ECANCELED: the clock was set; (an expiry in 2038 counts as a change too).
+            if Self::arm(&self.timer).is_none() {
+                return std::future::pending().await;
+            }
+            return;
+        }
+    }
+}
+
+/// Wait for a clock change; never resolves without a watch.
+pub async fn clock_changed(watch: Option<&ClockWatch>) {
+    match watch {
+        Some(w) => w.changed().await,
+        None => std::future::pending().await,
+    }
+}

@@ -304,3 +304,30 @@ fn an_armed_timer_survives_reexec() {
     assert_eq!(spawns(&s, "keep.service"), 1);
     assert_eq!(s.state("keep.timer"), ("active", "running"));
 }
+
+#[test]
+fn clock_changes_recompute_or_trigger() {
+    let mut s = Sim::new();
+    add_job(&mut s, "tick.service");
+    add_timer(&mut s, "tick.timer", |t| {
+        t.calendar = vec![CalendarSpec::parse("*:*:00").unwrap()];
+    });
+    add_job(&mut s, "clock.service");
+    add_timer(&mut s, "clock.timer", |t| t.on_clock_change = true);
+    s.start("tick.timer").unwrap();
+    s.start("clock.timer").unwrap();
+    // OnClockChange= alone arms nothing but keeps the timer waiting.
+    assert_eq!(s.state("clock.timer"), ("active", "waiting"));
+    assert_eq!(s.e.next_deadline(), Some(s.now + 39 * USEC_PER_SEC));
+    // The wall clock jumps 30 s ahead: the same elapse is 9 s away now.
+    let jumped = Timestamp {
+        realtime: s.t().realtime + 30 * USEC_PER_SEC,
+        monotonic: s.now,
+    };
+    s.e.clock_changed(jumped);
+    s.pump();
+    assert_eq!(s.e.next_deadline(), Some(s.now + 9 * USEC_PER_SEC));
+    assert_eq!(spawns(&s, "clock.service"), 1);
+    assert_eq!(s.state("clock.timer"), ("active", "running"));
+    assert_eq!(spawns(&s, "tick.service"), 0);
+}
