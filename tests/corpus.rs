@@ -14,9 +14,19 @@
 //! network namespaces (`unshare --pid --fork --mount-proc --mount --net`) over that root:
 //! `/usr` is the read-only stack cache-over-host, `/etc` and `/var` are overlays with a tmpfs
 //! upper layer (every run starts from the freshly installed state; nothing is written back),
-//! `/run` and `/tmp` are fresh tmpfs. The layout is `contrib/Dockerfile`'s: the enablement
-//! links Debian ships and the packages created are pruned to the system bus (Debian's
-//! `dbus.socket`/`dbus.service`), logind masked, `default.target` → `multi-user.target`.
+//! `/run` and `/tmp` are fresh tmpfs. The namespace is what a container runtime gives its
+//! init (see [`NAMESPACE_SETUP`]): its own `/dev`, `/sys` and `/proc/sys` read-only, a
+//! container's capability bounding set, `$container` set. Debian's boot graph is booted as
+//! installed — every `.wants/` directory of `/usr/lib/systemd/system`, `default.target` →
+//! `graphical.target`, nothing masked; only the enablement links in `/etc/systemd/system`
+//! are removed (the image enables nothing; each test starts its service).
+//!
+//! **Boot** (`debian_boots_its_own_graph`): every unit the boot targets pull in runs for real
+//! (`systemd-tmpfiles-setup`, `systemd-journald`, `systemd-logind`, the bus, …) or skips
+//! itself through its own conditions in the container (`systemd-sysctl`, `modprobe@*`,
+//! `systemd-random-seed`, …); mount, automount and path units, which unitd does not run, have
+//! their conditions checked and are otherwise reported unsupported, never active. The system
+//! is `running`, `systemctl --failed` is empty, no job is left; the test prints the boot table.
 //!
 //! **Per service:** `systemctl start` → a probe over the service's real protocol →
 //! `systemctl reload` where the unit has `ExecReload=` (the probe again; the main PID kept,
@@ -74,13 +84,39 @@ const PACKAGES: &[&str] = &[
 /// How long the first install may take (downloads included).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The capabilities a container keeps: systemd-nspawn's default set (plus `CAP_NET_ADMIN`, which
+/// it adds for a private network). Dropped, as by every container runtime: `CAP_SYS_MODULE`
+/// (so `modprobe@*.service`, `systemd-modules-load.service` and `kmod-static-nodes.service` skip
+/// themselves through `ConditionCapability=` instead of loading modules into the host's kernel),
+/// `CAP_SYS_RAWIO` (the `sys-kernel-*.mount` units), `CAP_SYS_TIME` (`systemd-timesyncd`),
+/// `CAP_AUDIT_READ` (`systemd-journald-audit.socket`) and the rest nspawn drops.
+const CONTAINER_CAPS: &str = "-all,+audit_control,+audit_write,+chown,+dac_override,\
+    +dac_read_search,+fowner,+fsetid,+ipc_owner,+kill,+lease,+linux_immutable,+mknod,\
+    +net_bind_service,+net_broadcast,+net_raw,+setfcap,+setgid,+setpcap,+setuid,+sys_admin,\
+    +sys_boot,+sys_chroot,+sys_nice,+sys_ptrace,+sys_resource,+sys_tty_config,+net_admin";
+
+/// The `$container` the namespace's PID 1 gets from its "container runtime" (the harness).
+const CONTAINER: &str = "unitd-test";
+
 /// The namespace's file system, set up before unitd starts. `$0`: the cache (its `upper/`
 /// holds the installed packages' layers), `$1`: the project's `dbus-policy/`, `$2`: an empty
-/// directory for the per-run tmpfs; then unitd's path and arguments (a copy of unitd runs, see
-/// the script).
+/// directory for the per-run tmpfs, `$3`: the capability bounding set, `$4`: `$container`; then
+/// unitd's path and arguments (a copy of unitd runs, see the script).
+///
+/// What a container runtime does before it starts the init, and nothing else: loopback up,
+/// its own `/dev` (a tmpfs with the usual device nodes bound in, a private `devpts`, `/dev/shm`
+/// — never the host's devtmpfs, which `systemd-tmpfiles-setup-dev.service` would otherwise
+/// write), `/sys` and `/proc/sys` read-only (so `systemd-sysctl.service` and the binfmt units
+/// skip themselves through `ConditionPathIsReadWrite=`, and nothing in the namespace can write
+/// the host's kernel settings or trigger udev), the bounding set of [`CONTAINER_CAPS`] and
+/// `$container` in PID 1's environment. Debian's own boot graph stays as installed: every
+/// `.wants/` directory under `/usr/lib/systemd/system` and `default.target` →
+/// `graphical.target`; nothing is masked. Only the enablement links in `/etc/systemd/system`
+/// (the host's and those the packages' postinst scripts created) are removed: the image enables
+/// nothing, each test starts the service it exercises.
 const NAMESPACE_SETUP: &str = r#"set -e
-    cache=$0 policy=$1 scratch=$2
-    shift 2
+    cache=$0 policy=$1 scratch=$2 caps=$3 container=$4
+    shift 4
     mount -t tmpfs -o mode=755 tmpfs "$scratch"
     mkdir "$scratch/etc" "$scratch/etc.work" "$scratch/var" "$scratch/var.work"
     mount -t overlay overlay -o "lowerdir=$cache/upper/usr:/usr" /usr
@@ -88,7 +124,6 @@ const NAMESPACE_SETUP: &str = r#"set -e
         mount -t overlay overlay \
             -o "lowerdir=$cache/upper/$d:/$d,upperdir=$scratch/$d,workdir=$scratch/$d.work" "/$d"
     done
-    # What a container runtime does before starting its init: loopback up.
     ip link set lo up
     mount -t tmpfs -o mode=755 tmpfs /run
     mkdir -m 1777 /run/lock
@@ -99,20 +134,33 @@ const NAMESPACE_SETUP: &str = r#"set -e
     shift
     mkdir -m 700 /run/unitd-test
     cp "$bin" /run/unitd-test/unitd
-    mount -t tmpfs -o mode=1777 tmpfs /tmp
-    for d in /usr/lib/systemd/system/*.wants; do
-        if [ -d "$d" ]; then mount -t tmpfs -o mode=755 tmpfs "$d"; fi
+    # The container's own /dev.
+    mkdir "$scratch/hostdev"
+    mount --bind /dev "$scratch/hostdev"
+    mount -t tmpfs -o mode=755,nosuid tmpfs /dev
+    for n in null zero full random urandom tty; do
+        touch "/dev/$n"
+        mount --bind "$scratch/hostdev/$n" "/dev/$n"
     done
+    umount "$scratch/hostdev"
+    mkdir /dev/pts /dev/shm
+    mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts /dev/pts
+    ln -s pts/ptmx /dev/ptmx
+    mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
+    ln -s /proc/self/fd /dev/fd
+    ln -s /proc/self/fd/0 /dev/stdin
+    ln -s /proc/self/fd/1 /dev/stdout
+    ln -s /proc/self/fd/2 /dev/stderr
+    mount -t tmpfs -o mode=1777 tmpfs /tmp
+    # /sys (every mount below it) and /proc/sys read-only, in this mount namespace only.
+    for m in $(awk '$5 ~ "^/sys(/|$)" {print $5}' /proc/self/mountinfo); do
+        mount -o remount,bind,ro "$m"
+    done
+    mount --bind /proc/sys /proc/sys
+    mount -o remount,bind,ro /proc/sys
     find /etc/systemd/system -mindepth 2 -path '*.wants/*' -delete
-    ln -sf ../dbus.socket /lib/systemd/system/sockets.target.wants/dbus.socket
-    ln -sf ../dbus.service /lib/systemd/system/multi-user.target.wants/dbus.service
-    # The early unit that creates what packages declare in tmpfiles.d (/run/memcached,
-    # /run/postgresql, …), running the real systemd-tmpfiles, as at every systemd boot.
-    ln -sf ../systemd-tmpfiles-setup.service \
-        /lib/systemd/system/sysinit.target.wants/systemd-tmpfiles-setup.service
-    ln -sf /lib/systemd/system/multi-user.target /etc/systemd/system/default.target
-    ln -sf /dev/null /etc/systemd/system/systemd-logind.service
-    exec /run/unitd-test/unitd "$@""#;
+    export container
+    exec setpriv --bounding-set "$caps" /run/unitd-test/unitd "$@""#;
 
 /// The cache directory: `$UNITD_CORPUS_CACHE`, else `target/corpus-root` next to the test
 /// binary's profile directory.
@@ -170,7 +218,14 @@ fn corpus_root() -> Option<&'static Path> {
 
 fn install_corpus() -> Result<PathBuf, String> {
     let mut missing = Vec::new();
-    for tool in ["apt-get", "dpkg", "nsenter", "sha256sum", "python3"] {
+    for tool in [
+        "apt-get",
+        "dpkg",
+        "nsenter",
+        "sha256sum",
+        "python3",
+        "setpriv",
+    ] {
         if which(tool).is_none() {
             missing.push(tool);
         }
@@ -276,6 +331,8 @@ impl Box_ {
         cmd.arg(cache)
             .arg(repo_root().join("dbus-policy"))
             .arg(&scratch)
+            .arg(CONTAINER_CAPS)
+            .arg(CONTAINER)
             .arg(unitd_bin())
             .args(["init", "--state-dir", "/var/lib/unitd"]);
         let (unshare, pid) = common::init_ns::spawn_init(cmd, &log);
@@ -931,4 +988,274 @@ fn openssh_server_skips_itself_through_its_own_condition() {
         .filter(|(p, _)| !before.contains(p))
         .collect();
     assert!(new.is_empty(), "nothing started: {new:?}");
+}
+
+/// The targets of Debian's boot (`default.target` is `graphical.target`) whose requirements
+/// must each run or skip themselves.
+const BOOT_TARGETS: &[&str] = &[
+    "sysinit.target",
+    "sockets.target",
+    "basic.target",
+    "timers.target",
+    "paths.target",
+    "multi-user.target",
+    "graphical.target",
+];
+
+/// Unit types unitd loads but does not run (yet): their start jobs end `unsupported` once
+/// their conditions hold.
+const UNRUN_TYPES: &[&str] = &["mount", "automount", "swap", "path", "timer", "device"];
+
+/// How a unit the boot pulled in ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fate {
+    /// It ran: active, or a oneshot that ran and exited successfully.
+    Ran,
+    /// Skipped by its own conditions (the first unmet one).
+    Skipped(String),
+    /// A type unitd does not run, whose conditions held: its job ended `unsupported`.
+    Unsupported,
+    /// Not loaded (`not-found`, `masked`, `bad-setting`): nothing to start, a `Wants=` is
+    /// dropped as under systemd.
+    NotLoaded(String),
+    /// Anything else (failed, never started): a defect.
+    Wrong(String),
+}
+
+/// One unit of the boot table.
+struct BootRow {
+    unit: String,
+    wanted_by: String,
+    props: std::collections::HashMap<String, String>,
+    fate: Fate,
+}
+
+/// Every unit the [`BOOT_TARGETS`] pull in (`Wants=`, `Requires=`, `Requisite=`,
+/// `BindsTo=`, `.wants/` included), with how it ended up.
+fn boot_table(b: &Box_) -> Vec<BootRow> {
+    let mut units: Vec<(String, String)> = Vec::new();
+    for target in BOOT_TARGETS {
+        let out = b.systemctl(&[
+            "show",
+            "-p",
+            "Wants",
+            "-p",
+            "Requires",
+            "-p",
+            "Requisite",
+            "-p",
+            "BindsTo",
+            target,
+        ]);
+        for line in out.stdout.lines() {
+            let Some((_, list)) = line.split_once('=') else {
+                continue;
+            };
+            for u in list.split_whitespace() {
+                if !units.iter().any(|(n, _)| n == u) {
+                    units.push((u.to_string(), target.to_string()));
+                }
+            }
+        }
+    }
+    let mut args = vec![
+        "show",
+        "-p",
+        "Id,LoadState,ActiveState,SubState,Result,ConditionResult,ConditionTimestampMonotonic,\
+         ExecMainStartTimestampMonotonic,ExecMainStatus",
+    ];
+    args.extend(units.iter().map(|(u, _)| u.as_str()));
+    let out = b.systemctl(&args);
+    let blocks: Vec<&str> = out.stdout.split("\n\n").collect();
+    assert_eq!(blocks.len(), units.len(), "{}", out.dump());
+    let mut rows = Vec::new();
+    for ((unit, wanted_by), block) in units.into_iter().zip(blocks) {
+        let props: std::collections::HashMap<String, String> = block
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let p = |k: &str| props.get(k).map(String::as_str).unwrap_or("");
+        let kind = unit.rsplit_once('.').map(|(_, t)| t).unwrap_or("");
+        let checked = p("ConditionTimestampMonotonic") != "0";
+        let fate = if p("LoadState") != "loaded" {
+            Fate::NotLoaded(p("LoadState").to_string())
+        } else if p("ActiveState") == "failed" {
+            Fate::Wrong(format!("failed ({})", p("Result")))
+        } else if checked && p("ConditionResult") == "no" {
+            let status = b.systemctl(&["status", &unit]).stdout;
+            let unmet = status
+                .lines()
+                .find(|l| l.contains("was not met"))
+                .map(|l| {
+                    l.trim_start_matches([' ', '└', '├', '─'])
+                        .trim()
+                        .to_string()
+                })
+                .unwrap_or_default();
+            Fate::Skipped(unmet)
+        } else if matches!(p("ActiveState"), "active" | "reloading")
+            || (p("ActiveState") == "inactive"
+                && p("Result") == "success"
+                && !matches!(p("ExecMainStartTimestampMonotonic"), "" | "0")
+                && p("ExecMainStatus") == "0")
+        {
+            // Active, or a oneshot that ran and exited successfully.
+            Fate::Ran
+        } else if checked
+            && p("ConditionResult") == "yes"
+            && UNRUN_TYPES.contains(&kind)
+            && p("ActiveState") == "inactive"
+        {
+            Fate::Unsupported
+        } else {
+            Fate::Wrong(format!("{}/{}", p("ActiveState"), p("SubState")))
+        };
+        rows.push(BootRow {
+            unit,
+            wanted_by,
+            props,
+            fate,
+        });
+    }
+    rows
+}
+
+fn format_boot_table(rows: &[BootRow]) -> String {
+    let mut out = String::from("unit | pulled in by | state | fate\n");
+    for r in rows {
+        let p = |k: &str| r.props.get(k).cloned().unwrap_or_default();
+        out += &format!(
+            "{} | {} | {}/{} | {:?}\n",
+            r.unit,
+            r.wanted_by,
+            p("ActiveState"),
+            p("SubState"),
+            r.fate
+        );
+    }
+    out
+}
+
+/// Debian's own boot graph, unmodified, in a container-like namespace: every unit
+/// `sysinit.target`, `sockets.target`, `basic.target`, `timers.target`, `paths.target`,
+/// `multi-user.target` and `graphical.target` pull in runs for real or skips itself through its
+/// own conditions (or, for a type unitd does not run, is reported unsupported — never active);
+/// the system is `running`, nothing failed, no job is left.
+#[test]
+fn debian_boots_its_own_graph() {
+    let Some(cache) = prerequisites() else {
+        return;
+    };
+    let b = Box_::boot(cache);
+    // `--wait`: until start-up finished (`StartupFinished`), as container health checks use it.
+    let state = b.systemctl(&["is-system-running", "--wait"]);
+    let rows = boot_table(&b);
+    let table = format_boot_table(&rows);
+    eprintln!("{table}");
+    let ctx = || format!("{table}\n{}", b.log_text());
+    assert_eq!(
+        state.stdout.trim(),
+        "running",
+        "{}\n{}",
+        state.dump(),
+        ctx()
+    );
+    let jobs = b.systemctl(&["list-jobs"]);
+    assert!(
+        jobs.stdout.contains("No jobs running."),
+        "{}\n{}",
+        jobs.dump(),
+        ctx()
+    );
+    let failed = b.systemctl(&["--failed", "--plain", "--no-legend"]);
+    assert_eq!(failed.stdout.trim(), "", "{}\n{}", failed.dump(), ctx());
+    let finish = b.systemctl(&["show", "-p", "FinishTimestampMonotonic", "--value"]);
+    assert_ne!(finish.stdout.trim(), "0", "{}", finish.dump());
+    let wrong: Vec<_> = rows
+        .iter()
+        .filter(|r| matches!(r.fate, Fate::Wrong(_)))
+        .map(|r| &r.unit)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "units neither ran nor skipped: {wrong:?}\n{}",
+        ctx()
+    );
+    assert_eq!(
+        b.systemctl(&["get-default"]).stdout.trim(),
+        "graphical.target"
+    );
+    assert_eq!(b.prop("graphical.target", "ActiveState"), "active");
+
+    let fate = |unit: &str| {
+        rows.iter()
+            .find(|r| r.unit == unit)
+            .map(|r| r.fate.clone())
+            .unwrap_or_else(|| panic!("{unit} is not pulled in by the boot\n{table}"))
+    };
+    // What runs in a container, for real.
+    for unit in [
+        "systemd-tmpfiles-setup.service",
+        "systemd-tmpfiles-setup-dev.service",
+        "systemd-journald.service",
+        "systemd-journald.socket",
+        "systemd-journal-flush.service",
+        "dbus.socket",
+        "dbus.service",
+        "systemd-logind.service",
+        "systemd-user-sessions.service",
+        "systemd-update-utmp.service",
+    ] {
+        assert_eq!(fate(unit), Fate::Ran, "{unit}\n{table}");
+    }
+    // What skips itself in a container, through its own conditions.
+    for (unit, condition) in [
+        (
+            "systemd-sysctl.service",
+            "ConditionPathIsReadWrite=/proc/sys/net ",
+        ),
+        (
+            "systemd-modules-load.service",
+            "ConditionCapability=CAP_SYS_MODULE ",
+        ),
+        (
+            "kmod-static-nodes.service",
+            "ConditionCapability=CAP_SYS_MODULE ",
+        ),
+        (
+            "systemd-random-seed.service",
+            "ConditionVirtualization=!container ",
+        ),
+        (
+            "systemd-repart.service",
+            "ConditionVirtualization=!container ",
+        ),
+        (
+            "systemd-machine-id-commit.service",
+            "ConditionPathIsMountPoint=/etc/machine-id ",
+        ),
+        (
+            "sys-kernel-debug.mount",
+            "ConditionCapability=CAP_SYS_RAWIO ",
+        ),
+        (
+            "proc-sys-fs-binfmt_misc.automount",
+            "ConditionPathIsReadWrite=/proc/sys ",
+        ),
+    ] {
+        match fate(unit) {
+            Fate::Skipped(why) => assert!(why.starts_with(condition), "{unit}: {why}\n{table}"),
+            other => panic!("{unit}: {other:?}, not skipped by {condition}\n{table}"),
+        }
+    }
+    // The container is announced as systemd's PID 1 announces it.
+    assert_eq!(
+        b.run("cat", &["/run/systemd/container"]).stdout.trim(),
+        CONTAINER
+    );
+    assert_eq!(
+        b.run("systemd-detect-virt", &["--container"]).stdout.trim(),
+        "container-other"
+    );
 }

@@ -497,7 +497,7 @@ fn check_reports_file_line_diagnostics() {
 
     let warn = t.write(
         "outside/warn.service",
-        &format!("[Service]\nExecStart={bin}\nBogus=1\nPrivateTmp=yes\n"),
+        &format!("[Service]\nExecStart={bin}\nBogus=1\nDynamicUser=yes\n"),
     );
     let r = check_file(&warn, &ctx());
     assert!(!r.failed);
@@ -510,7 +510,7 @@ fn check_reports_file_line_diagnostics() {
                 warn.display()
             ),
             format!(
-                "{}:4: Setting 'PrivateTmp=' in section '[Service]' is not supported by unitd yet, ignoring.",
+                "{}:4: Setting 'DynamicUser=' in section '[Service]' is not supported by unitd yet, ignoring.",
                 warn.display()
             ),
         ]

@@ -75,6 +75,15 @@ pub enum BusEvent {
         /// The unit to start.
         unit: String,
     },
+    /// The well-known name `name` got an owner (`owned`) or lost it: from `NameOwnerChanged`,
+    /// and once for every name already owned when the connection was made. Services with that
+    /// `BusName=` track it (`Type=dbus`).
+    NameOwner {
+        /// The well-known name.
+        name: String,
+        /// Whether it has an owner now.
+        owned: bool,
+    },
 }
 
 /// The interface of dbus-daemon's systemd-activation signals.
@@ -126,6 +135,7 @@ enum Event {
     Closed(ConnId),
     NameGone(String),
     Activation(String),
+    NameOwner(String, bool),
 }
 
 struct Outbox {
@@ -291,16 +301,36 @@ impl Bus {
             .await
             .map_err(connect_err)?;
         let conn = Connection::from(&stream);
-        // Learn when clients disconnect (to drop their subscriptions and references).
+        // Learn when clients disconnect (to drop their subscriptions and references) and
+        // when well-known names change hands (`BusName=`, `Type=dbus`).
         conn.call_method(
             Some("org.freedesktop.DBus"),
             "/org/freedesktop/DBus",
             Some("org.freedesktop.DBus"),
             "AddMatch",
-            &("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''",),
+            &("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged'",),
         )
         .await
         .map_err(connect_err)?;
+        // The names owned already (after the match, so no change falls in between; a name
+        // reported twice is harmless).
+        if let Ok(reply) = conn
+            .call_method(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                Some("org.freedesktop.DBus"),
+                "ListNames",
+                &(),
+            )
+            .await
+            && let Ok(names) = reply.body().deserialize::<Vec<String>>()
+        {
+            for n in names {
+                if !n.starts_with(':') && n != "org.freedesktop.DBus" {
+                    let _ = self.tx.send(Event::NameOwner(n, true));
+                }
+            }
+        }
 
         let id = self.alloc_id();
         self.outboxes.insert(id, Outbox::new(conn.clone(), None));
@@ -507,6 +537,9 @@ impl Bus {
                     }
                 }
                 Event::Activation(unit) => return Some(BusEvent::ActivationRequest { unit }),
+                Event::NameOwner(name, owned) => {
+                    return Some(BusEvent::NameOwner { name, owned });
+                }
             }
         }
     }
@@ -648,6 +681,11 @@ async fn read_bus(
                 {
                     return;
                 }
+                if let Some((name, owned)) = well_known_owner_change(&msg)
+                    && tx.send(Event::NameOwner(name, owned)).is_err()
+                {
+                    return;
+                }
                 if let Some(unit) = activation_request(&msg)
                     && tx.send(Event::Activation(unit)).is_err()
                 {
@@ -670,6 +708,20 @@ fn vanished_name(msg: &Message) -> Option<String> {
     }
     let (name, _old, new): (String, String, String) = msg.body().deserialize().ok()?;
     (name.starts_with(':') && new.is_empty()).then_some(name)
+}
+
+/// A well-known name's `NameOwnerChanged(name, old, new)` from the bus driver: the name and
+/// whether it has an owner now.
+fn well_known_owner_change(msg: &Message) -> Option<(String, bool)> {
+    let hdr = msg.header();
+    if hdr.member()?.as_str() != "NameOwnerChanged"
+        || hdr.interface()?.as_str() != "org.freedesktop.DBus"
+        || hdr.sender()?.as_str() != "org.freedesktop.DBus"
+    {
+        return None;
+    }
+    let (name, _old, new): (String, String, String) = msg.body().deserialize().ok()?;
+    (!name.starts_with(':')).then_some((name, !new.is_empty()))
 }
 
 /// The unit of an `ActivationRequest(s unit)` signal from the bus driver (directed to us).

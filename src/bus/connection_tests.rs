@@ -17,10 +17,50 @@ use crate::settings::Scope;
 const T: Duration = Duration::from_secs(10);
 const NAME: &str = "org.freedesktop.systemd1";
 
+/// The next event other than a well-known name changing hands (see
+/// [`well_known_names_changing_hands_are_reported`]).
 async fn next(bus: &mut Bus) -> Option<BusEvent> {
-    timeout(T, bus.next_event())
-        .await
-        .expect("an event within the timeout")
+    loop {
+        match timeout(T, bus.next_event())
+            .await
+            .expect("an event within the timeout")
+        {
+            Some(BusEvent::NameOwner { .. }) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The next `NameOwner` event for `name`: whether it is owned.
+async fn next_owner_change(bus: &mut Bus, name: &str) -> bool {
+    loop {
+        match timeout(T, bus.next_event())
+            .await
+            .expect("an event within the timeout")
+        {
+            Some(BusEvent::NameOwner { name: n, owned }) if n == name => return owned,
+            Some(_) => continue,
+            None => panic!("bus connection lost"),
+        }
+    }
+}
+
+/// Names owned when the manager connects are reported once, later changes as they happen —
+/// what `BusName=`/`Type=dbus` services are tracked by.
+#[tokio::test]
+async fn well_known_names_changing_hands_are_reported() {
+    let tb = TestBus::start();
+    let early = tb.client().await;
+    early.request_name("org.example.Early").await.unwrap();
+    let mut bus = owner(&tb).await;
+    assert!(next_owner_change(&mut bus, "org.example.Early").await);
+    let late = tb.client().await;
+    late.request_name("org.example.Late").await.unwrap();
+    assert!(next_owner_change(&mut bus, "org.example.Late").await);
+    late.release_name("org.example.Late").await.unwrap();
+    assert!(!next_owner_change(&mut bus, "org.example.Late").await);
+    drop(early);
+    assert!(!next_owner_change(&mut bus, "org.example.Early").await);
 }
 
 async fn owner(bus: &TestBus) -> Bus {

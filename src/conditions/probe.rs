@@ -85,8 +85,22 @@ fn glob_walk(dir: &Path, components: &[&str]) -> bool {
     })
 }
 
+/// The ID of the mount `path` (symbolic links followed) is on (`statx`'s `STATX_MNT_ID`,
+/// Linux 5.8), if the kernel reports it.
+fn mount_id(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: a zeroed statx is a valid output buffer; `c` is NUL-terminated.
+    let mut stx: libc::statx = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::statx(libc::AT_FDCWD, c.as_ptr(), 0, libc::STATX_MNT_ID, &mut stx) };
+    (r == 0 && stx.stx_mask & libc::STATX_MNT_ID != 0).then_some(stx.stx_mnt_id)
+}
+
 /// Whether `path` (symbolic links followed) is a mount point: the root directory, a path listed
-/// in `/proc/self/mountinfo`, or a directory on another device than its parent.
+/// in `/proc/self/mountinfo`, or on another mount than its parent — by mount ID where the kernel
+/// reports it, else by device. (Device numbers alone mislead on overlayfs, where a file reports
+/// the device of the layer it comes from: `/etc/machine-id` in an overlay `/etc` is no mount
+/// point, and `systemd-machine-id-commit.service` must skip itself there.)
 pub fn is_mount_point(path: &Path) -> bool {
     let Ok(canonical) = fs::canonicalize(path) else {
         return false;
@@ -100,6 +114,9 @@ pub fn is_mount_point(path: &Path) -> bool {
             .any(|m| Path::new(m) == canonical)
     {
         return true;
+    }
+    if let (Some(me), Some(up)) = (mount_id(&canonical), mount_id(parent)) {
+        return me != up;
     }
     match (fs::metadata(&canonical), fs::metadata(parent)) {
         (Ok(me), Ok(up)) => me.dev() != up.dev(),
@@ -1096,6 +1113,8 @@ mod tests {
         fs::create_dir(t.path().join("sub")).unwrap();
         assert!(!is_mount_point(&t.path().join("sub")));
         assert!(!is_mount_point(&t.path().join("missing")));
+        fs::write(t.path().join("file"), "x").unwrap();
+        assert!(!is_mount_point(&t.path().join("file")));
         // A symbolic link to a mount point is followed.
         symlink("/proc", t.path().join("to-proc")).unwrap();
         assert!(is_mount_point(&t.path().join("to-proc")));

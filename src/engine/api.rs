@@ -104,6 +104,7 @@ impl Engine {
             }
             self.add_edge(id, kind, other);
         }
+        self.add_default_target_orderings(id);
         if was_stub {
             self.changes.push_back(Change::UnitNew {
                 unit: id,
@@ -255,6 +256,7 @@ impl Engine {
             } => self.conditions_checked(unit, conditions, asserts),
             Input::SocketsOpened { unit, error } => self.sockets_opened(unit, error),
             Input::SocketReady { unit } => self.socket_ready(unit),
+            Input::BusNameOwner { name, owned } => self.bus_name_owner(&name, owned),
             Input::TimerStampRead { unit, realtime } => self.timer_stamp_read(unit, realtime),
             Input::Notify {
                 pid,
@@ -592,25 +594,11 @@ impl Engine {
                 deps.push((DepKind::Before, shutdown));
             }
             KindSpec::Target => {
+                // target_add_default_dependencies; the ordering after the units a target pulls
+                // in is added by `add_default_target_orderings`, once both sides are loaded.
                 if u.name() != "shutdown.target" {
                     deps.push((DepKind::Conflicts, shutdown.clone()));
                     deps.push((DepKind::Before, shutdown));
-                }
-                // A target is ordered after the units it pulls in (unless they opt out).
-                for (k, name) in &u.loaded.spec.deps {
-                    if matches!(k, DepKind::Requires | DepKind::Wants | DepKind::BindsTo)
-                        && !u
-                            .loaded
-                            .spec
-                            .deps
-                            .iter()
-                            .any(|(k2, n2)| *k2 == DepKind::Before && n2 == name)
-                        && self
-                            .lookup(name)
-                            .is_none_or(|o| self.u(o).loaded.spec.default_dependencies)
-                    {
-                        deps.push((DepKind::After, name.clone()));
-                    }
                 }
             }
             KindSpec::Socket(_) => {
@@ -637,13 +625,149 @@ impl Engine {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }
-            // slice_add_default_dependencies.
-            KindSpec::Other(_) if u.is_slice() => {
+            // slice_add_default_dependencies, scope_add_default_dependencies.
+            KindSpec::Other(_) if u.is_slice() || u.is_scope() => {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }
-            KindSpec::Other(_) => {}
+            KindSpec::Other(raw) => {
+                let system = !self.cfg.user_scope;
+                match u.name().rsplit_once('.').map(|(_, t)| t) {
+                    // path_add_default_dependencies.
+                    Some("path") => {
+                        deps.push((DepKind::Before, "paths.target".to_string()));
+                        if system {
+                            deps.push((DepKind::Requires, "sysinit.target".to_string()));
+                            deps.push((DepKind::After, "sysinit.target".to_string()));
+                        }
+                        deps.push((DepKind::Conflicts, shutdown.clone()));
+                        deps.push((DepKind::Before, shutdown));
+                    }
+                    // mount_add_default_dependencies.
+                    Some("mount") => deps.extend(mount_default_dependencies(u.name(), raw)),
+                    // automount_add_default_dependencies.
+                    Some("automount") if system => {
+                        deps.push((DepKind::Before, "local-fs.target".to_string()));
+                        deps.push((DepKind::After, "local-fs-pre.target".to_string()));
+                        deps.push((DepKind::Conflicts, "umount.target".to_string()));
+                        deps.push((DepKind::Before, "umount.target".to_string()));
+                    }
+                    _ => {}
+                }
+            }
         }
         deps
     }
+
+    /// systemd's `unit_add_default_target_dependency`, from both sides of `id`: a target with
+    /// default dependencies is ordered after each unit it pulls in (`Requires=`, `Requisite=`,
+    /// `Wants=`, `BindsTo=`, `Upholds=`, `.wants/` included) that has default dependencies too —
+    /// unless the target is already ordered before it. systemd adds it when the later of the two
+    /// is loaded (both must be loaded for the check to be reliable), so this runs for the target
+    /// and for the pulled-in unit alike.
+    fn add_default_target_orderings(&mut self, id: UnitId) {
+        const PULLS: [DepKind; 5] = [
+            DepKind::Requires,
+            DepKind::Requisite,
+            DepKind::Wants,
+            DepKind::BindsTo,
+            DepKind::Upholds,
+        ];
+        let mut pairs = Vec::new();
+        for (e, other) in &self.u(id).edges {
+            match e {
+                DepEdge::Forward(k) if PULLS.contains(k) => pairs.push((id, *other)),
+                DepEdge::Reverse(k) if PULLS.contains(k) => pairs.push((*other, id)),
+                _ => {}
+            }
+        }
+        for (target, unit) in pairs {
+            let (t, u) = (self.u(target), self.u(unit));
+            if target == unit
+                || !matches!(t.loaded.spec.kind, KindSpec::Target)
+                || t.loaded.load_state != LoadState::Loaded
+                || u.loaded.load_state != LoadState::Loaded
+                || !t.loaded.spec.default_dependencies
+                || !u.loaded.spec.default_dependencies
+                || t.edges.contains(&(DepEdge::Forward(DepKind::Before), unit))
+                || t.edges.contains(&(DepEdge::Reverse(DepKind::After), unit))
+            {
+                continue;
+            }
+            self.add_edge(target, DepKind::After, unit);
+        }
+    }
+}
+
+/// systemd's `mount_add_default_dependencies` for the mount unit `name`: nothing for `/`,
+/// `/usr` and `/run/initramfs` (they stay mounted while the system runs); a network file
+/// system (`Type=` one of systemd's network types, `fuse.` ones included, or the `_netdev`
+/// option) is ordered after `remote-fs-pre.target`, `network.target` and
+/// `network-online.target` (which it pulls in) and, unless `nofail`, before
+/// `remote-fs.target`; any other after `local-fs-pre.target` and, unless `nofail`, before
+/// `local-fs.target`; every one stops before `umount.target`, and a tmpfs after `swap.target`.
+fn mount_default_dependencies(name: &str, raw: &crate::spec::RawSection) -> Vec<(DepKind, String)> {
+    const NETWORK_FS: &[&str] = &[
+        "afs",
+        "ceph",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "sshfs",
+        "ncpfs",
+        "ncp",
+        "nfs",
+        "nfs4",
+        "gfs",
+        "gfs2",
+        "glusterfs",
+        "gpfs",
+        "pvfs2",
+        "ocfs2",
+        "lustre",
+        "davfs",
+    ];
+    let stem = name.strip_suffix(".mount").unwrap_or(name);
+    if stem == "-" || stem == "usr" || stem == "run-initramfs" || stem.starts_with("run-initramfs-")
+    {
+        return Vec::new();
+    }
+    let get = |key: &str| {
+        raw.entries
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let fstype = get("Type");
+    let options: Vec<&str> = get("Options").split(',').collect();
+    let network = NETWORK_FS.contains(&fstype.strip_prefix("fuse.").unwrap_or(fstype))
+        || options.contains(&"_netdev");
+    let nofail = options
+        .iter()
+        .rev()
+        .find(|o| matches!(**o, "nofail" | "fail"))
+        .is_some_and(|o| *o == "nofail");
+    let (after, before) = if network {
+        ("remote-fs-pre.target", "remote-fs.target")
+    } else {
+        ("local-fs-pre.target", "local-fs.target")
+    };
+    let mut deps = Vec::new();
+    if !nofail {
+        deps.push((DepKind::Before, before.to_string()));
+    }
+    deps.push((DepKind::After, after.to_string()));
+    deps.push((DepKind::Conflicts, "umount.target".to_string()));
+    deps.push((DepKind::Before, "umount.target".to_string()));
+    if network {
+        deps.push((DepKind::After, "network.target".to_string()));
+        deps.push((DepKind::Wants, "network-online.target".to_string()));
+        deps.push((DepKind::After, "network-online.target".to_string()));
+    }
+    if fstype == "tmpfs" {
+        deps.push((DepKind::After, "swap.target".to_string()));
+    }
+    deps
 }

@@ -186,6 +186,11 @@ pub enum Input {
     SocketsOpened { unit: UnitId, error: Option<String> },
     /// A watched socket unit has a connection or datagram waiting.
     SocketReady { unit: UnitId },
+    /// The well-known bus name `name` got an owner (`owned`) or lost it
+    /// (`NameOwnerChanged`, or the names owned when the manager connected). Services with
+    /// that `BusName=` track it; a `Type=dbus` service is started once it is owned and stops
+    /// when it is released.
+    BusNameOwner { name: String, owned: bool },
     /// Reply to [`Effect::ReadTimerStamp`]: the stamp's time (realtime µs), `None` when the
     /// timer never ran.
     TimerStampRead { unit: UnitId, realtime: Option<u64> },

@@ -127,12 +127,11 @@ impl Engine {
     fn unit_start(&mut self, unit: UnitId) -> Outcome {
         let u = self.u(unit);
         let has_checks = !u.loaded.spec.conditions.is_empty() || !u.loaded.spec.asserts.is_empty();
-        if has_checks
-            && !u.conditions_checked
-            && u.active_state.is_inactive_or_failed()
-            && !matches!(u.loaded.spec.kind, KindSpec::Other(_))
-        {
-            // Conditions are evaluated when the job runs (after ordering), not when enqueued.
+        if has_checks && !u.conditions_checked && u.active_state.is_inactive_or_failed() {
+            // Conditions are evaluated when the job runs (after ordering), not when enqueued —
+            // for every unit type, those unitd cannot start included: as in systemd's
+            // `unit_start`, an unmet condition skips the unit (a success) before the type is
+            // found unsupported (a failure of the job).
             let conditions = u.loaded.spec.conditions.clone();
             let asserts = u.loaded.spec.asserts.clone();
             self.effects.push_back(Effect::CheckConditions {
@@ -143,6 +142,20 @@ impl Engine {
             return Outcome::Pending;
         }
         self.um(unit).conditions_checked = false;
+        if self.u(unit).active_state.is_inactive_or_failed() {
+            // No conditions (or asserts) hold trivially, and the check is recorded, for every
+            // unit type (systemd's `unit_test_condition`).
+            let now = self.now;
+            let u = self.um(unit);
+            if u.loaded.spec.conditions.is_empty() {
+                u.condition_result = true;
+                u.timestamps.condition = now;
+            }
+            if u.loaded.spec.asserts.is_empty() {
+                u.assert_result = true;
+                u.timestamps.assert = now;
+            }
+        }
         match self.u(unit).loaded.spec.kind {
             KindSpec::Service(_) => self.service_start(unit),
             KindSpec::Target => self.simple_start(unit),
@@ -151,7 +164,17 @@ impl Engine {
             // A slice has no processes of its own: active once started, like a target.
             KindSpec::Other(_) if self.u(unit).is_slice() => self.simple_start(unit),
             KindSpec::Timer(_) => self.timer_start(unit),
-            KindSpec::Other(_) => Outcome::Finish(JobResult::Unsupported),
+            KindSpec::Other(_) => {
+                // The unit stays inactive (not failed), the job ends `unsupported`, which fails
+                // jobs that require it — systemd's result for a type it cannot run here (a swap
+                // in a container, an automount without autofs).
+                tracing::info!(
+                    unit = self.u(unit).name(),
+                    "Starting of {} unsupported.",
+                    self.u(unit).name()
+                );
+                Outcome::Finish(JobResult::Unsupported)
+            }
         }
     }
 

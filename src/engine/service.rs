@@ -362,7 +362,9 @@ impl Engine {
         let unknown_main_alive = s.main_pid.is_none()
             && s.others_remaining > 0
             && self.sspec(id).service_type == ServiceType::Forking;
-        if main_alive || unknown_main_alive {
+        // A Type=dbus service runs while it holds its bus name.
+        let bus_ok = s.bus_name_good || self.sspec(id).service_type != ServiceType::Dbus;
+        if (main_alive || unknown_main_alive) && bus_ok {
             use super::notify::NotifyState;
             match self.u(id).service.notify_state {
                 Some(NotifyState::Reloading) => return self.service_enter_reload_by_notify(id),
@@ -378,6 +380,37 @@ impl Engine {
             self.service_set_state(id, ServiceState::Exited, false);
         } else {
             self.service_enter_stop(id, ServiceResult::Success);
+        }
+    }
+
+    /// `NameOwnerChanged` for a well-known name (systemd's `service_bus_name_owner_change`):
+    /// every service with that `BusName=` records it; a `Type=dbus` service still starting is
+    /// ready once the name is owned, a running one whose name is released stops.
+    pub(crate) fn bus_name_owner(&mut self, name: &str, owned: bool) {
+        let ids: Vec<UnitId> = self
+            .units()
+            .filter(|u| match &u.loaded.spec.kind {
+                crate::spec::KindSpec::Service(s) => s.bus_name.as_deref() == Some(name),
+                _ => false,
+            })
+            .map(|u| u.id)
+            .collect();
+        for id in ids {
+            if self.u(id).service.bus_name_good == owned {
+                continue;
+            }
+            self.um(id).service.bus_name_good = owned;
+            self.mark_dirty(id);
+            if self.sspec(id).service_type != ServiceType::Dbus {
+                continue;
+            }
+            match self.u(id).service.state {
+                ServiceState::Running => self.service_enter_running(id, ServiceResult::Success),
+                ServiceState::Start if owned && self.u(id).service.main_pid.is_some() => {
+                    self.service_enter_start_post(id)
+                }
+                _ => {}
+            }
         }
     }
 
@@ -821,6 +854,10 @@ impl Engine {
             match self.sspec(id).service_type {
                 ServiceType::Simple | ServiceType::Idle => self.service_enter_start_post(id),
                 ServiceType::Exec if exec_ok => self.service_enter_start_post(id),
+                // The name was taken before the process was known (a daemon re-executed).
+                ServiceType::Dbus if self.u(id).service.bus_name_good => {
+                    self.service_enter_start_post(id)
+                }
                 // Oneshot, notify, dbus and a failed exec wait for the process (or READY).
                 _ => {}
             }

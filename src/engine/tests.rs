@@ -1593,3 +1593,7 @@ fn forking_waits_for_a_late_pid_file_while_the_daemon_lives() {
     assert_eq!(s.state("late.service"), ("failed", "failed"));
     assert_eq!(s.svc("late.service").result, ServiceResult::Protocol);
 }
+
+/// Default dependencies per unit type and the boot targets' orderings, as systemd 252 builds
+/// them; units of types unitd does not run.
+mod boot;

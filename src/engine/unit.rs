@@ -88,6 +88,9 @@ pub struct ServiceRuntime {
     /// must carry a `MONOTONIC_USEC=` at or after this.
     #[serde(default)]
     pub(crate) reload_begin_usec: u64,
+    /// The service's `BusName=` has an owner on the bus (`Type=dbus` is ready once it has).
+    #[serde(default)]
+    pub bus_name_good: bool,
 }
 
 impl ServiceRuntime {
@@ -131,6 +134,7 @@ impl Default for ServiceRuntime {
             watchdog_timestamp: super::types::Timestamp::default(),
             notify_rejected: 0,
             reload_begin_usec: 0,
+            bus_name_good: false,
         }
     }
 }

@@ -8,7 +8,9 @@
 //! `PATH`), unless they have the `-` prefix. The exit status is 1 if any file has an error
 //! (unreadable, invalid name, masked, bad setting, fatal syntax error, missing command),
 //! otherwise 0 — warnings alone do not fail. Upstart job files (`*.conf`) are checked as jobs
-//! ([`check_job_file`]).
+//! ([`check_job_file`]). Sandboxing settings the manager could not enforce (as root when
+//! `unitd check` runs as root, else as an unprivileged manager) are warnings at the line that
+//! set them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,9 @@ use crate::settings::{Scope, Settings};
 use crate::spec::{Diagnostic, KindSpec, LoadState, Severity, UnitName};
 use crate::unit_file::{self, SpecifierContext};
 
+use super::unenforced::{enforcer_for_uid, source_keys, spec_unenforced_keys};
 use super::{errno_text, null_or_empty};
+use crate::spec::sandbox::Enforcer;
 
 /// The compile-time default `PATH` bare command names are resolved against.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -62,8 +66,15 @@ fn find_in_default_path(name: &str) -> Result<PathBuf, String> {
     Err(last)
 }
 
-/// Check one unit file with the specifier values in `ctx`.
+/// Check one unit file with the specifier values in `ctx`, reporting the sandboxing settings
+/// a manager running as this process's user could not enforce.
 pub fn check_file(path: &Path, ctx: &SpecifierContext) -> CheckReport {
+    check_file_as(path, ctx, enforcer_for_uid(nix::unistd::geteuid().as_raw()))
+}
+
+/// [`check_file`] for a manager that is `enforcer`: every sandboxing setting it could not
+/// enforce is a warning at the line that set it (the last one, drop-ins included).
+pub fn check_file_as(path: &Path, ctx: &SpecifierContext, enforcer: Enforcer) -> CheckReport {
     let mut report = CheckReport {
         diagnostics: Vec::new(),
         failed: false,
@@ -151,8 +162,51 @@ pub fn check_file(path: &Path, ctx: &SpecifierContext) -> CheckReport {
     report.diagnostics.extend(parsed.diagnostics);
     if loaded {
         check_commands(path, &parsed.spec, &mut report);
+        let files: Vec<(&Path, &[u8])> = std::iter::once((path, text.as_slice()))
+            .chain(dropins.iter().map(|(p, t)| (p.as_path(), t.as_slice())))
+            .collect();
+        report_unenforced(&name, &parsed.spec, &files, enforcer, &mut report);
     }
     report
+}
+
+/// One warning per sandboxing setting `enforcer` could not enforce, at the last line of
+/// `files` (fragment, then drop-ins) assigning it.
+fn report_unenforced(
+    name: &UnitName,
+    spec: &crate::spec::UnitSpec,
+    files: &[(&Path, &[u8])],
+    enforcer: Enforcer,
+    report: &mut CheckReport,
+) {
+    let keys = spec_unenforced_keys(spec, enforcer);
+    if keys.is_empty() {
+        return;
+    }
+    let sections = unit_file::sections_for(name.unit_type());
+    let docs: Vec<(&Path, Vec<unit_file::lexer::Entry>)> = files
+        .iter()
+        .map(|(p, t)| (*p, unit_file::lexer::lex(t, &sections).entries))
+        .collect();
+    let who = if enforcer.privileged {
+        "a manager running as root"
+    } else {
+        "a manager running without root"
+    };
+    for item in keys {
+        let sources = source_keys(&item);
+        let at = docs
+            .iter()
+            .flat_map(|(p, entries)| entries.iter().map(move |e| (*p, e)))
+            .rfind(|(_, e)| sources.contains(&e.key.as_str()));
+        let (file, line) = at.map_or((files[0].0, 0), |(p, e)| (p, e.line));
+        report.diagnostics.push(Diagnostic {
+            file: file.to_path_buf(),
+            line,
+            severity: Severity::Warning,
+            message: format!("{name}: not enforced by {who}: {item}"),
+        });
+    }
 }
 
 /// Check an Upstart job file (`*.conf`, with the `.override` next to it): every parse error

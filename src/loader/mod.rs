@@ -13,6 +13,7 @@ pub mod check;
 pub mod context;
 mod index;
 pub mod jobs;
+pub mod unenforced;
 
 use std::io;
 use std::path::PathBuf;

@@ -19,6 +19,53 @@
 //! command line still reads `unitd init`): configuration tools decide which service manager
 //! runs from that name — Ansible's `ansible_service_mgr` fact, and the roles that branch on it,
 //! expect `systemd` where the systemd API is served.
+//!
+//! # Container
+//! Inside a container, init mode writes the container manager's name to
+//! `/run/systemd/container`, as systemd's PID 1 does: `$container` as the runtime set it for
+//! PID 1 (`docker`, `podman`, `lxc`, `systemd-nspawn`, …), or, when the runtime set none, the
+//! container detection's answer (its marker files, a private cgroup namespace). Units' own
+//! `ConditionVirtualization=` (e.g. `!container` on `systemd-random-seed.service`),
+//! `systemd-detect-virt` and other tools in the container read it there, since services do not
+//! inherit PID 1's environment. Outside a container nothing is written.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// The container manager's name for `/run/systemd/container` (module docs): `$container` as
+/// the container runtime gave it to PID 1, else what container detection finds (`docker`,
+/// `podman`, …), else `None` — not in a container.
+fn container_id(
+    env_container: Option<String>,
+    detected: impl FnOnce() -> Option<String>,
+) -> Option<String> {
+    env_container.filter(|v| !v.is_empty()).or_else(detected)
+}
+
+/// Write `<runtime_dir>/systemd/container` (see the module docs); nothing outside a
+/// container.
+pub fn write_container_id(runtime_dir: &Path) {
+    let Some(name) = container_id(std::env::var("container").ok(), || {
+        crate::conditions::detect_container(Path::new("/"), std::process::id() == 1)
+    }) else {
+        return;
+    };
+    let dir = runtime_dir.join("systemd");
+    let path = dir.join("container");
+    let r = std::fs::create_dir_all(&dir).and_then(|()| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&path)?;
+        f.write_all(format!("{name}\n").as_bytes())
+    });
+    if let Err(e) = r {
+        tracing::warn!("cannot write {}: {e}", path.display());
+    }
+}
 
 /// Signals ignored by the manager (see the module docs).
 fn ignored_signals() -> Vec<libc::c_int> {
@@ -83,6 +130,21 @@ pub fn take_init_name() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn container_id_prefers_the_runtimes_variable() {
+        let detected = || Some("docker".to_owned());
+        assert_eq!(
+            container_id(Some("podman".into()), detected).as_deref(),
+            Some("podman")
+        );
+        assert_eq!(
+            container_id(Some(String::new()), detected).as_deref(),
+            Some("docker")
+        );
+        assert_eq!(container_id(None, detected).as_deref(), Some("docker"));
+        assert_eq!(container_id(None, || None), None);
+    }
 
     #[test]
     fn handled_and_fatal_signals_are_not_ignored() {

@@ -13,6 +13,7 @@ use crate::engine::{
     Timestamp, UnitId,
 };
 use crate::loader::Loader;
+use crate::loader::unenforced::{UnenforcedNote, enforcer_for_uid, unenforced_keys};
 use crate::settings::{Scope, Settings};
 use crate::spec::{LoadState, LoadedUnit, UnitName, UnitNameError, UnitSpec};
 use crate::supervisor::notify::{NotifySocket, NotifyStats, Received};
@@ -101,6 +102,9 @@ pub struct Manager {
     loader: Loader,
     supervisor: Supervisor,
     start_time: Timestamp,
+    /// When start-up finished: the boot's jobs (or, without a boot target, the jobs queued at
+    /// start) were all done (`FinishTimestamp`, `StartupFinished`).
+    finish_time: Option<Timestamp>,
     changes: VecDeque<Change>,
     /// Facts `Condition*=` checks read (detected once at start).
     conditions: ConditionContext,
@@ -122,6 +126,9 @@ pub struct Manager {
     reexec_requested: bool,
     /// A shutdown asked for by a client ([`Manager::request_shutdown`]).
     shutdown: Option<ShutdownAction>,
+    /// Per unit name: the sandboxing settings this manager cannot enforce, as computed when
+    /// the unit was (re)loaded ([`crate::loader::unenforced`]).
+    unenforced: std::collections::HashMap<String, UnenforcedNote>,
 }
 
 /// What a shutdown request asks for. In a container (or any manager that is not the host's
@@ -196,6 +203,7 @@ struct Parts {
     engine: Engine,
     supervisor: Supervisor,
     start_time: Timestamp,
+    finish_time: Option<Timestamp>,
     conditions: ConditionContext,
     initial_env: Vec<String>,
     transient: std::collections::HashMap<String, LoadedUnit>,
@@ -221,6 +229,7 @@ impl Manager {
             engine: p.engine,
             supervisor: p.supervisor,
             start_time: p.start_time,
+            finish_time: p.finish_time,
             changes: VecDeque::new(),
             conditions: p.conditions,
             initial_env: p.initial_env,
@@ -232,7 +241,41 @@ impl Manager {
             socket_rx: Some(socket_rx),
             reexec_requested: false,
             shutdown: None,
+            unenforced: std::collections::HashMap::new(),
         }
+    }
+
+    /// Insert a freshly loaded unit into the engine, first noting which of its sandboxing
+    /// settings this manager cannot enforce.
+    fn insert_loaded(&mut self, requested: &str, loaded: LoadedUnit) -> UnitId {
+        self.note_unenforced(&loaded, true);
+        self.engine.insert(now(), requested, loaded)
+    }
+
+    /// Record what of `loaded`'s sandboxing this manager cannot enforce. When that is new or
+    /// changed (first load, or a reload that changed it) and `report` is set, say so once: a
+    /// warning in the daemon log and a line in the unit's own log.
+    fn note_unenforced(&mut self, loaded: &LoadedUnit, report: bool) {
+        let keys = unenforced_keys(loaded, enforcer_for_uid(self.settings.uid));
+        let Some(note) = UnenforcedNote::new(&keys) else {
+            self.unenforced.remove(&loaded.name);
+            return;
+        };
+        if self.unenforced.get(&loaded.name) == Some(&note) {
+            return;
+        }
+        if report {
+            tracing::warn!("{}", note.log_line(&loaded.name));
+            self.supervisor
+                .log_manager_message(&loaded.name, &note.unit_log_line());
+        }
+        self.unenforced.insert(loaded.name.clone(), note);
+    }
+
+    /// What this manager cannot enforce of `unit`'s sandboxing settings (`None`: everything
+    /// asked for is enforced), as noted when it was loaded.
+    pub fn unenforced(&self, unit: &str) -> Option<&UnenforcedNote> {
+        self.unenforced.get(unit)
     }
 
     /// Build a manager and load every unit found in the search path.
@@ -275,6 +318,7 @@ impl Manager {
             engine,
             supervisor,
             start_time,
+            finish_time: None,
             conditions,
             initial_env,
             transient: std::collections::HashMap::new(),
@@ -299,6 +343,7 @@ impl Manager {
         let super::reexec::ManagerState {
             settings,
             start_time,
+            finish_time,
             initial_env,
             transient,
             notify,
@@ -337,12 +382,19 @@ impl Manager {
             engine,
             supervisor,
             start_time,
+            finish_time,
             conditions,
             initial_env,
             transient: transient.into_iter().map(|l| (l.name.clone(), l)).collect(),
             notify,
         });
         m.process();
+        // The previous process already reported what it cannot enforce; only changes that
+        // the reload below brings are reported again.
+        let loaded: Vec<LoadedUnit> = m.engine.units().map(|u| u.loaded.clone()).collect();
+        for l in &loaded {
+            m.note_unenforced(l, false);
+        }
         m.reload();
         m.changes
             .retain(|c| !matches!(c, Change::Reloading { active: true }));
@@ -363,6 +415,7 @@ impl Manager {
                 .collect(),
             settings: self.settings.clone(),
             start_time: self.start_time,
+            finish_time: self.finish_time,
             initial_env: self.initial_env.clone(),
             transient: {
                 let mut t: Vec<LoadedUnit> = self.transient.values().cloned().collect();
@@ -451,6 +504,21 @@ impl Manager {
         self.start_time
     }
 
+    /// When start-up finished (`FinishTimestamp`), if it has.
+    pub fn finish_time(&self) -> Option<Timestamp> {
+        self.finish_time
+    }
+
+    /// Start-up is over once no job is left (systemd's `manager_check_finished`); the caller
+    /// asks only after it queued the boot target, if any. Returns whether it finished now.
+    pub fn check_startup_finished(&mut self) -> bool {
+        if self.finish_time.is_some() || self.engine.jobs().next().is_some() {
+            return false;
+        }
+        self.finish_time = Some(now());
+        true
+    }
+
     /// The install verbs' file-system logic for this scope (`enable`, `mask`, …), with the
     /// loader's specifier values.
     pub fn installer(&self) -> crate::install::Installer<'_> {
@@ -477,7 +545,7 @@ impl Manager {
         std::fs::rename(&tmp, &path)?;
         loaded.fragment_path = Some(path);
         self.transient.insert(name.clone(), loaded.clone());
-        let id = self.engine.insert(now(), &name, loaded);
+        let id = self.insert_loaded(&name, loaded);
         self.resolve_stubs();
         self.process();
         Ok(id)
@@ -536,7 +604,7 @@ impl Manager {
             patch(&mut loaded.spec);
             loaded
         };
-        self.engine.insert(now(), &name, loaded);
+        self.insert_loaded(&name, loaded);
         self.resolve_stubs();
         self.process();
         Ok(())
@@ -616,7 +684,7 @@ impl Manager {
             return Ok(id);
         }
         let loaded = self.load_from_disk(name)?;
-        let id = self.engine.insert(now(), name, loaded);
+        let id = self.insert_loaded(name, loaded);
         self.resolve_stubs();
         self.process();
         Ok(id)
@@ -637,7 +705,7 @@ impl Manager {
                         not_found_unit(&name)
                     }
                 };
-                self.engine.insert(now(), &name, loaded);
+                self.insert_loaded(&name, loaded);
             }
         }
     }
@@ -771,7 +839,7 @@ impl Manager {
         for name in names {
             match self.load_from_disk(&name) {
                 Ok(loaded) => {
-                    self.engine.insert(now(), &name, loaded);
+                    self.insert_loaded(&name, loaded);
                 }
                 Err(e) => tracing::warn!("skipping {name}: {e}"),
             }
@@ -857,6 +925,12 @@ impl Manager {
             self.unwatch_socket(unit);
             self.engine.handle_input(now(), Input::SocketReady { unit });
         }
+    }
+
+    /// A well-known bus name got or lost its owner (see [`Input::BusNameOwner`]).
+    pub fn bus_name_owner(&mut self, name: String, owned: bool) {
+        self.engine
+            .handle_input(now(), Input::BusNameOwner { name, owned });
     }
 
     /// Accept one connection on an `Accept=yes` socket, load its service instance

@@ -402,6 +402,9 @@ async fn serve_async(
             tracing::warn!("cannot create {}: {e}", marker.display());
         }
     }
+    if init && !was_restored {
+        init::write_container_id(&settings.runtime_dir);
+    }
     let bus_clients = restored
         .as_ref()
         .map(|s| s.bus_clients.clone())
@@ -513,6 +516,10 @@ async fn serve_async(
         .map(|_| tokio::time::Instant::now());
     let mut draining: Option<tokio::time::Instant> = None;
     let mut idle_exit = false;
+    // Without a boot target and nothing queued, start-up is over before the first call.
+    if matches!(boot, Boot::Done) {
+        mgr.check_startup_finished();
+    }
     loop {
         let deadline = match (mgr.next_deadline(), stopping, killed) {
             // Wake up for the shutdown budget (and the grace after it) as well.
@@ -576,6 +583,9 @@ async fn serve_async(
                 }
                 Some(BusEvent::PeerGone { conn, name }) => {
                     facade.peer_gone(&mut mgr, conn, name.as_deref());
+                }
+                Some(BusEvent::NameOwner { name, owned }) => {
+                    mgr.bus_name_owner(name, owned);
                 }
                 Some(BusEvent::ActivationRequest { unit }) => {
                     tracing::info!("bus activation of {unit}");
@@ -715,6 +725,19 @@ async fn serve_async(
         }
         deferred_turns = 0;
         mgr.collect_garbage();
+        // Start-up is over once the boot target is queued (init mode) and no job is left.
+        if !matches!(boot, Boot::WaitingForBus { .. })
+            && stopping.is_none()
+            && mgr.check_startup_finished()
+        {
+            tracing::info!("startup finished");
+            bus.emit(
+                &facade
+                    .startup_finished(&mgr)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+            );
+        }
         let changes = mgr.take_changes();
         if !activations.is_empty() {
             report_failed_activations(&mut bus, &mut activations, &changes);

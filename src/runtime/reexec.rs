@@ -49,6 +49,9 @@ pub struct ManagerState {
     pub settings: Settings,
     /// When the manager first started (`UserspaceTimestamp`…; kept across reexec).
     pub start_time: Timestamp,
+    /// When its start-up finished (`FinishTimestamp`), if it has.
+    #[serde(default)]
+    pub finish_time: Option<Timestamp>,
     /// The manager environment at first start (Upstart's `ResetEnv`).
     pub initial_env: Vec<String>,
     /// Transient units (they have no file to re-read).
@@ -195,6 +198,10 @@ mod tests {
                 realtime: 1,
                 monotonic: 2,
             },
+            finish_time: Some(Timestamp {
+                realtime: 3,
+                monotonic: 4,
+            }),
             initial_env: vec!["PATH=/bin".into()],
             transient: Vec::new(),
             notify: Some(HandedFd {

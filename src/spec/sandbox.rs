@@ -118,9 +118,14 @@ pub struct SyscallFilterLine {
     /// `~` prefix: the names are denied rather than allowed.
     pub invert: bool,
     /// Names as written (`write`, `@system-service`), each with its `:ERRNO` (errno number) if
-    /// given.
+    /// given ([`SYSCALL_ERRNO_KILL`] for `:kill`).
     pub entries: Vec<(String, Option<i32>)>,
 }
+
+/// The errno value of a `SystemCallFilter=` entry written `NAME:kill` (systemd's
+/// `SECCOMP_ERROR_NUMBER_KILL`): the process is killed instead of the call failing. Also the
+/// value systemd reports as `SystemCallErrorNumber` when the action is [`SyscallAction::Kill`].
+pub const SYSCALL_ERRNO_KILL: i32 = i32::MAX - 1;
 
 /// What a filtered system call does (`SystemCallErrorNumber=`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,7 +273,8 @@ impl Sandbox {
         let mut out: Vec<String> = Vec::new();
         if !enforcer.privileged {
             // An unprivileged manager can create no mount namespace and drop no bounding
-            // capability.
+            // capability. Seccomp settings are always enforced: the filters go in after
+            // NO_NEW_PRIVS, which systemd implies for a process without CAP_SYS_ADMIN.
             if self.needs_mount_namespace() {
                 for (on, key) in self.mount_keys() {
                     if on {
@@ -361,5 +367,31 @@ mod tests {
             s.unenforced(Enforcer { privileged: true }),
             ["PrivateUsers=yes"]
         );
+    }
+
+    #[test]
+    fn seccomp_and_no_new_privileges_are_enforced_by_any_manager() {
+        let s = Sandbox {
+            no_new_privileges: true,
+            system_call_filter: vec![SyscallFilterLine {
+                invert: false,
+                entries: vec![("@system-service".into(), None)],
+            }],
+            system_call_error: SyscallAction::Errno(1),
+            system_call_architectures: vec!["native".into()],
+            restrict_address_families: Some(AddressFamilies {
+                allow: true,
+                families: vec![1],
+            }),
+            restrict_namespaces: Some(0),
+            memory_deny_write_execute: true,
+            restrict_realtime: true,
+            restrict_suid_sgid: true,
+            lock_personality: true,
+            protect_clock: true,
+            ..Sandbox::default()
+        };
+        assert!(s.unenforced(Enforcer { privileged: false }).is_empty());
+        assert!(s.unenforced(Enforcer { privileged: true }).is_empty());
     }
 }

@@ -88,6 +88,10 @@ pub struct SupervisorSnapshot {
     pub stdio_fds: Vec<(UnitId, [Option<HandedFd>; 3])>,
     /// Read ends of log pipes being pumped: (fd, unit name, pid).
     pub log_pipes: Vec<(HandedFd, String, u32)>,
+    /// What the processes of active sandboxed units share: `PrivateTmp=` directories, network
+    /// and IPC namespaces.
+    #[serde(default)]
+    pub namespaces: Vec<(UnitId, super::namespace::NamespaceExport)>,
 }
 
 /// One fd-store entry in a snapshot: (name, fd, polled for hang-ups).
@@ -107,6 +111,9 @@ impl SupervisorSnapshot {
             v.extend(fds.iter().flatten().map(|h| h.fd));
         }
         v.extend(self.log_pipes.iter().map(|(h, _, _)| h.fd));
+        for (_, ns) in &self.namespaces {
+            v.extend(ns.net.iter().chain(ns.ipc.iter()).map(|h| h.fd));
+        }
         v
     }
 }
@@ -165,6 +172,7 @@ impl Supervisor {
             fd_store,
             stdio_fds,
             log_pipes,
+            namespaces: self.namespaces.export(),
         }
     }
 
@@ -206,6 +214,7 @@ impl Supervisor {
                 self.pump.start(fd, &unit, pid);
             }
         }
+        self.namespaces.import(snap.namespaces, &mut claim);
         for (pid, unit) in snap.adopted {
             if self.signallable(pid) && self.alive(pid) {
                 self.table.add_pid(unit, pid);

@@ -5,7 +5,9 @@
 //! socket), `spawn` (fork/exec with the set-up contract of §7.3), `procs` (per-unit process tracking through `/proc`), `adopt` (processes scopes adopt,
 //! watched through pidfds), [`logs`] (log
 //! store, pumps, `unitd logs`), [`handover`] (state and descriptors passed across `execve` on
-//! daemon-reexec).
+//! daemon-reexec), `lockdown` (capability sets, `NoNewPrivileges=` and the order of the
+//! child's confinement steps) and [`seccomp`] (system-call groups, filter resolution, BPF
+//! programs).
 //!
 //! # How the runtime drives it
 //! 1. Create one [`Supervisor`] at start-up, inside (or with a handle to) the tokio runtime: log
@@ -27,9 +29,12 @@ mod adopt;
 pub mod env;
 pub mod fdstore;
 pub mod handover;
+mod lockdown;
 pub mod logs;
+pub mod namespace;
 pub mod notify;
 mod procs;
+pub mod seccomp;
 pub mod socket;
 mod spawn;
 
@@ -143,6 +148,9 @@ pub struct Supervisor {
     /// Connections accepted by `Accept=yes` sockets, keyed by the service instance that gets
     /// them; held until its main process is spawned.
     connections: std::collections::HashMap<UnitId, socket::Accepted>,
+    /// What the processes of sandboxed units share (`PrivateTmp=` directories, network and
+    /// IPC namespaces) while the unit is active.
+    namespaces: namespace::Namespaces,
 }
 
 /// One process of a unit as `GetUnitProcesses` reports it.
@@ -179,7 +187,6 @@ impl Supervisor {
         let pump = LogPump::new(logs.clone(), handle.clone());
         let own_pid = std::process::id();
         Ok(Supervisor {
-            cfg,
             own_pid,
             table: procs::ProcessTable::new(own_pid),
             logs,
@@ -190,6 +197,10 @@ impl Supervisor {
             adopted,
             stdio_fds: std::collections::HashMap::new(),
             connections: std::collections::HashMap::new(),
+            namespaces: namespace::Namespaces::new(
+                &cfg.directory_roots[ExecDirectoryType::Runtime.index()],
+            ),
+            cfg,
         })
     }
 
@@ -264,6 +275,7 @@ impl Supervisor {
             }
             Effect::ForgetProcesses { unit } => {
                 self.forget(*unit);
+                self.namespaces.release(*unit);
                 None
             }
             Effect::AdoptProcesses { unit, pids } => Some(Input::ProcessesAdopted {
@@ -472,6 +484,9 @@ impl Supervisor {
             msg
         })?;
         prepared.pass_fds = pass_fds.iter().take(spawn::MAX_PASS_FDS).copied().collect();
+        prepared.namespace =
+            self.namespaces
+                .plan(req, self.cfg.uid == 0, &self.cfg.directory_roots);
         self.put_stdio_fds(req, &mut prepared);
         self.put_connection_stdio(req, &mut prepared);
         let (status_r, status_w) =

@@ -16,6 +16,7 @@ use crate::settings::Scope;
 use crate::spec::{ExecContext, ExecDirectoryType, StdInput, StdOutput, WorkingDirectory};
 
 use super::env::{EnvBlock, expand_argv, parse_environment_file};
+use super::lockdown::{Lockdown, LockdownInput};
 
 /// The PATH executables given as bare names are looked up in (systemd's compile-time default,
 /// split-usr variant).
@@ -360,6 +361,10 @@ pub(crate) struct Prepared {
     ignore_sigpipe: bool,
     /// fds to hand over as 3, 4, … (`LISTEN_FDS`); owned by the caller, open across fork.
     pub pass_fds: Vec<RawFd>,
+    /// Mount/network/IPC/UTS namespaces to enter (set by the supervisor after `prepare`).
+    pub namespace: Option<super::namespace::Plan>,
+    /// Capabilities, `NoNewPrivileges=` and seccomp programs ([`Lockdown`]).
+    lockdown: Lockdown,
 }
 
 /// Move `fd` to a number ≥ 3 (so dup2 onto 0–2 never clobbers a source), close-on-exec.
@@ -829,6 +834,19 @@ pub(crate) fn prepare(
         })
         .collect();
 
+    let lockdown = Lockdown::prepare(
+        &exec.sandbox,
+        LockdownInput {
+            sandboxed: !cmd.flags.full_privileges,
+            privileged: senv.manager_uid == 0,
+            target_uid: creds.uid,
+            explicit_rtprio: exec
+                .limits
+                .iter()
+                .any(|l| l.resource == libc::RLIMIT_RTPRIO as i32),
+        },
+    );
+
     Ok(Prepared {
         exec_path,
         exec_path_c,
@@ -852,6 +870,8 @@ pub(crate) fn prepare(
         cwd,
         ignore_sigpipe: exec.ignore_sigpipe,
         pass_fds: Vec::new(),
+        namespace: None,
+        lockdown,
     })
 }
 
@@ -977,6 +997,15 @@ pub(crate) unsafe fn child(p: &Prepared, status_fd: RawFd) -> ! {
         if let Some((code, e)) = p.cred_error {
             child_fail(status_fd, code, e);
         }
+        // Namespaces need CAP_SYS_ADMIN: before the credentials change.
+        if let Some(ns) = &p.namespace
+            && let Err((code, e)) = super::namespace::enter(ns)
+        {
+            child_fail(status_fd, code, e);
+        }
+        if let Err((code, e)) = p.lockdown.before_credentials() {
+            child_fail(status_fd, code, e);
+        }
         if let Some(groups) = &p.creds.groups
             && libc::setgroups(groups.len(), groups.as_ptr()) < 0
         {
@@ -991,6 +1020,9 @@ pub(crate) unsafe fn child(p: &Prepared, status_fd: RawFd) -> ! {
             && libc::setresuid(uid, uid, uid) < 0
         {
             child_fail(status_fd, exit::USER, errno());
+        }
+        if let Err((code, e)) = p.lockdown.after_setuid() {
+            child_fail(status_fd, code, e);
         }
         if let Some((dir, missing_ok)) = &p.cwd
             && libc::chdir(dir.as_ptr()) < 0
@@ -1039,6 +1071,9 @@ pub(crate) unsafe fn child(p: &Prepared, status_fd: RawFd) -> ! {
         }
         if p.exec_errno != 0 {
             child_fail(status_fd, exit::EXEC, p.exec_errno);
+        }
+        if let Err((code, e)) = p.lockdown.before_exec() {
+            child_fail(status_fd, code, e);
         }
         libc::execve(
             p.exec_path_c.as_ptr(),

@@ -28,6 +28,8 @@ use super::values::{
 };
 use super::words::{WordFlags, extract_word, split_words};
 
+mod sandbox;
+
 /// A setter applies one entry.
 type Setter = fn(&mut Lower<'_>, &Entry);
 
@@ -53,6 +55,8 @@ pub(crate) struct Lower<'a> {
     success_action: bool,
     /// `[Socket]` settings (socket units only).
     socket: SocketSpec,
+    /// Parser-only state of the sandboxing keys.
+    sandbox_state: sandbox::State,
     /// `[Timer]` settings (timer units only).
     timer: crate::spec::TimerSpec,
 }
@@ -87,6 +91,7 @@ impl<'a> Lower<'a> {
             raw: RawSection::default(),
             success_action: false,
             socket: SocketSpec::default(),
+            sandbox_state: sandbox::State::default(),
             timer: crate::spec::TimerSpec::default(),
         }
     }
@@ -357,6 +362,7 @@ impl<'a> Lower<'a> {
                 ex.stdout = StdOutput::Journal;
             }
         }
+        sandbox::patch_capabilities(&mut ex.sandbox);
         if s.notify_access == NotifyAccess::None
             && (matches!(
                 s.service_type,
@@ -724,6 +730,7 @@ fn table() -> &'static HashMap<(&'static str, &'static str), Setter> {
                 l.service.exec.ignore_sigpipe = v;
             }
         });
+        sandbox::register("Service", &mut add);
 
         // [Install]
         for key in ["WantedBy", "RequiredBy", "Alias", "Also"] {
@@ -1679,12 +1686,18 @@ impl Lower<'_> {
                 Err(_) => self.invalid(e, "connection limit"),
             },
             k if k.starts_with("X-") => {}
-            k if SOCKET_UNSUPPORTED.contains(&k) => self.warn(
+            // The socket's own exec context (its Exec*= commands are not run by unitd).
+            k if SOCKET_UNSUPPORTED.contains(&k)
+                || sandbox::is_sandbox_key(k)
+                || UNSUPPORTED_EXEC.contains(&k) =>
+            {
+                self.warn(
                 e.line,
                 format!(
                     "Setting '{k}=' in section '[Socket]' is not supported by unitd yet, ignoring."
                 ),
-            ),
+            )
+            }
             k => self.warn(
                 e.line,
                 format!("Unknown key name '{k}' in section 'Socket', ignoring."),
@@ -2050,7 +2063,6 @@ const UNSUPPORTED_EXEC: &[&str] = &[
     "NUMAPolicy",
     "NUMAMask",
     "DynamicUser",
-    "RemoveIPC",
     "StandardInputText",
     "StandardInputData",
     "TTYPath",
@@ -2069,54 +2081,8 @@ const UNSUPPORTED_EXEC: &[&str] = &[
     "LogExtraFields",
     "LogNamespace",
     "Capabilities",
-    "SecureBits",
-    "CapabilityBoundingSet",
-    "AmbientCapabilities",
     "TimerSlackNSec",
-    "NoNewPrivileges",
-    "KeyringMode",
-    "ProtectProc",
-    "ProcSubset",
-    "SystemCallFilter",
-    "SystemCallArchitectures",
-    "SystemCallErrorNumber",
-    "SystemCallLog",
-    "MemoryDenyWriteExecute",
-    "RestrictNamespaces",
-    "RestrictRealtime",
-    "RestrictSUIDSGID",
-    "RestrictAddressFamilies",
-    "RestrictFileSystems",
-    "LockPersonality",
-    "ReadWriteDirectories",
-    "ReadOnlyDirectories",
-    "InaccessibleDirectories",
-    "ReadWritePaths",
-    "ReadOnlyPaths",
-    "InaccessiblePaths",
-    "ExecPaths",
-    "NoExecPaths",
     "ExecSearchPath",
-    "BindPaths",
-    "BindReadOnlyPaths",
-    "TemporaryFileSystem",
-    "PrivateTmp",
-    "PrivateDevices",
-    "ProtectKernelTunables",
-    "ProtectKernelModules",
-    "ProtectKernelLogs",
-    "ProtectClock",
-    "ProtectControlGroups",
-    "NetworkNamespacePath",
-    "IPCNamespacePath",
-    "PrivateNetwork",
-    "PrivateUsers",
-    "PrivateMounts",
-    "PrivateIPC",
-    "ProtectSystem",
-    "ProtectHome",
-    "MountFlags",
-    "MountAPIVFS",
     "Personality",
     "SetCredential",
     "SetCredentialEncrypted",
@@ -2129,7 +2095,6 @@ const UNSUPPORTED_EXEC: &[&str] = &[
     "SELinuxContext",
     "AppArmorProfile",
     "SmackProcessLabel",
-    "ProtectHostname",
 ];
 
 const UNSUPPORTED_CGROUP: &[&str] = &[

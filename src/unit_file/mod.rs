@@ -131,3 +131,6 @@ pub fn expand_install_specifiers(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_sandbox;

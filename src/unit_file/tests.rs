@@ -502,7 +502,7 @@ fn unknown_and_unsupported_keys_warn() {
     let (p, _) = loaded_service(
         "a.service",
         "[Unit]\nFoo=1\nX-Custom=1\nSourcePath=/x\nRequiresMountsFor=/x\n\
-         [Service]\nExecStart=/bin/x\nenvironment=A=1\nPrivateTmp=yes\nCPUWeight=10\nX-Mine=2\n\
+         [Service]\nExecStart=/bin/x\nenvironment=A=1\nDynamicUser=yes\nCPUWeight=10\nX-Mine=2\n\
          [Install]\nBogus=1\n",
     );
     assert_eq!(
@@ -511,7 +511,7 @@ fn unknown_and_unsupported_keys_warn() {
             "/units/a.service:2: Unknown key name 'Foo' in section 'Unit', ignoring.",
             "/units/a.service:5: Setting 'RequiresMountsFor=' in section '[Unit]' is not supported by unitd yet, ignoring.",
             "/units/a.service:8: Unknown key name 'environment' in section 'Service', ignoring.",
-            "/units/a.service:9: Setting 'PrivateTmp=' in section '[Service]' is not supported by unitd yet, ignoring.",
+            "/units/a.service:9: Setting 'DynamicUser=' in section '[Service]' is not supported by unitd yet, ignoring.",
             "/units/a.service:10: Setting 'CPUWeight=' in section '[Service]' is not supported by unitd yet, ignoring.",
             "/units/a.service:13: Unknown key name 'Bogus' in section 'Install', ignoring.",
         ]

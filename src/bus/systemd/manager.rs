@@ -231,6 +231,17 @@ pub static SIGNALS: &[SignalDesc] = &[
         args: &[("u", "id"), ("o", "job"), ("s", "unit"), ("s", "result")],
     },
     SignalDesc {
+        name: "StartupFinished",
+        args: &[
+            ("t", "firmware"),
+            ("t", "loader"),
+            ("t", "kernel"),
+            ("t", "initrd"),
+            ("t", "userspace"),
+            ("t", "total"),
+        ],
+    },
+    SignalDesc {
         name: "UnitFilesChanged",
         args: &[],
     },
@@ -250,6 +261,8 @@ pub struct ManagerCtx<'a> {
     pub host: &'a HostInfo,
     /// When the manager started.
     pub start_time: Timestamp,
+    /// When its start-up finished, if it has.
+    pub finish_time: Option<Timestamp>,
     /// Job counters.
     pub job_stats: JobStats,
 }
@@ -272,8 +285,40 @@ pub fn n_failed_units(engine: &Engine) -> u32 {
         .count() as u32
 }
 
-/// `SystemState`: `degraded` while any unit is failed, else `running`.
-pub fn system_state(engine: &Engine) -> &'static str {
+/// `SystemState` (systemd's `manager_state`): `stopping` once `shutdown.target` is active or
+/// queued; before start-up finished `initializing` until `basic.target` is active, then
+/// `starting`; in the system manager `maintenance` while `rescue.target` or
+/// `emergency.target` is active or queued; `degraded` while any unit is failed; else
+/// `running`.
+pub fn system_state(engine: &Engine, finished: bool, user_scope: bool) -> &'static str {
+    let active_or_pending = |name: &str| {
+        engine.lookup(name).is_some_and(|id| {
+            let u = engine.unit(id);
+            u.active_state.is_active_or_reloading()
+                || u.job
+                    .and_then(|j| engine.job(j))
+                    .is_some_and(|j| j.job_type != crate::engine::JobType::Stop)
+        })
+    };
+    let active = |name: &str| {
+        engine
+            .lookup(name)
+            .is_some_and(|id| engine.unit(id).active_state.is_active_or_reloading())
+    };
+    if active_or_pending("shutdown.target") {
+        return "stopping";
+    }
+    if !finished {
+        return if active("basic.target") {
+            "starting"
+        } else {
+            "initializing"
+        };
+    }
+    if !user_scope && (active_or_pending("rescue.target") || active_or_pending("emergency.target"))
+    {
+        return "maintenance";
+    }
     if n_failed_units(engine) > 0 {
         "degraded"
     } else {
@@ -330,6 +375,12 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("UserspaceTimestampMonotonic", "t", Const, |c| Some(vt(c
         .start_time
         .monotonic))),
+    prop!("FinishTimestamp", "t", Const, |c| Some(vt(c
+        .finish_time
+        .map_or(0, |t| t.realtime)))),
+    prop!("FinishTimestampMonotonic", "t", Const, |c| Some(vt(c
+        .finish_time
+        .map_or(0, |t| t.monotonic)))),
     prop!("NNames", "u", False, |c| {
         Some(vu(c
             .engine
@@ -371,7 +422,9 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     // No `ControlGroup`: unitd has no cgroup of its own, and with an empty value `systemctl
     // status` walks the host's root cgroup and lists every process on the machine.
     prop!("SystemState", "s", False, |c| Some(vs(system_state(
-        c.engine
+        c.engine,
+        c.finish_time.is_some(),
+        c.engine.user_scope()
     )))),
     prop!("DefaultTimeoutStartUSec", "t", Const, |_| {
         Some(vt(ServiceSpec::default().timeout_start_usec))

@@ -29,6 +29,7 @@ pub mod job_object;
 pub mod manager;
 pub mod object_path;
 pub mod properties;
+pub mod sandbox_props;
 pub mod scope_object;
 pub mod service_object;
 pub mod set_properties;
@@ -292,6 +293,16 @@ impl SystemdFacade {
         signals::signals(self, mgr, changes)
     }
 
+    /// `StartupFinished(firmware, loader, kernel, initrd, userspace, total)` (µs), to send once
+    /// start-up finished ([`Manager::check_startup_finished`]). unitd sees no firmware, loader
+    /// or initrd and, like systemd in a container or as a user manager, no kernel time:
+    /// userspace is from the manager's start to the finish, and the total is that.
+    pub fn startup_finished(&self, mgr: &Manager) -> Option<Message> {
+        let finish = mgr.finish_time()?;
+        let userspace = finish.monotonic.saturating_sub(mgr.start_time().monotonic);
+        signals::startup_finished(userspace)
+    }
+
     /// Whether signals are due that no engine change caused (`UnitFilesChanged`): the daemon
     /// loop then calls [`Self::signals`] even with an empty change list.
     pub fn has_pending_signals(&self) -> bool {
@@ -402,6 +413,7 @@ impl SystemdFacade {
             settings: mgr.settings(),
             host: &self.host,
             start_time: mgr.start_time(),
+            finish_time: mgr.finish_time(),
             job_stats: self.job_stats,
         }
     }
@@ -414,6 +426,7 @@ impl SystemdFacade {
             unit,
             procs: mgr.process_table(),
             n_fd_store: mgr.fd_store_len(unit.id) as u32,
+            unenforced: mgr.unenforced(unit.name()),
         }
     }
 

@@ -6,7 +6,10 @@
 //! value (`UINT64_MAX`); clients then hide them instead of showing invented numbers.
 //! `ControlGroup` is the cgroup the unit's processes actually live in (unitd creates none; empty
 //! while the unit has no process) and `GetProcesses()` lists them, so `systemctl status` draws
-//! the process tree. Settings unitd does not implement are not declared.
+//! the process tree. The sandboxing settings ([`super::sandbox_props`]) are reported as the
+//! unit file asked, the ones unitd records without implementing (`PrivateUsers=`, …) included:
+//! what is not enforced is said by `StatusText` and the logs. Other settings unitd does not
+//! implement are not declared.
 
 use zbus::Variant;
 
@@ -20,6 +23,7 @@ use crate::spec::{
 use super::introspect::{InterfaceDesc, MethodDesc, infos, method};
 use super::manager::manager_rlimit;
 use super::properties::{PropDesc, Value, prop, vas, vb, vi, vs, vstring, vt, vu};
+use super::sandbox_props as sp;
 use super::unit_object::UnitCtx;
 
 /// Interface name.
@@ -43,8 +47,22 @@ impl<'a> ServiceCtx<'a> {
         }
     }
 
+    /// The sandboxing settings of the service's execution context.
+    fn sandbox(&self) -> &'a crate::spec::sandbox::Sandbox {
+        &self.spec.exec.sandbox
+    }
+
     fn rt(&self) -> &'a crate::engine::ServiceRuntime {
         &self.unit.unit.service
+    }
+
+    /// `StatusText`: the service's own `STATUS=`, else what the manager noted at load about
+    /// sandboxing it cannot enforce, else empty.
+    fn status_text(&self) -> &'a str {
+        match (self.rt().status_text.as_str(), self.unit.unenforced) {
+            ("", Some(note)) => &note.status_text,
+            (own, _) => own,
+        }
     }
 
     fn commands(&self, phase: ExecPhase) -> &'a [ExecCommand] {
@@ -313,7 +331,7 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("NFileDescriptorStore", "u", False, |c| Some(vu(c
         .unit
         .n_fd_store))),
-    prop!("StatusText", "s", True, |c| Some(vs(&c.rt().status_text))),
+    prop!("StatusText", "s", True, |c| Some(vs(c.status_text()))),
     prop!("StatusErrno", "i", True, |c| Some(vi(c.rt().status_errno))),
     prop!("Result", "s", True, |c| Some(vs(c.rt().result.as_str()))),
     prop!("ReloadResult", "s", True, |c| Some(vs(c
@@ -489,6 +507,15 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("StandardError", "s", Const, |c| Some(vs(output_name(
         &c.spec.exec.stderr
     )))),
+    prop!("SecureBits", "i", Const, |c| Some(sp::secure_bits(
+        c.sandbox()
+    ))),
+    prop!("CapabilityBoundingSet", "t", Const, |c| Some(
+        sp::capability_bounding_set(c.sandbox())
+    )),
+    prop!("AmbientCapabilities", "t", Const, |c| Some(vt(c
+        .sandbox()
+        .ambient_capabilities))),
     prop!("User", "s", Const, |c| Some(vs(c
         .spec
         .exec
@@ -501,13 +528,96 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         .group
         .as_deref()
         .unwrap_or("")))),
+    prop!("RemoveIPC", "b", Const, |c| Some(vb(sp::not_implemented(
+        c.sandbox(),
+        "RemoveIPC"
+    )
+    .is_some()))),
     prop!("SupplementaryGroups", "as", Const, |c| {
         Some(vas(c.spec.exec.supplementary_groups.iter().cloned()))
     }),
+    prop!("ReadWritePaths", "as", Const, |c| Some(sp::paths(
+        &c.sandbox().read_write_paths
+    ))),
+    prop!("ReadOnlyPaths", "as", Const, |c| Some(sp::paths(
+        &c.sandbox().read_only_paths
+    ))),
+    prop!("InaccessiblePaths", "as", Const, |c| Some(sp::paths(
+        &c.sandbox().inaccessible_paths
+    ))),
+    prop!("ExecPaths", "as", Const, |c| Some(sp::paths(
+        &c.sandbox().exec_paths
+    ))),
+    prop!("NoExecPaths", "as", Const, |c| Some(sp::paths(
+        &c.sandbox().no_exec_paths
+    ))),
+    prop!("MountFlags", "t", Const, |c| Some(sp::mount_flags(
+        c.sandbox()
+    ))),
+    prop!("PrivateTmp", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .private_tmp))),
+    prop!("PrivateDevices", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .private_devices))),
+    prop!("ProtectClock", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .protect_clock))),
+    prop!("ProtectKernelTunables", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .protect_kernel_tunables))),
+    prop!("ProtectKernelModules", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .protect_kernel_modules))),
+    prop!("ProtectKernelLogs", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .protect_kernel_logs))),
+    prop!("ProtectControlGroups", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .protect_control_groups))),
+    prop!("PrivateNetwork", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .private_network))),
+    prop!("PrivateUsers", "b", Const, |c| Some(vb(
+        sp::not_implemented(c.sandbox(), "PrivateUsers").is_some()
+    ))),
+    prop!("PrivateMounts", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .private_mounts))),
+    prop!("PrivateIPC", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .private_ipc))),
+    prop!("ProtectHome", "s", Const, |c| Some(sp::protect_home(
+        c.sandbox()
+    ))),
+    prop!("ProtectSystem", "s", Const, |c| Some(sp::protect_system(
+        c.sandbox()
+    ))),
     prop!("IgnoreSIGPIPE", "b", Const, |c| Some(vb(c
         .spec
         .exec
         .ignore_sigpipe))),
+    prop!("NoNewPrivileges", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .no_new_privileges))),
+    prop!("SystemCallFilter", "(bas)", Const, |c| Some(
+        sp::syscall_lines(&c.sandbox().system_call_filter, true)
+    )),
+    prop!("SystemCallArchitectures", "as", Const, |c| Some(
+        sp::syscall_architectures(c.sandbox())
+    )),
+    prop!("SystemCallErrorNumber", "i", Const, |c| Some(
+        sp::system_call_error(c.sandbox())
+    )),
+    prop!("SystemCallLog", "(bas)", Const, |c| Some(
+        sp::syscall_lines(&c.sandbox().system_call_log, false)
+    )),
+    prop!("LockPersonality", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .lock_personality))),
+    prop!("RestrictAddressFamilies", "(bas)", Const, |c| Some(
+        sp::address_families(c.sandbox())
+    )),
     prop!("RuntimeDirectorySymlink", "a(sst)", Const, |c| Some(
         dir_symlinks(c, ExecDirectoryType::Runtime)
     )),
@@ -565,6 +675,53 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("ConfigurationDirectory", "as", Const, |c| Some(dir_paths(
         c,
         ExecDirectoryType::Configuration
+    ))),
+    prop!("MemoryDenyWriteExecute", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .memory_deny_write_execute))),
+    prop!("RestrictRealtime", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .restrict_realtime))),
+    prop!("RestrictSUIDSGID", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .restrict_suid_sgid))),
+    prop!("RestrictNamespaces", "t", Const, |c| Some(
+        sp::restrict_namespaces(c.sandbox())
+    )),
+    prop!("RestrictFileSystems", "(bas)", Const, |c| Some(
+        sp::restrict_filesystems(c.sandbox())
+    )),
+    prop!("BindPaths", "a(ssbt)", Const, |c| Some(sp::bind_paths(
+        &c.sandbox().bind_paths,
+        false
+    ))),
+    prop!("BindReadOnlyPaths", "a(ssbt)", Const, |c| Some(
+        sp::bind_paths(&c.sandbox().bind_paths, true)
+    )),
+    prop!("TemporaryFileSystem", "a(ss)", Const, |c| Some(
+        sp::temporary_filesystems(c.sandbox())
+    )),
+    prop!("MountAPIVFS", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .mount_api_vfs
+        .unwrap_or(false)))),
+    prop!("KeyringMode", "s", Const, |c| Some(sp::keyring_mode(
+        c.sandbox()
+    ))),
+    prop!("ProtectProc", "s", Const, |c| Some(sp::protect_proc(
+        c.sandbox()
+    ))),
+    prop!("ProcSubset", "s", Const, |c| Some(sp::proc_subset(
+        c.sandbox()
+    ))),
+    prop!("ProtectHostname", "b", Const, |c| Some(vb(c
+        .sandbox()
+        .protect_hostname))),
+    prop!("NetworkNamespacePath", "s", Const, |c| Some(vs(
+        sp::not_implemented(c.sandbox(), "NetworkNamespacePath").unwrap_or("")
+    ))),
+    prop!("IPCNamespacePath", "s", Const, |c| Some(vs(
+        sp::not_implemented(c.sandbox(), "IPCNamespacePath").unwrap_or("")
     ))),
     prop!("KillMode", "s", Const, |c| Some(vs(c
         .spec

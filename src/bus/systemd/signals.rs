@@ -179,6 +179,17 @@ pub(super) fn signals(f: &mut SystemdFacade, mgr: &Manager, changes: &[Change]) 
     out
 }
 
+/// The manager's `StartupFinished` with only userspace time (see
+/// [`SystemdFacade::startup_finished`]).
+pub(super) fn startup_finished(userspace: u64) -> Option<Message> {
+    build(
+        MANAGER_PATH.into(),
+        manager::INTERFACE,
+        "StartupFinished",
+        &(0u64, 0u64, 0u64, 0u64, userspace, userspace),
+    )
+}
+
 /// Marks the `UnitChanged` entries followed, within the same run of consecutive
 /// `UnitChanged`, by another one for the same unit.
 fn redundant_unit_changes(changes: &[Change]) -> Vec<bool> {

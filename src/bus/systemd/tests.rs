@@ -181,6 +181,7 @@ fn groups_for<'a>(
         unit: u,
         procs: no_processes(),
         n_fd_store: 0,
+        unenforced: None,
     };
     let ty = match ServiceCtx::new(ctx) {
         Some(s) => PropGroup::Service(s),
@@ -392,6 +393,10 @@ fn manager_properties_have_declared_types() {
             realtime: 10,
             monotonic: 20,
         },
+        finish_time: Some(Timestamp {
+            realtime: 30,
+            monotonic: 40,
+        }),
         job_stats: JobStats::default(),
     };
     let g = PropGroup::Manager(ctx);
@@ -407,6 +412,10 @@ fn manager_properties_have_declared_types() {
     assert_eq!(
         d.get("UserspaceTimestampMonotonic"),
         Some(&zbus::Variant::from(20u64))
+    );
+    assert_eq!(
+        d.get("FinishTimestampMonotonic"),
+        Some(&zbus::Variant::from(40u64))
     );
     assert_eq!(
         d.get("Environment"),
@@ -550,6 +559,7 @@ async fn busctl_reads_served_introspection_and_properties() {
                             realtime: 1,
                             monotonic: 2,
                         },
+                        finish_time: None,
                         job_stats: JobStats::default(),
                     };
                     PropGroup::Manager(ctx).get_all(&mut d);
@@ -593,4 +603,92 @@ async fn busctl_reads_served_introspection_and_properties() {
     );
     assert!(line(".Environment ").contains("\"PATH=/usr/bin:/bin\""));
     assert!(line(".DefaultTimeoutStartUSec ").contains("90000000 const"));
+}
+
+/// `SystemState` as systemd's `manager_state` computes it: start-up first (`initializing`
+/// until basic.target is active, then `starting`), then `maintenance` for rescue/emergency
+/// (system manager), `degraded`/`running`, and `stopping` once shutdown.target is queued.
+#[test]
+fn system_state_follows_startup_and_special_targets() {
+    use crate::engine::{JobMode, JobType};
+    let mut e = Engine::new(EngineConfig {
+        user_scope: false,
+        manager_env: vec![],
+        manager_pid: 1,
+        id_seed: [7; 16],
+    });
+    let now = Timestamp {
+        realtime: 1,
+        monotonic: 1,
+    };
+    let load = |e: &mut Engine, name: &str| {
+        let unit = crate::runtime::builtin::load(name, Scope::System).unwrap_or_else(|| {
+            let mut u = crate::runtime::builtin::load("basic.target", Scope::System).unwrap();
+            u.name = name.to_owned();
+            u.spec.deps.clear();
+            u
+        });
+        e.insert(now, name, unit)
+    };
+    for t in [
+        "sysinit.target",
+        "local-fs.target",
+        "sockets.target",
+        "timers.target",
+        "paths.target",
+        "basic.target",
+        "shutdown.target",
+        "poweroff.target",
+        "rescue.target",
+    ] {
+        load(&mut e, t);
+    }
+    assert_eq!(manager::system_state(&e, false, false), "initializing");
+    let basic = e.lookup("basic.target").unwrap();
+    e.enqueue(now, basic, JobType::Start, JobMode::Replace, true)
+        .unwrap();
+    assert_eq!(manager::system_state(&e, false, false), "starting");
+    assert_eq!(manager::system_state(&e, true, false), "running");
+    let rescue = e.lookup("rescue.target").unwrap();
+    e.enqueue(now, rescue, JobType::Start, JobMode::Replace, true)
+        .unwrap();
+    assert_eq!(manager::system_state(&e, true, false), "maintenance");
+    assert_eq!(manager::system_state(&e, true, true), "running");
+    // poweroff.target pulls in shutdown.target.
+    let poweroff = e.lookup("poweroff.target").unwrap();
+    e.enqueue(now, poweroff, JobType::Start, JobMode::Replace, true)
+        .unwrap();
+    assert_eq!(manager::system_state(&e, true, false), "stopping");
+}
+
+#[test]
+fn status_text_falls_back_to_the_unenforced_note() {
+    use crate::loader::unenforced::UnenforcedNote;
+    let e = engine();
+    let s = settings(Scope::System);
+    let presets = OnceCell::from(Presets::default());
+    let note = UnenforcedNote::new(&["PrivateUsers=yes".to_owned()]).unwrap();
+    let mut u = rich_service();
+    let status = |u: &Unit| {
+        let ctx = UnitCtx {
+            engine: &e,
+            settings: &s,
+            presets: &presets,
+            unit: u,
+            procs: no_processes(),
+            n_fd_store: 0,
+            unenforced: Some(&note),
+        };
+        let svc = PropGroup::Service(ServiceCtx::new(ctx).unwrap());
+        svc.get("StatusText")
+    };
+    // The service's own STATUS= wins; without one, the note is the status.
+    assert_eq!(status(&u), Some(super::properties::vs("Serving")));
+    u.service.status_text.clear();
+    assert_eq!(
+        status(&u),
+        Some(super::properties::vs(
+            "unitd: not enforced: PrivateUsers=yes"
+        ))
+    );
 }

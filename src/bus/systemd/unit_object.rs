@@ -63,6 +63,8 @@ pub struct UnitCtx<'a> {
     pub procs: &'a ProcessTable,
     /// Fds in the unit's fd store (`NFileDescriptorStore`; the supervisor holds them).
     pub n_fd_store: u32,
+    /// What the manager cannot enforce of the unit's sandboxing (noted at load).
+    pub unenforced: Option<&'a crate::loader::unenforced::UnenforcedNote>,
 }
 
 impl UnitCtx<'_> {
