@@ -215,7 +215,7 @@ impl Manager {
     fn assemble(mut p: Parts) -> Manager {
         let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
         p.engine
-            .set_zone_offsets(Box::new(super::timers::LocalZone));
+            .set_zone_offsets(Box::new(super::timers::LocalZone::new()));
         // OnBootSec= counts from boot, or in a container (we are its init) from our start.
         let boot = if std::process::id() == 1 {
             p.start_time.monotonic
