@@ -228,6 +228,32 @@ fn systemd_run_on_active_creates_a_transient_timer_and_service() {
         let s = m.systemctl(&["show", "-p", "ActiveState", "--value", "later-run.timer"]);
         s.stdout.trim() == "inactive"
     });
+
+    // --on-calendar= sends OnCalendar a(ss); the timer repeats until stopped.
+    let marker = m.dir.home().join("cal-run.fired");
+    let script = format!("echo run >> {}", marker.display());
+    let out = m.systemctl_runner().run_other(
+        "systemd-run",
+        &[
+            "--user",
+            "--on-calendar=*:*:0/2",
+            "--unit=cal-run",
+            "/bin/sh",
+            "-c",
+            &script,
+        ],
+    );
+    m.check(out.code == 0, "systemd-run --on-calendar", &out);
+    let timers = m.expect(0, &["show", "-p", "TimersCalendar", "cal-run.timer"]);
+    m.check(
+        timers.stdout.contains("OnCalendar=*-*-* *:*:00/2"),
+        "transient calendar value",
+        &timers,
+    );
+    wait_for("the calendar service to run twice", WAIT, || {
+        read_lossy(&marker).lines().count() >= 2
+    });
+    m.expect(0, &["stop", "cal-run.timer"]);
 }
 
 /// Debian 12's packaged timers (apt, man-db, systemd, e2fsprogs, util-linux, dpkg), verbatim
