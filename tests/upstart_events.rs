@@ -13,55 +13,31 @@ use std::time::Duration;
 
 use common::*;
 
-fn send_cmd(m: &UserManager, args: &[&str]) -> Command {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={}", m.bus.address()))
-        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
-        .args(args);
-    cmd
-}
-
-fn send(m: &UserManager, args: &[&str]) -> Output {
-    run_with_timeout(&mut send_cmd(m, args), "dbus-send", Duration::from_secs(30))
-}
-
 fn emit(m: &UserManager, name: &str, env: &str, wait: bool) -> Output {
-    send(
-        m,
-        &[
-            "/com/ubuntu/Upstart",
-            "com.ubuntu.Upstart0_6.EmitEvent",
-            &format!("string:{name}"),
-            &format!("array:string:{env}"),
-            &format!("boolean:{wait}"),
-        ],
-    )
-}
-
-fn write_job(m: &UserManager, name: &str, text: &str) {
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
-    std::fs::write(jobs.join(format!("{name}.conf")), text).unwrap();
+    m.upstart_send(&[
+        "/com/ubuntu/Upstart",
+        "com.ubuntu.Upstart0_6.EmitEvent",
+        &format!("string:{name}"),
+        &format!("array:string:{env}"),
+        &format!("boolean:{wait}"),
+    ])
 }
 
 #[test]
 fn emit_event_waits_for_the_jobs_it_started() {
-    let Some(m) = UserManager::start(&[(
-        "nginx.service",
-        "[Service]\nExecStart=/bin/sleep infinity\n",
-    )]) else {
+    let Some(m) = upstart_session(
+        &[(
+            "nginx.service",
+            "[Service]\nExecStart=/bin/sleep infinity\n",
+        )],
+        &["dbus-send", "dbus-monitor"],
+    ) else {
         return;
     };
-    if which("dbus-send").is_none() || which("dbus-monitor").is_none() {
-        eprintln!("skipped: dbus-send/dbus-monitor not installed");
-        return;
-    }
     let gate = m.dir.path().join("gate");
     let entered = m.dir.path().join("post-start-entered");
     let env_out = m.dir.path().join("env-out");
-    write_job(
-        &m,
-        "web",
+    m.write_job("web",
         &format!(
             "start on deploy ENV=prod\n\
              exec /bin/sh -c 'echo \"$ENV $UPSTART_EVENTS\" > {env}; exec sleep infinity'\n\
@@ -71,9 +47,8 @@ fn emit_event_waits_for_the_jobs_it_started() {
             gate = gate.display(),
         ),
     );
-    write_job(&m, "boom", "start on boom\ntask\nexec /bin/false\n");
-    write_job(
-        &m,
+    m.write_job("boom", "start on boom\ntask\nexec /bin/false\n");
+    m.write_job(
         "follower",
         "start on started nginx\nstop on stopping nginx\nexec /bin/sleep infinity\n",
     );
@@ -113,20 +88,18 @@ fn emit_event_waits_for_the_jobs_it_started() {
     assert_eq!(m.show("web.service", "ActiveState"), "inactive");
 
     // The matching one replies only once web is running.
-    let mut waiter = send_cmd(
-        &m,
-        &[
+    let mut waiter = m
+        .upstart_send_cmd(&[
             "/com/ubuntu/Upstart",
             "com.ubuntu.Upstart0_6.EmitEvent",
             "string:deploy",
             "array:string:ENV=prod",
             "boolean:true",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for("web's post-start to run", Duration::from_secs(30), || {
         entered.exists()
     });
@@ -200,15 +173,10 @@ fn emit_event_waits_for_the_jobs_it_started() {
 /// down.
 #[test]
 fn stop_on_expands_variables_per_instance() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    if which("dbus-send").is_none() {
-        eprintln!("skipped: dbus-send not installed");
-        return;
-    }
-    write_job(
-        &m,
+    m.write_job(
         "tty",
         "instance $TTY\nstart on plug\nstop on unplug DEV=$TTY\nexec /bin/sleep infinity\n",
     );
@@ -236,13 +204,10 @@ fn stop_on_expands_variables_per_instance() {
     );
     assert!(pid_alive(a));
     assert_eq!(m.show("tty@ttyA.service", "ActiveState"), "active");
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/tty",
-            "com.ubuntu.Upstart0_6.Job.GetAllInstances",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/tty",
+        "com.ubuntu.Upstart0_6.Job.GetAllInstances",
+    ]);
     assert!(
         out.stdout.contains("/com/ubuntu/Upstart/jobs/tty/ttyA"),
         "{}",

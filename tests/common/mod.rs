@@ -52,6 +52,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub mod init_ns;
+pub mod upstart;
+
+#[allow(unused_imports)]
+pub use upstart::upstart_session;
 
 /// Upper bound for any single wait (a client call, a daemon becoming ready, a process going
 /// away). Generous on purpose: it only turns a hang into a failure.
