@@ -53,6 +53,7 @@ use std::time::{Duration, Instant};
 
 pub mod init_ns;
 pub mod upstart;
+pub mod verbs;
 
 #[allow(unused_imports)]
 pub use upstart::upstart_session;
