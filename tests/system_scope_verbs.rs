@@ -100,33 +100,9 @@ impl System {
         }
         let env = daemon_env(&dir);
         let bus = TestBus::start(&dir, BusKind::System, &env);
-        let units = dir.units().display().to_string();
-        let state = dir.state().display().to_string();
-        let cmd = in_system_namespace(
-            &unitd_bin(),
-            &[
-                "serve",
-                "--system",
-                "--mark-booted",
-                "--upstart-p2p",
-                "none",
-                "--bus",
-                bus.address(),
-                // systemd's persistent install directory first (a tmpfs in this namespace),
-                // so what `enable`/`mask` write there takes effect like on a real system; then
-                // the test's units.
-                "--unit-path",
-                "/etc/systemd/system",
-                "--unit-path",
-                &units,
-                "--state-dir",
-                &state,
-            ],
-            &env,
-        );
-        let daemon =
-            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
-        daemon.wait_for_name(&bus, SYSTEMD1);
+        // systemd's persistent install directory first (a tmpfs in this namespace), so what
+        // `enable`/`mask` write there takes effect like on a real system; then the test's units.
+        let daemon = spawn_system_daemon(&dir, &bus, &env, &["/etc/systemd/system"]);
         let m = System {
             transport,
             daemon,
@@ -143,12 +119,6 @@ impl System {
         Some(m)
     }
 
-    fn base_env(&self) -> Vec<(String, String)> {
-        let mut env = client_env("unix:path=/nonexistent", &self.dir.xdg());
-        env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-        env
-    }
-
     /// `program args…` as root inside the daemon's mount namespace, with no usable bus.
     fn in_daemon_ns(&self, program: &str, args: &[&str]) -> Output {
         self.in_daemon_ns_with_bus(program, args, "unix:path=/nonexistent/system_bus_socket")
@@ -157,8 +127,7 @@ impl System {
     /// `program args…` as root inside the daemon's mount namespace with the system bus at
     /// `bus`.
     fn in_daemon_ns_with_bus(&self, program: &str, args: &[&str], bus: &str) -> Output {
-        let mut env = self.base_env();
-        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus.into()));
+        let env = system_client_env(&self.dir, bus);
         let mut cmd = Command::new("nsenter");
         cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
             .arg(program)
@@ -184,8 +153,7 @@ impl System {
             }
             Transport::Private => self.in_daemon_ns("systemctl", &full),
             Transport::Bus => {
-                let mut env = self.base_env();
-                env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+                let mut env = system_client_env(&self.dir, self.bus.address());
                 env.push(("SYSTEMCTL_FORCE_BUS".into(), "1".into()));
                 let mut cmd = in_namespace("systemctl", &full, &env);
                 run_with_timeout(&mut cmd, &format!("systemctl {}", full.join(" ")), TIMEOUT)
@@ -196,8 +164,7 @@ impl System {
     /// The stock `busctl --system ARGS…` on the test's bus (exit 0 required).
     #[track_caller]
     fn busctl(&self, args: &[&str]) -> Output {
-        let mut env = self.base_env();
-        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+        let env = system_client_env(&self.dir, self.bus.address());
         let mut full = vec!["--system", "--no-pager"];
         full.extend_from_slice(args);
         let mut cmd = in_namespace("busctl", &full, &env);
@@ -208,8 +175,7 @@ impl System {
 
     /// The stock `systemctl --no-pager ARGS…` as nobody, over the bus.
     fn systemctl_nobody(&self, args: &[&str]) -> Output {
-        let mut env = self.base_env();
-        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+        let env = system_client_env(&self.dir, self.bus.address());
         let mut full = vec![
             "--reuid=nobody",
             "--regid=nogroup",

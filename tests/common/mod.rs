@@ -893,6 +893,61 @@ impl Drop for NamespacedDaemon {
     }
 }
 
+/// The arguments of a test's `unitd serve --system` on `bus`: `--mark-booted`, no Upstart
+/// private socket (abstract sockets are per network namespace: never claim the host's
+/// `@/com/ubuntu/upstart` from a test), a `--unit-path` for each of `first_unit_paths` and then
+/// the test's `units/`, and the test's state directory.
+pub fn system_serve_args(dir: &TestDir, bus: &TestBus, first_unit_paths: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "serve",
+        "--system",
+        "--mark-booted",
+        "--upstart-p2p",
+        "none",
+        "--bus",
+        bus.address(),
+    ]
+    .map(String::from)
+    .to_vec();
+    for path in first_unit_paths
+        .iter()
+        .map(|p| p.to_string())
+        .chain([dir.units().display().to_string()])
+    {
+        args.push("--unit-path".into());
+        args.push(path);
+    }
+    args.push("--state-dir".into());
+    args.push(dir.state().display().to_string());
+    args
+}
+
+/// `unitd serve --system` ([`system_serve_args`]) in its own [`in_system_namespace`] with
+/// environment `env`, logging to `unitd.log` in the test directory; returned once it owns
+/// `org.freedesktop.systemd1` on `bus` (bounded by [`TIMEOUT`]).
+pub fn spawn_system_daemon(
+    dir: &TestDir,
+    bus: &TestBus,
+    env: &[(String, String)],
+    first_unit_paths: &[&str],
+) -> NamespacedDaemon {
+    let args = system_serve_args(dir, bus, first_unit_paths);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cmd = in_system_namespace(&unitd_bin(), &args, env);
+    let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+    daemon.wait_for_name(bus, SYSTEMD1);
+    daemon
+}
+
+/// Environment for stock clients talking to the private system bus at `bus_address`:
+/// [`client_env`] without a session bus or `XDG_RUNTIME_DIR`.
+pub fn system_client_env(dir: &TestDir, bus_address: &str) -> Vec<(String, String)> {
+    let mut env = client_env("unix:path=/nonexistent", &dir.xdg());
+    env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
+    env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus_address.into()));
+    env
+}
+
 /// Environment for stock clients talking to a private session bus.
 pub fn client_env(bus_address: &str, xdg_runtime_dir: &Path) -> Vec<(String, String)> {
     vec![
