@@ -468,16 +468,6 @@ fn start_job_in_flight_survives_and_completes_after_reexec() {
     m.wait_gone(pid, "slow.service");
 }
 
-/// A `dbus-monitor`, killed and reaped at the end.
-struct Monitor(std::process::Child);
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn bus_sees_the_name_change_hands_and_reloading_false() {
     let Some(m) = UserManager::start(&[]) else {
@@ -489,18 +479,13 @@ fn bus_sees_the_name_change_hands_and_reloading_false() {
         return;
     }
     let log = m.dir.path().join("monitor.log");
-    let _monitor = Monitor(
-        std::process::Command::new("dbus-monitor")
-            .arg("--address")
-            .arg(m.bus.address())
-            .arg("type='signal',member='Reloading'")
-            .arg("type='signal',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'")
-            .stdout(std::process::Stdio::from(
-                std::fs::File::create(&log).unwrap(),
-            ))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _monitor = dbus_monitor(
+        m.bus.address(),
+        &[
+            "type='signal',member='Reloading'",
+            "type='signal',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'",
+        ],
+        &log,
     );
     // The monitor sees nothing before its matches are in place: daemon-reload until a
     // Reloading signal shows up.

@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
@@ -56,15 +56,12 @@ fn emit_event_waits_for_the_jobs_it_started() {
 
     // Every EventEmitted signal, as dbus-monitor prints it.
     let monitor_log = m.dir.path().join("monitor.log");
-    let mut monitor_child = Command::new("dbus-monitor")
-        .arg("--address")
-        .arg(m.bus.address())
-        .arg("type='signal',interface='com.ubuntu.Upstart0_6',member='EventEmitted'")
-        .stdout(Stdio::from(std::fs::File::create(&monitor_log).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let monitor = TrackedPid::new(monitor_child.id());
+    let monitor_child = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',interface='com.ubuntu.Upstart0_6',member='EventEmitted'"],
+        &monitor_log,
+    );
+    let monitor = TrackedPid::new(monitor_child.0.id());
     wait_for("dbus-monitor to listen", Duration::from_secs(10), || {
         read_lossy(&monitor_log).contains("NameAcquired") || {
             // dbus-monitor prints nothing until a match; give it a harmless event.
@@ -165,7 +162,7 @@ fn emit_event_waits_for_the_jobs_it_started() {
     m.expect(0, &["stop", "web.service"]);
     m.wait_gone(pid, "web main process");
     monitor.terminate(Duration::from_secs(5));
-    let _ = monitor_child.wait();
+    drop(monitor_child);
 }
 
 /// `stop on` values expand against each instance's environment: `stop on unplug DEV=$TTY`

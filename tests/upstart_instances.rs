@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -54,15 +54,11 @@ fn instance_jobs_are_instance_units() {
     assert_eq!(m.show("getty@tty7.service", "LoadState"), "loaded");
 
     let monitor_log = m.dir.path().join("monitor.log");
-    let mut monitor_child = Command::new("dbus-monitor")
-        .arg("--address")
-        .arg(m.bus.address())
-        .arg("type='signal',interface='com.ubuntu.Upstart0_6.Job'")
-        .stdout(Stdio::from(std::fs::File::create(&monitor_log).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _monitor = TrackedPid::new(monitor_child.id());
+    let monitor_child = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',interface='com.ubuntu.Upstart0_6.Job'"],
+        &monitor_log,
+    );
     wait_for("dbus-monitor to listen", Duration::from_secs(10), || {
         read_lossy(&monitor_log).contains("NameAcquired")
     });
@@ -245,8 +241,7 @@ fn instance_jobs_are_instance_units() {
             assert!(found, "{member} {tty} missing:\n{log}");
         }
     }
-    let _ = monitor_child.kill();
-    let _ = monitor_child.wait();
+    drop(monitor_child);
 }
 
 fn initctl_in_job(m: &UserManager, job: &str, args: &[&str]) -> Output {

@@ -14,16 +14,6 @@ use common::*;
 const FAILER: &str = "exec /bin/sh -c 'exit 3'\n";
 const SLEEPER: &str = "exec /bin/sleep 5151\n";
 
-/// A client process (dbus-monitor, a blocked dbus-send), killed and reaped at the end.
-struct Monitor(std::process::Child);
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn failed_is_signalled_with_the_exit_status() {
     let Some(m) = upstart_session(&[], &["dbus-send", "dbus-monitor"]) else {
@@ -35,15 +25,10 @@ fn failed_is_signalled_with_the_exit_status() {
     m.expect(0, &["daemon-reload"]);
 
     let log = m.dir.path().join("monitor.log");
-    let _monitor = Monitor(
-        Command::new("dbus-monitor")
-            .arg("--address")
-            .arg(m.bus.address())
-            .arg("type='signal',interface='com.ubuntu.Upstart0_6.Instance'")
-            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _monitor = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',interface='com.ubuntu.Upstart0_6.Instance'"],
+        &log,
     );
     // dbus-monitor prints nothing before its match is in place: start and stop a good job
     // until its GoalChanged shows up.
@@ -94,7 +79,7 @@ fn a_newer_command_releases_earlier_waiters() {
 
     // Start(wait) blocks in pre-start (which never ends by itself)...
     let start_out = m.dir.path().join("start.out");
-    let mut waiter = Monitor(
+    let mut waiter = KillOnDrop(
         Command::new("dbus-send")
             .arg(format!("--bus={}", m.bus.address()))
             .args([

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -94,15 +94,11 @@ fn get_state_and_job_registry_signals() {
 
     // ReloadConfiguration: a deleted .conf gives JobRemoved, a new one JobAdded.
     let monitor_log = m.dir.path().join("monitor.log");
-    let mut monitor_child = Command::new("dbus-monitor")
-        .arg("--address")
-        .arg(m.bus.address())
-        .arg("type='signal',interface='com.ubuntu.Upstart0_6'")
-        .stdout(Stdio::from(std::fs::File::create(&monitor_log).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _monitor = TrackedPid::new(monitor_child.id());
+    let monitor_child = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',interface='com.ubuntu.Upstart0_6'"],
+        &monitor_log,
+    );
     wait_for("dbus-monitor to listen", Duration::from_secs(10), || {
         read_lossy(&monitor_log).contains("NameAcquired")
     });
@@ -126,8 +122,7 @@ fn get_state_and_job_registry_signals() {
     let out = m.initctl(&["status", "old"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("Unknown job: old"), "{}", out.all());
-    let _ = monitor_child.kill();
-    let _ = monitor_child.wait();
+    drop(monitor_child);
 
     m.initctl(&["stop", "tty", "TTY=tty5"]);
     m.wait_gone(pid, "tty5");

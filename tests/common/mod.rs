@@ -893,6 +893,32 @@ impl Drop for NamespacedDaemon {
     }
 }
 
+/// A client process the test started (a `dbus-monitor`, a call left blocking): killed and
+/// reaped when the guard drops, also when an assertion fails first.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The stock `dbus-monitor --address ADDRESS RULES…`, its stdout in `log` (stderr discarded).
+/// It prints nothing before its matches are in place: the caller waits (bounded) for a first
+/// signal it provokes or for `NameAcquired`.
+pub fn dbus_monitor(address: &str, rules: &[&str], log: &Path) -> KillOnDrop {
+    let child = Command::new("dbus-monitor")
+        .arg("--address")
+        .arg(address)
+        .args(rules)
+        .stdout(Stdio::from(fs::File::create(log).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn dbus-monitor: {e}"));
+    KillOnDrop(child)
+}
+
 /// The arguments of a test's `unitd serve --system` on `bus`: `--mark-booted`, no Upstart
 /// private socket (abstract sockets are per network namespace: never claim the host's
 /// `@/com/ubuntu/upstart` from a test), a `--unit-path` for each of `first_unit_paths` and then
@@ -1451,6 +1477,27 @@ impl UserManager {
     /// Write an executable script into the test directory.
     pub fn write_script(&self, name: &str, body: &str) -> PathBuf {
         self.dir.write_script(name, body)
+    }
+}
+
+impl UserManager {
+    /// The stock `dbus-send --print-reply` calling `org.freedesktop.systemd1.Manager.MEMBER ARGS…`
+    /// on the manager object; (exit code, stdout + stderr). Bounded (20 s).
+    pub fn manager_call(&self, member: &str, args: &[&str]) -> (i32, String) {
+        let out = run_with_timeout(
+            Command::new("dbus-send")
+                .arg(format!("--bus={}", self.bus.address()))
+                .args([
+                    "--print-reply",
+                    &format!("--dest={SYSTEMD1}"),
+                    "/org/freedesktop/systemd1",
+                    &format!("{SYSTEMD1}.Manager.{member}"),
+                ])
+                .args(args),
+            &format!("dbus-send {member}"),
+            Duration::from_secs(20),
+        );
+        (out.code, out.all())
     }
 }
 
