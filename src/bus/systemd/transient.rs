@@ -4,7 +4,8 @@
 //! through the ordinary parser ([`crate::unit_file::parse_unit`]), so a transient unit gets
 //! exactly the defaults, validation and diagnostics of a unit written to disk — the way
 //! systemd itself writes transient units as files under `…/systemd/transient/`. Services,
-//! sockets (`Listen a(ss)` & co., what `systemd-run --socket-property=` sends) and scopes
+//! sockets (`Listen a(ss)` & co., what `systemd-run --socket-property=` sends), timers
+//! (`OnActiveSec a(st)`, `OnCalendar a(ss)` & co., what `systemd-run --on-active=` sends) and scopes
 //! (`PIDs`: processes the scope adopts) can be created, in a `Slice=` and with
 //! `Delegate=`. A service takes the sandboxing properties of its execution context
 //! (`PrivateTmp`, `ProtectSystem`, `ReadOnlyPaths`, `BindPaths`, `CapabilityBoundingSet`,
@@ -641,6 +642,82 @@ fn socket_setting(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
     })
 }
 
+/// One `[Timer]` property of a transient timer unit (what `systemd-run --on-active=` &
+/// `--timer-property=` send), as unit-file lines.
+fn timer_setting(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
+    const BASES: [&str; 5] = [
+        "OnActiveSec",
+        "OnBootSec",
+        "OnStartupSec",
+        "OnUnitActiveSec",
+        "OnUnitInactiveSec",
+    ];
+    let base_key = |name: &str| -> Result<String, CallError> {
+        let key = name.replace("USec", "Sec");
+        if BASES.contains(&key.as_str()) {
+            Ok(key)
+        } else {
+            Err(CallError::invalid_args(format!(
+                "Invalid timer base: {name}"
+            )))
+        }
+    };
+    Ok(match k {
+        _ if BASES.contains(&k) || k == "TimersMonotonic" => {
+            let values: Vec<(String, u64)> = v
+                .try_clone()
+                .ok()
+                .and_then(|v| Vec::<(String, u64)>::try_from(v).ok())
+                .ok_or_else(|| wrong_type(k, "a(st)"))?;
+            if values.is_empty() {
+                // An empty list resets the timer values, as an empty assignment does.
+                return Ok(vec!["OnActiveSec=".to_owned()]);
+            }
+            let mut out = Vec::with_capacity(values.len());
+            for (base, usec) in values {
+                out.push(format!("{}={usec}us", base_key(&base)?));
+            }
+            out
+        }
+        "OnCalendar" | "TimersCalendar" => {
+            let values: Vec<(String, String)> = v
+                .try_clone()
+                .ok()
+                .and_then(|v| Vec::<(String, String)>::try_from(v).ok())
+                .ok_or_else(|| wrong_type(k, "a(ss)"))?;
+            if values.is_empty() {
+                return Ok(vec!["OnCalendar=".to_owned()]);
+            }
+            let mut out = Vec::with_capacity(values.len());
+            for (_, expr) in values {
+                if crate::spec::calendar::CalendarSpec::parse(&expr).is_err() {
+                    return Err(CallError::invalid_args(format!(
+                        "Failed to parse calendar specification: {expr}"
+                    )));
+                }
+                out.push(format!("OnCalendar={}", plain(k, &expr)?));
+            }
+            out
+        }
+        "AccuracyUSec" | "RandomizedDelayUSec" => {
+            let usec = get_u64(k, v)?;
+            let key = k.replace("USec", "Sec");
+            if usec == u64::MAX {
+                vec![format!("{key}=infinity")]
+            } else {
+                vec![format!("{key}={usec}us")]
+            }
+        }
+        "WakeSystem" | "RemainAfterElapse" | "Persistent" | "OnTimezoneChange"
+        | "OnClockChange" | "FixedRandomDelay" => {
+            let b = if get_bool(k, v)? { "yes" } else { "no" };
+            vec![format!("{k}={b}")]
+        }
+        "Unit" => vec![format!("Unit={}", plain(k, &get_str(k, v)?)?)],
+        _ => return Err(unknown(k)),
+    })
+}
+
 /// Build the unit `name` from `props` (`a(sv)`): returns the loaded unit and the options the
 /// façade acts on. Errors are systemd's (`InvalidArgs` for unknown or mistyped properties,
 /// `NotSupported` for what unitd cannot do).
@@ -657,7 +734,8 @@ pub fn build(
     }
     let is_scope = un.unit_type() == UnitType::Scope;
     let is_socket = un.unit_type() == UnitType::Socket;
-    if un.unit_type() != UnitType::Service && !is_scope && !is_socket {
+    let is_timer = un.unit_type() == UnitType::Timer;
+    if un.unit_type() != UnitType::Service && !is_scope && !is_socket && !is_timer {
         return Err(CallError::new(
             NOT_SUPPORTED,
             format!(
@@ -672,6 +750,7 @@ pub fn build(
     // Settings of the type's own section every unit with a control group has.
     let mut cgroup_lines: Vec<String> = Vec::new();
     let mut socket_lines: Vec<String> = Vec::new();
+    let mut timer_lines: Vec<String> = Vec::new();
     for (key, value) in props {
         let v: &Value<'_> = value;
         // A variant inside the variant (some clients nest them).
@@ -694,6 +773,15 @@ pub fn build(
                 }
                 "Slice" | "Delegate" => {}
                 _ => return Err(unknown(k)),
+            }
+        }
+        if is_timer {
+            match k {
+                "Description" | "AddRef" | "CollectMode" => {}
+                _ => {
+                    timer_lines.extend(timer_setting(k, v)?);
+                    continue;
+                }
             }
         }
         if is_socket {
@@ -806,6 +894,7 @@ pub fn build(
     }
     if !is_scope
         && !is_socket
+        && !is_timer
         && !service_lines.iter().any(|l| l.starts_with("ExecStart="))
         && !service_lines.iter().any(|l| l == "RemainAfterExit=yes")
     {
@@ -814,7 +903,13 @@ pub fn build(
              services.",
         ));
     }
-    let text = if is_socket {
+    let text = if is_timer {
+        format!(
+            "[Unit]\n{}\n\n[Timer]\n{}\n",
+            unit_lines.join("\n"),
+            timer_lines.join("\n")
+        )
+    } else if is_socket {
         socket_lines.extend(cgroup_lines);
         format!(
             "[Unit]\n{}\n\n[Socket]\n{}\n",
