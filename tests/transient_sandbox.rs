@@ -547,25 +547,29 @@ fn bad_values_and_types_get_systemds_errors() {
     }
     // Nothing was left behind by the refusals.
     assert_eq!(m.show("bad.service", "LoadState"), "not-found");
-    // Scopes have no execution context: systemd refuses sandboxing properties for them
-    // (systemd-run already refuses `--scope -p PrivateTmp=`).
-    let out = start_transient(
-        &m,
-        "bad.scope",
-        &format!(
-            "[('PIDs', <[uint32 {}]>), ('PrivateTmp', <true>)]",
-            std::process::id()
+    // Scopes and timers have no execution context: systemd refuses sandboxing properties
+    // for them (systemd-run already refuses `--scope -p PrivateTmp=`).
+    for (unit, props) in [
+        (
+            "bad.scope",
+            format!(
+                "[('PIDs', <[uint32 {}]>), ('PrivateTmp', <true>)]",
+                std::process::id()
+            ),
         ),
-    );
-    assert_ne!(out.code, 0, "{}", out.dump());
-    assert!(
-        out.stderr.contains("PropertyReadOnly")
-            && out
-                .stderr
-                .contains("Cannot set property PrivateTmp, or unknown property."),
-        "{}",
-        out.dump()
-    );
+        ("bad.timer", "[('PrivateTmp', <true>)]".to_owned()),
+    ] {
+        let out = start_transient(&m, unit, &props);
+        assert_ne!(out.code, 0, "{}", out.dump());
+        assert!(
+            out.stderr.contains("PropertyReadOnly")
+                && out
+                    .stderr
+                    .contains("Cannot set property PrivateTmp, or unknown property."),
+            "{unit}: {}",
+            out.dump()
+        );
+    }
 }
 
 #[test]
