@@ -227,6 +227,15 @@ fn seccomp_and_no_new_privileges_from_systemd_run_are_enforced_and_read_back() {
             && !bounding.contains("cap_sys_time"),
         "{bounding}"
     );
+    // Like systemd, sandboxing is fixed once the unit exists: set-property refuses it.
+    let out = m.systemctl(&["set-property", "sec.service", "PrivateTmp=yes"]);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert!(
+        out.stderr
+            .contains("Cannot set property PrivateTmp, or unknown property."),
+        "{}",
+        out.dump()
+    );
     m.expect(0, &["stop", "sec.service", "file.service"]);
 }
 
