@@ -50,6 +50,10 @@ impl<'a> TimerCtx<'a> {
 
 type Getter = fn(&TimerCtx<'_>) -> Option<Value>;
 
+fn none_is_infinity(v: u64) -> u64 {
+    if v == 0 { USEC_INFINITY } else { v }
+}
+
 /// The properties, in systemd's order.
 pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("Unit", "s", Const, |c| Some(vs(c
@@ -95,12 +99,13 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("OnTimezoneChange", "b", Const, |c| Some(vb(c
         .spec
         .on_timezone_change))),
-    prop!("NextElapseUSecRealtime", "t", True, |c| Some(vt(c
-        .rt()
-        .next_elapse_realtime))),
-    prop!("NextElapseUSecMonotonic", "t", True, |c| Some(vt(c
-        .rt()
-        .next_elapse_monotonic))),
+    // systemd keeps "no next elapse" as USEC_INFINITY (the engine's 0).
+    prop!("NextElapseUSecRealtime", "t", True, |c| Some(vt(
+        none_is_infinity(c.rt().next_elapse_realtime)
+    ))),
+    prop!("NextElapseUSecMonotonic", "t", True, |c| Some(vt(
+        none_is_infinity(c.rt().next_elapse_monotonic)
+    ))),
     prop!("LastTriggerUSec", "t", True, |c| Some(vt(c
         .rt()
         .last_trigger
