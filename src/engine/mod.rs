@@ -8,7 +8,7 @@
 //!
 //! Layout: `api.rs` public operations; `transaction.rs` job expansion, merging and ordering;
 //! `job.rs` running and finishing jobs; `service.rs` the service state machine (systemd's
-//! `service_enter_*` naming); `scope.rs` scope units; `unit.rs` the per-unit record; `gc.rs` garbage collection; `snapshot.rs` the serializable runtime state (daemon-reexec);
+//! `service_enter_*` naming); `scope.rs` scope units; `socket.rs` socket units; `timer.rs` timer units; `unit.rs` the per-unit record; `gc.rs` garbage collection; `snapshot.rs` the serializable runtime state (daemon-reexec);
 //! `types.rs` the vocabulary.
 
 mod api;

@@ -289,10 +289,13 @@ impl Engine {
         let inactive_exit = self.u(id).timestamps.inactive_exit;
         let last_trigger = self.u(id).timer.last_trigger;
         let target = self.timer_target(id);
-        let (target_active_enter, target_inactive_enter) = target
+        // OnUnitActiveSec= counts from when the unit left inactive (systemd uses its
+        // inactive-exit timestamp, which a oneshot also has), OnUnitInactiveSec= from when it
+        // went inactive.
+        let (target_inactive_exit, target_inactive_enter) = target
             .map(|t| {
                 let ts = &self.u(t).timestamps;
-                (ts.active_enter.monotonic, ts.inactive_enter.monotonic)
+                (ts.inactive_exit.monotonic, ts.inactive_enter.monotonic)
             })
             .unwrap_or((0, 0));
         let startup = self.startup;
@@ -342,7 +345,7 @@ impl Engine {
                 TimerBase::UnitActive | TimerBase::UnitInactive => {
                     leave_around = true;
                     let t = if *base == TimerBase::UnitActive {
-                        target_active_enter
+                        target_inactive_exit
                     } else {
                         target_inactive_enter
                     };
@@ -567,7 +570,9 @@ impl Engine {
     /// systemd's `timer_trigger_notify`: the triggered unit changed state (or a job of it
     /// finished); recompute what depends on it.
     pub(crate) fn timer_trigger_notify(&mut self, unit: UnitId) {
-        if self.u(unit).is_timer() {
+        if self.u(unit).is_timer()
+            || self.u(unit).loaded.load_state != crate::spec::LoadState::Loaded
+        {
             return;
         }
         for t in self.timers_triggering(unit) {
@@ -586,6 +591,8 @@ impl Engine {
             match self.u(t).timer.state {
                 TimerState::Waiting | TimerState::Elapsed => self.timer_enter_waiting(t, false),
                 TimerState::Running => {
+                    // Unlike systemd, a start job still pending for the unit (the timer's own,
+                    // queued after a stop job it replaced) keeps the timer running.
                     let other = self.u(unit);
                     if other.active_state.is_inactive_or_failed() && other.job.is_none() {
                         self.timer_enter_waiting(t, false);

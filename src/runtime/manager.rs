@@ -129,6 +129,9 @@ pub struct Manager {
     /// Per unit name: the sandboxing settings this manager cannot enforce, as computed when
     /// the unit was (re)loaded ([`crate::loader::unenforced`]).
     unenforced: std::collections::HashMap<String, UnenforcedNote>,
+    /// Time-zone rules for `OnCalendar=`, shared with the engine (reloaded on a time-zone
+    /// change).
+    zones: std::sync::Arc<super::timers::LocalZone>,
 }
 
 /// What a shutdown request asks for. In a container (or any manager that is not the host's
@@ -214,8 +217,9 @@ impl Manager {
     /// A manager from its parts, with a loader for its settings and nothing pending.
     fn assemble(mut p: Parts) -> Manager {
         let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
+        let zones = std::sync::Arc::new(super::timers::LocalZone::new());
         p.engine
-            .set_zone_offsets(Box::new(super::timers::LocalZone::new()));
+            .set_zone_offsets(Box::new(super::timers::SharedZone(zones.clone())));
         // OnBootSec= counts from boot, or in a container (we are its init) from our start.
         let boot = if std::process::id() == 1 {
             p.start_time.monotonic
@@ -242,6 +246,7 @@ impl Manager {
             reexec_requested: false,
             shutdown: None,
             unenforced: std::collections::HashMap::new(),
+            zones,
         }
     }
 
@@ -1101,6 +1106,16 @@ impl Manager {
     pub fn fire_timers(&mut self) {
         self.engine.handle_timeout(now());
         self.process();
+    }
+
+    /// Something named `localtime` changed in `/etc`: if the local time zone really changed,
+    /// timer units recompute (or trigger, `OnTimezoneChange=`).
+    pub fn timezone_maybe_changed(&mut self) {
+        if self.zones.reload_local() {
+            tracing::info!("the local time zone changed");
+            self.engine.timezone_changed(now());
+            self.process();
+        }
     }
 
     /// The wall clock was set: timer units recompute (or trigger, `OnClockChange=`).

@@ -504,6 +504,8 @@ async fn serve_async(
     let mut socket_events = mgr.take_socket_events();
     // The wall clock being set: calendar timers recompute, OnClockChange= timers trigger.
     let clock_watch = timers::ClockWatch::new();
+    // `/etc/localtime` changing: the same, OnTimezoneChange= timers trigger.
+    let tz_watch = timers::TimezoneWatch::new();
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
     // Start jobs queued for dbus-daemon's ActivationRequest, with the unit name it asked for.
@@ -620,6 +622,10 @@ async fn serve_async(
             _ = timers::clock_changed(clock_watch.as_ref()) => {
                 notify_backlog = false;
                 mgr.clock_changed();
+            }
+            _ = timers::timezone_changed(tz_watch.as_ref()) => {
+                notify_backlog = false;
+                mgr.timezone_maybe_changed();
             }
             _ = sleep_until_opt(idle_deadline) => {
                 // New calls must activate a fresh instance, not reach one that is leaving;

@@ -14,18 +14,133 @@ use crate::spec::calendar::ZoneOffsets;
 /// Where named zones' TZif files live.
 const ZONEINFO: &str = "/usr/share/zoneinfo";
 
-/// Local time as the C library knows it, and named zones from the zoneinfo database (read
-/// once per zone). An unknown zone has no offsets (`None`: such an expression never
+/// Local time and named zones from the zoneinfo database. Local time is what the C library
+/// would use: `$TZ` (a zone name, `:path` or a POSIX rule) or else `/etc/localtime` (missing:
+/// UTC), read here with the TZif reader so a change of `/etc/localtime` can be picked up
+/// ([`LocalZone::reload_local`]); should that file be unreadable, `localtime_r` answers. Named
+/// zones are read once each; an unknown zone has no offsets (`None`: such an expression never
 /// elapses).
-#[derive(Default)]
 pub struct LocalZone {
+    local: Mutex<LocalTime>,
     named: Mutex<HashMap<String, Option<TzData>>>,
 }
 
+/// Where local time comes from, and the file content it was read from.
+struct LocalTime {
+    rules: Option<TzData>,
+    file: Option<(PathBuf, Vec<u8>)>,
+}
+
+impl LocalTime {
+    fn load() -> LocalTime {
+        let tz = std::env::var("TZ").ok();
+        let file = match tz.as_deref() {
+            None => Some(PathBuf::from("/etc/localtime")),
+            // An empty TZ is UTC.
+            Some("") => {
+                return LocalTime {
+                    rules: PosixTz::parse("UTC0").map(TzData::from_rule),
+                    file: None,
+                };
+            }
+            Some(t) => {
+                let t = t.strip_prefix(':').unwrap_or(t);
+                if t.starts_with('/') {
+                    Some(PathBuf::from(t))
+                } else if !t.contains("..") && Path::new(ZONEINFO).join(t).is_file() {
+                    Some(Path::new(ZONEINFO).join(t))
+                } else {
+                    return LocalTime {
+                        rules: PosixTz::parse(t).map(TzData::from_rule),
+                        file: None,
+                    };
+                }
+            }
+        };
+        let Some(path) = file else {
+            return LocalTime {
+                rules: None,
+                file: None,
+            };
+        };
+        match std::fs::read(&path) {
+            Ok(bytes) => LocalTime {
+                rules: TzData::parse(&bytes),
+                file: Some((path, bytes)),
+            },
+            // No /etc/localtime: UTC, as the C library has it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => LocalTime {
+                rules: PosixTz::parse("UTC0").map(TzData::from_rule),
+                file: Some((path, Vec::new())),
+            },
+            Err(_) => LocalTime {
+                rules: None,
+                file: None,
+            },
+        }
+    }
+}
+
+impl Default for LocalZone {
+    fn default() -> Self {
+        LocalZone {
+            local: Mutex::new(LocalTime::load()),
+            named: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
 impl LocalZone {
-    /// A provider reading named zones from the system's zoneinfo database.
+    /// A provider for the manager's local time and the system's zoneinfo database.
     pub fn new() -> LocalZone {
         LocalZone::default()
+    }
+
+    /// A provider whose local time comes from the TZif file `path` (tests; the manager uses
+    /// [`LocalZone::new`]).
+    pub fn with_local_file(path: &Path) -> LocalZone {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        LocalZone {
+            local: Mutex::new(LocalTime {
+                rules: TzData::parse(&bytes),
+                file: Some((path.to_owned(), bytes)),
+            }),
+            named: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Read the local time zone's file again; `true` when its content changed (the time zone
+    /// changed: timers recompute, `OnTimezoneChange=` ones trigger).
+    pub fn reload_local(&self) -> bool {
+        let Ok(mut local) = self.local.lock() else {
+            return false;
+        };
+        let Some((path, old)) = &local.file else {
+            return false;
+        };
+        let now = std::fs::read(path).unwrap_or_default();
+        if now == *old {
+            return false;
+        }
+        let path = path.clone();
+        *local = if path == Path::new("/etc/localtime") || std::env::var_os("TZ").is_some() {
+            LocalTime::load()
+        } else {
+            LocalTime {
+                rules: TzData::parse(&now),
+                file: Some((path, now)),
+            }
+        };
+        true
+    }
+}
+
+/// A [`LocalZone`] shared between the engine and the runtime (which reloads it).
+pub struct SharedZone(pub std::sync::Arc<LocalZone>);
+
+impl ZoneOffsets for SharedZone {
+    fn utc_offset(&self, zone: Option<&str>, utc_secs: i64) -> Option<i64> {
+        self.0.utc_offset(zone, utc_secs)
     }
 }
 
@@ -33,6 +148,11 @@ impl ZoneOffsets for LocalZone {
     fn utc_offset(&self, zone: Option<&str>, utc_secs: i64) -> Option<i64> {
         match zone {
             None => {
+                if let Ok(local) = self.local.lock()
+                    && let Some(rules) = &local.rules
+                {
+                    return Some(rules.offset_at(utc_secs));
+                }
                 #[allow(clippy::useless_conversion)] // time_t is not i64 everywhere
                 let t: libc::time_t = utc_secs.try_into().ok()?;
                 // SAFETY: localtime_r only writes the `tm` we pass; both pointers are valid.
@@ -140,6 +260,15 @@ impl TzData {
             initial: utoff(0)?,
             footer,
         })
+    }
+
+    /// A zone that is just a POSIX rule (`$TZ=CET-1CEST,M3.5.0,M10.5.0/3`).
+    pub fn from_rule(rule: PosixTz) -> TzData {
+        TzData {
+            transitions: Vec::new(),
+            initial: rule.std,
+            footer: Some(rule),
+        }
     }
 
     /// Seconds east of UTC at `t` (seconds since the epoch).
@@ -475,6 +604,91 @@ impl ClockWatch {
     }
 }
 
+/// Notices changes of `/etc/localtime` (inotify on `/etc`, as systemd watches it): the caller
+/// then asks [`LocalZone::reload_local`] whether the local time zone really changed.
+pub struct TimezoneWatch {
+    // Declared first: deregistered from the reactor before the inotify fd closes.
+    async_fd: tokio::io::unix::AsyncFd<std::os::fd::RawFd>,
+    _fd: std::os::fd::OwnedFd,
+}
+
+impl TimezoneWatch {
+    /// A watch on `/etc`, or `None` when inotify or `/etc` is not available.
+    pub fn new() -> Option<TimezoneWatch> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        // SAFETY: plain syscalls; the returned fd is owned from here on.
+        let raw = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        if raw < 0 {
+            return None;
+        }
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mask = libc::IN_CLOSE_WRITE
+            | libc::IN_MOVED_TO
+            | libc::IN_CREATE
+            | libc::IN_DELETE
+            | libc::IN_ATTRIB
+            | libc::IN_ONLYDIR;
+        let wd = unsafe { libc::inotify_add_watch(raw, c"/etc".as_ptr(), mask) };
+        if wd < 0 {
+            return None;
+        }
+        // SAFETY: `_fd` lives in the same struct and is dropped after the AsyncFd.
+        let async_fd = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(
+                fd.as_raw_fd(),
+                tokio::io::Interest::READABLE,
+            )
+        }
+        .ok()?;
+        Some(TimezoneWatch { async_fd, _fd: fd })
+    }
+
+    /// Resolve once something named `localtime` in `/etc` changed.
+    pub async fn changed(&self) {
+        loop {
+            let Ok(mut guard) = self.async_fd.readable().await else {
+                return std::future::pending().await;
+            };
+            let mut hit = false;
+            let mut buf = [0u8; 4096];
+            loop {
+                // SAFETY: reading into a local buffer from our own inotify fd.
+                let n = unsafe {
+                    libc::read(*self.async_fd.get_ref(), buf.as_mut_ptr().cast(), buf.len())
+                };
+                if n <= 0 {
+                    break;
+                }
+                let mut off = 0usize;
+                let n = n as usize;
+                let header = std::mem::size_of::<libc::inotify_event>();
+                while off + header <= n {
+                    // The name follows the fixed header, NUL-padded to `len` bytes.
+                    let len =
+                        u32::from_ne_bytes(buf[off + 12..off + 16].try_into().unwrap_or_default())
+                            as usize;
+                    let name = &buf[off + header..(off + header + len).min(n)];
+                    let name = name.split(|&b| b == 0).next().unwrap_or_default();
+                    hit |= name == b"localtime";
+                    off += header + len;
+                }
+            }
+            guard.clear_ready();
+            if hit {
+                return;
+            }
+        }
+    }
+}
+
+/// Wait for a change of `/etc/localtime`; never resolves without a watch.
+pub async fn timezone_changed(watch: Option<&TimezoneWatch>) {
+    match watch {
+        Some(w) => w.changed().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Wait for a clock change; never resolves without a watch.
 pub async fn clock_changed(watch: Option<&ClockWatch>) {
     match watch {
@@ -524,5 +738,25 @@ mod tests {
         );
         // 1890: before the first transition (1893), local mean time.
         assert_eq!(zones.utc_offset(berlin, -2_524_521_600), Some(3208));
+    }
+
+    #[test]
+    fn local_zone_follows_its_file() {
+        let berlin = Path::new("/usr/share/zoneinfo/Europe/Berlin");
+        let new_york = Path::new("/usr/share/zoneinfo/America/New_York");
+        if !berlin.exists() || !new_york.exists() {
+            eprintln!("skipped: tzdata not installed");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("localtime");
+        std::fs::copy(berlin, &local).unwrap();
+        let zones = LocalZone::with_local_file(&local);
+        assert_eq!(zones.utc_offset(None, 1_782_864_000), Some(7200));
+        assert!(!zones.reload_local(), "unchanged file");
+        std::fs::copy(new_york, &local).unwrap();
+        assert!(zones.reload_local());
+        assert_eq!(zones.utc_offset(None, 1_782_864_000), Some(-4 * 3600));
+        assert!(!zones.reload_local());
     }
 }

@@ -39,6 +39,16 @@ impl<'a> TimerCtx<'a> {
         &self.unit.unit.timer
     }
 
+    /// A next elapse as systemd shows it: the value while waiting (0 for a clock without a
+    /// value), infinity in every other state.
+    fn next_elapse(&self, v: u64) -> u64 {
+        if self.rt().state == crate::engine::TimerState::Waiting {
+            v
+        } else {
+            USEC_INFINITY
+        }
+    }
+
     /// A per-value next elapse as systemd shows it (0 when not armed).
     fn shown(v: Option<&u64>) -> u64 {
         match v {
@@ -95,12 +105,12 @@ pub static PROPS: &[PropDesc<Getter>] = &[
     prop!("OnTimezoneChange", "b", Const, |c| Some(vb(c
         .spec
         .on_timezone_change))),
-    prop!("NextElapseUSecRealtime", "t", True, |c| Some(vt(c
-        .rt()
-        .next_elapse_realtime))),
-    prop!("NextElapseUSecMonotonic", "t", True, |c| Some(vt(c
-        .rt()
-        .next_elapse_monotonic))),
+    prop!("NextElapseUSecRealtime", "t", True, |c| Some(vt(
+        c.next_elapse(c.rt().next_elapse_realtime)
+    ))),
+    prop!("NextElapseUSecMonotonic", "t", True, |c| Some(vt(
+        c.next_elapse(c.rt().next_elapse_monotonic)
+    ))),
     prop!("LastTriggerUSec", "t", True, |c| Some(vt(c
         .rt()
         .last_trigger

@@ -136,7 +136,8 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
     }
 }
 
-/// Whether unitd can run jobs for this kind of unit (services, targets, scopes, slices).
+/// Whether unitd can run jobs for this kind of unit (services, targets, timers, scopes,
+/// slices).
 fn supported_kind(unit: &Unit) -> bool {
     matches!(
         unit.loaded.spec.kind,

@@ -331,3 +331,29 @@ fn clock_changes_recompute_or_trigger() {
     assert_eq!(s.state("clock.timer"), ("active", "running"));
     assert_eq!(spawns(&s, "tick.service"), 0);
 }
+
+#[test]
+fn timezone_changes_recompute_or_trigger() {
+    let mut s = Sim::new();
+    add_job(&mut s, "tz.service");
+    add_timer(&mut s, "tz.timer", |t| t.on_timezone_change = true);
+    add_job(&mut s, "daily.service");
+    add_timer(&mut s, "daily.timer", |t| {
+        t.calendar = vec![CalendarSpec::parse("daily").unwrap()];
+    });
+    s.start("tz.timer").unwrap();
+    s.start("daily.timer").unwrap();
+    let before = timer(&s, "daily.timer").next_elapse_realtime;
+    // Local time is now 2 h east of UTC: it is already 00:13 on the 15th there, so the next
+    // local midnight is 22:00 UTC on the 15th instead of 00:00 UTC.
+    s.e.set_zone_offsets(Box::new(crate::spec::calendar::FixedOffset(7200)));
+    let t = s.t();
+    s.e.timezone_changed(t);
+    s.pump();
+    assert_eq!(spawns(&s, "tz.service"), 1);
+    assert_eq!(
+        timer(&s, "daily.timer").next_elapse_realtime,
+        before + 22 * 3600 * USEC_PER_SEC
+    );
+    assert_eq!(spawns(&s, "daily.service"), 0);
+}
