@@ -10,28 +10,8 @@ use std::time::Duration;
 
 use common::*;
 
-const M: &str = "org.freedesktop.systemd1.Manager";
-
-/// `dbus-send` to the manager; returns (exit code, stdout + stderr).
-fn call(m: &UserManager, member: &str, args: &[&str]) -> (i32, String) {
-    let out = run_with_timeout(
-        Command::new("dbus-send")
-            .arg(format!("--bus={}", m.bus.address()))
-            .args([
-                "--print-reply",
-                "--dest=org.freedesktop.systemd1",
-                "/org/freedesktop/systemd1",
-                &format!("{M}.{member}"),
-            ])
-            .args(args),
-        &format!("dbus-send {member}"),
-        Duration::from_secs(20),
-    );
-    (out.code, out.all())
-}
-
 fn expect_error(m: &UserManager, member: &str, args: &[&str], name: &str) {
-    let (code, text) = call(m, member, args);
+    let (code, text) = m.manager_call(member, args);
     assert_ne!(code, 0, "{member} {args:?} must fail:\n{text}");
     assert!(
         text.contains(&format!("Error {name}")),

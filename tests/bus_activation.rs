@@ -281,9 +281,7 @@ fn system_bus_with_the_shipped_policy_activates_unitd_on_the_first_list_units() 
         "nothing owns {SYSTEMD1} before the first call"
     );
 
-    let mut env = client_env("unix:path=/nonexistent", &dir.xdg());
-    env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-    env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), address.clone()));
+    let mut env = system_client_env(&dir, &address);
     env.push(("SYSTEMCTL_FORCE_BUS".into(), "1".into()));
     let mut cmd = in_namespace("systemctl", &["--no-pager", "list-units", "--all"], &env);
     let out = run_with_timeout(&mut cmd, "systemctl list-units --all", TIMEOUT);

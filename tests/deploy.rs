@@ -162,9 +162,7 @@ fn system_install_into_a_prefix_is_activated_guarded_and_fully_uninstalled() {
         activated: Vec::new(),
     };
 
-    let mut client_env = client_env("unix:path=/nonexistent", &dir.xdg());
-    client_env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-    client_env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), address.clone()));
+    let mut client_env = system_client_env(&dir, &address);
     client_env.push(("SYSTEMCTL_FORCE_BUS".into(), "1".into()));
     let systemctl = |args: &[&str]| {
         let mut full = vec!["--no-pager"];

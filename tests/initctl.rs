@@ -9,24 +9,12 @@ use std::time::Duration;
 
 use common::*;
 
-fn initctl(m: &UserManager, program: &std::path::Path, pre: &[&str], args: &[&str]) -> Output {
-    let mut cmd = Command::new(program);
-    cmd.args(pre)
-        .arg("--session")
-        .args(args)
-        .env("DBUS_SESSION_BUS_ADDRESS", m.bus.address())
-        .env_remove("UPSTART_SESSION")
-        .env_remove("UPSTART_JOB");
-    run_with_timeout(&mut cmd, "initctl", Duration::from_secs(30))
-}
-
 #[test]
 fn initctl_output_formats_and_exit_codes() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(
         jobs.join("sleeper.conf"),
         "start on started nginx and (deploy ENV=prod or manual-go)\nstop on runlevel [!2345]\nemits ready\nexec /bin/sleep infinity\n",
@@ -39,7 +27,7 @@ fn initctl_output_formats_and_exit_codes() {
     .unwrap();
     m.expect(0, &["daemon-reload"]);
     let unitd = unitd_bin();
-    let ic = |args: &[&str]| initctl(&m, &unitd, &["initctl"], args);
+    let ic = |args: &[&str]| m.initctl(args);
 
     let out = ic(&["version"]);
     assert_eq!(out.code, 0, "{}", out.all());
@@ -95,7 +83,7 @@ fn initctl_output_formats_and_exit_codes() {
     // The binary invoked as `initctl` (multicall).
     let link = m.dir.path().join("initctl");
     std::os::unix::fs::symlink(&unitd, &link).unwrap();
-    let out = initctl(&m, &link, &[], &["status", "sleeper"]);
+    let out = m.initctl_as(&link, &[], &["status", "sleeper"]);
     assert_eq!(
         out.stdout,
         format!("sleeper start/running, process {pid}\n")
@@ -184,11 +172,10 @@ fn initctl_output_formats_and_exit_codes() {
 
 #[test]
 fn initctl_usage_notify_help_and_sessions() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(
         jobs.join("tty.conf"),
         "instance $TTY\nusage \"tty TTY=<device>\"\nexec /bin/sleep infinity\n",
@@ -201,7 +188,7 @@ fn initctl_usage_notify_help_and_sessions() {
     .unwrap();
     m.expect(0, &["daemon-reload"]);
     let unitd = unitd_bin();
-    let ic = |args: &[&str]| initctl(&m, &unitd, &["initctl"], args);
+    let ic = |args: &[&str]| m.initctl(args);
 
     let out = ic(&["usage", "tty"]);
     assert_eq!(

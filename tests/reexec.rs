@@ -316,32 +316,14 @@ fn system_scope_daemon_reexec() {
     dir.write_unit("sleeper.service", "[Service]\nExecStart=/bin/sleep 4247\n");
     let env = daemon_env(&dir);
     let bus = TestBus::start(&dir, BusKind::System, &env);
-    let units = dir.units().display().to_string();
-    let state = dir.state().display().to_string();
     let bin = unitd_bin().display().to_string();
-    let cmd = in_namespace(
-        &bin,
-        &[
-            "serve",
-            "--system",
-            "--mark-booted",
-            "--upstart-p2p",
-            "none",
-            "--bus",
-            bus.address(),
-            "--unit-path",
-            &units,
-            "--state-dir",
-            &state,
-        ],
-        &env,
-    );
+    let args = system_serve_args(&dir, &bus, &[]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cmd = in_namespace(&bin, &args, &env);
     let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
     daemon.wait_for_name(&bus, SYSTEMD1);
     let unitd = daemon.pid();
-    let mut cenv = client_env("unix:path=/nonexistent", &dir.xdg());
-    cenv.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-    cenv.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus.address().into()));
+    let cenv = system_client_env(&dir, bus.address());
     let expect = |out: Output, code: i32| -> Output {
         assert_eq!(
             out.code,
@@ -486,16 +468,6 @@ fn start_job_in_flight_survives_and_completes_after_reexec() {
     m.wait_gone(pid, "slow.service");
 }
 
-/// A `dbus-monitor`, killed and reaped at the end.
-struct Monitor(std::process::Child);
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn bus_sees_the_name_change_hands_and_reloading_false() {
     let Some(m) = UserManager::start(&[]) else {
@@ -507,18 +479,13 @@ fn bus_sees_the_name_change_hands_and_reloading_false() {
         return;
     }
     let log = m.dir.path().join("monitor.log");
-    let _monitor = Monitor(
-        std::process::Command::new("dbus-monitor")
-            .arg("--address")
-            .arg(m.bus.address())
-            .arg("type='signal',member='Reloading'")
-            .arg("type='signal',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'")
-            .stdout(std::process::Stdio::from(
-                std::fs::File::create(&log).unwrap(),
-            ))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _monitor = dbus_monitor(
+        m.bus.address(),
+        &[
+            "type='signal',member='Reloading'",
+            "type='signal',member='NameOwnerChanged',arg0='org.freedesktop.systemd1'",
+        ],
+        &log,
     );
     // The monitor sees nothing before its matches are in place: daemon-reload until a
     // Reloading signal shows up.

@@ -67,38 +67,13 @@ impl SystemManager {
         // In its own mount namespace with tmpfs on /run and /etc/systemd/system: the daemon's
         // /run/systemd/private, marker and notify socket never touch the host (nor another
         // test's daemon).
-        let units = dir.units().display().to_string();
-        let state = dir.state().display().to_string();
-        let cmd = in_system_namespace(
-            &unitd_bin(),
-            &[
-                "serve",
-                "--system",
-                "--mark-booted",
-                // Abstract sockets are per network namespace: never claim the host's
-                // @/com/ubuntu/upstart from a test.
-                "--upstart-p2p",
-                "none",
-                "--bus",
-                bus.address(),
-                "--unit-path",
-                &units,
-                "--state-dir",
-                &state,
-            ],
-            &env,
-        );
-        let daemon =
-            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
-        daemon.wait_for_name(&bus, SYSTEMD1);
+        let daemon = spawn_system_daemon(&dir, &bus, &env, &[]);
         let m = SystemManager { daemon, bus, dir };
         Some(m)
     }
 
     fn env(&self) -> Vec<(String, String)> {
-        let mut env = client_env("unix:path=/nonexistent", &self.dir.xdg());
-        env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+        let mut env = system_client_env(&self.dir, self.bus.address());
         env.push(("SYSTEMCTL_FORCE_BUS".into(), "1".into()));
         env
     }

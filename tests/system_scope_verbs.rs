@@ -20,24 +20,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::verbs::{self, VerbDriver};
 use common::*;
 
-const SLEEPER: &str =
-    "[Unit]\nDescription=System sleeper\n\n[Service]\nExecStart=/bin/sleep infinity\n";
-
-const INSTALLABLE: &str = "\
-[Unit]
-Description=Installable sleeper
-
-[Service]
-ExecStart=/bin/sleep infinity
-
-[Install]
-WantedBy=multi-user.target
-Alias=napper.service
-";
-
-const STATIC: &str = "[Service]\nExecStart=/bin/true\n";
+const SLEEPER_DESCRIPTION: &str = "System sleeper";
 
 /// How the stock `systemctl` reaches the daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,20 +69,13 @@ impl System {
             return None;
         }
         let dir = TestDir::new();
-        let log = dir.path().join("reload.log");
+        let scratch = dir.path();
         for (name, text) in [
-            ("sleeper.service", SLEEPER.to_string()),
-            ("other.service", SLEEPER.to_string()),
-            ("inst.service", INSTALLABLE.to_string()),
-            ("static.service", STATIC.to_string()),
-            (
-                "reloadable.service",
-                format!(
-                    "[Unit]\nDescription=Reloadable\n\n[Service]\nExecStart=/bin/sleep infinity\n\
-                     ExecReload=/bin/sh -c 'echo reloaded >> {}'\n",
-                    log.display()
-                ),
-            ),
+            ("sleeper.service", verbs::sleeper(SLEEPER_DESCRIPTION)),
+            ("other.service", verbs::sleeper(SLEEPER_DESCRIPTION)),
+            ("inst.service", verbs::installable("multi-user.target")),
+            ("static.service", verbs::STATIC.to_string()),
+            ("reloadable.service", verbs::reloadable(scratch)),
             (
                 "notifier.service",
                 "[Unit]\nDescription=Notifier\n\n[Service]\nType=notify\nNotifyAccess=all\n\
@@ -112,60 +91,18 @@ impl System {
                     transport.leftover_arg()
                 ),
             ),
-            (
-                "slow.service",
-                "[Service]\nType=oneshot\nExecStart=/bin/sleep 30\n".to_string(),
-            ),
-            (
-                "brief.service",
-                format!(
-                    "[Service]\nExecStart=/bin/sh -c 'sleep 1; touch {}'\n",
-                    dir.path().join("brief.done").display()
-                ),
-            ),
-            (
-                "fails.service",
-                "[Service]\nExecStart=/bin/sh -c 'sleep 1; exit 3'\n".to_string(),
-            ),
-            (
-                "envdump.service",
-                format!(
-                    "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'env > {}'\n",
-                    dir.path().join("env.out").display()
-                ),
-            ),
+            ("slow.service", verbs::SLOW.to_string()),
+            ("brief.service", verbs::brief(scratch)),
+            ("fails.service", verbs::FAILS.to_string()),
+            ("envdump.service", verbs::envdump(scratch)),
         ] {
             dir.write_unit(name, &text);
         }
         let env = daemon_env(&dir);
         let bus = TestBus::start(&dir, BusKind::System, &env);
-        let units = dir.units().display().to_string();
-        let state = dir.state().display().to_string();
-        let cmd = in_system_namespace(
-            &unitd_bin(),
-            &[
-                "serve",
-                "--system",
-                "--mark-booted",
-                "--upstart-p2p",
-                "none",
-                "--bus",
-                bus.address(),
-                // systemd's persistent install directory first (a tmpfs in this namespace),
-                // so what `enable`/`mask` write there takes effect like on a real system; then
-                // the test's units.
-                "--unit-path",
-                "/etc/systemd/system",
-                "--unit-path",
-                &units,
-                "--state-dir",
-                &state,
-            ],
-            &env,
-        );
-        let daemon =
-            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
-        daemon.wait_for_name(&bus, SYSTEMD1);
+        // systemd's persistent install directory first (a tmpfs in this namespace), so what
+        // `enable`/`mask` write there takes effect like on a real system; then the test's units.
+        let daemon = spawn_system_daemon(&dir, &bus, &env, &["/etc/systemd/system"]);
         let m = System {
             transport,
             daemon,
@@ -182,12 +119,6 @@ impl System {
         Some(m)
     }
 
-    fn base_env(&self) -> Vec<(String, String)> {
-        let mut env = client_env("unix:path=/nonexistent", &self.dir.xdg());
-        env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-        env
-    }
-
     /// `program args…` as root inside the daemon's mount namespace, with no usable bus.
     fn in_daemon_ns(&self, program: &str, args: &[&str]) -> Output {
         self.in_daemon_ns_with_bus(program, args, "unix:path=/nonexistent/system_bus_socket")
@@ -196,8 +127,7 @@ impl System {
     /// `program args…` as root inside the daemon's mount namespace with the system bus at
     /// `bus`.
     fn in_daemon_ns_with_bus(&self, program: &str, args: &[&str], bus: &str) -> Output {
-        let mut env = self.base_env();
-        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus.into()));
+        let env = system_client_env(&self.dir, bus);
         let mut cmd = Command::new("nsenter");
         cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
             .arg(program)
@@ -223,8 +153,7 @@ impl System {
             }
             Transport::Private => self.in_daemon_ns("systemctl", &full),
             Transport::Bus => {
-                let mut env = self.base_env();
-                env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+                let mut env = system_client_env(&self.dir, self.bus.address());
                 env.push(("SYSTEMCTL_FORCE_BUS".into(), "1".into()));
                 let mut cmd = in_namespace("systemctl", &full, &env);
                 run_with_timeout(&mut cmd, &format!("systemctl {}", full.join(" ")), TIMEOUT)
@@ -235,8 +164,7 @@ impl System {
     /// The stock `busctl --system ARGS…` on the test's bus (exit 0 required).
     #[track_caller]
     fn busctl(&self, args: &[&str]) -> Output {
-        let mut env = self.base_env();
-        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+        let env = system_client_env(&self.dir, self.bus.address());
         let mut full = vec!["--system", "--no-pager"];
         full.extend_from_slice(args);
         let mut cmd = in_namespace("busctl", &full, &env);
@@ -247,8 +175,7 @@ impl System {
 
     /// The stock `systemctl --no-pager ARGS…` as nobody, over the bus.
     fn systemctl_nobody(&self, args: &[&str]) -> Output {
-        let mut env = self.base_env();
-        env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), self.bus.address().into()));
+        let env = system_client_env(&self.dir, self.bus.address());
         let mut full = vec![
             "--reuid=nobody",
             "--regid=nogroup",
@@ -264,7 +191,9 @@ impl System {
             TIMEOUT,
         )
     }
+}
 
+impl VerbDriver for System {
     /// Run `systemctl ARGS…` and insist on exit `code`; the failure shows the daemon's log.
     #[track_caller]
     fn expect(&self, code: i32, args: &[&str]) -> Output {
@@ -304,14 +233,6 @@ impl System {
     }
 
     #[track_caller]
-    fn running_pid(&self, unit: &str) -> u32 {
-        let pid = self.main_pid(unit);
-        assert_ne!(pid, 0, "{unit} has a MainPID");
-        assert!(pid_alive(pid), "MainPID {pid} of {unit} is alive");
-        pid
-    }
-
-    #[track_caller]
     fn wait_gone(&self, pid: u32, what: &str) {
         let deadline = Instant::now() + TIMEOUT;
         while pid_alive(pid) {
@@ -321,7 +242,7 @@ impl System {
     }
 
     #[track_caller]
-    fn wait_state(&self, unit: &str, want: &str) {
+    fn wait_state(&self, unit: &str, want: &str, what: &str) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let got = self.show(unit, "ActiveState");
@@ -330,21 +251,33 @@ impl System {
             }
             assert!(
                 Instant::now() < deadline,
-                "[{:?}] {unit}: ActiveState={got}, want {want}",
+                "[{:?}] {what}: {unit}: ActiveState={got}, want {want}",
                 self.transport
             );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
-    fn config(&self) -> PathBuf {
+    fn units_dir(&self) -> PathBuf {
+        self.dir.units()
+    }
+
+    fn scratch(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    fn install_dir(&self) -> PathBuf {
         PathBuf::from("/etc/systemd/system")
     }
 
-    /// Whether `path` is a symlink to `target` as the daemon sees it (its namespace).
-    fn link_target(&self, path: &Path) -> Option<String> {
+    fn default_target(&self) -> &'static str {
+        "multi-user.target"
+    }
+
+    /// `readlink PATH` in the daemon's mount namespace.
+    fn link_target(&self, path: &Path) -> Option<PathBuf> {
         let out = self.in_daemon_ns("readlink", &[path.to_str().unwrap()]);
-        (out.code == 0).then(|| out.stdout.trim().to_string())
+        (out.code == 0).then(|| PathBuf::from(out.stdout.trim()))
     }
 }
 
@@ -536,53 +469,13 @@ fn lifecycle_verbs(m: &System) {
     let pid2 = m.running_pid("sleeper.service");
     assert_ne!(pid1, pid2);
 
-    // reload without ExecReload=: JobTypeNotApplicable → 3.
-    let out = m.expect(3, &["reload", "sleeper.service"]);
-    m.check(
-        out.stderr.contains("Failed to reload sleeper.service")
-            && out.stderr.contains("Job type reload is not applicable"),
-        "reload without ExecReload= fails like systemd",
-        &out,
-    );
-    let out = m.expect(5, &["reload", "nosuch.service"]);
-    m.check(
-        out.stderr
-            .contains("Failed to reload nosuch.service: Unit nosuch.service not found."),
-        "reload of an unknown unit",
-        &out,
-    );
-    // try-restart of an active unit restarts it; reload-or-restart of a unit that cannot
-    // reload restarts it.
-    m.expect(0, &["try-restart", "sleeper.service"]);
-    m.wait_gone(pid2, "try-restart");
-    let pid3 = m.running_pid("sleeper.service");
-    m.expect(0, &["reload-or-restart", "sleeper.service"]);
-    m.wait_gone(pid3, "reload-or-restart");
-    m.running_pid("sleeper.service");
-    // try-restart of an inactive unit: nothing to do, success.
-    m.expect(0, &["try-restart", "other.service"]);
-    assert_eq!(m.show("other.service", "ActiveState"), "inactive");
-
-    // A unit with ExecReload=: reload and reload-or-restart run it, the main process stays.
-    let log = m.dir.path().join("reload.log");
-    m.expect(0, &["start", "reloadable.service"]);
-    let rpid = m.running_pid("reloadable.service");
-    m.expect(0, &["reload", "reloadable.service"]);
-    assert_eq!(read_lossy(&log).lines().count(), 1, "ExecReload ran once");
-    m.expect(0, &["reload-or-restart", "reloadable.service"]);
-    assert_eq!(read_lossy(&log).lines().count(), 2, "reloaded again");
-    assert_eq!(m.running_pid("reloadable.service"), rpid, "no restart");
+    let rpid = verbs::reload_family(m, "sleeper.service");
+    verbs::try_restart_inactive(m, "other.service");
     m.expect(0, &["stop", "reloadable.service"]);
     m.wait_gone(rpid, "stop");
 
     // kill -s KILL: failed (signal); is-failed, degraded, list-units --failed, reset-failed.
-    let pid = m.running_pid("sleeper.service");
-    m.expect(0, &["kill", "-s", "KILL", "sleeper.service"]);
-    m.wait_gone(pid, "kill -s KILL");
-    m.wait_state("sleeper.service", "failed");
-    assert_eq!(m.show("sleeper.service", "Result"), "signal");
-    let out = m.expect(0, &["is-failed", "sleeper.service"]);
-    assert_eq!(out.stdout.trim(), "failed");
+    verbs::kill_with_signal_fails(m, "sleeper.service");
     let out = m.expect(3, &["is-active", "sleeper.service"]);
     assert_eq!(out.stdout.trim(), "failed");
     let out = m.expect(3, &["status", "sleeper.service"]);
@@ -597,19 +490,7 @@ fn lifecycle_verbs(m: &System) {
         &out,
     );
     assert_eq!(m.show("sleeper.service", "ControlGroup"), "");
-    let out = m.expect(1, &["is-system-running"]);
-    assert_eq!(out.stdout.trim(), "degraded", "{}", out.dump());
-    let out = m.expect(0, &["list-units", "--failed"]);
-    m.check(
-        list_units_row(&out.stdout, "sleeper.service").is_some(),
-        "list-units --failed lists the failed unit",
-        &out,
-    );
-    m.expect(0, &["reset-failed", "sleeper.service"]);
-    let out = m.expect(1, &["is-failed", "sleeper.service"]);
-    assert_eq!(out.stdout.trim(), "inactive");
-    let out = m.expect(0, &["is-system-running"]);
-    assert_eq!(out.stdout.trim(), "running", "{}", out.dump());
+    verbs::failed_degrades_until_reset(m, "sleeper.service");
     let out = m.expect(3, &["status", "sleeper.service"]);
     m.check(
         out.stdout.contains("Active: inactive (dead)"),
@@ -618,18 +499,7 @@ fn lifecycle_verbs(m: &System) {
     );
 
     // kill with the default signal: a clean stop. kill of an unknown unit: 1.
-    m.expect(0, &["start", "sleeper.service"]);
-    let pid = m.running_pid("sleeper.service");
-    m.expect(0, &["kill", "sleeper.service"]);
-    m.wait_gone(pid, "kill");
-    m.wait_state("sleeper.service", "inactive");
-    let out = m.expect(1, &["kill", "nosuch.service"]);
-    m.check(
-        out.stderr.contains("nosuch.service"),
-        "kill of an unknown unit names it",
-        &out,
-    );
-    m.expect(0, &["reset-failed"]);
+    verbs::kill_default_signal_and_unknown(m, "sleeper.service");
 
     // stop.
     m.expect(0, &["start", "sleeper.service"]);
@@ -640,14 +510,7 @@ fn lifecycle_verbs(m: &System) {
     assert_eq!(out.stdout.trim(), "inactive");
 
     // start --wait: returns when the unit ended, with its result.
-    m.expect(0, &["start", "--wait", "brief.service"]);
-    assert!(
-        m.dir.path().join("brief.done").exists(),
-        "start --wait returned before the unit ended"
-    );
-    assert_eq!(m.show("brief.service", "ActiveState"), "inactive");
-    m.expect(1, &["start", "--wait", "fails.service"]);
-    assert_eq!(m.show("fails.service", "ActiveState"), "failed");
+    verbs::start_wait(m);
     m.expect(0, &["reset-failed", "fails.service"]);
 }
 
@@ -677,7 +540,7 @@ fn scope_process_tree(m: &System) {
         &pid_text,
         "0",
     ]);
-    m.wait_state("adopted.scope", "active");
+    m.wait_state("adopted.scope", "active", "the adopting scope");
     let cgroup = m.show("adopted.scope", "ControlGroup");
     let out = m.expect(0, &["status", "adopted.scope"]);
     m.check(
@@ -705,31 +568,7 @@ fn scope_process_tree(m: &System) {
 }
 
 fn show_cat_and_lists(m: &System) {
-    let frag = m.dir.units().join("sleeper.service");
-    let dropin_dir = m.dir.units().join("sleeper.service.d");
-    std::fs::create_dir_all(&dropin_dir).unwrap();
-    let dropin = dropin_dir.join("10-desc.conf");
-    std::fs::write(&dropin, "[Unit]\nDescription=Overridden sleeper\n").unwrap();
-    m.expect(0, &["daemon-reload"]);
-    assert_eq!(
-        m.show("sleeper.service", "FragmentPath"),
-        frag.display().to_string()
-    );
-    assert_eq!(
-        m.show("sleeper.service", "DropInPaths"),
-        dropin.display().to_string()
-    );
-    assert_eq!(
-        m.show("sleeper.service", "Description"),
-        "Overridden sleeper"
-    );
-    let out = m.expect(0, &["show", "-p", "Id,LoadState", "sleeper.service"]);
-    assert_eq!(
-        out.stdout.trim(),
-        "Id=sleeper.service\nLoadState=loaded",
-        "{}",
-        out.dump()
-    );
+    verbs::show_and_cat_with_drop_in(m, SLEEPER_DESCRIPTION);
     let out = m.expect(0, &["show", "sleeper.service"]);
     m.check(
         out.stdout.lines().any(|l| l == "Id=sleeper.service")
@@ -740,118 +579,20 @@ fn show_cat_and_lists(m: &System) {
     );
     let out = m.expect(0, &["show", "-p", "Version", "--value"]);
     m.check(!out.stdout.trim().is_empty(), "show of the manager", &out);
-    let out = m.expect(0, &["cat", "sleeper.service"]);
-    m.check(
-        out.stdout.contains(&format!(
-            "# {}\n[Unit]\nDescription=System sleeper",
-            frag.display()
-        )) && out.stdout.contains(&format!(
-            "# {}\n[Unit]\nDescription=Overridden",
-            dropin.display()
-        )),
-        "cat prints the fragment and the drop-in with path headers",
-        &out,
-    );
-    let out = m.expect(1, &["cat", "nosuch.service"]);
-    m.check(
-        out.stderr.contains("No files found for nosuch.service."),
-        "cat of an unknown unit",
-        &out,
-    );
 
-    // list-units: --all, --state=, patterns.
+    // list-units: --all, --state=, patterns; list-jobs: none, then a running start job.
     m.expect(0, &["start", "sleeper.service"]);
     m.running_pid("sleeper.service");
-    let out = m.expect(0, &["list-units"]);
-    m.check(
-        list_units_row(&out.stdout, "sleeper.service")
-            .is_some_and(|r| r[1..4] == ["loaded", "active", "running"])
-            && list_units_row(&out.stdout, "other.service").is_none(),
-        "list-units shows active units only",
-        &out,
-    );
-    let out = m.expect(0, &["list-units", "--all"]);
-    m.check(
-        list_units_row(&out.stdout, "other.service")
-            .is_some_and(|r| r[1..4] == ["loaded", "inactive", "dead"]),
-        "--all lists the inactive unit",
-        &out,
-    );
-    let out = m.expect(0, &["list-units", "--all", "--state=inactive", "*.service"]);
-    m.check(
-        list_units_row(&out.stdout, "other.service").is_some()
-            && list_units_row(&out.stdout, "sleeper.service").is_none(),
-        "--state=inactive keeps only inactive units",
-        &out,
-    );
-    let out = m.expect(0, &["list-units", "--state=running", "sleep*"]);
-    m.check(
-        list_units_row(&out.stdout, "sleeper.service").is_some()
-            && list_units_row(&out.stdout, "other.service").is_none(),
-        "--state=running with a pattern",
-        &out,
-    );
-
-    // list-jobs: none, then a running start job.
-    let out = m.expect(0, &["list-jobs"]);
-    assert_eq!(out.stdout.trim(), "No jobs running.", "{}", out.dump());
-    m.expect(0, &["start", "--no-block", "slow.service"]);
-    let out = m.expect(0, &["list-jobs"]);
-    m.check(
-        out.stdout.contains("slow.service")
-            && out.stdout.contains("start")
-            && out.stdout.contains("1 jobs listed."),
-        "list-jobs shows the running start job",
-        &out,
-    );
-    m.expect(0, &["stop", "slow.service"]);
-    let out = m.expect(0, &["list-jobs"]);
-    assert_eq!(out.stdout.trim(), "No jobs running.", "{}", out.dump());
+    verbs::list_units_filters(m);
+    verbs::list_jobs(m);
     m.expect(0, &["stop", "sleeper.service"]);
 }
 
 fn install_verbs(m: &System) {
-    let unit_file = m.dir.units().join("inst.service");
-    let wants = m.config().join("multi-user.target.wants/inst.service");
-    let alias = m.config().join("napper.service");
-
-    let out = m.expect(1, &["is-enabled", "inst.service"]);
-    assert_eq!(out.stdout.trim(), "disabled", "{}", out.dump());
-    let out = m.expect(0, &["is-enabled", "static.service"]);
-    assert_eq!(out.stdout.trim(), "static", "{}", out.dump());
-    let out = m.expect(1, &["is-enabled", "nosuch.service"]);
-    m.check(
-        out.stderr.contains(
-            "Failed to get unit file state for nosuch.service: No such file or directory",
-        ),
-        "is-enabled of a missing file",
-        &out,
-    );
-
-    let out = m.expect(0, &["enable", "inst.service"]);
-    m.check(
-        out.all().contains(&format!(
-            "Created symlink {} → {}.",
-            wants.display(),
-            unit_file.display()
-        )) && out.all().contains(&format!(
-            "Created symlink {} → {}.",
-            alias.display(),
-            unit_file.display()
-        )),
-        "enable prints the symlinks it created in /etc/systemd/system",
-        &out,
-    );
-    assert_eq!(
-        m.link_target(&wants).as_deref(),
-        Some(unit_file.to_str().unwrap())
-    );
-    let out = m.expect(0, &["is-enabled", "inst.service"]);
-    assert_eq!(out.stdout.trim(), "enabled", "{}", out.dump());
-    let out = m.expect(0, &["is-enabled", "napper.service"]);
-    assert_eq!(out.stdout.trim(), "alias", "{}", out.dump());
-    assert_eq!(m.show("inst.service", "UnitFileState"), "enabled");
+    verbs::is_enabled_before_install(m);
+    verbs::enable_installable(m);
     // No preset rule names the unit: systemd's default preset is "enabled".
+    let unit_file = m.units_dir().join("inst.service");
     let out = m.expect(3, &["status", "inst.service"]);
     m.check(
         out.stdout.contains(&format!(
@@ -861,47 +602,9 @@ fn install_verbs(m: &System) {
         "status shows the enablement and the preset",
         &out,
     );
-    let wants_list = m.show("multi-user.target", "Wants");
-    assert!(
-        wants_list.split_whitespace().any(|w| w == "inst.service"),
-        "multi-user.target Wants={wants_list:?}"
-    );
-
-    let out = m.expect(0, &["disable", "inst.service"]);
-    m.check(
-        out.all()
-            .contains(&format!("Removed \"{}\".", wants.display()))
-            && out
-                .all()
-                .contains(&format!("Removed \"{}\".", alias.display())),
-        "disable prints what it removed",
-        &out,
-    );
-    assert_eq!(m.link_target(&wants), None);
-    let out = m.expect(1, &["is-enabled", "inst.service"]);
-    assert_eq!(out.stdout.trim(), "disabled", "{}", out.dump());
-
-    // enable --now / disable --now.
-    m.expect(0, &["enable", "--now", "inst.service"]);
-    assert_eq!(m.show("inst.service", "ActiveState"), "active");
-    let pid = m.running_pid("inst.service");
-    m.expect(0, &["disable", "--now", "inst.service"]);
-    m.wait_gone(pid, "disable --now");
-    assert_eq!(m.show("inst.service", "ActiveState"), "inactive");
-
-    let out = m.expect(0, &["enable", "static.service"]);
-    m.check(
-        out.all().contains("no installation config"),
-        "static enable explains itself",
-        &out,
-    );
-    let out = m.expect(1, &["enable", "nosuch.service"]);
-    m.check(
-        out.stderr
-            .contains("Failed to enable unit: Unit file nosuch.service does not exist."),
-        "enable of a missing file",
-        &out,
-    );
+    verbs::disable_installable(m);
+    verbs::enable_disable_now(m);
+    verbs::enable_static_and_missing(m);
 
     let out = m.expect(1, &["disable", "nosuch.service"]);
     m.check(
@@ -911,7 +614,7 @@ fn install_verbs(m: &System) {
         &out,
     );
     // Any name can be masked, even one without a file.
-    let nomask = m.config().join("nosuch.service");
+    let nomask = m.install_dir().join("nosuch.service");
     let out = m.expect(0, &["mask", "nosuch.service"]);
     m.check(
         out.all().contains(&format!(
@@ -929,100 +632,12 @@ fn install_verbs(m: &System) {
         &out,
     );
 
-    // mask / unmask.
-    let mask = m.config().join("static.service");
-    let out = m.expect(0, &["mask", "static.service"]);
-    m.check(
-        out.all()
-            .contains(&format!("Created symlink {} → /dev/null.", mask.display())),
-        "mask prints the /dev/null symlink",
-        &out,
-    );
-    let out = m.expect(1, &["is-enabled", "static.service"]);
-    assert_eq!(out.stdout.trim(), "masked", "{}", out.dump());
-    assert_eq!(m.show("static.service", "LoadState"), "masked");
-    let out = m.expect(1, &["start", "static.service"]);
-    m.check(
-        out.stderr.contains("Unit static.service is masked."),
-        "a masked unit cannot start",
-        &out,
-    );
-    let out = m.expect(0, &["list-unit-files"]);
-    let row = |name: &str| {
-        out.stdout
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>())
-            .find(|c| c.first() == Some(&name))
-            .map(|c| c[1].to_string())
-    };
-    assert_eq!(
-        row("static.service").as_deref(),
-        Some("masked"),
-        "{}",
-        out.dump()
-    );
-    assert_eq!(
-        row("inst.service").as_deref(),
-        Some("disabled"),
-        "{}",
-        out.dump()
-    );
-    m.check(
-        out.stdout.contains("unit files listed."),
-        "list-unit-files footer",
-        &out,
-    );
-    let out = m.expect(0, &["list-unit-files", "--state=disabled", "inst*"]);
-    m.check(
-        out.stdout.contains("inst.service") && !out.stdout.contains("static.service"),
-        "list-unit-files filters by state and pattern",
-        &out,
-    );
-    m.expect(1, &["list-unit-files", "nomatch*"]);
-    let out = m.expect(0, &["unmask", "static.service"]);
-    m.check(
-        out.all()
-            .contains(&format!("Removed \"{}\".", mask.display())),
-        "unmask prints the removed mask",
-        &out,
-    );
-    assert_eq!(m.show("static.service", "LoadState"), "loaded");
-    let out = m.expect(0, &["is-enabled", "static.service"]);
-    assert_eq!(out.stdout.trim(), "static", "{}", out.dump());
+    verbs::mask_unmask_and_list_unit_files(m);
 }
 
 fn environment_verbs(m: &System) {
-    m.expect(
-        0,
-        &["set-environment", "ALPHA=one", "BETA=two words", "FOO=bar"],
-    );
-    let out = m.expect(0, &["show-environment"]);
-    m.check(
-        out.stdout.lines().any(|l| l == "ALPHA=one")
-            && out.stdout.lines().any(|l| l == "BETA=$'two words'"),
-        "show-environment lists the assignments, shell-quoted",
-        &out,
-    );
-    m.expect(0, &["unset-environment", "ALPHA"]);
-    let out = m.expect(0, &["show-environment"]);
-    m.check(
-        !out.stdout.contains("ALPHA="),
-        "unset-environment removed ALPHA",
-        &out,
-    );
-    let out = m.expect(1, &["set-environment", "1BAD=x"]);
-    m.check(
-        out.stderr.contains("Failed to set environment"),
-        "invalid assignment rejected",
-        &out,
-    );
-    m.expect(0, &["start", "envdump.service"]);
-    let env = read_lossy(&m.dir.path().join("env.out"));
-    assert!(
-        env.lines().any(|l| l == "FOO=bar") && env.lines().any(|l| l == "BETA=two words"),
-        "a unit started afterwards sees the manager environment:\n{env}"
-    );
-    assert!(!env.contains("ALPHA="), "{env}");
+    verbs::environment_verbs(m, &["FOO=bar"]);
+    verbs::unit_sees_manager_environment(m);
     m.expect(0, &["unset-environment", "BETA", "FOO"]);
 }
 

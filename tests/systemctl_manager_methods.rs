@@ -6,30 +6,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-
-const M: &str = "org.freedesktop.systemd1.Manager";
-
-/// `dbus-send --print-reply` to the manager; returns (exit code, stdout + stderr).
-fn call(m: &UserManager, member: &str, args: &[&str]) -> (i32, String) {
-    let out = run_with_timeout(
-        Command::new("dbus-send")
-            .arg(format!("--bus={}", m.bus.address()))
-            .args([
-                "--print-reply",
-                "--dest=org.freedesktop.systemd1",
-                "/org/freedesktop/systemd1",
-                &format!("{M}.{member}"),
-            ])
-            .args(args),
-        &format!("dbus-send {member}"),
-        Duration::from_secs(20),
-    );
-    (out.code, out.all())
-}
 
 const TARGET: &str = "[Unit]\nDescription=Some target\n";
 
@@ -76,27 +55,19 @@ fn get_and_set_default_target() {
         std::fs::read_link(&link).unwrap(),
         m.dir.units().join("play.target")
     );
-    let (code, text) = call(&m, "GetDefaultTarget", &[]);
+    let (code, text) = m.manager_call("GetDefaultTarget", &[]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("string \"play.target\""), "{text}");
 
     // Without force the existing link stays.
-    let (code, text) = call(
-        &m,
-        "SetDefaultTarget",
-        &["string:work.target", "boolean:false"],
-    );
+    let (code, text) = m.manager_call("SetDefaultTarget", &["string:work.target", "boolean:false"]);
     assert_ne!(code, 0, "{text}");
     assert!(
         text.contains("Error org.freedesktop.DBus.Error.FileExists"),
         "{text}"
     );
     // Not a target, or no such file: refused, nothing changes.
-    let (code, text) = call(
-        &m,
-        "SetDefaultTarget",
-        &["string:svc.service", "boolean:true"],
-    );
+    let (code, text) = m.manager_call("SetDefaultTarget", &["string:svc.service", "boolean:true"]);
     assert_ne!(code, 0, "{text}");
     assert!(
         text.contains("Error org.freedesktop.DBus.Error.InvalidArgs"),
@@ -155,7 +126,7 @@ fn clear_jobs_and_cancel() {
     );
 
     // ClearJobs cancels everything that is left.
-    let (code, text) = call(&m, "ClearJobs", &[]);
+    let (code, text) = m.manager_call("ClearJobs", &[]);
     assert_eq!(code, 0, "{text}");
     assert!(job_ids(&m).is_empty());
     assert_eq!(m.show_manager("NJobs"), "0");
@@ -170,7 +141,7 @@ fn get_unit_processes_lists_tracked_processes() {
     )]) else {
         return;
     };
-    let (code, text) = call(&m, "GetUnitProcesses", &["string:nosuch.service"]);
+    let (code, text) = m.manager_call("GetUnitProcesses", &["string:nosuch.service"]);
     assert_ne!(code, 0, "{text}");
     assert!(
         text.contains("Error org.freedesktop.systemd1.NoSuchUnit"),
@@ -180,7 +151,7 @@ fn get_unit_processes_lists_tracked_processes() {
     m.expect(0, &["start", "tree.service"]);
     let main = m.main_pid("tree.service");
     let text = wait_for_value("both processes listed", Duration::from_secs(20), || {
-        let (code, text) = call(&m, "GetUnitProcesses", &["string:tree.service"]);
+        let (code, text) = m.manager_call("GetUnitProcesses", &["string:tree.service"]);
         (code == 0 && text.contains("\"/bin/sleep 1000001\"")).then_some(text)
     });
     assert!(
@@ -196,7 +167,7 @@ fn get_unit_processes_lists_tracked_processes() {
     );
 
     m.expect(0, &["stop", "tree.service"]);
-    let (code, text) = call(&m, "GetUnitProcesses", &["string:tree.service"]);
+    let (code, text) = m.manager_call("GetUnitProcesses", &["string:tree.service"]);
     assert_eq!(code, 0, "{text}");
     assert!(!text.contains("sleep"), "no processes after stop:\n{text}");
 }
@@ -238,15 +209,13 @@ fn enqueue_unit_job_shows_the_transaction() {
     );
 
     // Bad job types and modes are refused.
-    let (code, text) = call(
-        &m,
+    let (code, text) = m.manager_call(
         "EnqueueUnitJob",
         &["string:member.service", "string:frob", "string:replace"],
     );
     assert_ne!(code, 0, "{text}");
     assert!(text.contains("Job type frob invalid."), "{text}");
-    let (code, text) = call(
-        &m,
+    let (code, text) = m.manager_call(
         "EnqueueUnitJob",
         &["string:member.service", "string:stop", "string:frob"],
     );
@@ -254,8 +223,7 @@ fn enqueue_unit_job_shows_the_transaction() {
     assert!(text.contains("Job mode frob invalid."), "{text}");
 
     // A stop through EnqueueUnitJob replaces the start jobs.
-    let (code, text) = call(
-        &m,
+    let (code, text) = m.manager_call(
         "EnqueueUnitJob",
         &["string:member.service", "string:stop", "string:replace"],
     );
@@ -263,16 +231,6 @@ fn enqueue_unit_job_shows_the_transaction() {
     assert!(text.contains("string \"member.service\""), "{text}");
     assert!(text.contains("string \"stop\""), "{text}");
     m.expect(0, &["stop", "group.target", "member.service"]);
-}
-
-/// A `dbus-monitor`, killed and reaped at the end.
-struct Monitor(std::process::Child);
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -286,17 +244,10 @@ fn set_default_target_signals_unit_files_changed() {
         return;
     }
     let log = m.dir.path().join("monitor.log");
-    let _monitor = Monitor(
-        Command::new("dbus-monitor")
-            .arg("--address")
-            .arg(m.bus.address())
-            .arg("type='signal',member='UnitFilesChanged'")
-            .stdout(std::process::Stdio::from(
-                std::fs::File::create(&log).unwrap(),
-            ))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _monitor = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',member='UnitFilesChanged'"],
+        &log,
     );
     // dbus-monitor shows nothing before its match is in place: switch the default target back
     // and forth (each switch changes a symlink) until the signal shows up.
@@ -307,8 +258,7 @@ fn set_default_target_signals_unit_files_changed() {
         || {
             flip = !flip;
             let target = if flip { "one.target" } else { "two.target" };
-            let (code, text) = call(
-                &m,
+            let (code, text) = m.manager_call(
                 "SetDefaultTarget",
                 &[&format!("string:{target}"), "boolean:true"],
             );

@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::Duration;
-
 use common::*;
 
 const JOB: &str = "\
@@ -16,65 +13,43 @@ start on started nginx and (deploy ENV=prod or manual-go)
 exec /bin/sleep infinity
 ";
 
-fn send(m: &UserManager, args: &[&str]) -> Output {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={}", m.bus.address()))
-        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
-        .args(args);
-    run_with_timeout(&mut cmd, "dbus-send", Duration::from_secs(30))
-}
-
 #[test]
 fn upstart_api_drives_the_engine() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    if which("dbus-send").is_none() {
-        eprintln!("skipped: dbus-send not installed");
-        return;
-    }
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(jobs.join("sleeper.conf"), JOB).unwrap();
     m.expect(0, &["daemon-reload"]);
 
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart",
-            "org.freedesktop.DBus.Properties.Get",
-            "string:com.ubuntu.Upstart0_6",
-            "string:version",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart",
+        "org.freedesktop.DBus.Properties.Get",
+        "string:com.ubuntu.Upstart0_6",
+        "string:version",
+    ]);
     assert!(
         out.stdout.contains("\"init (upstart 1.13.2)\""),
         "{}",
         out.all()
     );
 
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart",
-            "com.ubuntu.Upstart0_6.GetJobByName",
-            "string:sleeper",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart",
+        "com.ubuntu.Upstart0_6.GetJobByName",
+        "string:sleeper",
+    ]);
     assert!(
         out.stdout
             .contains("object path \"/com/ubuntu/Upstart/jobs/sleeper\""),
         "{}",
         out.all()
     );
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart",
-            "com.ubuntu.Upstart0_6.GetJobByName",
-            "string:nope",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart",
+        "com.ubuntu.Upstart0_6.GetJobByName",
+        "string:nope",
+    ]);
     assert!(
         out.all().contains("com.ubuntu.Upstart0_6.Error.UnknownJob"),
         "{}",
@@ -82,15 +57,12 @@ fn upstart_api_drives_the_engine() {
     );
 
     let job = "/com/ubuntu/Upstart/jobs/sleeper";
-    let out = send(
-        &m,
-        &[
-            job,
-            "org.freedesktop.DBus.Properties.Get",
-            "string:com.ubuntu.Upstart0_6.Job",
-            "string:start_on",
-        ],
-    );
+    let out = m.upstart_send(&[
+        job,
+        "org.freedesktop.DBus.Properties.Get",
+        "string:com.ubuntu.Upstart0_6.Job",
+        "string:start_on",
+    ]);
     let flat: String = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     for word in [
         "\"started\" string \"nginx\"",
@@ -103,14 +75,11 @@ fn upstart_api_drives_the_engine() {
     assert!(flat.find("/OR").unwrap() < flat.find("/AND").unwrap());
 
     // no instance while stopped
-    let out = send(
-        &m,
-        &[
-            &format!("{job}/_"),
-            "org.freedesktop.DBus.Properties.GetAll",
-            "string:",
-        ],
-    );
+    let out = m.upstart_send(&[
+        &format!("{job}/_"),
+        "org.freedesktop.DBus.Properties.GetAll",
+        "string:",
+    ]);
     assert!(
         out.all()
             .contains("org.freedesktop.DBus.Error.UnknownMethod"),
@@ -118,15 +87,12 @@ fn upstart_api_drives_the_engine() {
         out.all()
     );
 
-    let out = send(
-        &m,
-        &[
-            job,
-            "com.ubuntu.Upstart0_6.Job.Start",
-            "array:string:",
-            "boolean:true",
-        ],
-    );
+    let out = m.upstart_send(&[
+        job,
+        "com.ubuntu.Upstart0_6.Job.Start",
+        "array:string:",
+        "boolean:true",
+    ]);
     assert!(
         out.stdout
             .contains("object path \"/com/ubuntu/Upstart/jobs/sleeper/_\""),
@@ -137,14 +103,11 @@ fn upstart_api_drives_the_engine() {
     assert_ne!(pid, 0);
     m.track(pid);
     assert_eq!(m.show("sleeper.service", "ActiveState"), "active");
-    let out = send(
-        &m,
-        &[
-            &format!("{job}/_"),
-            "org.freedesktop.DBus.Properties.GetAll",
-            "string:",
-        ],
-    );
+    let out = m.upstart_send(&[
+        &format!("{job}/_"),
+        "org.freedesktop.DBus.Properties.GetAll",
+        "string:",
+    ]);
     let flat: String = out.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         flat.contains("string \"state\" variant string \"running\""),
@@ -159,56 +122,44 @@ fn upstart_api_drives_the_engine() {
         "{flat}"
     );
 
-    let out = send(
-        &m,
-        &[
-            job,
-            "com.ubuntu.Upstart0_6.Job.Start",
-            "array:string:",
-            "boolean:false",
-        ],
-    );
+    let out = m.upstart_send(&[
+        job,
+        "com.ubuntu.Upstart0_6.Job.Start",
+        "array:string:",
+        "boolean:false",
+    ]);
     assert!(
         out.all()
             .contains("com.ubuntu.Upstart0_6.Error.AlreadyStarted"),
         "{}",
         out.all()
     );
-    let out = send(
-        &m,
-        &[
-            job,
-            "com.ubuntu.Upstart0_6.Job.Start",
-            "array:string:X",
-            "boolean:false",
-        ],
-    );
+    let out = m.upstart_send(&[
+        job,
+        "com.ubuntu.Upstart0_6.Job.Start",
+        "array:string:X",
+        "boolean:false",
+    ]);
     assert!(
         out.all().contains("Env must be KEY=VALUE pairs"),
         "{}",
         out.all()
     );
 
-    let out = send(
-        &m,
-        &[
-            job,
-            "com.ubuntu.Upstart0_6.Job.Stop",
-            "array:string:",
-            "boolean:true",
-        ],
-    );
+    let out = m.upstart_send(&[
+        job,
+        "com.ubuntu.Upstart0_6.Job.Stop",
+        "array:string:",
+        "boolean:true",
+    ]);
     assert_eq!(out.code, 0, "{}", out.all());
     m.wait_gone(pid, "sleeper main process");
     assert_eq!(m.show("sleeper.service", "ActiveState"), "inactive");
-    let out = send(
-        &m,
-        &[
-            &format!("{job}/_"),
-            "org.freedesktop.DBus.Properties.GetAll",
-            "string:",
-        ],
-    );
+    let out = m.upstart_send(&[
+        &format!("{job}/_"),
+        "org.freedesktop.DBus.Properties.GetAll",
+        "string:",
+    ]);
     assert!(
         out.all()
             .contains("org.freedesktop.DBus.Error.UnknownMethod"),

@@ -7,33 +7,20 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
 
-fn initctl(m: &UserManager, args: &[&str]) -> Output {
-    let mut cmd = Command::new(unitd_bin());
-    cmd.arg("initctl")
-        .arg("--session")
-        .args(args)
-        .env("DBUS_SESSION_BUS_ADDRESS", m.bus.address())
-        .env_remove("UPSTART_SESSION")
-        .env_remove("UPSTART_JOB");
-    run_with_timeout(&mut cmd, "initctl", Duration::from_secs(30))
-}
-
 #[test]
 fn starting_blocks_the_job_until_its_handlers_finished() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
     let dir = m.dir.path().to_path_buf();
     let log = dir.join("log");
     let gate = dir.join("gate");
     let entered = dir.join("entered");
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(
         jobs.join("foo.conf"),
         format!(
@@ -56,7 +43,7 @@ fn starting_blocks_the_job_until_its_handlers_finished() {
     .unwrap();
     m.expect(0, &["daemon-reload"]);
 
-    let out = initctl(&m, &["start", "--no-wait", "foo"]);
+    let out = m.initctl(&["start", "--no-wait", "foo"]);
     assert_eq!(out.code, 0, "{}", out.all());
     wait_for(
         "the starting handler to run",
@@ -64,7 +51,7 @@ fn starting_blocks_the_job_until_its_handlers_finished() {
         || entered.exists(),
     );
     // foo waits in starting: no pre-start yet.
-    let out = initctl(&m, &["status", "foo"]);
+    let out = m.initctl(&["status", "foo"]);
     assert_eq!(out.stdout, "foo start/starting\n", "{}", out.all());
     assert_eq!(m.show("foo.service", "ActiveState"), "activating");
     assert!(!log.exists(), "{}", read_lossy(&log));
@@ -75,7 +62,7 @@ fn starting_blocks_the_job_until_its_handlers_finished() {
         (pid != 0 && m.show("foo.service", "ActiveState") == "active").then_some(pid)
     });
     assert_eq!(read_lossy(&log), "before foo\nfoo-pre-start\n");
-    let out = initctl(&m, &["status", "foo"]);
+    let out = m.initctl(&["status", "foo"]);
     assert_eq!(
         out.stdout,
         format!("foo start/running, process {pid}\n"),
@@ -84,30 +71,29 @@ fn starting_blocks_the_job_until_its_handlers_finished() {
     );
 
     // A job nobody waits for starts at once (the event finishes in the same step).
-    let out = initctl(&m, &["stop", "foo"]);
+    let out = m.initctl(&["stop", "foo"]);
     assert_eq!(out.code, 0, "{}", out.all());
     m.wait_gone(pid, "foo");
     std::fs::remove_file(jobs.join("before.conf")).unwrap();
     m.expect(0, &["daemon-reload"]);
-    let out = initctl(&m, &["start", "foo"]);
+    let out = m.initctl(&["start", "foo"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let pid = m.main_pid("foo.service");
     assert_eq!(out.stdout, format!("foo start/running, process {pid}\n"));
-    initctl(&m, &["stop", "foo"]);
+    m.initctl(&["stop", "foo"]);
     m.wait_gone(pid, "foo");
 }
 
 #[test]
 fn stopping_blocks_the_kill_until_its_handlers_finished() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
     let dir = m.dir.path().to_path_buf();
     let log = dir.join("log");
     let gate = dir.join("gate");
     let entered = dir.join("entered");
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(
         jobs.join("bar.conf"),
         format!(
@@ -128,18 +114,18 @@ fn stopping_blocks_the_kill_until_its_handlers_finished() {
     )
     .unwrap();
     m.expect(0, &["daemon-reload"]);
-    let out = initctl(&m, &["start", "bar"]);
+    let out = m.initctl(&["start", "bar"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let pid = m.main_pid("bar.service");
 
-    let out = initctl(&m, &["stop", "--no-wait", "bar"]);
+    let out = m.initctl(&["stop", "--no-wait", "bar"]);
     assert_eq!(out.code, 0, "{}", out.all());
     wait_for(
         "the stopping handler to run",
         Duration::from_secs(10),
         || entered.exists(),
     );
-    let out = initctl(&m, &["status", "bar"]);
+    let out = m.initctl(&["status", "bar"]);
     assert_eq!(
         out.stdout,
         format!("bar stop/stopping, process {pid}\n"),

@@ -23,20 +23,9 @@ Description=cross-view unit
 ExecStart=/bin/sleep 4343
 ";
 
-fn send(m: &UserManager, args: &[&str]) -> Output {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={}", m.bus.address()))
-        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
-        .args(args);
-    run_with_timeout(&mut cmd, "dbus-send", TIMEOUT)
-}
-
 /// `GetAll("")` of an instance object, whitespace-flattened.
 fn instance_props(m: &UserManager, path: &str) -> String {
-    let out = send(
-        m,
-        &[path, "org.freedesktop.DBus.Properties.GetAll", "string:"],
-    );
+    let out = m.upstart_send(&[path, "org.freedesktop.DBus.Properties.GetAll", "string:"]);
     out.all().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -51,32 +40,20 @@ fn initctl_status(m: &UserManager, job: &str) -> Output {
 
 #[test]
 fn upstart_job_is_a_unit_and_a_unit_is_a_job() {
-    if skip_in_reference_mode("the Upstart API is unitd's") {
-        return;
-    }
-    let Some(m) = UserManager::start(&[("crossunit.service", UNIT)]) else {
+    let Some(m) = upstart_session(&[("crossunit.service", UNIT)], &["dbus-send"]) else {
         return;
     };
-    if which("dbus-send").is_none() {
-        assert!(!in_ci(), "dbus-send is required in CI");
-        eprintln!("skipped: dbus-send not installed");
-        return;
-    }
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(jobs.join("crossjob.conf"), JOB).unwrap();
     m.expect(0, &["daemon-reload"]);
 
     // Upstart → systemd: Job.Start(wait) over the Upstart API, seen by systemctl.
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/crossjob",
-            "com.ubuntu.Upstart0_6.Job.Start",
-            "array:string:",
-            "boolean:true",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/crossjob",
+        "com.ubuntu.Upstart0_6.Job.Start",
+        "array:string:",
+        "boolean:true",
+    ]);
     assert!(
         out.stdout
             .contains("object path \"/com/ubuntu/Upstart/jobs/crossjob/_\""),
@@ -109,14 +86,11 @@ fn upstart_job_is_a_unit_and_a_unit_is_a_job() {
     );
 
     // systemd → Upstart: systemctl start, seen as a running job instance.
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart",
-            "com.ubuntu.Upstart0_6.GetJobByName",
-            "string:crossunit",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart",
+        "com.ubuntu.Upstart0_6.GetJobByName",
+        "string:crossunit",
+    ]);
     assert!(
         out.stdout
             .contains("object path \"/com/ubuntu/Upstart/jobs/crossunit\""),
@@ -140,13 +114,10 @@ fn upstart_job_is_a_unit_and_a_unit_is_a_job() {
     ] {
         assert!(flat.contains(&want), "{want} in {flat}");
     }
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/crossunit",
-            "com.ubuntu.Upstart0_6.Job.GetAllInstances",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/crossunit",
+        "com.ubuntu.Upstart0_6.Job.GetAllInstances",
+    ]);
     assert!(
         out.stdout
             .contains("object path \"/com/ubuntu/Upstart/jobs/crossunit/_\""),

@@ -8,60 +8,36 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
 
-fn send_cmd(m: &UserManager, args: &[&str]) -> Command {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={}", m.bus.address()))
-        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
-        .args(args);
-    cmd
-}
-
-fn send(m: &UserManager, args: &[&str]) -> Output {
-    run_with_timeout(&mut send_cmd(m, args), "dbus-send", Duration::from_secs(30))
-}
-
 fn emit(m: &UserManager, name: &str, env: &str, wait: bool) -> Output {
-    send(
-        m,
-        &[
-            "/com/ubuntu/Upstart",
-            "com.ubuntu.Upstart0_6.EmitEvent",
-            &format!("string:{name}"),
-            &format!("array:string:{env}"),
-            &format!("boolean:{wait}"),
-        ],
-    )
-}
-
-fn write_job(m: &UserManager, name: &str, text: &str) {
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
-    std::fs::write(jobs.join(format!("{name}.conf")), text).unwrap();
+    m.upstart_send(&[
+        "/com/ubuntu/Upstart",
+        "com.ubuntu.Upstart0_6.EmitEvent",
+        &format!("string:{name}"),
+        &format!("array:string:{env}"),
+        &format!("boolean:{wait}"),
+    ])
 }
 
 #[test]
 fn emit_event_waits_for_the_jobs_it_started() {
-    let Some(m) = UserManager::start(&[(
-        "nginx.service",
-        "[Service]\nExecStart=/bin/sleep infinity\n",
-    )]) else {
+    let Some(m) = upstart_session(
+        &[(
+            "nginx.service",
+            "[Service]\nExecStart=/bin/sleep infinity\n",
+        )],
+        &["dbus-send", "dbus-monitor"],
+    ) else {
         return;
     };
-    if which("dbus-send").is_none() || which("dbus-monitor").is_none() {
-        eprintln!("skipped: dbus-send/dbus-monitor not installed");
-        return;
-    }
     let gate = m.dir.path().join("gate");
     let entered = m.dir.path().join("post-start-entered");
     let env_out = m.dir.path().join("env-out");
-    write_job(
-        &m,
-        "web",
+    m.write_job("web",
         &format!(
             "start on deploy ENV=prod\n\
              exec /bin/sh -c 'echo \"$ENV $UPSTART_EVENTS\" > {env}; exec sleep infinity'\n\
@@ -71,9 +47,8 @@ fn emit_event_waits_for_the_jobs_it_started() {
             gate = gate.display(),
         ),
     );
-    write_job(&m, "boom", "start on boom\ntask\nexec /bin/false\n");
-    write_job(
-        &m,
+    m.write_job("boom", "start on boom\ntask\nexec /bin/false\n");
+    m.write_job(
         "follower",
         "start on started nginx\nstop on stopping nginx\nexec /bin/sleep infinity\n",
     );
@@ -81,15 +56,12 @@ fn emit_event_waits_for_the_jobs_it_started() {
 
     // Every EventEmitted signal, as dbus-monitor prints it.
     let monitor_log = m.dir.path().join("monitor.log");
-    let mut monitor_child = Command::new("dbus-monitor")
-        .arg("--address")
-        .arg(m.bus.address())
-        .arg("type='signal',interface='com.ubuntu.Upstart0_6',member='EventEmitted'")
-        .stdout(Stdio::from(std::fs::File::create(&monitor_log).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let monitor = TrackedPid::new(monitor_child.id());
+    let monitor_child = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',interface='com.ubuntu.Upstart0_6',member='EventEmitted'"],
+        &monitor_log,
+    );
+    let monitor = TrackedPid::new(monitor_child.0.id());
     wait_for("dbus-monitor to listen", Duration::from_secs(10), || {
         read_lossy(&monitor_log).contains("NameAcquired") || {
             // dbus-monitor prints nothing until a match; give it a harmless event.
@@ -113,20 +85,18 @@ fn emit_event_waits_for_the_jobs_it_started() {
     assert_eq!(m.show("web.service", "ActiveState"), "inactive");
 
     // The matching one replies only once web is running.
-    let mut waiter = send_cmd(
-        &m,
-        &[
+    let mut waiter = m
+        .upstart_send_cmd(&[
             "/com/ubuntu/Upstart",
             "com.ubuntu.Upstart0_6.EmitEvent",
             "string:deploy",
             "array:string:ENV=prod",
             "boolean:true",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     wait_for("web's post-start to run", Duration::from_secs(30), || {
         entered.exists()
     });
@@ -192,7 +162,7 @@ fn emit_event_waits_for_the_jobs_it_started() {
     m.expect(0, &["stop", "web.service"]);
     m.wait_gone(pid, "web main process");
     monitor.terminate(Duration::from_secs(5));
-    let _ = monitor_child.wait();
+    drop(monitor_child);
 }
 
 /// `stop on` values expand against each instance's environment: `stop on unplug DEV=$TTY`
@@ -200,15 +170,10 @@ fn emit_event_waits_for_the_jobs_it_started() {
 /// down.
 #[test]
 fn stop_on_expands_variables_per_instance() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    if which("dbus-send").is_none() {
-        eprintln!("skipped: dbus-send not installed");
-        return;
-    }
-    write_job(
-        &m,
+    m.write_job(
         "tty",
         "instance $TTY\nstart on plug\nstop on unplug DEV=$TTY\nexec /bin/sleep infinity\n",
     );
@@ -236,13 +201,10 @@ fn stop_on_expands_variables_per_instance() {
     );
     assert!(pid_alive(a));
     assert_eq!(m.show("tty@ttyA.service", "ActiveState"), "active");
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/tty",
-            "com.ubuntu.Upstart0_6.Job.GetAllInstances",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/tty",
+        "com.ubuntu.Upstart0_6.Job.GetAllInstances",
+    ]);
     assert!(
         out.stdout.contains("/com/ubuntu/Upstart/jobs/tty/ttyA"),
         "{}",

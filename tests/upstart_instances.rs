@@ -9,54 +9,26 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::*;
 
-fn send(m: &UserManager, args: &[&str]) -> Output {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={}", m.bus.address()))
-        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
-        .args(args);
-    run_with_timeout(&mut cmd, "dbus-send", Duration::from_secs(30))
-}
-
-fn initctl(m: &UserManager, args: &[&str]) -> Output {
-    let mut cmd = Command::new(unitd_bin());
-    cmd.arg("initctl")
-        .arg("--session")
-        .args(args)
-        .env("DBUS_SESSION_BUS_ADDRESS", m.bus.address())
-        .env_remove("UPSTART_SESSION")
-        .env_remove("UPSTART_JOB");
-    run_with_timeout(&mut cmd, "initctl", Duration::from_secs(30))
-}
-
-fn write_job(m: &UserManager, name: &str, text: &str) {
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
-    std::fs::write(jobs.join(format!("{name}.conf")), text).unwrap();
-}
-
 #[test]
 fn instance_jobs_are_instance_units() {
-    let Some(m) = UserManager::start(&[(
-        "native.service",
-        "[Service]\nExecStart=/bin/sleep infinity\n",
-    )]) else {
+    let Some(m) = upstart_session(
+        &[(
+            "native.service",
+            "[Service]\nExecStart=/bin/sleep infinity\n",
+        )],
+        &["dbus-send", "dbus-monitor"],
+    ) else {
         return;
     };
-    if which("dbus-send").is_none() || which("dbus-monitor").is_none() {
-        eprintln!("skipped: dbus-send/dbus-monitor not installed");
-        return;
-    }
     let out_dir = m.dir.path().join("out");
     std::fs::create_dir_all(&out_dir).unwrap();
     let o = out_dir.display();
-    write_job(
-        &m,
-        "getty",
+    m.write_job("getty",
         &format!(
             "usage \"getty TTY=ttyN\"\n\
              instance $TTY\n\
@@ -68,8 +40,7 @@ fn instance_jobs_are_instance_units() {
              post-stop exec /bin/sh -c 'echo \"$UPSTART_INSTANCE|$TTY\" > {o}/post-$UPSTART_INSTANCE'\n"
         ),
     );
-    write_job(
-        &m,
+    m.write_job(
         "watch",
         &format!(
             "start on started getty TTY=tty1\ntask\n\
@@ -77,27 +48,23 @@ fn instance_jobs_are_instance_units() {
         ),
     );
     // A native unit wins over a job of the same name, for its instances too.
-    write_job(&m, "native", "instance $X\nexec /bin/sleep infinity\n");
+    m.write_job("native", "instance $X\nexec /bin/sleep infinity\n");
     m.expect(0, &["daemon-reload"]);
     assert_eq!(m.show("native@a.service", "LoadState"), "not-found");
     assert_eq!(m.show("getty@tty7.service", "LoadState"), "loaded");
 
     let monitor_log = m.dir.path().join("monitor.log");
-    let mut monitor_child = Command::new("dbus-monitor")
-        .arg("--address")
-        .arg(m.bus.address())
-        .arg("type='signal',interface='com.ubuntu.Upstart0_6.Job'")
-        .stdout(Stdio::from(std::fs::File::create(&monitor_log).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _monitor = TrackedPid::new(monitor_child.id());
+    let monitor_child = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',interface='com.ubuntu.Upstart0_6.Job'"],
+        &monitor_log,
+    );
     wait_for("dbus-monitor to listen", Duration::from_secs(10), || {
         read_lossy(&monitor_log).contains("NameAcquired")
     });
 
     // Without TTY the instance name does not expand: Upstart's message plus the usage.
-    let out = initctl(&m, &["start", "getty"]);
+    let out = m.initctl(&["start", "getty"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
         out.stderr
@@ -107,7 +74,7 @@ fn instance_jobs_are_instance_units() {
     );
 
     // start with TTY=tty1: the instance unit getty@tty1.service runs.
-    let out = initctl(&m, &["start", "getty", "TTY=tty1", "SPEED=9600"]);
+    let out = m.initctl(&["start", "getty", "TTY=tty1", "SPEED=9600"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let pid1 = m.main_pid("getty@tty1.service");
     assert_ne!(pid1, 0);
@@ -117,7 +84,7 @@ fn instance_jobs_are_instance_units() {
     );
     assert_eq!(m.show("getty@tty1.service", "ActiveState"), "active");
     assert_eq!(m.show("getty.service", "ActiveState"), "inactive");
-    let out = initctl(&m, &["start", "getty", "TTY=tty1"]);
+    let out = m.initctl(&["start", "getty", "TTY=tty1"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr
@@ -127,16 +94,13 @@ fn instance_jobs_are_instance_units() {
     );
 
     // An event starts another instance; its env reaches the processes.
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart",
-            "com.ubuntu.Upstart0_6.EmitEvent",
-            "string:spawn-getty",
-            "array:string:TTY=tty2,SPEED=115200",
-            "boolean:true",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart",
+        "com.ubuntu.Upstart0_6.EmitEvent",
+        "string:spawn-getty",
+        "array:string:TTY=tty2,SPEED=115200",
+        "boolean:true",
+    ]);
     assert_eq!(out.code, 0, "{}", out.all());
     let pid2 = m.main_pid("getty@tty2.service");
     assert_ne!(pid2, 0);
@@ -157,7 +121,7 @@ fn instance_jobs_are_instance_units() {
     assert_eq!(read("watch"), "getty|tty1|tty1");
 
     // initctl list / status show one line per instance.
-    let out = initctl(&m, &["list"]);
+    let out = m.initctl(&["list"]);
     for (inst, pid) in [("tty1", pid1), ("tty2", pid2)] {
         assert!(
             out.stdout
@@ -167,14 +131,14 @@ fn instance_jobs_are_instance_units() {
             out.all()
         );
     }
-    let out = initctl(&m, &["status", "getty", "TTY=tty2"]);
+    let out = m.initctl(&["status", "getty", "TTY=tty2"]);
     assert_eq!(
         out.stdout,
         format!("getty (tty2) start/running, process {pid2}\n"),
         "{}",
         out.all()
     );
-    let out = initctl(&m, &["status", "getty", "TTY=tty9"]);
+    let out = m.initctl(&["status", "getty", "TTY=tty9"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("initctl: Unknown instance: tty9"),
@@ -183,27 +147,21 @@ fn instance_jobs_are_instance_units() {
     );
 
     // The instance objects over D-Bus.
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/getty",
-            "com.ubuntu.Upstart0_6.Job.GetInstanceByName",
-            "string:tty2",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/getty",
+        "com.ubuntu.Upstart0_6.Job.GetInstanceByName",
+        "string:tty2",
+    ]);
     assert!(
         out.stdout
             .contains("object path \"/com/ubuntu/Upstart/jobs/getty/tty2\""),
         "{}",
         out.all()
     );
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/getty",
-            "com.ubuntu.Upstart0_6.Job.GetAllInstances",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/getty",
+        "com.ubuntu.Upstart0_6.Job.GetAllInstances",
+    ]);
     assert!(
         out.stdout.contains("/com/ubuntu/Upstart/jobs/getty/tty1")
             && out.stdout.contains("/com/ubuntu/Upstart/jobs/getty/tty2")
@@ -211,21 +169,18 @@ fn instance_jobs_are_instance_units() {
         "{}",
         out.all()
     );
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/getty/tty1",
-            "org.freedesktop.DBus.Properties.Get",
-            "string:com.ubuntu.Upstart0_6.Instance",
-            "string:name",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/getty/tty1",
+        "org.freedesktop.DBus.Properties.Get",
+        "string:com.ubuntu.Upstart0_6.Instance",
+        "string:name",
+    ]);
     assert!(out.stdout.contains("string \"tty1\""), "{}", out.all());
 
     // Cross-view: an instance started with systemctl is an instance over the Upstart API.
     m.expect(0, &["start", "getty@tty3.service"]);
     let pid3 = m.main_pid("getty@tty3.service");
-    let out = initctl(&m, &["status", "getty", "TTY=tty3"]);
+    let out = m.initctl(&["status", "getty", "TTY=tty3"]);
     assert_eq!(
         out.stdout,
         format!("getty (tty3) start/running, process {pid3}\n"),
@@ -236,7 +191,7 @@ fn instance_jobs_are_instance_units() {
 
     // stop with TTY targets that instance only (the instance is gone afterwards, so initctl
     // prints the class's `stop/waiting`, as Upstart's initctl does).
-    let out = initctl(&m, &["stop", "getty", "TTY=tty1"]);
+    let out = m.initctl(&["stop", "getty", "TTY=tty1"]);
     assert_eq!(
         (out.code, out.stdout.as_str()),
         (0, "getty stop/waiting\n"),
@@ -246,14 +201,11 @@ fn instance_jobs_are_instance_units() {
     m.wait_gone(pid1, "getty tty1");
     assert_eq!(read("post-tty1"), "tty1|tty1");
     assert_eq!(m.show("getty@tty2.service", "ActiveState"), "active");
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/getty",
-            "com.ubuntu.Upstart0_6.Job.GetInstance",
-            "array:string:TTY=tty1",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/getty",
+        "com.ubuntu.Upstart0_6.Job.GetInstance",
+        "array:string:TTY=tty1",
+    ]);
     assert!(
         out.all()
             .contains("com.ubuntu.Upstart0_6.Error.UnknownInstance"),
@@ -261,15 +213,12 @@ fn instance_jobs_are_instance_units() {
         out.all()
     );
     for (tty, pid) in [("tty2", pid2), ("tty3", pid3)] {
-        let out = send(
-            &m,
-            &[
-                "/com/ubuntu/Upstart/jobs/getty",
-                "com.ubuntu.Upstart0_6.Job.Stop",
-                &format!("array:string:TTY={tty}"),
-                "boolean:true",
-            ],
-        );
+        let out = m.upstart_send(&[
+            "/com/ubuntu/Upstart/jobs/getty",
+            "com.ubuntu.Upstart0_6.Job.Stop",
+            &format!("array:string:TTY={tty}"),
+            "boolean:true",
+        ]);
         assert_eq!(out.code, 0, "{}", out.all());
         m.wait_gone(pid, tty);
     }
@@ -292,8 +241,7 @@ fn instance_jobs_are_instance_units() {
             assert!(found, "{member} {tty} missing:\n{log}");
         }
     }
-    let _ = monitor_child.kill();
-    let _ = monitor_child.wait();
+    drop(monitor_child);
 }
 
 fn initctl_in_job(m: &UserManager, job: &str, args: &[&str]) -> Output {
@@ -313,19 +261,13 @@ fn initctl_in_job(m: &UserManager, job: &str, args: &[&str]) -> Output {
 /// (what its later processes get), Stop env reaches post-stop.
 #[test]
 fn job_environment_tables() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    if which("dbus-send").is_none() {
-        eprintln!("skipped: dbus-send not installed");
-        return;
-    }
     let out_dir = m.dir.path().join("out");
     std::fs::create_dir_all(&out_dir).unwrap();
     let o = out_dir.display();
-    write_job(
-        &m,
-        "envjob",
+    m.write_job("envjob",
         &format!(
             "env MODE=default\nenv KEEP=stanza\nexport MODE\n\
              pre-start exec /bin/sh -c 'echo \"$MODE|$KEEP\" > {o}/pre'\n\
@@ -333,8 +275,7 @@ fn job_environment_tables() {
              post-stop exec /bin/sh -c 'echo \"$MODE|${{KEEP-unset}}|${{FOO-none}}|$WHY\" > {o}/post'\n"
         ),
     );
-    write_job(
-        &m,
+    m.write_job(
         "onstop",
         &format!(
             "start on stopping envjob MODE=custom\ntask\n\
@@ -350,7 +291,7 @@ fn job_environment_tables() {
         })
     };
 
-    let out = initctl(&m, &["start", "envjob", "MODE=custom"]);
+    let out = m.initctl(&["start", "envjob", "MODE=custom"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let pid = m.main_pid("envjob.service");
     assert_eq!(read("pre"), "custom|stanza");
@@ -395,14 +336,11 @@ fn job_environment_tables() {
 
     // Upstart's errors for bad job details.
     let list_env = |details: &str| {
-        send(
-            &m,
-            &[
-                "/com/ubuntu/Upstart",
-                "com.ubuntu.Upstart0_6.ListEnv",
-                &format!("array:string:{details}"),
-            ],
-        )
+        m.upstart_send(&[
+            "/com/ubuntu/Upstart",
+            "com.ubuntu.Upstart0_6.ListEnv",
+            &format!("array:string:{details}"),
+        ])
     };
     let out = list_env("nope,");
     assert!(
@@ -421,7 +359,7 @@ fn job_environment_tables() {
     );
 
     // Stop env reaches post-stop, with the changed table; `stopping` carried the export.
-    let out = initctl(&m, &["stop", "envjob", "WHY=test"]);
+    let out = m.initctl(&["stop", "envjob", "WHY=test"]);
     assert_eq!(out.code, 0, "{}", out.all());
     m.wait_gone(pid, "envjob");
     assert_eq!(read("post"), "custom|unset|bar|test");

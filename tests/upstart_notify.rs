@@ -7,24 +7,12 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
 
-fn send(m: &UserManager, args: &[&str]) -> Output {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={}", m.bus.address()))
-        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
-        .args(args);
-    run_with_timeout(&mut cmd, "dbus-send", Duration::from_secs(30))
-}
-
 fn state(m: &UserManager) -> serde_json::Value {
-    let out = send(
-        m,
-        &["/com/ubuntu/Upstart", "com.ubuntu.Upstart0_6.GetState"],
-    );
+    let out = m.upstart_send(&["/com/ubuntu/Upstart", "com.ubuntu.Upstart0_6.GetState"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let start = out.stdout.find("string \"").expect("a string reply") + "string \"".len();
     let end = out.stdout.rfind('"').unwrap();
@@ -33,15 +21,10 @@ fn state(m: &UserManager) -> serde_json::Value {
 
 #[test]
 fn notify_methods_and_end_session() {
-    let Some(mut m) = UserManager::start(&[]) else {
+    let Some(mut m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    if which("dbus-send").is_none() {
-        eprintln!("skipped: dbus-send not installed");
-        return;
-    }
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(jobs.join("sleeper.conf"), "exec /bin/sleep infinity\n").unwrap();
     let marker = m.dir.path().join("session-end.env");
     std::fs::write(
@@ -55,19 +38,16 @@ fn notify_methods_and_end_session() {
     m.expect(0, &["daemon-reload"]);
     let mgr = "/com/ubuntu/Upstart";
 
-    let out = send(&m, &[mgr, "com.ubuntu.Upstart0_6.NotifyDiskWriteable"]);
+    let out = m.upstart_send(&[mgr, "com.ubuntu.Upstart0_6.NotifyDiskWriteable"]);
     assert_eq!(out.code, 0, "{}", out.all());
 
     let s = state(&m);
     assert!(s["cgroup_manager_address"].is_null(), "{s}");
-    let out = send(
-        &m,
-        &[
-            mgr,
-            "com.ubuntu.Upstart0_6.NotifyCGroupManagerAddress",
-            "string:unix:path=/nonexistent/cgmanager",
-        ],
-    );
+    let out = m.upstart_send(&[
+        mgr,
+        "com.ubuntu.Upstart0_6.NotifyCGroupManagerAddress",
+        "string:unix:path=/nonexistent/cgmanager",
+    ]);
     assert_eq!(out.code, 0, "{}", out.all());
     let s = state(&m);
     assert_eq!(
@@ -76,22 +56,16 @@ fn notify_methods_and_end_session() {
     );
 
     // Connected to its bus already: accepted and ignored, as Upstart does.
-    let out = send(
-        &m,
-        &[
-            mgr,
-            "com.ubuntu.Upstart0_6.NotifyDBusAddress",
-            "string:unix:path=/nonexistent/bus",
-        ],
-    );
+    let out = m.upstart_send(&[
+        mgr,
+        "com.ubuntu.Upstart0_6.NotifyDBusAddress",
+        "string:unix:path=/nonexistent/bus",
+    ]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(state(&m)["control_bus_address"].is_null());
 
     // Strict signatures.
-    let out = send(
-        &m,
-        &[mgr, "com.ubuntu.Upstart0_6.NotifyDBusAddress", "int32:1"],
-    );
+    let out = m.upstart_send(&[mgr, "com.ubuntu.Upstart0_6.NotifyDBusAddress", "int32:1"]);
     assert!(
         out.all()
             .contains("org.freedesktop.DBus.Error.UnknownMethod"),
@@ -99,21 +73,18 @@ fn notify_methods_and_end_session() {
         out.all()
     );
 
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/sleeper",
-            "com.ubuntu.Upstart0_6.Job.Start",
-            "array:string:",
-            "boolean:true",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/sleeper",
+        "com.ubuntu.Upstart0_6.Job.Start",
+        "array:string:",
+        "boolean:true",
+    ]);
     assert_eq!(out.code, 0, "{}", out.all());
     let pid = m.main_pid("sleeper.service");
     assert_ne!(pid, 0);
 
     // A Session Init ends: session-end runs its jobs, everything stops, the manager exits.
-    let out = send(&m, &[mgr, "com.ubuntu.Upstart0_6.EndSession"]);
+    let out = m.upstart_send(&[mgr, "com.ubuntu.Upstart0_6.EndSession"]);
     assert_eq!(out.code, 0, "{}", out.all());
     wait_for("the sleeper to stop", Duration::from_secs(20), || {
         !pid_alive(pid)

@@ -14,72 +14,28 @@ use common::*;
 const FAILER: &str = "exec /bin/sh -c 'exit 3'\n";
 const SLEEPER: &str = "exec /bin/sleep 5151\n";
 
-fn send(m: &UserManager, args: &[&str]) -> Output {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={}", m.bus.address()))
-        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
-        .args(args);
-    run_with_timeout(&mut cmd, "dbus-send", TIMEOUT)
-}
-
-fn control(m: &UserManager, job: &str, member: &str) -> Output {
-    send(
-        m,
-        &[
-            &format!("/com/ubuntu/Upstart/jobs/{job}"),
-            &format!("com.ubuntu.Upstart0_6.Job.{member}"),
-            "array:string:",
-            "boolean:true",
-        ],
-    )
-}
-
-/// A client process (dbus-monitor, a blocked dbus-send), killed and reaped at the end.
-struct Monitor(std::process::Child);
-
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn failed_is_signalled_with_the_exit_status() {
-    if skip_in_reference_mode("the Upstart API is unitd's") {
-        return;
-    }
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &["dbus-send", "dbus-monitor"]) else {
         return;
     };
-    if which("dbus-send").is_none() || which("dbus-monitor").is_none() {
-        assert!(!in_ci(), "dbus-send and dbus-monitor are required in CI");
-        eprintln!("skipped: dbus-send/dbus-monitor not installed");
-        return;
-    }
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(jobs.join("failer.conf"), FAILER).unwrap();
     std::fs::write(jobs.join("sleeper.conf"), SLEEPER).unwrap();
     m.expect(0, &["daemon-reload"]);
 
     let log = m.dir.path().join("monitor.log");
-    let _monitor = Monitor(
-        Command::new("dbus-monitor")
-            .arg("--address")
-            .arg(m.bus.address())
-            .arg("type='signal',interface='com.ubuntu.Upstart0_6.Instance'")
-            .stdout(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _monitor = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',interface='com.ubuntu.Upstart0_6.Instance'"],
+        &log,
     );
     // dbus-monitor prints nothing before its match is in place: start and stop a good job
     // until its GoalChanged shows up.
     wait_for("dbus-monitor to listen", Duration::from_secs(20), || {
-        let out = control(&m, "sleeper", "Start");
+        let out = m.job_control("sleeper", "Start", true);
         assert_eq!(out.code, 0, "{}", out.all());
-        let out = control(&m, "sleeper", "Stop");
+        let out = m.job_control("sleeper", "Stop", true);
         assert_eq!(out.code, 0, "{}", out.all());
         read_lossy(&log).contains("member=GoalChanged")
     });
@@ -87,7 +43,7 @@ fn failed_is_signalled_with_the_exit_status() {
 
     // The main process is running once spawned (no `expect`), so Start(wait) succeeds, as
     // in Upstart; its exit 3 afterwards fails the job.
-    let out = control(&m, "failer", "Start");
+    let out = m.job_control("failer", "Start", true);
     assert!(
         out.code == 0 && out.stdout.contains("/com/ubuntu/Upstart/jobs/failer/_"),
         "{}\n--- unitd log ---\n{}",
@@ -114,25 +70,16 @@ const SLOW: &str = "pre-start exec /bin/sleep infinity\nexec /bin/sleep 5252\n";
 
 #[test]
 fn a_newer_command_releases_earlier_waiters() {
-    if skip_in_reference_mode("the Upstart API is unitd's") {
-        return;
-    }
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    if which("dbus-send").is_none() {
-        assert!(!in_ci(), "dbus-send is required in CI");
-        eprintln!("skipped: dbus-send not installed");
-        return;
-    }
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
+    let jobs = m.jobs_dir();
     std::fs::write(jobs.join("slow.conf"), SLOW).unwrap();
     m.expect(0, &["daemon-reload"]);
 
     // Start(wait) blocks in pre-start (which never ends by itself)...
     let start_out = m.dir.path().join("start.out");
-    let mut waiter = Monitor(
+    let mut waiter = KillOnDrop(
         Command::new("dbus-send")
             .arg(format!("--bus={}", m.bus.address()))
             .args([
@@ -152,20 +99,17 @@ fn a_newer_command_releases_earlier_waiters() {
             .unwrap(),
     );
     wait_for("the instance in pre-start", TIMEOUT, || {
-        let out = send(
-            &m,
-            &[
-                "/com/ubuntu/Upstart/jobs/slow/_",
-                "org.freedesktop.DBus.Properties.Get",
-                "string:com.ubuntu.Upstart0_6.Instance",
-                "string:state",
-            ],
-        );
+        let out = m.upstart_send(&[
+            "/com/ubuntu/Upstart/jobs/slow/_",
+            "org.freedesktop.DBus.Properties.Get",
+            "string:com.ubuntu.Upstart0_6.Instance",
+            "string:state",
+        ]);
         out.stdout.contains("\"pre-start\"")
     });
     assert!(waiter.0.try_wait().unwrap().is_none(), "Start(wait) blocks");
     // ...until a newer command (Stop, no wait) releases it with success.
-    let out = control_nowait(&m, "slow", "Stop");
+    let out = m.job_control("slow", "Stop", false);
     assert_eq!(out.code, 0, "{}", out.all());
     let status = wait_for_value("the released Start to return", TIMEOUT, || {
         waiter.0.try_wait().unwrap()
@@ -176,16 +120,4 @@ fn a_newer_command_releases_earlier_waiters() {
         read_lossy(&start_out),
         read_lossy(&m.dir.path().join("start.err"))
     );
-}
-
-fn control_nowait(m: &UserManager, job: &str, member: &str) -> Output {
-    send(
-        m,
-        &[
-            &format!("/com/ubuntu/Upstart/jobs/{job}"),
-            &format!("com.ubuntu.Upstart0_6.Job.{member}"),
-            "array:string:",
-            "boolean:false",
-        ],
-    )
 }

@@ -5,38 +5,17 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::*;
 
-fn initctl(m: &UserManager, args: &[&str]) -> Output {
-    let mut cmd = Command::new(unitd_bin());
-    cmd.arg("initctl")
-        .arg("--session")
-        .args(args)
-        .env("DBUS_SESSION_BUS_ADDRESS", m.bus.address())
-        .env_remove("UPSTART_SESSION")
-        .env_remove("UPSTART_JOB");
-    run_with_timeout(&mut cmd, "initctl", Duration::from_secs(30))
-}
-
-fn jobs_dir(m: &UserManager) -> std::path::PathBuf {
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
-    jobs
-}
-
 #[test]
 fn get_state_and_job_registry_signals() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &["busctl", "dbus-monitor"]) else {
         return;
     };
-    if which("busctl").is_none() || which("dbus-monitor").is_none() {
-        eprintln!("skipped: busctl/dbus-monitor not installed");
-        return;
-    }
-    let jobs = jobs_dir(&m);
+    let jobs = m.jobs_dir();
     std::fs::write(
         jobs.join("tty.conf"),
         "instance $TTY\nstart on spawn\nemits tty-up\nexec /bin/sleep infinity\n",
@@ -44,7 +23,7 @@ fn get_state_and_job_registry_signals() {
     .unwrap();
     std::fs::write(jobs.join("old.conf"), "exec /bin/sleep infinity\n").unwrap();
     m.expect(0, &["daemon-reload"]);
-    let out = initctl(&m, &["start", "tty", "TTY=tty5"]);
+    let out = m.initctl(&["start", "tty", "TTY=tty5"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let pid = m.main_pid("tty@tty5.service");
 
@@ -115,21 +94,17 @@ fn get_state_and_job_registry_signals() {
 
     // ReloadConfiguration: a deleted .conf gives JobRemoved, a new one JobAdded.
     let monitor_log = m.dir.path().join("monitor.log");
-    let mut monitor_child = Command::new("dbus-monitor")
-        .arg("--address")
-        .arg(m.bus.address())
-        .arg("type='signal',interface='com.ubuntu.Upstart0_6'")
-        .stdout(Stdio::from(std::fs::File::create(&monitor_log).unwrap()))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _monitor = TrackedPid::new(monitor_child.id());
+    let monitor_child = dbus_monitor(
+        m.bus.address(),
+        &["type='signal',interface='com.ubuntu.Upstart0_6'"],
+        &monitor_log,
+    );
     wait_for("dbus-monitor to listen", Duration::from_secs(10), || {
         read_lossy(&monitor_log).contains("NameAcquired")
     });
     std::fs::remove_file(jobs.join("old.conf")).unwrap();
     std::fs::write(jobs.join("new-job.conf"), "exec /bin/sleep infinity\n").unwrap();
-    let out = initctl(&m, &["reload-configuration"]);
+    let out = m.initctl(&["reload-configuration"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let signalled = |member: &str, path: &str| {
         read_lossy(&monitor_log).split("signal ").any(|blk| {
@@ -144,22 +119,21 @@ fn get_state_and_job_registry_signals() {
         signalled("JobAdded", "/com/ubuntu/Upstart/jobs/new_2djob")
     });
     assert!(!signalled("JobRemoved", "/com/ubuntu/Upstart/jobs/tty"));
-    let out = initctl(&m, &["status", "old"]);
+    let out = m.initctl(&["status", "old"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stderr.contains("Unknown job: old"), "{}", out.all());
-    let _ = monitor_child.kill();
-    let _ = monitor_child.wait();
+    drop(monitor_child);
 
-    initctl(&m, &["stop", "tty", "TTY=tty5"]);
+    m.initctl(&["stop", "tty", "TTY=tty5"]);
     m.wait_gone(pid, "tty5");
 }
 
 #[test]
 fn check_config_and_enumerated_show_config() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
-    let jobs = jobs_dir(&m);
+    let jobs = m.jobs_dir();
     std::fs::write(
         jobs.join("a.conf"),
         "start on started nosuchjob and frobnicate\nemits foo\nexec /bin/true\n",
@@ -172,9 +146,9 @@ fn check_config_and_enumerated_show_config() {
     .unwrap();
     m.expect(0, &["daemon-reload"]);
 
-    let out = initctl(&m, &["check-config", "b"]);
+    let out = m.initctl(&["check-config", "b"]);
     assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.all());
-    let out = initctl(&m, &["check-config", "a"]);
+    let out = m.initctl(&["check-config", "a"]);
     assert_eq!(
         (out.code, out.stdout.as_str()),
         (
@@ -184,21 +158,21 @@ fn check_config_and_enumerated_show_config() {
         "{}",
         out.all()
     );
-    let out = initctl(&m, &["check-config", "--ignore-events=frobnicate", "a"]);
+    let out = m.initctl(&["check-config", "--ignore-events=frobnicate", "a"]);
     assert_eq!(
         (out.code, out.stdout.as_str()),
         (1, "a\n  start on: unknown job nosuchjob\n"),
         "{}",
         out.all()
     );
-    let out = initctl(&m, &["check-config", "--warn", "b"]);
+    let out = m.initctl(&["check-config", "--warn", "b"]);
     assert_eq!(
         (out.code, out.stdout.as_str()),
         (1, "b\n  start on: unknown event bar\n"),
         "{}",
         out.all()
     );
-    let out = initctl(&m, &["check-config", "nope"]);
+    let out = m.initctl(&["check-config", "nope"]);
     assert_eq!(out.code, 1);
     assert!(
         out.stderr.contains("initctl: Invalid job class: nope"),
@@ -206,7 +180,7 @@ fn check_config_and_enumerated_show_config() {
         out.all()
     );
 
-    let out = initctl(&m, &["show-config", "-e", "b"]);
+    let out = m.initctl(&["show-config", "-e", "b"]);
     assert_eq!(
         out.stdout,
         "b\n  start on foo (job:, env:)\n  start on bar (job:, env:)\n  stop on stopped (job: a, env: RESULT=ok)\n",

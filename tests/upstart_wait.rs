@@ -6,27 +6,14 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
 
-fn send_cmd(m: &UserManager, args: &[&str]) -> Command {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={}", m.bus.address()))
-        .args(["--print-reply", "--dest=com.ubuntu.Upstart"])
-        .args(args);
-    cmd
-}
-
-fn send(m: &UserManager, args: &[&str]) -> Output {
-    run_with_timeout(&mut send_cmd(m, args), "dbus-send", Duration::from_secs(30))
-}
-
 /// Run a call in the background; its output arrives on the channel.
 fn send_in_background(m: &UserManager, args: &[&str]) -> mpsc::Receiver<Output> {
-    let mut cmd = send_cmd(m, args);
+    let mut cmd = m.upstart_send_cmd(args);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let out = run_with_timeout(&mut cmd, "dbus-send", Duration::from_secs(60));
@@ -35,18 +22,10 @@ fn send_in_background(m: &UserManager, args: &[&str]) -> mpsc::Receiver<Output> 
     rx
 }
 
-fn write_job(m: &UserManager, name: &str, text: &str) {
-    let jobs = m.dir.home().join(".config/upstart");
-    std::fs::create_dir_all(&jobs).unwrap();
-    std::fs::write(jobs.join(format!("{name}.conf")), text).unwrap();
-}
-
 /// A job whose post-start never ends (it touches `entered` and sleeps).
 fn stuck_job(m: &UserManager, name: &str, start_on: &str) -> std::path::PathBuf {
     let entered = m.dir.path().join(format!("{name}-entered"));
-    write_job(
-        m,
-        name,
+    m.write_job(name,
         &format!(
             "{start_on}exec /bin/sleep infinity\npost-start exec /bin/sh -c 'touch {}; exec sleep infinity'\n",
             entered.display()
@@ -59,26 +38,19 @@ fn stuck_job(m: &UserManager, name: &str, start_on: &str) -> std::path::PathBuf 
 /// unit is `failed`: the post-start killed by the stop counts as a failure there.
 fn wait_for_down(m: &UserManager, job: &str) {
     wait_for(&format!("{job} down"), Duration::from_secs(20), || {
-        let out = send(
-            m,
-            &[
-                &format!("/com/ubuntu/Upstart/jobs/{job}"),
-                "com.ubuntu.Upstart0_6.Job.GetAllInstances",
-            ],
-        );
+        let out = m.upstart_send(&[
+            &format!("/com/ubuntu/Upstart/jobs/{job}"),
+            "com.ubuntu.Upstart0_6.Job.GetAllInstances",
+        ]);
         out.code == 0 && !out.stdout.contains("object path")
     });
 }
 
 #[test]
 fn a_newer_command_releases_earlier_waiters() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    if which("dbus-send").is_none() {
-        eprintln!("skipped: dbus-send not installed");
-        return;
-    }
     let entered = stuck_job(&m, "slow", "");
     let entered2 = stuck_job(&m, "slow2", "start on go\n");
     m.expect(0, &["daemon-reload"]);
@@ -99,15 +71,12 @@ fn a_newer_command_releases_earlier_waiters() {
     });
     assert!(waiting.try_recv().is_err(), "Start returned before running");
     // … until Stop (no wait) supersedes it: the first caller gets the instance path.
-    let out = send(
-        &m,
-        &[
-            job,
-            "com.ubuntu.Upstart0_6.Job.Stop",
-            "array:string:",
-            "boolean:false",
-        ],
-    );
+    let out = m.upstart_send(&[
+        job,
+        "com.ubuntu.Upstart0_6.Job.Stop",
+        "array:string:",
+        "boolean:false",
+    ]);
     assert_eq!(out.code, 0, "{}", out.all());
     let first = waiting
         .recv_timeout(Duration::from_secs(30))
@@ -138,15 +107,12 @@ fn a_newer_command_releases_earlier_waiters() {
     });
     assert!(emitting.try_recv().is_err(), "EmitEvent returned early");
     // … and released, with success, by a newer command on that job.
-    let out = send(
-        &m,
-        &[
-            "/com/ubuntu/Upstart/jobs/slow2",
-            "com.ubuntu.Upstart0_6.Job.Stop",
-            "array:string:",
-            "boolean:false",
-        ],
-    );
+    let out = m.upstart_send(&[
+        "/com/ubuntu/Upstart/jobs/slow2",
+        "com.ubuntu.Upstart0_6.Job.Stop",
+        "array:string:",
+        "boolean:false",
+    ]);
     assert_eq!(out.code, 0, "{}", out.all());
     let emitted = emitting
         .recv_timeout(Duration::from_secs(30))

@@ -1776,7 +1776,7 @@ impl Lower<'_> {
     /// Apply one `[Timer]` entry.
     fn apply_timer(&mut self, e: &Entry) {
         use crate::spec::TimerBase;
-        use crate::spec::calendar::{CalendarSpec, Zone};
+        use crate::spec::calendar::CalendarSpec;
         let base = TimerBase::ALL.into_iter().find(|b| b.key() == e.key);
         if base.is_some() || e.key == "OnCalendar" {
             if e.value.is_empty() {
@@ -1799,18 +1799,9 @@ impl Lower<'_> {
                 return;
             }
             match CalendarSpec::parse(&text) {
-                Ok(c) => {
-                    if let Zone::Named(z) = &c.zone {
-                        self.warn(
-                            e.line,
-                            format!(
-                                "Time zone '{z}' in OnCalendar= is not supported by unitd yet \
-                                 (only UTC and local time are); this expression will not elapse: {text}"
-                            ),
-                        );
-                    }
-                    self.timer.calendar.push(c);
-                }
+                // A named zone's existence is the runtime's to check (it reads the zoneinfo
+                // database); an unknown zone never elapses and is logged there.
+                Ok(c) => self.timer.calendar.push(c),
                 Err(_) => self.warn(
                     e.line,
                     format!("Failed to parse calendar specification, ignoring: {text}"),

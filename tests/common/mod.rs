@@ -52,6 +52,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub mod init_ns;
+pub mod upstart;
+pub mod verbs;
+
+#[allow(unused_imports)]
+pub use upstart::upstart_session;
 
 /// Upper bound for any single wait (a client call, a daemon becoming ready, a process going
 /// away). Generous on purpose: it only turns a hang into a failure.
@@ -888,6 +893,87 @@ impl Drop for NamespacedDaemon {
     }
 }
 
+/// A client process the test started (a `dbus-monitor`, a call left blocking): killed and
+/// reaped when the guard drops, also when an assertion fails first.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The stock `dbus-monitor --address ADDRESS RULES…`, its stdout in `log` (stderr discarded).
+/// It prints nothing before its matches are in place: the caller waits (bounded) for a first
+/// signal it provokes or for `NameAcquired`.
+pub fn dbus_monitor(address: &str, rules: &[&str], log: &Path) -> KillOnDrop {
+    let child = Command::new("dbus-monitor")
+        .arg("--address")
+        .arg(address)
+        .args(rules)
+        .stdout(Stdio::from(fs::File::create(log).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn dbus-monitor: {e}"));
+    KillOnDrop(child)
+}
+
+/// The arguments of a test's `unitd serve --system` on `bus`: `--mark-booted`, no Upstart
+/// private socket (abstract sockets are per network namespace: never claim the host's
+/// `@/com/ubuntu/upstart` from a test), a `--unit-path` for each of `first_unit_paths` and then
+/// the test's `units/`, and the test's state directory.
+pub fn system_serve_args(dir: &TestDir, bus: &TestBus, first_unit_paths: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "serve",
+        "--system",
+        "--mark-booted",
+        "--upstart-p2p",
+        "none",
+        "--bus",
+        bus.address(),
+    ]
+    .map(String::from)
+    .to_vec();
+    for path in first_unit_paths
+        .iter()
+        .map(|p| p.to_string())
+        .chain([dir.units().display().to_string()])
+    {
+        args.push("--unit-path".into());
+        args.push(path);
+    }
+    args.push("--state-dir".into());
+    args.push(dir.state().display().to_string());
+    args
+}
+
+/// `unitd serve --system` ([`system_serve_args`]) in its own [`in_system_namespace`] with
+/// environment `env`, logging to `unitd.log` in the test directory; returned once it owns
+/// `org.freedesktop.systemd1` on `bus` (bounded by [`TIMEOUT`]).
+pub fn spawn_system_daemon(
+    dir: &TestDir,
+    bus: &TestBus,
+    env: &[(String, String)],
+    first_unit_paths: &[&str],
+) -> NamespacedDaemon {
+    let args = system_serve_args(dir, bus, first_unit_paths);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cmd = in_system_namespace(&unitd_bin(), &args, env);
+    let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+    daemon.wait_for_name(bus, SYSTEMD1);
+    daemon
+}
+
+/// Environment for stock clients talking to the private system bus at `bus_address`:
+/// [`client_env`] without a session bus or `XDG_RUNTIME_DIR`.
+pub fn system_client_env(dir: &TestDir, bus_address: &str) -> Vec<(String, String)> {
+    let mut env = client_env("unix:path=/nonexistent", &dir.xdg());
+    env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
+    env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus_address.into()));
+    env
+}
+
 /// Environment for stock clients talking to a private session bus.
 pub fn client_env(bus_address: &str, xdg_runtime_dir: &Path) -> Vec<(String, String)> {
     vec![
@@ -1391,6 +1477,27 @@ impl UserManager {
     /// Write an executable script into the test directory.
     pub fn write_script(&self, name: &str, body: &str) -> PathBuf {
         self.dir.write_script(name, body)
+    }
+}
+
+impl UserManager {
+    /// The stock `dbus-send --print-reply` calling `org.freedesktop.systemd1.Manager.MEMBER ARGS…`
+    /// on the manager object; (exit code, stdout + stderr). Bounded (20 s).
+    pub fn manager_call(&self, member: &str, args: &[&str]) -> (i32, String) {
+        let out = run_with_timeout(
+            Command::new("dbus-send")
+                .arg(format!("--bus={}", self.bus.address()))
+                .args([
+                    "--print-reply",
+                    &format!("--dest={SYSTEMD1}"),
+                    "/org/freedesktop/systemd1",
+                    &format!("{SYSTEMD1}.Manager.{member}"),
+                ])
+                .args(args),
+            &format!("dbus-send {member}"),
+            Duration::from_secs(20),
+        );
+        (out.code, out.all())
     }
 }
 
