@@ -227,6 +227,15 @@ fn seccomp_and_no_new_privileges_from_systemd_run_are_enforced_and_read_back() {
             && !bounding.contains("cap_sys_time"),
         "{bounding}"
     );
+    // Like systemd, sandboxing is fixed once the unit exists: set-property refuses it.
+    let out = m.systemctl(&["set-property", "sec.service", "PrivateTmp=yes"]);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert!(
+        out.stderr
+            .contains("Cannot set property PrivateTmp, or unknown property."),
+        "{}",
+        out.dump()
+    );
     m.expect(0, &["stop", "sec.service", "file.service"]);
 }
 
@@ -261,6 +270,9 @@ const ALL_PROPS: &[&str] = &[
     "RemoveIPC",
     "MemoryDenyWriteExecute",
     "CapabilityBoundingSet",
+    "NetworkNamespacePath",
+    "IPCNamespacePath",
+    "KeyringMode",
     "StatusText",
 ];
 
@@ -309,6 +321,11 @@ fn every_property_systemd_run_sends_matches_a_unit_file() {
         "RestrictFileSystems=ext4 tmpfs".into(),
         "RemoveIPC=no".into(),
         "MemoryDenyWriteExecute=yes".into(),
+        // The old name of ReadOnlyPaths=, and settings unitd records but does not implement.
+        format!("ReadOnlyDirectories=-{o}/old"),
+        "NetworkNamespacePath=/proc/self/ns/net".into(),
+        "IPCNamespacePath=/proc/self/ns/ipc".into(),
+        "KeyringMode=shared".into(),
     ];
     let mut args = vec![
         "--unit=all".to_owned(),
@@ -346,7 +363,9 @@ fn every_property_systemd_run_sends_matches_a_unit_file() {
         format!("BindReadOnlyPaths={o}/c:{o}/c:rbind"),
         format!("TemporaryFileSystem={o}/t:ro"),
         format!("ReadWritePaths={o} -{o}/missing"),
+        format!("ReadOnlyPaths={o}/ro -{o}/old"),
         "RestrictFileSystems=ext4 tmpfs".into(),
+        "NetworkNamespacePath=/proc/self/ns/net".into(),
     ] {
         assert!(transient.contains(&want), "{want} not in {transient:#?}");
     }
@@ -355,7 +374,13 @@ fn every_property_systemd_run_sends_matches_a_unit_file() {
         .iter()
         .find(|l| l.starts_with("StatusText="))
         .unwrap();
-    assert!(status.contains("PrivateUsers=yes"), "{status}");
+    for key in [
+        "PrivateUsers=yes",
+        "NetworkNamespacePath=",
+        "IPCNamespacePath=",
+    ] {
+        assert!(status.contains(key), "{key} not in {status}");
+    }
     m.expect(0, &["stop", "all.service", "all-file.service"]);
 }
 
@@ -531,25 +556,29 @@ fn bad_values_and_types_get_systemds_errors() {
     }
     // Nothing was left behind by the refusals.
     assert_eq!(m.show("bad.service", "LoadState"), "not-found");
-    // Scopes have no execution context: systemd refuses sandboxing properties for them
-    // (systemd-run already refuses `--scope -p PrivateTmp=`).
-    let out = start_transient(
-        &m,
-        "bad.scope",
-        &format!(
-            "[('PIDs', <[uint32 {}]>), ('PrivateTmp', <true>)]",
-            std::process::id()
+    // Scopes and timers have no execution context: systemd refuses sandboxing properties
+    // for them (systemd-run already refuses `--scope -p PrivateTmp=`).
+    for (unit, props) in [
+        (
+            "bad.scope",
+            format!(
+                "[('PIDs', <[uint32 {}]>), ('PrivateTmp', <true>)]",
+                std::process::id()
+            ),
         ),
-    );
-    assert_ne!(out.code, 0, "{}", out.dump());
-    assert!(
-        out.stderr.contains("PropertyReadOnly")
-            && out
-                .stderr
-                .contains("Cannot set property PrivateTmp, or unknown property."),
-        "{}",
-        out.dump()
-    );
+        ("bad.timer", "[('PrivateTmp', <true>)]".to_owned()),
+    ] {
+        let out = start_transient(&m, unit, &props);
+        assert_ne!(out.code, 0, "{}", out.dump());
+        assert!(
+            out.stderr.contains("PropertyReadOnly")
+                && out
+                    .stderr
+                    .contains("Cannot set property PrivateTmp, or unknown property."),
+            "{unit}: {}",
+            out.dump()
+        );
+    }
 }
 
 #[test]

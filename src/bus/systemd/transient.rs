@@ -878,7 +878,7 @@ pub fn build(
                 cgroup_lines.push(format!("Delegate={b}"));
             }
             "PIDs" => return Err(unknown(k)),
-            _ if !is_scope && !is_socket && is_sandbox_property(k) => {
+            _ if !is_scope && !is_socket && !is_timer && is_sandbox_property(k) => {
                 let lines = sandbox_setting(k, v)?.unwrap_or_default();
                 if REPLACING.contains(&k) {
                     let prefix = format!("{k}=");
@@ -942,7 +942,7 @@ pub fn build(
     // A sandboxing line the parser had to ignore (a path it cannot normalize, …) would leave
     // the service less sandboxed than asked: refuse instead. `[Service]` line i is at
     // unit_lines + 4 + i (after "[Unit]", the unit lines, a blank line and "[Service]").
-    if !is_scope && !is_socket {
+    if !is_scope && !is_socket && !is_timer {
         let first = unit_lines.len() as u32 + 4;
         if let Some(d) = parsed.diagnostics.iter().find(|d| {
             d.line >= first
