@@ -97,6 +97,7 @@ impl Engine {
         }
         let mut deps = self.u(id).loaded.spec.deps.clone();
         deps.extend(self.default_dependencies(id));
+        deps.extend(self.exec_dependencies(id));
         for (kind, name) in deps {
             let other = self.lookup_or_stub(&name);
             if other == id && kind != DepKind::JoinsNamespaceOf {
@@ -657,6 +658,40 @@ impl Engine {
             }
         }
         deps
+    }
+
+    /// The part of systemd's `unit_add_exec_dependencies` that orders a unit (whatever its
+    /// `DefaultDependencies=`): in the system manager, a service that logs to the journal —
+    /// `StandardOutput=journal`, the default, or `StandardError=journal` — starts after
+    /// `systemd-journald.socket`, so its first lines reach journald when both start in one
+    /// transaction (Debian's `sysinit.target`).
+    fn exec_dependencies(&self, id: UnitId) -> Vec<(DepKind, String)> {
+        use crate::spec::{StdInput, StdOutput};
+        let u = self.u(id);
+        if self.cfg.user_scope || u.loaded.load_state != LoadState::Loaded {
+            return Vec::new();
+        }
+        let KindSpec::Service(s) = &u.loaded.spec.kind else {
+            return Vec::new();
+        };
+        let c = &s.exec;
+        // `inherit` on stdout follows stdin (a socket stays a socket), else the default
+        // (journal); on stderr it follows stdout.
+        let stdout_journal = match c.stdout {
+            StdOutput::Journal => true,
+            StdOutput::Inherit => c.stdin != StdInput::Socket,
+            _ => false,
+        };
+        let stderr_journal = match c.stderr {
+            StdOutput::Journal => true,
+            StdOutput::Inherit => stdout_journal,
+            _ => false,
+        };
+        if stdout_journal || stderr_journal {
+            vec![(DepKind::After, "systemd-journald.socket".to_string())]
+        } else {
+            Vec::new()
+        }
     }
 
     /// systemd's `unit_add_default_target_dependency`, from both sides of `id`: a target with

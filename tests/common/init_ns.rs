@@ -77,6 +77,27 @@ pub fn unshare_init(script: &str) -> Command {
     cmd
 }
 
+/// Like [`unshare_init`], with the IPC and UTS namespaces of a container too (SysV IPC,
+/// POSIX message queues and the host name are the namespace's own).
+pub fn unshare_container(script: &str) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--mount",
+        "--net",
+        "--ipc",
+        "--uts",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+    ]);
+    cmd
+}
+
 /// Spawn `cmd` (from [`unshare_init`], ending in `unitd init …`) with only `PATH` and
 /// `UNITD_LOG` set and both output streams in `log`, and wait until unitd runs as PID 1 of the
 /// new namespace. Returns the `unshare` child and unitd's PID as the host sees it.

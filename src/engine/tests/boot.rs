@@ -392,3 +392,32 @@ fn socket_without_openable_listeners_is_unsupported_after_its_conditions() {
     assert!(s.socket_ops.is_empty(), "{:?}", s.socket_ops);
     assert_eq!(s.e.n_failed_units(), 0);
 }
+
+/// System services that log to the journal (the default) start after
+/// `systemd-journald.socket`, `DefaultDependencies=no` or not; `StandardOutput=null` ones and
+/// user services do not.
+#[test]
+fn journal_logging_services_start_after_the_journal_socket() {
+    let mut s = Sim::with_scope(false);
+    add_service_with(&mut s, "early.service", &[], false);
+    assert!(has(
+        &deps_of(&s, "early.service", "After"),
+        "systemd-journald.socket"
+    ));
+    s.add_service("quiet.service", &[], |svc| {
+        let mut c = (*svc.exec).clone();
+        c.stdout = crate::spec::StdOutput::Null;
+        c.stderr = crate::spec::StdOutput::Null;
+        svc.exec = Arc::new(c);
+    });
+    assert!(!has(
+        &deps_of(&s, "quiet.service", "After"),
+        "systemd-journald.socket"
+    ));
+    let mut u = Sim::with_scope(true);
+    add_service_with(&mut u, "user.service", &[], true);
+    assert!(!has(
+        &deps_of(&u, "user.service", "After"),
+        "systemd-journald.socket"
+    ));
+}
