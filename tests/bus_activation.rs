@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::verbs;
 use common::*;
 
 const SLEEPER: &str = "\
@@ -58,22 +59,7 @@ fn first_systemctl_call_activates_unitd_and_start_status_stop_work() {
     assert_ne!(pid, 0);
     assert_eq!(proc_cmdline(pid), ["/bin/sleep", "infinity"]);
 
-    let out = m.expect(0, &["status", "sleeper.service"]);
-    m.check(
-        out.stdout.contains("Loaded: loaded"),
-        "Loaded: loaded",
-        &out,
-    );
-    m.check(
-        out.stdout.contains("Active: active (running)"),
-        "Active: active (running)",
-        &out,
-    );
-    m.check(
-        out.stdout.contains(&format!("Main PID: {pid}")),
-        "Main PID",
-        &out,
-    );
+    verbs::status_shows_running(&m, "sleeper.service", pid);
 
     m.expect(0, &["stop", "sleeper.service"]);
     m.wait_gone(pid, "stop");

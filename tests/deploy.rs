@@ -45,24 +45,8 @@ fn unitd(args: &[&str], env: &[(String, String)]) -> Output {
     run_with_timeout(&mut cmd, &format!("unitd {}", args.join(" ")), TIMEOUT)
 }
 
-/// Call the bus driver at `address` with dbus-send.
-fn driver(address: &str, member: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={address}"))
-        .args([
-            "--print-reply=literal",
-            "--dest=org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-        ])
-        .arg(format!("org.freedesktop.DBus.{member}"))
-        .args(args)
-        .env_clear()
-        .env("PATH", STD_PATH);
-    run_with_timeout(&mut cmd, &format!("dbus-send {member}"), TIMEOUT)
-}
-
 fn owner_pid(address: &str, name: &str) -> Option<u32> {
-    let out = driver(
+    let out = bus_driver_call(
         address,
         "GetConnectionUnixProcessID",
         &[&format!("string:{name}")],
@@ -74,7 +58,7 @@ fn owner_pid(address: &str, name: &str) -> Option<u32> {
 }
 
 fn activatable(address: &str) -> Vec<String> {
-    let out = driver(address, "ListActivatableNames", &[]);
+    let out = bus_driver_call(address, "ListActivatableNames", &[]);
     assert_eq!(out.code, 0, "{}", out.dump());
     out.stdout
         .split_whitespace()
@@ -184,7 +168,7 @@ fn system_install_into_a_prefix_is_activated_guarded_and_fully_uninstalled() {
     let log = || read_lossy(&bus.log);
 
     // Before install only the stand-in answers (and no policy lets calls through).
-    let out = driver(
+    let out = bus_driver_call(
         &address,
         "StartServiceByName",
         &[&format!("string:{SYSTEMD1}"), "uint32:0"],

@@ -88,20 +88,7 @@ impl SystemManager {
 
     /// `systemctl ARGS…` as nobody.
     fn systemctl_nobody(&self, args: &[&str]) -> Output {
-        let mut full = vec![
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "systemctl",
-            "--no-pager",
-        ];
-        full.extend_from_slice(args);
-        let mut cmd = in_namespace("setpriv", &full, &self.env());
-        run_with_timeout(
-            &mut cmd,
-            &format!("nobody: systemctl {}", args.join(" ")),
-            TIMEOUT,
-        )
+        systemctl_as_nobody(&self.env(), args)
     }
 
     /// `ARGS…` as root inside the daemon's mount namespace, with no bus address at all.

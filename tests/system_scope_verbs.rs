@@ -175,21 +175,7 @@ impl System {
 
     /// The stock `systemctl --no-pager ARGS…` as nobody, over the bus.
     fn systemctl_nobody(&self, args: &[&str]) -> Output {
-        let env = system_client_env(&self.dir, self.bus.address());
-        let mut full = vec![
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "systemctl",
-            "--no-pager",
-        ];
-        full.extend_from_slice(args);
-        let mut cmd = in_namespace("setpriv", &full, &env);
-        run_with_timeout(
-            &mut cmd,
-            &format!("nobody: systemctl {}", args.join(" ")),
-            TIMEOUT,
-        )
+        systemctl_as_nobody(&system_client_env(&self.dir, self.bus.address()), args)
     }
 }
 

@@ -692,18 +692,7 @@ impl TestBus {
 
     /// Call a method of the bus driver with `dbus-send`; `Ok(literal reply)` or `Err(output)`.
     pub fn driver_call(&self, member: &str, args: &[&str]) -> Result<String, Output> {
-        let mut cmd = Command::new("dbus-send");
-        cmd.arg(format!("--bus={}", self.address))
-            .args([
-                "--print-reply=literal",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-            ])
-            .arg(format!("org.freedesktop.DBus.{member}"))
-            .args(args)
-            .env_clear()
-            .env("PATH", STD_PATH);
-        let out = run_with_timeout(&mut cmd, &format!("dbus-send {member}"), TIMEOUT);
+        let out = bus_driver_call(&self.address, member, args);
         if out.code == 0 {
             Ok(out.stdout)
         } else {
@@ -738,6 +727,24 @@ impl TestBus {
             Err(out) => panic!("ListActivatableNames failed:\n{}", out.dump()),
         }
     }
+}
+
+/// Call a method of the bus driver of the bus at `address` with the stock `dbus-send`
+/// (`--print-reply=literal`, only `PATH` in the environment); any exit code, bounded by
+/// [`TIMEOUT`].
+pub fn bus_driver_call(address: &str, member: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new("dbus-send");
+    cmd.arg(format!("--bus={address}"))
+        .args([
+            "--print-reply=literal",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+        ])
+        .arg(format!("org.freedesktop.DBus.{member}"))
+        .args(args)
+        .env_clear()
+        .env("PATH", STD_PATH);
+    run_with_timeout(&mut cmd, &format!("dbus-send {member}"), TIMEOUT)
 }
 
 impl Drop for TestBus {
@@ -972,6 +979,25 @@ pub fn system_client_env(dir: &TestDir, bus_address: &str) -> Vec<(String, Strin
     env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
     env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus_address.into()));
     env
+}
+
+/// The stock `systemctl --no-pager ARGS…` as `nobody:nogroup` without supplementary groups
+/// (`setpriv`), in [`in_namespace`] with exactly `env`; any exit code, bounded by [`TIMEOUT`].
+pub fn systemctl_as_nobody(env: &[(String, String)], args: &[&str]) -> Output {
+    let mut full = vec![
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "systemctl",
+        "--no-pager",
+    ];
+    full.extend_from_slice(args);
+    let mut cmd = in_namespace("setpriv", &full, env);
+    run_with_timeout(
+        &mut cmd,
+        &format!("nobody: systemctl {}", args.join(" ")),
+        TIMEOUT,
+    )
 }
 
 /// Environment for stock clients talking to a private session bus.
