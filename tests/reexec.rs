@@ -470,14 +470,9 @@ fn start_job_in_flight_survives_and_completes_after_reexec() {
 
 #[test]
 fn bus_sees_the_name_change_hands_and_reloading_false() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start_requiring(&[], &["dbus-monitor"]) else {
         return;
     };
-    if which("dbus-monitor").is_none() {
-        assert!(!in_ci(), "dbus-monitor is required in CI");
-        eprintln!("skipped: dbus-monitor not installed");
-        return;
-    }
     let log = m.dir.path().join("monitor.log");
     let _monitor = dbus_monitor(
         m.bus.address(),

@@ -18,9 +18,7 @@ fn upstart_api_drives_the_engine() {
     let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(jobs.join("sleeper.conf"), JOB).unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[("sleeper", JOB)]);
 
     let out = m.upstart_send(&[
         "/com/ubuntu/Upstart",

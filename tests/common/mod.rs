@@ -1507,6 +1507,24 @@ impl UserManager {
 }
 
 impl UserManager {
+    /// [`UserManager::start`] for a test that also needs the stock clients `tools` (such as
+    /// `dbus-monitor`, `busctl`): `None` after printing `skipped: …` when one is missing
+    /// outside CI; in CI a missing tool fails the test.
+    pub fn start_requiring(units: &[(&str, &str)], tools: &[&str]) -> Option<UserManager> {
+        let m = UserManager::start(units)?;
+        let missing: Vec<&str> = tools
+            .iter()
+            .copied()
+            .filter(|t| which(t).is_none())
+            .collect();
+        if !missing.is_empty() {
+            assert!(!in_ci(), "{} required in CI", missing.join(", "));
+            eprintln!("skipped: {} not installed", missing.join("/"));
+            return None;
+        }
+        Some(m)
+    }
+
     /// The stock `dbus-send --print-reply` calling `org.freedesktop.systemd1.Manager.MEMBER ARGS…`
     /// on the manager object; (exit code, stdout + stderr). Bounded (20 s).
     pub fn manager_call(&self, member: &str, args: &[&str]) -> (i32, String) {
