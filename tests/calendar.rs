@@ -331,3 +331,38 @@ fn invalid_expressions_are_refused_like_systemd() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn named_zones_match_systemd_analyze() {
+    if !std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        eprintln!("skipped: tzdata not installed");
+        return;
+    }
+    let zones = unitd::runtime::timers::LocalZone::new();
+    let mut failures = Vec::new();
+    for expr in [
+        "daily Europe/Berlin",
+        "*-*-* 02:30 Europe/Berlin",
+        "*-*-* *:30 Europe/Berlin",
+        "Mon 10:00 America/New_York",
+        "*-*-* 01:30 America/New_York",
+        "*:0/30 Asia/Kolkata",
+        "daily Australia/Lord_Howe",
+        "*-*-* 02:15 Australia/Lord_Howe",
+        "monthly Pacific/Auckland",
+    ] {
+        for base in [1_774_699_200, 1_792_843_200, 1_700_000_000, 1_775_250_000] {
+            let spec = CalendarSpec::parse(expr).expect(expr);
+            let tool = analyze(expr, "UTC", base, 6).expect(expr);
+            assert_eq!(tool.normalized, spec.to_normalized(), "{expr}");
+            let mine = ours(&spec, &zones, base, 6);
+            if mine != tool.elapses {
+                failures.push(format!(
+                    "{expr:?} base {base}: elapses {mine:?}, systemd {:?}",
+                    tool.elapses
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

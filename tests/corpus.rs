@@ -1239,6 +1239,11 @@ fn debian_boots_its_own_graph() {
             "sys-kernel-debug.mount",
             "ConditionCapability=CAP_SYS_RAWIO ",
         ),
+        // A socket of a kind unitd does not open (ListenNetlink=): its conditions still decide.
+        (
+            "systemd-journald-audit.socket",
+            "ConditionCapability=CAP_AUDIT_READ ",
+        ),
         (
             "proc-sys-fs-binfmt_misc.automount",
             "ConditionPathIsReadWrite=/proc/sys ",
@@ -1249,6 +1254,12 @@ fn debian_boots_its_own_graph() {
             other => panic!("{unit}: {other:?}, not skipped by {condition}\n{table}"),
         }
     }
+    // systemd-journald-dev-log.socket's Symlinks=/dev/log (haproxy binds /dev/log into its
+    // chroot).
+    assert_eq!(
+        b.run("readlink", &["/dev/log"]).stdout.trim(),
+        "/run/systemd/journal/dev-log"
+    );
     // The container is announced as systemd's PID 1 announces it.
     assert_eq!(
         b.run("cat", &["/run/systemd/container"]).stdout.trim(),

@@ -184,3 +184,194 @@ fn stopping_a_timer_disarms_it() {
     );
     assert_eq!(fired(&m, "stopped"), 0);
 }
+
+#[test]
+fn systemd_run_on_active_creates_a_transient_timer_and_service() {
+    let Some(m) = UserManager::start(&[]) else {
+        return;
+    };
+    if which("systemd-run").is_none() {
+        eprintln!("skipped: systemd-run not installed");
+        return;
+    }
+    let marker = m.dir.home().join("run.fired");
+    let script = format!("echo run >> {}", marker.display());
+    let out = m.systemctl_runner().run_other(
+        "systemd-run",
+        &[
+            "--user",
+            "--on-active=1s",
+            "--timer-property=AccuracySec=1us",
+            "--unit=later-run",
+            "/bin/sh",
+            "-c",
+            &script,
+        ],
+    );
+    m.check(out.code == 0, "systemd-run --on-active", &out);
+    m.check(
+        out.all().contains("Running timer as unit: later-run.timer"),
+        "timer unit named",
+        &out,
+    );
+    m.check(
+        out.all()
+            .contains("Will run service as unit: later-run.service"),
+        "service unit named",
+        &out,
+    );
+    wait_for("the transient service to run", WAIT, || {
+        read_lossy(&marker).lines().count() >= 1
+    });
+    // systemd-run asks for RemainAfterElapse=no: the timer goes away once its job is done.
+    wait_for("the transient timer to go", WAIT, || {
+        let s = m.systemctl(&["show", "-p", "ActiveState", "--value", "later-run.timer"]);
+        s.stdout.trim() == "inactive"
+    });
+
+    // --on-calendar= sends OnCalendar a(ss); the timer repeats until stopped.
+    let marker = m.dir.home().join("cal-run.fired");
+    let script = format!("echo run >> {}", marker.display());
+    let out = m.systemctl_runner().run_other(
+        "systemd-run",
+        &[
+            "--user",
+            "--on-calendar=*:*:0/2",
+            "--unit=cal-run",
+            "/bin/sh",
+            "-c",
+            &script,
+        ],
+    );
+    m.check(out.code == 0, "systemd-run --on-calendar", &out);
+    let timers = m.expect(0, &["show", "-p", "TimersCalendar", "cal-run.timer"]);
+    m.check(
+        timers.stdout.contains("OnCalendar=*-*-* *:*:00/2"),
+        "transient calendar value",
+        &timers,
+    );
+    wait_for("the calendar service to run twice", WAIT, || {
+        read_lossy(&marker).lines().count() >= 2
+    });
+    m.expect(0, &["stop", "cal-run.timer"]);
+}
+
+/// Debian 12's packaged timers (apt, man-db, systemd, e2fsprogs, util-linux, dpkg), verbatim
+/// apart from comments.
+const DEBIAN_TIMERS: &[(&str, &str)] = &[
+    (
+        "apt-daily.timer",
+        "[Unit]\nDescription=Daily apt download activities\n\n[Timer]\nOnCalendar=*-*-* 6,18:00\n\
+         RandomizedDelaySec=12h\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n",
+    ),
+    (
+        "apt-daily-upgrade.timer",
+        "[Unit]\nDescription=Daily apt upgrade and clean activities\nAfter=apt-daily.timer\n\n\
+         [Timer]\nOnCalendar=*-*-* 6:00\nRandomizedDelaySec=60m\nPersistent=true\n\n\
+         [Install]\nWantedBy=timers.target\n",
+    ),
+    (
+        "man-db.timer",
+        "[Unit]\nDescription=Daily man-db regeneration\nDocumentation=man:mandb(8)\n\n[Timer]\n\
+         OnCalendar=daily\nRandomizedDelaySec=12h\nPersistent=true\n\n[Install]\n\
+         WantedBy=timers.target\n",
+    ),
+    (
+        "systemd-tmpfiles-clean.timer",
+        "[Unit]\nDescription=Daily Cleanup of Temporary Directories\n\
+         Documentation=man:tmpfiles.d(5) man:systemd-tmpfiles(8)\n\
+         ConditionPathExists=!/etc/initrd-release\n\n[Timer]\nOnBootSec=15min\n\
+         OnUnitActiveSec=1d\n",
+    ),
+    (
+        "e2scrub_all.timer",
+        "[Unit]\nDescription=Periodic ext4 Online Metadata Check for All Filesystems\n\n\
+         [Timer]\nOnCalendar=Sun *-*-* 03:10:00\nRandomizedDelaySec=60\nPersistent=true\n\n\
+         [Install]\nWantedBy=timers.target\n",
+    ),
+    (
+        "dpkg-db-backup.timer",
+        "[Unit]\nDescription=Daily dpkg database backup timer\nDocumentation=man:dpkg(1)\n\n\
+         [Timer]\nOnCalendar=daily\n\n[Install]\nWantedBy=timers.target\n",
+    ),
+];
+
+#[test]
+fn debian_packaged_timers_arm_under_timers_target() {
+    let mut units: Vec<(String, String)> = Vec::new();
+    for (name, text) in DEBIAN_TIMERS {
+        units.push((name.to_string(), text.to_string()));
+        let stem = name.trim_end_matches(".timer");
+        units.push((format!("{stem}.service"), marker_service(stem)));
+    }
+    let refs: Vec<(&str, &str)> = units
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let Some(m) = UserManager::start(&refs) else {
+        return;
+    };
+    let wanted: Vec<&str> = DEBIAN_TIMERS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| *n != "systemd-tmpfiles-clean.timer")
+        .collect();
+    let mut enable = vec!["enable"];
+    enable.extend(&wanted);
+    m.expect(0, &enable);
+    m.expect(
+        0,
+        &["start", "timers.target", "systemd-tmpfiles-clean.timer"],
+    );
+    for (name, _) in DEBIAN_TIMERS {
+        // OnBootSec=15min of tmpfiles-clean elapsed already if the machine has been up that
+        // long: it then runs once at start (as under systemd) and waits for OnUnitActiveSec=.
+        wait_show(&m, name, "SubState", "waiting");
+    }
+    let list = m.expect(0, &["list-timers", "--all"]);
+    for (name, _) in DEBIAN_TIMERS {
+        assert_eq!(m.show(name, "LoadError"), "", "{name}");
+        let stem = name.trim_end_matches(".timer");
+        let row = list
+            .stdout
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not listed\n{}", list.dump()));
+        m.check(
+            row.contains(&format!("{stem}.service")) && row.contains("left"),
+            &format!("{name}: ACTIVATES and LEFT"),
+            &list,
+        );
+        let persistent = m.show(name, "Persistent") == "yes";
+        let stamp = m.dir.state().join("timers").join(format!("stamp-{name}"));
+        assert_eq!(stamp.exists(), persistent, "{}", stamp.display());
+    }
+    // No calendar timer elapsed at start: the stamps were new, so no missed run is caught up.
+    for (name, _) in DEBIAN_TIMERS
+        .iter()
+        .filter(|(n, _)| !n.starts_with("systemd-tmpfiles"))
+    {
+        let stem = name.trim_end_matches(".timer");
+        assert_eq!(fired(&m, stem), 0, "{stem}.service ran");
+    }
+    let show = m.expect(0, &["show", "-p", "TimersCalendar", "apt-daily.timer"]);
+    m.check(
+        show.stdout.contains("OnCalendar=*-*-* 06,18:00:00"),
+        "normalized apt-daily calendar",
+        &show,
+    );
+    let show = m.expect(
+        0,
+        &[
+            "show",
+            "-p",
+            "TimersMonotonic",
+            "systemd-tmpfiles-clean.timer",
+        ],
+    );
+    m.check(
+        show.stdout.contains("OnBootUSec=15min") && show.stdout.contains("OnUnitActiveUSec=1d"),
+        "tmpfiles-clean monotonic values",
+        &show,
+    );
+}

@@ -111,6 +111,16 @@ impl Engine {
                 name: primary,
             });
         }
+        // A timer reloaded while armed recomputes its next elapse from the new values (systemd
+        // re-enters `waiting` when it deserializes a waiting or elapsed timer).
+        if self.u(id).is_timer()
+            && matches!(
+                self.u(id).timer.state,
+                super::TimerState::Waiting | super::TimerState::Elapsed
+            )
+        {
+            self.timer_reloaded(id);
+        }
         self.mark_dirty(id);
         self.flush_dirty();
         id

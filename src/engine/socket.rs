@@ -112,6 +112,16 @@ impl Engine {
         let Some(spec) = self.socket_spec(id).cloned() else {
             return Outcome::Finish(super::JobResult::Unsupported);
         };
+        if spec.listen.is_empty() && !spec.unsupported_listen.is_empty() {
+            // Only Listen*= kinds unitd does not open (ListenNetlink=, ListenSpecial=, …).
+            tracing::info!(
+                unit = self.u(id).name(),
+                "Starting of {} unsupported: unitd does not open {}.",
+                self.u(id).name(),
+                spec.unsupported_listen.join(", ")
+            );
+            return Outcome::Finish(super::JobResult::Unsupported);
+        }
         let fd_name = spec
             .fd_name
             .clone()
@@ -171,6 +181,7 @@ impl Engine {
                     (_, ListenKind::Fifo) => None,
                     _ => None,
                 })
+                .chain(s.symlinks.iter().cloned())
                 .collect(),
             _ => Vec::new(),
         };

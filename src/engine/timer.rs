@@ -180,6 +180,13 @@ impl Engine {
         Outcome::Pending
     }
 
+    /// The timer's settings were replaced (daemon-reload) while it is waiting or elapsed.
+    pub(crate) fn timer_reloaded(&mut self, id: UnitId) {
+        let n = self.timer_spec(id).map_or(0, |s| s.monotonic.len());
+        self.um(id).timer.disabled = vec![false; n];
+        self.timer_enter_waiting(id, false);
+    }
+
     /// Answer to [`Effect::ReadTimerStamp`]: the stamp's time (realtime µs), if it exists.
     pub(crate) fn timer_stamp_read(&mut self, id: UnitId, stamp: Option<u64>) {
         if !std::mem::take(&mut self.um(id).timer.awaiting_stamp) {
@@ -196,6 +203,55 @@ impl Engine {
             }
         }
         self.timer_enter_waiting(id, false);
+    }
+
+    /// The wall clock was set (systemd's `timer_time_change` for every timer): waiting timers
+    /// recompute their calendar elapses, or trigger with `OnClockChange=`.
+    pub fn clock_changed(&mut self, now: Timestamp) {
+        self.now = now;
+        for id in self.waiting_timers() {
+            let t = &mut self.um(id).timer;
+            if t.last_trigger.realtime > now.realtime {
+                // Triggered "in the future": the clock went backwards since.
+                t.last_trigger.realtime = now.realtime;
+            }
+            if self.timer_spec(id).is_some_and(|s| s.on_clock_change) {
+                tracing::info!(
+                    unit = self.u(id).name(),
+                    "Time change, triggering activation."
+                );
+                self.timer_enter_running(id);
+            } else {
+                self.timer_enter_waiting(id, true);
+            }
+        }
+        self.finish_step();
+    }
+
+    /// The local time zone changed (systemd's `timer_timezone_change`): waiting timers
+    /// recompute, or trigger with `OnTimezoneChange=`.
+    pub fn timezone_changed(&mut self, now: Timestamp) {
+        self.now = now;
+        for id in self.waiting_timers() {
+            if self.timer_spec(id).is_some_and(|s| s.on_timezone_change) {
+                tracing::info!(
+                    unit = self.u(id).name(),
+                    "Timezone change, triggering activation."
+                );
+                self.timer_enter_running(id);
+            } else {
+                self.timer_enter_waiting(id, false);
+            }
+        }
+        self.finish_step();
+    }
+
+    fn waiting_timers(&self) -> Vec<UnitId> {
+        self.units
+            .iter()
+            .filter(|u| u.merged_into.is_none() && u.timer.state == TimerState::Waiting)
+            .map(|u| u.id)
+            .collect()
     }
 
     /// A pseudo-random delay below `RandomizedDelaySec=` (fixed per unit name with
@@ -489,12 +545,15 @@ impl Engine {
         t.result = TimerResult::Success;
     }
 
-    /// Timers that trigger `unit`, in unit order.
+    /// Timers that trigger `unit`. A timer is ordered before the unit it triggers (the
+    /// unit-file lowering adds that `Before=`), so only `unit`'s reverse `Before` edges are
+    /// looked at — no scan over every unit on each state change.
     pub fn timers_triggering(&self, unit: UnitId) -> Vec<UnitId> {
         let u = self.u(unit);
-        self.units
-            .iter()
+        self.edge_targets(unit, super::DepEdge::Reverse(crate::spec::DepKind::Before))
+            .into_iter()
             .filter(|t| {
+                let t = self.u(*t);
                 t.merged_into.is_none()
                     && !t.removed
                     && matches!(&t.loaded.spec.kind, KindSpec::Timer(s)
@@ -502,7 +561,6 @@ impl Engine {
                         n == u.name() || u.loaded.aliases.iter().any(|a| a == n)
                     }))
             })
-            .map(|t| t.id)
             .collect()
     }
 

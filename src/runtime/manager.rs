@@ -215,7 +215,7 @@ impl Manager {
     fn assemble(mut p: Parts) -> Manager {
         let (socket_tx, socket_rx) = tokio::sync::mpsc::unbounded_channel();
         p.engine
-            .set_zone_offsets(Box::new(super::timers::LocalZone));
+            .set_zone_offsets(Box::new(super::timers::LocalZone::new()));
         // OnBootSec= counts from boot, or in a container (we are its init) from our start.
         let boot = if std::process::id() == 1 {
             p.start_time.monotonic
@@ -1100,6 +1100,13 @@ impl Manager {
     /// Fire due timers.
     pub fn fire_timers(&mut self) {
         self.engine.handle_timeout(now());
+        self.process();
+    }
+
+    /// The wall clock was set: timer units recompute (or trigger, `OnClockChange=`).
+    pub fn clock_changed(&mut self) {
+        tracing::info!("the system clock was changed");
+        self.engine.clock_changed(now());
         self.process();
     }
 

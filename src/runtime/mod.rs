@@ -502,6 +502,8 @@ async fn serve_async(
     // Notify-only turns since signals were last sent (see NOTIFY_DEFER_TURNS).
     let mut deferred_turns: u32 = 0;
     let mut socket_events = mgr.take_socket_events();
+    // The wall clock being set: calendar timers recompute, OnClockChange= timers trigger.
+    let clock_watch = timers::ClockWatch::new();
     // Processes adopted by scopes are not our children: their exit comes from pidfds.
     let adopted_exit = mgr.supervisor().adoption_wakeup();
     // Start jobs queued for dbus-daemon's ActivationRequest, with the unit name it asked for.
@@ -615,6 +617,10 @@ async fn serve_async(
                 }
             }},
             _ = sleep_until_deadline(deadline) => { notify_backlog = false; mgr.fire_timers() }
+            _ = timers::clock_changed(clock_watch.as_ref()) => {
+                notify_backlog = false;
+                mgr.clock_changed();
+            }
             _ = sleep_until_opt(idle_deadline) => {
                 // New calls must activate a fresh instance, not reach one that is leaving;
                 // calls already routed here are still answered while draining.

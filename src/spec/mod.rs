@@ -506,6 +506,28 @@ pub struct SocketSpec {
     /// `MaxConnectionsPerSource=` (default 0 = off): the same limit per remote IP address.
     #[serde(default)]
     pub max_connections_per_source: u32,
+    /// `Symlinks=`: links to the socket's one file-system path, made when it is opened
+    /// (e.g. `/dev/log` → `/run/systemd/journal/dev-log`).
+    #[serde(default)]
+    pub symlinks: Vec<PathBuf>,
+    /// `Listen*=` lines of kinds unitd does not open (`ListenNetlink=audit 1`, …), as
+    /// written. A socket with only these loads; starting it is unsupported (after its
+    /// conditions).
+    #[serde(default)]
+    pub unsupported_listen: Vec<String>,
+}
+
+impl SocketSpec {
+    /// What `Symlinks=` point to: the file-system path (AF_UNIX path or FIFO) of the socket's
+    /// `Listen*=` lines when there is exactly one, as systemd requires; else `None`.
+    pub fn symlink_target(&self) -> Option<&std::path::Path> {
+        let mut paths = self.listen.iter().filter_map(|l| match &l.address {
+            ListenAddress::Path(p) => Some(p.as_path()),
+            _ => None,
+        });
+        let first = paths.next()?;
+        paths.next().is_none().then_some(first)
+    }
 }
 
 fn default_max_connections() -> u32 {
@@ -525,6 +547,8 @@ impl Default for SocketSpec {
             remove_on_stop: false,
             max_connections: default_max_connections(),
             max_connections_per_source: 0,
+            symlinks: Vec::new(),
+            unsupported_listen: Vec::new(),
         }
     }
 }

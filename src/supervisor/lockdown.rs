@@ -1,6 +1,7 @@
 //! Credential and system-call confinement of one spawned command: `NoNewPrivileges=`,
-//! `CapabilityBoundingSet=`, `AmbientCapabilities=`, `SecureBits=` (plus the capabilities
-//! `PrivateDevices=`, `ProtectKernelModules=`, `ProtectKernelLogs=` and `ProtectClock=` drop),
+//! `CapabilityBoundingSet=` (which already holds the drops `PrivateDevices=`,
+//! `ProtectKernelModules=`, `ProtectKernelLogs=` and `ProtectClock=` imply: the parser applies
+//! them as systemd does at load), `AmbientCapabilities=`, `SecureBits=`,
 //! `RestrictRealtime=`'s `RLIMIT_RTPRIO`, and every seccomp program of [`super::seccomp`]
 //! (`ProtectHostname=`'s UTS namespace belongs to `namespace`, its seccomp half is here).
 //!
@@ -23,20 +24,8 @@ use super::seccomp::{self, Program};
 pub mod cap {
     /// `CAP_SETPCAP`.
     pub const SETPCAP: u32 = 8;
-    /// `CAP_SYS_MODULE`.
-    pub const SYS_MODULE: u32 = 16;
-    /// `CAP_SYS_RAWIO`.
-    pub const SYS_RAWIO: u32 = 17;
     /// `CAP_SYS_ADMIN`.
     pub const SYS_ADMIN: u32 = 21;
-    /// `CAP_SYS_TIME`.
-    pub const SYS_TIME: u32 = 25;
-    /// `CAP_MKNOD`.
-    pub const MKNOD: u32 = 27;
-    /// `CAP_SYSLOG`.
-    pub const SYSLOG: u32 = 34;
-    /// `CAP_WAKE_ALARM`.
-    pub const WAKE_ALARM: u32 = 35;
 }
 
 /// Exit codes of the steps (systemd.exec(5) "Process exit codes").
@@ -57,29 +46,6 @@ pub mod exit {
 }
 
 const SECBIT_KEEP_CAPS: u32 = 1 << 4;
-
-/// The bounding set `s` asks for, implied drops included; `None` = keep every capability.
-pub fn bounding_set(s: &Sandbox) -> Option<u64> {
-    let mut keep = s.capability_bounding_set.unwrap_or(u64::MAX);
-    let mut drop = |caps: &[u32]| {
-        for c in caps {
-            keep &= !(1u64 << c);
-        }
-    };
-    if s.private_devices {
-        drop(&[cap::MKNOD, cap::SYS_RAWIO]);
-    }
-    if s.protect_kernel_modules {
-        drop(&[cap::SYS_MODULE]);
-    }
-    if s.protect_kernel_logs {
-        drop(&[cap::SYSLOG]);
-    }
-    if s.protect_clock {
-        drop(&[cap::SYS_TIME, cap::WAKE_ALARM]);
-    }
-    (keep != u64::MAX).then_some(keep)
-}
 
 /// The highest capability the kernel knows (`/proc/sys/kernel/cap_last_cap`; 40 if unreadable).
 pub fn cap_last_cap() -> u32 {
@@ -151,7 +117,7 @@ impl Lockdown {
             } else {
                 (1u64 << (last_cap + 1)) - 1
             };
-            let bounding = bounding_set(s).filter(|keep| keep & all != all);
+            let bounding = s.capability_bounding_set.filter(|keep| keep & all != all);
             let uid_change = input.target_uid.is_some_and(|u| u != 0);
             if bounding.is_some() || s.ambient_capabilities != 0 || s.secure_bits != 0 {
                 l.caps = Some(CapPlan {
@@ -452,27 +418,6 @@ unsafe fn apply_ambient(c: &CapPlan, also_inherit: bool) -> Result<(), i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn implied_bounding_drops() {
-        assert_eq!(bounding_set(&Sandbox::default()), None);
-        let s = Sandbox {
-            private_devices: true,
-            protect_clock: true,
-            ..Sandbox::default()
-        };
-        let keep = bounding_set(&s).unwrap();
-        for c in [cap::MKNOD, cap::SYS_RAWIO, cap::SYS_TIME, cap::WAKE_ALARM] {
-            assert_eq!(keep & (1 << c), 0, "cap {c}");
-        }
-        assert_ne!(keep & (1 << cap::SYS_ADMIN), 0);
-        let s = Sandbox {
-            capability_bounding_set: Some(1 << cap::SYSLOG | 1 << cap::SYS_MODULE),
-            protect_kernel_modules: true,
-            ..Sandbox::default()
-        };
-        assert_eq!(bounding_set(&s), Some(1 << cap::SYSLOG));
-    }
 
     #[test]
     fn plans() {

@@ -1,7 +1,8 @@
 //! Socket units' fds: creating, binding and listening on `Listen*=` addresses (AF_UNIX paths
 //! and abstract names, IPv4/IPv6 ports, FIFOs) and keeping them in a table keyed by socket unit
 //! until the unit stops. The fds are blocking and close-on-exec here; spawns hand them to
-//! services as `LISTEN_FDS` from fd 3 (see `Supervisor::spawn`).
+//! services as `LISTEN_FDS` from fd 3 (see `Supervisor::spawn`). `Symlinks=` are made once the
+//! fds are open.
 
 use std::collections::HashMap;
 use std::io;
@@ -11,6 +12,44 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::UnitId;
 use crate::spec::{ListenAddress, ListenKind, ListenSpec, SocketSpec};
+
+/// `Symlinks=` (systemd's `socket_symlink`): links to the socket's one file-system path, parent
+/// directories created; one that already points there is kept, anything else in the way is
+/// replaced only with `RemoveOnStop=`. Failures are logged, the socket stays up.
+fn make_symlinks(spec: &SocketSpec) {
+    if spec.symlinks.is_empty() {
+        return;
+    }
+    let Some(target) = spec.symlink_target() else {
+        tracing::warn!(
+            "Symlinks= needs exactly one AF_UNIX path or FIFO among the Listen*= lines; \
+             not creating {:?}",
+            spec.symlinks
+        );
+        return;
+    };
+    for link in &spec.symlinks {
+        mkdir_parents(link, spec.directory_mode);
+        if std::fs::read_link(link).is_ok_and(|t| t == target) {
+            continue;
+        }
+        let mut r = std::os::unix::fs::symlink(target, link);
+        if r.as_ref()
+            .is_err_and(|e| e.kind() == io::ErrorKind::AlreadyExists)
+            && spec.remove_on_stop
+            && std::fs::remove_file(link).is_ok()
+        {
+            r = std::os::unix::fs::symlink(target, link);
+        }
+        if let Err(e) = r {
+            tracing::warn!(
+                "Failed to create symlink {} -> {}, ignoring: {e}",
+                link.display(),
+                target.display()
+            );
+        }
+    }
+}
 
 /// Open socket fds per socket unit, in configuration order, each with its `LISTEN_FDNAMES`
 /// entry.
@@ -31,6 +70,7 @@ impl SocketTable {
             fds.push((fd_name.to_string(), fd));
         }
         self.units.insert(unit, fds);
+        make_symlinks(spec);
         Ok(())
     }
 
@@ -486,5 +526,43 @@ mod tests {
         t.open(UnitId(1), &sp, "x").unwrap();
         t.close(UnitId(1), &[s.clone(), f.clone()]);
         assert!(!s.exists() && !f.exists() && d.exists());
+    }
+
+    /// `Symlinks=` (Debian's `systemd-journald-dev-log.socket`: `/dev/log`): made next to the
+    /// socket's one path, parents created, an existing link to it kept; without exactly one
+    /// path there is nothing to point to and the socket still opens.
+    #[test]
+    fn symlinks_point_to_the_one_socket_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("dev-log");
+        let link = dir.path().join("dev/log");
+        let mut sp = spec(vec![ListenSpec {
+            kind: ListenKind::Datagram,
+            address: parse(ListenKind::Datagram, d.to_str().unwrap()).unwrap(),
+            text: d.display().to_string(),
+        }]);
+        sp.symlinks = vec![link.clone()];
+        let mut t = SocketTable::default();
+        t.open(UnitId(1), &sp, "x").unwrap();
+        assert_eq!(std::fs::read_link(&link).unwrap(), d);
+        std::os::unix::net::UnixDatagram::unbound()
+            .unwrap()
+            .send_to(b"via the link", &link)
+            .unwrap();
+        t.close(UnitId(1), &[]);
+        t.open(UnitId(1), &sp, "x").unwrap();
+        assert_eq!(std::fs::read_link(&link).unwrap(), d);
+        t.close(UnitId(1), &[d.clone(), link.clone()]);
+        assert!(std::fs::symlink_metadata(&link).is_err());
+
+        let other = dir.path().join("other");
+        sp.listen.push(ListenSpec {
+            kind: ListenKind::Datagram,
+            address: parse(ListenKind::Datagram, other.to_str().unwrap()).unwrap(),
+            text: other.display().to_string(),
+        });
+        assert_eq!(sp.symlink_target(), None);
+        t.open(UnitId(1), &sp, "x").unwrap();
+        assert!(std::fs::symlink_metadata(&link).is_err());
     }
 }

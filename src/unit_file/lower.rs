@@ -1679,6 +1679,19 @@ impl Lower<'_> {
                     self.socket.remove_on_stop = v;
                 }
             }
+            // A list of absolute paths; empty resets it.
+            "Symlinks" => {
+                if e.value.trim().is_empty() {
+                    self.socket.symlinks.clear();
+                }
+                for word in e.value.split_whitespace() {
+                    if word.starts_with('/') {
+                        self.socket.symlinks.push(PathBuf::from(word));
+                    } else {
+                        self.invalid(e, "symlink path");
+                    }
+                }
+            }
             // systemd's config_parse_unsigned: a plain decimal.
             "MaxConnections" | "MaxConnectionsPerSource" => match e.value.trim().parse::<u32>() {
                 Ok(v) if e.key == "MaxConnections" => self.socket.max_connections = v,
@@ -1691,6 +1704,15 @@ impl Lower<'_> {
                 || sandbox::is_sandbox_key(k)
                 || UNSUPPORTED_EXEC.contains(&k) =>
             {
+                if k.starts_with("Listen") {
+                    if e.value.trim().is_empty() {
+                        self.socket.unsupported_listen.clear();
+                    } else {
+                        self.socket
+                            .unsupported_listen
+                            .push(format!("{k}={}", e.value.trim()));
+                    }
+                }
                 self.warn(
                 e.line,
                 format!(
@@ -1709,7 +1731,9 @@ impl Lower<'_> {
     /// the service it activates.
     fn finish_socket(&mut self) -> SocketSpec {
         let mut spec = std::mem::take(&mut self.socket);
-        if spec.listen.is_empty() {
+        // A socket that listens only on kinds unitd does not open loads (each line was warned
+        // about); its conditions still decide at start, then the start is unsupported.
+        if spec.listen.is_empty() && spec.unsupported_listen.is_empty() {
             self.error(
                 0,
                 "Unit has no Listen setting (ListenStream=, ListenDatagram=, ListenFIFO=, ...). Refusing."
@@ -1752,7 +1776,7 @@ impl Lower<'_> {
     /// Apply one `[Timer]` entry.
     fn apply_timer(&mut self, e: &Entry) {
         use crate::spec::TimerBase;
-        use crate::spec::calendar::{CalendarSpec, Zone};
+        use crate::spec::calendar::CalendarSpec;
         let base = TimerBase::ALL.into_iter().find(|b| b.key() == e.key);
         if base.is_some() || e.key == "OnCalendar" {
             if e.value.is_empty() {
@@ -1775,18 +1799,9 @@ impl Lower<'_> {
                 return;
             }
             match CalendarSpec::parse(&text) {
-                Ok(c) => {
-                    if let Zone::Named(z) = &c.zone {
-                        self.warn(
-                            e.line,
-                            format!(
-                                "Time zone '{z}' in OnCalendar= is not supported by unitd yet \
-                                 (only UTC and local time are); this expression will not elapse: {text}"
-                            ),
-                        );
-                    }
-                    self.timer.calendar.push(c);
-                }
+                // A named zone's existence is the runtime's to check (it reads the zoneinfo
+                // database); an unknown zone never elapses and is logged there.
+                Ok(c) => self.timer.calendar.push(c),
                 Err(_) => self.warn(
                     e.line,
                     format!("Failed to parse calendar specification, ignoring: {text}"),
@@ -1981,7 +1996,6 @@ const SOCKET_UNSUPPORTED: &[&str] = &[
     "ExecStopPre",
     "ExecStopPost",
     "TimeoutSec",
-    "Symlinks",
     "FlushPending",
     "TriggerLimitIntervalSec",
     "TriggerLimitBurst",

@@ -14,7 +14,7 @@ use crate::engine::SocketRuntime;
 use crate::spec::{KindSpec, ListenAddress, ListenSpec, SocketSpec};
 
 use super::introspect::{InterfaceDesc, infos};
-use super::properties::{PropDesc, Value, prop, vb, vs, vu};
+use super::properties::{PropDesc, Value, prop, vas, vb, vs, vu};
 use super::unit_object::UnitCtx;
 
 /// Interface name.
@@ -76,6 +76,11 @@ pub static PROPS: &[PropDesc<Getter>] = &[
         let v: Vec<(String, String)> = c.spec.listen.iter().map(listen_entry).collect();
         Some(Variant::from(v))
     }),
+    prop!("Symlinks", "as", Const, |c| Some(vas(c
+        .spec
+        .symlinks
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())))),
     prop!("MaxConnections", "u", Const, |c| Some(vu(c
         .spec
         .max_connections))),

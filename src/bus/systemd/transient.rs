@@ -4,16 +4,24 @@
 //! through the ordinary parser ([`crate::unit_file::parse_unit`]), so a transient unit gets
 //! exactly the defaults, validation and diagnostics of a unit written to disk — the way
 //! systemd itself writes transient units as files under `…/systemd/transient/`. Services,
-//! sockets (`Listen a(ss)` & co., what `systemd-run --socket-property=` sends) and scopes
+//! sockets (`Listen a(ss)` & co., what `systemd-run --socket-property=` sends), timers
+//! (`OnActiveSec a(st)`, `OnCalendar a(ss)` & co., what `systemd-run --on-active=` sends) and scopes
 //! (`PIDs`: processes the scope adopts) can be created, in a `Slice=` and with
-//! `Delegate=`. Properties unitd cannot honour are refused with systemd's error for an unknown
-//! property rather than ignored.
+//! `Delegate=`. A service takes the sandboxing properties of its execution context
+//! (`PrivateTmp`, `ProtectSystem`, `ReadOnlyPaths`, `BindPaths`, `CapabilityBoundingSet`,
+//! `SystemCallFilter`, `RestrictAddressFamilies`, … with systemd 252's D-Bus types, values and
+//! errors), written as the `[Service]` lines the sandbox parser lowers, so a transient unit is
+//! sandboxed — and reports what it cannot enforce — exactly like a unit file. Properties unitd
+//! cannot honour are refused with systemd's error for an unknown property rather than ignored.
 
 use std::path::Path;
 
 use zbus::{OwnedVariant as OwnedValue, Variant as Value};
 
+use crate::spec::linux;
+use crate::spec::sandbox::SYSCALL_ERRNO_KILL;
 use crate::spec::{LoadState, LoadedUnit, Severity, UnitName, UnitType};
+use crate::unit_file::values::parse_bool;
 use crate::unit_file::{self, SpecifierContext};
 
 use super::errors::{CallError, PROPERTY_READ_ONLY};
@@ -161,6 +169,436 @@ fn get_u32(name: &str, v: &Value<'_>) -> Result<u32, CallError> {
     }
 }
 
+/// Sandboxing properties of type `b`, each written as `Key=yes|no`.
+const SANDBOX_BOOLS: &[&str] = &[
+    "PrivateTmp",
+    "PrivateDevices",
+    "PrivateMounts",
+    "PrivateNetwork",
+    "PrivateIPC",
+    "PrivateUsers",
+    "ProtectKernelTunables",
+    "ProtectKernelModules",
+    "ProtectKernelLogs",
+    "ProtectClock",
+    "ProtectControlGroups",
+    "ProtectHostname",
+    "NoNewPrivileges",
+    "MemoryDenyWriteExecute",
+    "RestrictRealtime",
+    "RestrictSUIDSGID",
+    "LockPersonality",
+    "RemoveIPC",
+    "MountAPIVFS",
+];
+
+/// The other sandboxing properties a transient service takes.
+const SANDBOX_KEYS: &[&str] = &[
+    "ProtectSystem",
+    "ProtectHome",
+    "ProtectProc",
+    "ProcSubset",
+    "KeyringMode",
+    "ReadWritePaths",
+    "ReadOnlyPaths",
+    "InaccessiblePaths",
+    "ExecPaths",
+    "NoExecPaths",
+    "ReadWriteDirectories",
+    "ReadOnlyDirectories",
+    "InaccessibleDirectories",
+    "BindPaths",
+    "BindReadOnlyPaths",
+    "TemporaryFileSystem",
+    "MountFlags",
+    "CapabilityBoundingSet",
+    "AmbientCapabilities",
+    "SecureBits",
+    "SystemCallFilter",
+    "SystemCallLog",
+    "SystemCallErrorNumber",
+    "SystemCallArchitectures",
+    "RestrictAddressFamilies",
+    "RestrictNamespaces",
+    "RestrictFileSystems",
+    "NetworkNamespacePath",
+    "IPCNamespacePath",
+];
+
+/// Sandboxing properties systemd stores as sent (a later assignment replaces an earlier one)
+/// whose unit-file lines would merge instead: earlier lines of the key are dropped.
+const REPLACING: &[&str] = &[
+    "CapabilityBoundingSet",
+    "AmbientCapabilities",
+    "RestrictNamespaces",
+];
+
+/// Whether `key` is a sandboxing property of a transient service.
+fn is_sandbox_property(key: &str) -> bool {
+    SANDBOX_BOOLS.contains(&key) || SANDBOX_KEYS.contains(&key)
+}
+
+/// systemd's answer to a value its setter rejects (`Invalid X setting: V`).
+fn invalid_setting(name: &str, value: impl std::fmt::Display) -> CallError {
+    CallError::invalid_args(format!("Invalid {name} setting: {value}"))
+}
+
+/// A setter that fails with `-EINVAL` (an unknown address family, architecture, a bad
+/// `SYSCALL:ERRNO`): sd-bus turns the errno into `InvalidArgs` with `strerror`'s text.
+fn einval(name: &str, what: &str) -> CallError {
+    tracing::debug!("property {name}: invalid entry {what:?}");
+    CallError::invalid_args("Invalid argument")
+}
+
+/// A `(bas)` value: the allow-list flag and the names.
+fn get_bas(name: &str, v: &Value<'_>) -> Result<(bool, Vec<String>), CallError> {
+    v.try_clone()
+        .ok()
+        .and_then(|v| <(bool, Vec<String>)>::try_from(v).ok())
+        .ok_or_else(|| wrong_type(name, "(bas)"))
+}
+
+/// The canonical value of a string-enum sandboxing property, `None` when systemd's parser
+/// rejects `s` (booleans are accepted where systemd's table has a boolean fallback).
+fn enum_value(key: &str, s: &str) -> Option<&'static str> {
+    let from_bool = |yes: &'static str| parse_bool(s).map(|b| if b { yes } else { "no" });
+    match key {
+        "ProtectSystem" => match s {
+            "full" => Some("full"),
+            "strict" => Some("strict"),
+            _ => from_bool("yes"),
+        },
+        "ProtectHome" => match s {
+            "read-only" => Some("read-only"),
+            "tmpfs" => Some("tmpfs"),
+            _ => from_bool("yes"),
+        },
+        "ProtectProc" => ["default", "noaccess", "invisible", "ptraceable"]
+            .into_iter()
+            .find(|v| *v == s),
+        "ProcSubset" => ["all", "pid"].into_iter().find(|v| *v == s),
+        "KeyringMode" => ["inherit", "private", "shared"]
+            .into_iter()
+            .find(|v| *v == s),
+        _ => None,
+    }
+}
+
+/// `ReadWritePaths` & co (`as`): each `[-][+]/path`, as one line of double-quoted words; an
+/// empty list resets.
+fn path_list_line(k: &str, v: &Value<'_>) -> Result<String, CallError> {
+    let mut words = Vec::new();
+    for p in get_strv(k, v)? {
+        let (optional, rest) = match p.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, p.as_str()),
+        };
+        // `+` (relative to RootDirectory=, which is `/` here) is dropped as the parser would.
+        let rest = rest.strip_prefix('+').unwrap_or(rest);
+        if !rest.starts_with('/') {
+            return Err(CallError::invalid_args(format!("Invalid {k}")));
+        }
+        let word = format!("{}{rest}", if optional { "-" } else { "" });
+        words.push(quoted(k, &word, false)?);
+    }
+    Ok(format!("{k}={}", words.join(" ")))
+}
+
+/// One field of a `BindPaths=` entry: `:`, blanks, quotes and backslashes escaped with a
+/// backslash, `%` doubled.
+fn bind_field(k: &str, s: &str) -> Result<String, CallError> {
+    let mut out = String::with_capacity(s.len());
+    for c in plain(k, s)?.chars() {
+        if matches!(c, ':' | ' ' | '\t' | '\\' | '"' | '\'') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// `BindPaths` / `BindReadOnlyPaths` (`a(ssbt)`): source, destination, ignore-missing, `MS_REC`
+/// or 0; one line per entry, an empty array resets (both lists, as in systemd).
+fn bind_lines(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
+    let entries: Vec<(String, String, bool, u64)> = v
+        .try_clone()
+        .ok()
+        .and_then(|v| Vec::<(String, String, bool, u64)>::try_from(v).ok())
+        .ok_or_else(|| wrong_type(k, "a(ssbt)"))?;
+    if entries.is_empty() {
+        return Ok(vec![format!("{k}=")]);
+    }
+    const MS_REC: u64 = 1 << 14;
+    let mut out = Vec::with_capacity(entries.len());
+    for (source, dest, ignore, flags) in entries {
+        if !source.starts_with('/') {
+            return Err(CallError::invalid_args(format!(
+                "Source path {source} is not absolute."
+            )));
+        }
+        if !dest.starts_with('/') {
+            return Err(CallError::invalid_args(format!(
+                "Destination path {dest} is not absolute."
+            )));
+        }
+        if flags != 0 && flags != MS_REC {
+            return Err(CallError::invalid_args("Unknown mount flags."));
+        }
+        out.push(format!(
+            "{k}={}{}:{}:{}",
+            if ignore { "-" } else { "" },
+            bind_field(k, &source)?,
+            bind_field(k, &dest)?,
+            if flags == MS_REC { "rbind" } else { "norbind" }
+        ));
+    }
+    Ok(out)
+}
+
+/// `TemporaryFileSystem` (`a(ss)`): mount point and options, one line per entry; an empty
+/// array resets.
+fn tmpfs_lines(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
+    let entries: Vec<(String, String)> = v
+        .try_clone()
+        .ok()
+        .and_then(|v| Vec::<(String, String)>::try_from(v).ok())
+        .ok_or_else(|| wrong_type(k, "a(ss)"))?;
+    if entries.is_empty() {
+        return Ok(vec![format!("{k}=")]);
+    }
+    let mut out = Vec::with_capacity(entries.len());
+    for (path, options) in entries {
+        if !path.starts_with('/') {
+            return Err(CallError::invalid_args(format!(
+                "Mount point {path} is not absolute."
+            )));
+        }
+        // The unit-file syntax splits at the first `:` and has no escape for it.
+        if path.contains(':') || format!("{path}{options}").contains(['"', '\'', '\\']) {
+            return Err(CallError::invalid_args(format!(
+                "Mount point {path} or its options cannot be written as a TemporaryFileSystem= \
+                 setting."
+            )));
+        }
+        let mut word = plain(k, &path)?;
+        if !options.is_empty() {
+            word.push(':');
+            word.push_str(&options.replace('\n', " "));
+        }
+        if word.contains([' ', '\t']) {
+            word = format!("\"{word}\"");
+        }
+        out.push(format!("{k}={word}"));
+    }
+    Ok(out)
+}
+
+/// `CapabilityBoundingSet` / `AmbientCapabilities` (`t`): the mask as one line that lowers to
+/// exactly this mask (a bounding set with every bit above the known capabilities on is written
+/// as `~` the ones it lacks).
+fn capability_line(k: &str, mask: u64) -> Option<String> {
+    let names = |m: u64| -> Vec<String> {
+        (0..64u32)
+            .filter(|c| m & (1 << c) != 0)
+            .map(|c| linux::capability_name(c).unwrap_or_else(|| c.to_string()))
+            .collect()
+    };
+    if k == "CapabilityBoundingSet" {
+        if mask == u64::MAX {
+            // "Not restricted": no line at all.
+            return None;
+        }
+        let known = (1u64 << (linux::CAP_LAST_CAP + 1)) - 1;
+        if mask | known == u64::MAX {
+            return Some(format!("{k}=~{}", names(!mask).join(" ")));
+        }
+    }
+    Some(format!("{k}={}", names(mask).join(" ")))
+}
+
+/// `SystemCallFilter` / `SystemCallLog` (`(bas)`): one line, `~` for a deny-list; an empty
+/// list resets. `NAME:ERRNO` entries are checked as systemd does (`-EINVAL` for a bad errno
+/// or an errno on an allow-list); names no system call can have are dropped, as systemd's
+/// permissive parsing ignores unknown names.
+fn syscall_line(k: &str, v: &Value<'_>) -> Result<String, CallError> {
+    let (allow, names) = get_bas(k, v)?;
+    if names.is_empty() {
+        return Ok(format!("{k}="));
+    }
+    let mut kept = Vec::with_capacity(names.len());
+    for entry in names {
+        if k == "SystemCallFilter"
+            && let Some((name, errno)) = entry.split_once(':')
+        {
+            let n = if errno == "kill" {
+                Some(SYSCALL_ERRNO_KILL)
+            } else {
+                linux::errno_from_name(errno).or_else(|| {
+                    errno
+                        .parse::<i32>()
+                        .ok()
+                        .filter(|n| (0..=linux::ERRNO_MAX).contains(n))
+                })
+            };
+            if n.is_none() || name.is_empty() || allow {
+                return Err(einval(k, &entry));
+            }
+        }
+        let plausible = !entry.is_empty()
+            && entry
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-' | ':'));
+        if plausible {
+            kept.push(entry);
+        } else {
+            tracing::debug!("property {k}: ignoring unknown system call {entry:?}");
+        }
+    }
+    if kept.is_empty() && allow {
+        // Every name was unknown: systemd's allow-list is then just the implied @default.
+        kept.push("@default".to_owned());
+    }
+    Ok(format!(
+        "{k}={}{}",
+        if allow { "" } else { "~" },
+        kept.join(" ")
+    ))
+}
+
+/// One sandboxing property of a transient service as `[Service]` lines; `None` when `k` is
+/// not one. Values are checked the way systemd 252's setters check them, with their errors.
+fn sandbox_setting(k: &str, v: &Value<'_>) -> Result<Option<Vec<String>>, CallError> {
+    if SANDBOX_BOOLS.contains(&k) {
+        let b = if get_bool(k, v)? { "yes" } else { "no" };
+        return Ok(Some(vec![format!("{k}={b}")]));
+    }
+    let line = match k {
+        "ProtectSystem" | "ProtectHome" | "ProtectProc" | "ProcSubset" | "KeyringMode" => {
+            let s = get_str(k, v)?;
+            let value = enum_value(k, &s).ok_or_else(|| invalid_setting(k, &s))?;
+            format!("{k}={value}")
+        }
+        "ReadWritePaths"
+        | "ReadOnlyPaths"
+        | "InaccessiblePaths"
+        | "ExecPaths"
+        | "NoExecPaths"
+        | "ReadWriteDirectories"
+        | "ReadOnlyDirectories"
+        | "InaccessibleDirectories" => path_list_line(k, v)?,
+        "BindPaths" | "BindReadOnlyPaths" => return bind_lines(k, v).map(Some),
+        "TemporaryFileSystem" => return tmpfs_lines(k, v).map(Some),
+        "MountFlags" => {
+            let n = get_u64(k, v)?;
+            let value = match n {
+                0 => "",
+                linux::MS_SHARED => "shared",
+                linux::MS_SLAVE => "slave",
+                linux::MS_PRIVATE => "private",
+                _ => return Err(invalid_setting(k, n)),
+            };
+            format!("{k}={value}")
+        }
+        "CapabilityBoundingSet" | "AmbientCapabilities" => {
+            return Ok(Some(
+                capability_line(k, get_u64(k, v)?).into_iter().collect(),
+            ));
+        }
+        "SecureBits" => {
+            let n = get_i32(k, v)?;
+            let all = linux::SECURE_BITS.iter().fold(0, |a, (_, b)| a | b);
+            if n < 0 || (n as u32) & !all != 0 {
+                return Err(invalid_setting(k, n));
+            }
+            let names: Vec<&str> = linux::SECURE_BITS
+                .iter()
+                .filter(|(_, b)| n as u32 & b != 0)
+                .map(|(name, _)| *name)
+                .collect();
+            format!("{k}={}", names.join(" "))
+        }
+        "SystemCallFilter" | "SystemCallLog" => syscall_line(k, v)?,
+        "SystemCallErrorNumber" => {
+            let n = get_i32(k, v)?;
+            if n == SYSCALL_ERRNO_KILL {
+                format!("{k}=kill")
+            } else if (1..=linux::ERRNO_MAX).contains(&n) {
+                format!("{k}={n}")
+            } else {
+                return Err(invalid_setting(k, n));
+            }
+        }
+        "SystemCallArchitectures" => {
+            let archs = get_strv(k, v)?;
+            if let Some(bad) = archs
+                .iter()
+                .find(|a| !linux::SYSCALL_ARCHITECTURES.contains(&a.as_str()))
+            {
+                return Err(einval(k, bad));
+            }
+            format!("{k}={}", archs.join(" "))
+        }
+        "RestrictAddressFamilies" => {
+            let (allow, names) = get_bas(k, v)?;
+            if names.is_empty() {
+                format!("{k}={}", if allow { "none" } else { "" })
+            } else {
+                if let Some(bad) = names
+                    .iter()
+                    .find(|n| linux::address_family_from_name(n).is_none())
+                {
+                    return Err(einval(k, bad));
+                }
+                format!("{k}={}{}", if allow { "" } else { "~" }, names.join(" "))
+            }
+        }
+        "RestrictNamespaces" => {
+            let n = get_u64(k, v)?;
+            let flags = n & linux::NAMESPACE_FLAGS_ALL;
+            if n == u64::MAX {
+                // "Not restricted": the reset.
+                format!("{k}=")
+            } else if flags == 0 {
+                format!("{k}=yes")
+            } else if flags == linux::NAMESPACE_FLAGS_ALL {
+                format!("{k}=no")
+            } else {
+                let names: Vec<&str> = linux::NAMESPACES
+                    .iter()
+                    .filter(|(_, f)| flags & f != 0)
+                    .map(|(name, _)| *name)
+                    .collect();
+                format!("{k}={}", names.join(" "))
+            }
+        }
+        "RestrictFileSystems" => {
+            let (allow, names) = get_bas(k, v)?;
+            let names: Vec<String> = names
+                .into_iter()
+                .filter(|n| {
+                    !n.is_empty()
+                        && n.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '@' | '-'))
+                })
+                .collect();
+            if names.is_empty() {
+                format!("{k}=")
+            } else {
+                format!("{k}={}{}", if allow { "" } else { "~" }, names.join(" "))
+            }
+        }
+        "NetworkNamespacePath" | "IPCNamespacePath" => {
+            let s = get_str(k, v)?;
+            if !s.is_empty() && !s.starts_with('/') {
+                return Err(invalid_setting(k, &s));
+            }
+            format!("{k}={}", plain(k, &s)?)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(vec![line]))
+}
+
 /// One `[Socket]` property of a transient socket unit, as unit-file lines.
 fn socket_setting(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
     Ok(match k {
@@ -204,6 +642,82 @@ fn socket_setting(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
     })
 }
 
+/// One `[Timer]` property of a transient timer unit (what `systemd-run --on-active=` &
+/// `--timer-property=` send), as unit-file lines.
+fn timer_setting(k: &str, v: &Value<'_>) -> Result<Vec<String>, CallError> {
+    const BASES: [&str; 5] = [
+        "OnActiveSec",
+        "OnBootSec",
+        "OnStartupSec",
+        "OnUnitActiveSec",
+        "OnUnitInactiveSec",
+    ];
+    let base_key = |name: &str| -> Result<String, CallError> {
+        let key = name.replace("USec", "Sec");
+        if BASES.contains(&key.as_str()) {
+            Ok(key)
+        } else {
+            Err(CallError::invalid_args(format!(
+                "Invalid timer base: {name}"
+            )))
+        }
+    };
+    Ok(match k {
+        _ if BASES.contains(&k) || k == "TimersMonotonic" => {
+            let values: Vec<(String, u64)> = v
+                .try_clone()
+                .ok()
+                .and_then(|v| Vec::<(String, u64)>::try_from(v).ok())
+                .ok_or_else(|| wrong_type(k, "a(st)"))?;
+            if values.is_empty() {
+                // An empty list resets the timer values, as an empty assignment does.
+                return Ok(vec!["OnActiveSec=".to_owned()]);
+            }
+            let mut out = Vec::with_capacity(values.len());
+            for (base, usec) in values {
+                out.push(format!("{}={usec}us", base_key(&base)?));
+            }
+            out
+        }
+        "OnCalendar" | "TimersCalendar" => {
+            let values: Vec<(String, String)> = v
+                .try_clone()
+                .ok()
+                .and_then(|v| Vec::<(String, String)>::try_from(v).ok())
+                .ok_or_else(|| wrong_type(k, "a(ss)"))?;
+            if values.is_empty() {
+                return Ok(vec!["OnCalendar=".to_owned()]);
+            }
+            let mut out = Vec::with_capacity(values.len());
+            for (_, expr) in values {
+                if crate::spec::calendar::CalendarSpec::parse(&expr).is_err() {
+                    return Err(CallError::invalid_args(format!(
+                        "Failed to parse calendar specification: {expr}"
+                    )));
+                }
+                out.push(format!("OnCalendar={}", plain(k, &expr)?));
+            }
+            out
+        }
+        "AccuracyUSec" | "RandomizedDelayUSec" => {
+            let usec = get_u64(k, v)?;
+            let key = k.replace("USec", "Sec");
+            if usec == u64::MAX {
+                vec![format!("{key}=infinity")]
+            } else {
+                vec![format!("{key}={usec}us")]
+            }
+        }
+        "WakeSystem" | "RemainAfterElapse" | "Persistent" | "OnTimezoneChange"
+        | "OnClockChange" | "FixedRandomDelay" => {
+            let b = if get_bool(k, v)? { "yes" } else { "no" };
+            vec![format!("{k}={b}")]
+        }
+        "Unit" => vec![format!("Unit={}", plain(k, &get_str(k, v)?)?)],
+        _ => return Err(unknown(k)),
+    })
+}
+
 /// Build the unit `name` from `props` (`a(sv)`): returns the loaded unit and the options the
 /// façade acts on. Errors are systemd's (`InvalidArgs` for unknown or mistyped properties,
 /// `NotSupported` for what unitd cannot do).
@@ -220,7 +734,8 @@ pub fn build(
     }
     let is_scope = un.unit_type() == UnitType::Scope;
     let is_socket = un.unit_type() == UnitType::Socket;
-    if un.unit_type() != UnitType::Service && !is_scope && !is_socket {
+    let is_timer = un.unit_type() == UnitType::Timer;
+    if un.unit_type() != UnitType::Service && !is_scope && !is_socket && !is_timer {
         return Err(CallError::new(
             NOT_SUPPORTED,
             format!(
@@ -235,6 +750,7 @@ pub fn build(
     // Settings of the type's own section every unit with a control group has.
     let mut cgroup_lines: Vec<String> = Vec::new();
     let mut socket_lines: Vec<String> = Vec::new();
+    let mut timer_lines: Vec<String> = Vec::new();
     for (key, value) in props {
         let v: &Value<'_> = value;
         // A variant inside the variant (some clients nest them).
@@ -257,6 +773,15 @@ pub fn build(
                 }
                 "Slice" | "Delegate" => {}
                 _ => return Err(unknown(k)),
+            }
+        }
+        if is_timer {
+            match k {
+                "Description" | "AddRef" | "CollectMode" => {}
+                _ => {
+                    timer_lines.extend(timer_setting(k, v)?);
+                    continue;
+                }
             }
         }
         if is_socket {
@@ -353,6 +878,14 @@ pub fn build(
                 cgroup_lines.push(format!("Delegate={b}"));
             }
             "PIDs" => return Err(unknown(k)),
+            _ if !is_scope && !is_socket && is_sandbox_property(k) => {
+                let lines = sandbox_setting(k, v)?.unwrap_or_default();
+                if REPLACING.contains(&k) {
+                    let prefix = format!("{k}=");
+                    service_lines.retain(|l| !l.starts_with(&prefix));
+                }
+                service_lines.extend(lines);
+            }
             _ => return Err(unknown(k)),
         }
     }
@@ -361,6 +894,7 @@ pub fn build(
     }
     if !is_scope
         && !is_socket
+        && !is_timer
         && !service_lines.iter().any(|l| l.starts_with("ExecStart="))
         && !service_lines.iter().any(|l| l == "RemainAfterExit=yes")
     {
@@ -369,7 +903,13 @@ pub fn build(
              services.",
         ));
     }
-    let text = if is_socket {
+    let text = if is_timer {
+        format!(
+            "[Unit]\n{}\n\n[Timer]\n{}\n",
+            unit_lines.join("\n"),
+            timer_lines.join("\n")
+        )
+    } else if is_socket {
         socket_lines.extend(cgroup_lines);
         format!(
             "[Unit]\n{}\n\n[Socket]\n{}\n",
@@ -398,6 +938,21 @@ pub fn build(
         .find(|d| d.severity == Severity::Error)
     {
         return Err(CallError::invalid_args(d.message.clone()));
+    }
+    // A sandboxing line the parser had to ignore (a path it cannot normalize, …) would leave
+    // the service less sandboxed than asked: refuse instead. `[Service]` line i is at
+    // unit_lines + 4 + i (after "[Unit]", the unit lines, a blank line and "[Service]").
+    if !is_scope && !is_socket {
+        let first = unit_lines.len() as u32 + 4;
+        if let Some(d) = parsed.diagnostics.iter().find(|d| {
+            d.line >= first
+                && service_lines
+                    .get((d.line - first) as usize)
+                    .and_then(|l| l.split_once('='))
+                    .is_some_and(|(key, _)| is_sandbox_property(key))
+        }) {
+            return Err(CallError::invalid_args(d.message.clone()));
+        }
     }
     let mut parsed = parsed;
     if let crate::spec::KindSpec::Service(s) = &mut parsed.spec.kind {
@@ -437,4 +992,117 @@ pub fn build(
         },
         opts,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::KindSpec;
+    use crate::spec::sandbox::{BindPath, PathEntry, Sandbox};
+    use crate::unit_file::specifier::test_context;
+
+    /// The sandbox of a transient service built from `props` (plus an `ExecStart`).
+    fn sandbox(props: Vec<(&str, Value<'static>)>) -> Result<Sandbox, CallError> {
+        let exec = vec![("/bin/true".to_owned(), vec!["/bin/true".to_owned()], false)];
+        let mut all = vec![(
+            "ExecStart".to_owned(),
+            OwnedValue::try_from(Value::from(exec)).unwrap(),
+        )];
+        for (k, v) in props {
+            all.push((k.to_owned(), OwnedValue::try_from(v).unwrap()));
+        }
+        let (unit, _) = build("t.service", &all, &test_context())?;
+        match &unit.spec.kind {
+            KindSpec::Service(s) => Ok(s.exec.sandbox.clone()),
+            other => panic!("not a service: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn capability_masks_arrive_exactly() {
+        let known = (1u64 << (linux::CAP_LAST_CAP + 1)) - 1;
+        for mask in [0, 1 << 21, !(1u64 << 21), known & !(1 << 21), 1 << 63] {
+            let s = sandbox(vec![("CapabilityBoundingSet", Value::from(mask))]).unwrap();
+            assert_eq!(s.capability_bounding_set, Some(mask), "{mask:#x}");
+        }
+        let s = sandbox(vec![("CapabilityBoundingSet", Value::from(u64::MAX))]).unwrap();
+        assert_eq!(s.capability_bounding_set, None);
+        for mask in [0, 1, (1 << 40) | 1] {
+            let s = sandbox(vec![("AmbientCapabilities", Value::from(mask))]).unwrap();
+            assert_eq!(s.ambient_capabilities, mask);
+        }
+        // The last assignment wins, as systemd stores the mask as sent.
+        let s = sandbox(vec![
+            ("CapabilityBoundingSet", Value::from(1u64)),
+            ("CapabilityBoundingSet", Value::from(2u64)),
+        ])
+        .unwrap();
+        assert_eq!(s.capability_bounding_set, Some(2));
+    }
+
+    #[test]
+    fn namespace_masks_arrive_exactly() {
+        for (mask, want) in [
+            (0, Some(0)),
+            (linux::NAMESPACE_FLAGS_ALL, Some(linux::NAMESPACE_FLAGS_ALL)),
+            (linux::CLONE_NEWNET, Some(linux::CLONE_NEWNET)),
+            (u64::MAX, None),
+        ] {
+            let s = sandbox(vec![
+                ("RestrictNamespaces", Value::from(linux::CLONE_NEWUSER)),
+                ("RestrictNamespaces", Value::from(mask)),
+            ])
+            .unwrap();
+            assert_eq!(s.restrict_namespaces, want, "{mask:#x}");
+        }
+    }
+
+    #[test]
+    fn odd_paths_survive_the_unit_file_syntax() {
+        let s = sandbox(vec![
+            (
+                "ReadOnlyPaths",
+                Value::from(vec!["-/a b/%c".to_owned(), "/x\"y\\z".to_owned()]),
+            ),
+            (
+                "BindReadOnlyPaths",
+                Value::from(vec![("/s:1 '2'".to_owned(), "/d%e".to_owned(), true, 0u64)]),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.read_only_paths,
+            [
+                PathEntry {
+                    path: "/a b/%c".into(),
+                    optional: true
+                },
+                PathEntry {
+                    path: "/x\"y\\z".into(),
+                    optional: false
+                }
+            ]
+        );
+        assert_eq!(
+            s.bind_paths,
+            [BindPath {
+                source: "/s:1 '2'".into(),
+                target: "/d%e".into(),
+                optional: true,
+                recursive: false,
+                read_only: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn what_the_parser_would_drop_is_refused() {
+        let err = sandbox(vec![(
+            "InaccessiblePaths",
+            Value::from(vec!["/a/../b".to_owned()]),
+        )])
+        .unwrap_err();
+        assert_eq!(err.name, super::super::errors::INVALID_ARGS);
+        assert!(err.message.contains("not normalized"), "{}", err.message);
+    }
 }

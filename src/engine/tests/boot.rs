@@ -366,3 +366,29 @@ fn type_dbus_is_ready_when_its_bus_name_is_owned() {
     s.exit(pid, ExitStatus::Killed(SIGTERM));
     assert_eq!(s.state("login.service"), ("inactive", "dead"));
 }
+
+/// A socket with no `Listen*=` unitd can open: its conditions decide first (skipped, as
+/// `systemd-journald-audit.socket` is in a container without `CAP_AUDIT_READ`), else the start
+/// is `unsupported` and the socket stays inactive, not failed.
+#[test]
+fn socket_without_openable_listeners_is_unsupported_after_its_conditions() {
+    let mut s = Sim::with_scope(false);
+    for (name, parameter) in [("skip.socket", "/nonexistent"), ("run.socket", "/exists")] {
+        let mut spec = UnitSpec::default_for(&UnitName::new(name).unwrap());
+        spec.default_dependencies = false;
+        spec.conditions = vec![path_exists(parameter)];
+        spec.kind = KindSpec::Socket(Box::new(crate::spec::SocketSpec {
+            unsupported_listen: vec!["ListenNetlink=audit 1".into()],
+            ..Default::default()
+        }));
+        s.insert(name, spec, LoadState::Loaded);
+    }
+    let job = s.start("skip.socket").unwrap();
+    assert_eq!(s.job_result(job), Some(JobResult::Done));
+    assert!(!s.e.unit(s.id("skip.socket")).condition_result);
+    let job = s.start("run.socket").unwrap();
+    assert_eq!(s.job_result(job), Some(JobResult::Unsupported));
+    assert_eq!(s.state("run.socket").0, "inactive");
+    assert!(s.socket_ops.is_empty(), "{:?}", s.socket_ops);
+    assert_eq!(s.e.n_failed_units(), 0);
+}

@@ -19,7 +19,7 @@ type Summary = (
 impl Sim {
     /// Replace the engine by one restored from a JSON round trip of its snapshot, like a
     /// re-executed manager (new PID, other seed in the config: the snapshot's seed wins).
-    fn reexec(&mut self) {
+    pub(super) fn reexec(&mut self) {
         let t = self.t();
         let snap = self.e.snapshot(t);
         let json = serde_json::to_string(&snap).expect("serialize");

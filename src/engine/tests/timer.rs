@@ -261,3 +261,73 @@ fn default_dependencies() {
     assert!(names("Conflicts").contains(&"shutdown.target"));
     assert_eq!(s.e.timers_triggering(s.id("d.service")), [s.id("d.timer")]);
 }
+
+#[test]
+fn reload_recomputes_an_armed_timer() {
+    let mut s = Sim::new();
+    add_job(&mut s, "r.service");
+    let id = add_timer(&mut s, "r.timer", |t| {
+        t.monotonic = vec![(TimerBase::Active, 100 * USEC_PER_SEC)];
+    });
+    let started = s.now;
+    s.start("r.timer").unwrap();
+    assert_eq!(s.e.next_deadline(), Some(started + 100 * USEC_PER_SEC));
+    s.advance(USEC_PER_SEC);
+    // daemon-reload with a shorter value: counted from the timer's activation, as before.
+    let mut loaded = s.e.unit(id).loaded.clone();
+    if let KindSpec::Timer(t) = &mut loaded.spec.kind {
+        t.monotonic = vec![(TimerBase::Active, 5 * USEC_PER_SEC)];
+    }
+    let t = s.t();
+    s.e.insert(t, "r.timer", loaded);
+    s.pump();
+    assert_eq!(s.state("r.timer"), ("active", "waiting"));
+    assert_eq!(s.e.next_deadline(), Some(started + 5 * USEC_PER_SEC));
+    s.advance(4 * USEC_PER_SEC);
+    assert_eq!(spawns(&s, "r.service"), 1);
+}
+
+#[test]
+fn an_armed_timer_survives_reexec() {
+    let mut s = Sim::new();
+    add_job(&mut s, "keep.service");
+    add_timer(&mut s, "keep.timer", |t| {
+        t.monotonic = vec![(TimerBase::Active, 10 * USEC_PER_SEC)];
+    });
+    s.start("keep.timer").unwrap();
+    s.advance(5 * USEC_PER_SEC);
+    s.reexec();
+    assert_eq!(s.state("keep.timer"), ("active", "waiting"));
+    s.advance(4 * USEC_PER_SEC);
+    assert_eq!(spawns(&s, "keep.service"), 0);
+    s.advance(USEC_PER_SEC);
+    assert_eq!(spawns(&s, "keep.service"), 1);
+    assert_eq!(s.state("keep.timer"), ("active", "running"));
+}
+
+#[test]
+fn clock_changes_recompute_or_trigger() {
+    let mut s = Sim::new();
+    add_job(&mut s, "tick.service");
+    add_timer(&mut s, "tick.timer", |t| {
+        t.calendar = vec![CalendarSpec::parse("*:*:00").unwrap()];
+    });
+    add_job(&mut s, "clock.service");
+    add_timer(&mut s, "clock.timer", |t| t.on_clock_change = true);
+    s.start("tick.timer").unwrap();
+    s.start("clock.timer").unwrap();
+    // OnClockChange= alone arms nothing but keeps the timer waiting.
+    assert_eq!(s.state("clock.timer"), ("active", "waiting"));
+    assert_eq!(s.e.next_deadline(), Some(s.now + 39 * USEC_PER_SEC));
+    // The wall clock jumps 30 s ahead: the same elapse is 9 s away now.
+    let jumped = Timestamp {
+        realtime: s.t().realtime + 30 * USEC_PER_SEC,
+        monotonic: s.now,
+    };
+    s.e.clock_changed(jumped);
+    s.pump();
+    assert_eq!(s.e.next_deadline(), Some(s.now + 9 * USEC_PER_SEC));
+    assert_eq!(spawns(&s, "clock.service"), 1);
+    assert_eq!(s.state("clock.timer"), ("active", "running"));
+    assert_eq!(spawns(&s, "tick.service"), 0);
+}
