@@ -223,25 +223,8 @@ fn system_bus_with_the_shipped_policy_activates_unitd_on_the_first_list_units() 
                 .to_string(),
         )
         .replace("@SERVICEDIR@", &dir.services().display().to_string());
-    let conf_path = dir.path().join("system-bus.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let socket = dir.path().join("system_bus_socket");
-    let address = format!("unix:path={}", socket.display());
     // The bus (and so the unitd it activates) gets a private /run and /var/lib.
-    let bus = NamespacedDaemon::spawn(
-        in_private_run(
-            "dbus-daemon",
-            &[
-                &format!("--config-file={}", conf_path.display()),
-                &format!("--address={address}"),
-                "--nofork",
-            ],
-            &daemon_env(&dir),
-        ),
-        dir.path().join("system-bus.log"),
-        "dbus-daemon (system)",
-    );
-    wait_for("the system bus socket", TIMEOUT, || socket.exists());
+    let (bus, address) = spawn_private_run_bus(&dir, &conf, &daemon_env(&dir));
     let owner = || {
         let mut cmd = std::process::Command::new("busctl");
         cmd.arg(format!("--address={address}"))

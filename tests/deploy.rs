@@ -119,29 +119,12 @@ fn system_install_into_a_prefix_is_activated_guarded_and_fully_uninstalled() {
             standin.display()
         ),
     );
-    let conf_path = dir.path().join("system-bus.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let socket = dir.path().join("system_bus_socket");
-    let address = format!("unix:path={}", socket.display());
     let mut env = daemon_env(&dir);
     env.push((
         "SYSTEMD_UNIT_PATH".into(),
         dir.units().display().to_string(),
     ));
-    let bus = NamespacedDaemon::spawn(
-        in_private_run(
-            "dbus-daemon",
-            &[
-                &format!("--config-file={}", conf_path.display()),
-                &format!("--address={address}"),
-                "--nofork",
-            ],
-            &env,
-        ),
-        dir.path().join("system-bus.log"),
-        "dbus-daemon (system)",
-    );
-    wait_for("the system bus socket", TIMEOUT, || socket.exists());
+    let (bus, address) = spawn_private_run_bus(&dir, &conf, &env);
     let mut teardown = Teardown {
         activated: Vec::new(),
     };

@@ -492,31 +492,23 @@ fn system_scope_directories_owned_by_user_with_pidfile_under_run() {
     let bus = TestBus::start(&dir, BusKind::System, &env);
     let units = dir.units().display().to_string();
     let state = dir.state().display().to_string();
-    let mut cmd = std::process::Command::new("unshare");
-    cmd.args([
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
+    let cmd = unshare_script(
         SYSTEM_DIRS_SCRIPT,
-        "sh",
-    ])
-    .arg(unitd_bin())
-    .args([
-        "serve",
-        "--system",
-        "--upstart-p2p",
-        "none",
-        "--bus",
-        bus.address(),
-        "--unit-path",
-        &units,
-        "--state-dir",
-        &state,
-    ])
-    .env_clear()
-    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        unitd_bin().as_os_str(),
+        &[
+            "serve",
+            "--system",
+            "--upstart-p2p",
+            "none",
+            "--bus",
+            bus.address(),
+            "--unit-path",
+            &units,
+            "--state-dir",
+            &state,
+        ],
+        &env,
+    );
     let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
     daemon.wait_for_name(&bus, SYSTEMD1);
     // Root's stock systemctl in the daemon's namespace, over /run/systemd/private.

@@ -830,7 +830,7 @@ pub fn in_private_run(program: &str, args: &[&str], env: &[(String, String)]) ->
 }
 
 /// `unshare -m` running the mount `script`, which then execs `program args…` with exactly `env`.
-fn unshare_script(
+pub fn unshare_script(
     script: &str,
     program: &std::ffi::OsStr,
     args: &[&str],
@@ -843,6 +843,37 @@ fn unshare_script(
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     cmd
+}
+
+/// A system-type `dbus-daemon` with the config text `conf` (written to `system-bus.conf` in
+/// the test directory) listening on `system_bus_socket` there, in [`in_private_run`] (so a
+/// unitd it activates gets a private `/run` and `/var/lib`), with environment `env` and its
+/// log in `system-bus.log`. Returns the bus process and its address once the socket exists
+/// (bounded by [`TIMEOUT`]).
+pub fn spawn_private_run_bus(
+    dir: &TestDir,
+    conf: &str,
+    env: &[(String, String)],
+) -> (NamespacedDaemon, String) {
+    let conf_path = dir.path().join("system-bus.conf");
+    fs::write(&conf_path, conf).unwrap();
+    let socket = dir.path().join("system_bus_socket");
+    let address = format!("unix:path={}", socket.display());
+    let bus = NamespacedDaemon::spawn(
+        in_private_run(
+            "dbus-daemon",
+            &[
+                &format!("--config-file={}", conf_path.display()),
+                &format!("--address={address}"),
+                "--nofork",
+            ],
+            env,
+        ),
+        dir.path().join("system-bus.log"),
+        "dbus-daemon (system)",
+    );
+    wait_for("the system bus socket", TIMEOUT, || socket.exists());
+    (bus, address)
 }
 
 /// A daemon a test started through [`in_namespace`] (or any command), its stdout and stderr in
@@ -979,6 +1010,29 @@ pub fn system_client_env(dir: &TestDir, bus_address: &str) -> Vec<(String, Strin
     env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
     env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus_address.into()));
     env
+}
+
+/// Whether a test that runs unitd as `nobody` can run here: the real-component environment
+/// ([`RealEnv::check`]), not reference mode, root and `setpriv`. Otherwise prints `skipped: …`
+/// (`RealEnv::check` fails in CI instead) and returns false.
+pub fn nobody_prerequisites() -> bool {
+    if !RealEnv::check() || skip_in_reference_mode("runs unitd") {
+        return false;
+    }
+    if !nix::unistd::getuid().is_root() || which("setpriv").is_none() {
+        eprintln!("skipped: needs root and setpriv to become nobody");
+        return false;
+    }
+    true
+}
+
+/// `setpriv --reuid=nobody --regid=nogroup --clear-groups PROGRAM` (arguments and environment
+/// still to add).
+pub fn as_nobody(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(program);
+    cmd
 }
 
 /// The stock `systemctl --no-pager ARGS…` as `nobody:nogroup` without supplementary groups
