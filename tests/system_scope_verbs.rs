@@ -128,17 +128,7 @@ impl System {
     /// `bus`.
     fn in_daemon_ns_with_bus(&self, program: &str, args: &[&str], bus: &str) -> Output {
         let env = system_client_env(&self.dir, bus);
-        let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        run_with_timeout(
-            &mut cmd,
-            &format!("nsenter {program} {}", args.join(" ")),
-            TIMEOUT,
-        )
+        in_mount_ns_of(self.daemon.pid(), program, args, &env)
     }
 
     /// The stock system-scope `systemctl --no-pager ARGS…` over this test's transport.

@@ -1035,6 +1035,23 @@ pub fn as_nobody(program: impl AsRef<std::ffi::OsStr>) -> Command {
     cmd
 }
 
+/// `PROGRAM ARGS…` as root in the mount namespace of process `pid` (`nsenter --mount`), e.g.
+/// a namespaced daemon's, with exactly the environment `env`; any exit code, bounded by
+/// [`TIMEOUT`].
+pub fn in_mount_ns_of(pid: u32, program: &str, args: &[&str], env: &[(String, String)]) -> Output {
+    let mut cmd = Command::new("nsenter");
+    cmd.arg(format!("--mount=/proc/{pid}/ns/mnt"))
+        .arg(program)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    run_with_timeout(
+        &mut cmd,
+        &format!("nsenter {program} {}", args.join(" ")),
+        TIMEOUT,
+    )
+}
+
 /// The stock `systemctl --no-pager ARGS…` as `nobody:nogroup` without supplementary groups
 /// (`setpriv`), in [`in_namespace`] with exactly `env`; any exit code, bounded by [`TIMEOUT`].
 pub fn systemctl_as_nobody(env: &[(String, String)], args: &[&str]) -> Output {
