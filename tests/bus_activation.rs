@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::verbs;
 use common::*;
 
 const SLEEPER: &str = "\
@@ -58,22 +59,7 @@ fn first_systemctl_call_activates_unitd_and_start_status_stop_work() {
     assert_ne!(pid, 0);
     assert_eq!(proc_cmdline(pid), ["/bin/sleep", "infinity"]);
 
-    let out = m.expect(0, &["status", "sleeper.service"]);
-    m.check(
-        out.stdout.contains("Loaded: loaded"),
-        "Loaded: loaded",
-        &out,
-    );
-    m.check(
-        out.stdout.contains("Active: active (running)"),
-        "Active: active (running)",
-        &out,
-    );
-    m.check(
-        out.stdout.contains(&format!("Main PID: {pid}")),
-        "Main PID",
-        &out,
-    );
+    verbs::status_shows_running(&m, "sleeper.service", pid);
 
     m.expect(0, &["stop", "sleeper.service"]);
     m.wait_gone(pid, "stop");
@@ -237,25 +223,8 @@ fn system_bus_with_the_shipped_policy_activates_unitd_on_the_first_list_units() 
                 .to_string(),
         )
         .replace("@SERVICEDIR@", &dir.services().display().to_string());
-    let conf_path = dir.path().join("system-bus.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let socket = dir.path().join("system_bus_socket");
-    let address = format!("unix:path={}", socket.display());
     // The bus (and so the unitd it activates) gets a private /run and /var/lib.
-    let bus = NamespacedDaemon::spawn(
-        in_private_run(
-            "dbus-daemon",
-            &[
-                &format!("--config-file={}", conf_path.display()),
-                &format!("--address={address}"),
-                "--nofork",
-            ],
-            &daemon_env(&dir),
-        ),
-        dir.path().join("system-bus.log"),
-        "dbus-daemon (system)",
-    );
-    wait_for("the system bus socket", TIMEOUT, || socket.exists());
+    let (bus, address) = spawn_private_run_bus(&dir, &conf, &daemon_env(&dir));
     let owner = || {
         let mut cmd = std::process::Command::new("busctl");
         cmd.arg(format!("--address={address}"))

@@ -6,17 +6,12 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
 
 use common::*;
 
 #[test]
 fn an_unprivileged_manager_refuses_other_users_and_groups() {
-    if !RealEnv::check() || skip_in_reference_mode("runs unitd") {
-        return;
-    }
-    if !nix::unistd::getuid().is_root() || which("setpriv").is_none() {
-        eprintln!("skipped: needs root and setpriv to become nobody");
+    if !nobody_prerequisites() {
         return;
     }
     let dir = TestDir::new();
@@ -40,10 +35,8 @@ fn an_unprivileged_manager_refuses_other_users_and_groups() {
         "[Service]\nType=oneshot\nUser=nobody\nExecStart=/bin/sh -c 'echo uid=$(id -u)'\n",
     );
     let run = |unit: &str| {
-        let mut cmd = Command::new("setpriv");
-        cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-            .arg(unitd_bin())
-            .args(["run", "--user", "--unit-path"])
+        let mut cmd = as_nobody(unitd_bin());
+        cmd.args(["run", "--user", "--unit-path"])
             .arg(dir.units())
             .arg("--state-dir")
             .arg(&state)
@@ -79,11 +72,7 @@ fn an_unprivileged_manager_refuses_other_users_and_groups() {
 
 #[test]
 fn the_user_manager_refuses_a_runtime_directory_it_does_not_own() {
-    if !RealEnv::check() || skip_in_reference_mode("runs unitd") {
-        return;
-    }
-    if !nix::unistd::getuid().is_root() || which("setpriv").is_none() {
-        eprintln!("skipped: needs root and setpriv to become nobody");
+    if !nobody_prerequisites() {
         return;
     }
     let dir = TestDir::new();
@@ -91,10 +80,8 @@ fn the_user_manager_refuses_a_runtime_directory_it_does_not_own() {
     let planted = dir.path().join("planted");
     std::fs::create_dir(&planted).unwrap();
     std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(unitd_bin())
-        .args(["serve", "--user", "--bus", "unix:path=/nonexistent"])
+    let mut cmd = as_nobody(unitd_bin());
+    cmd.args(["serve", "--user", "--bus", "unix:path=/nonexistent"])
         .env_clear()
         .env("PATH", STD_PATH)
         .env("HOME", dir.home())

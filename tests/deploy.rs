@@ -45,24 +45,8 @@ fn unitd(args: &[&str], env: &[(String, String)]) -> Output {
     run_with_timeout(&mut cmd, &format!("unitd {}", args.join(" ")), TIMEOUT)
 }
 
-/// Call the bus driver at `address` with dbus-send.
-fn driver(address: &str, member: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new("dbus-send");
-    cmd.arg(format!("--bus={address}"))
-        .args([
-            "--print-reply=literal",
-            "--dest=org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-        ])
-        .arg(format!("org.freedesktop.DBus.{member}"))
-        .args(args)
-        .env_clear()
-        .env("PATH", STD_PATH);
-    run_with_timeout(&mut cmd, &format!("dbus-send {member}"), TIMEOUT)
-}
-
 fn owner_pid(address: &str, name: &str) -> Option<u32> {
-    let out = driver(
+    let out = bus_driver_call(
         address,
         "GetConnectionUnixProcessID",
         &[&format!("string:{name}")],
@@ -74,7 +58,7 @@ fn owner_pid(address: &str, name: &str) -> Option<u32> {
 }
 
 fn activatable(address: &str) -> Vec<String> {
-    let out = driver(address, "ListActivatableNames", &[]);
+    let out = bus_driver_call(address, "ListActivatableNames", &[]);
     assert_eq!(out.code, 0, "{}", out.dump());
     out.stdout
         .split_whitespace()
@@ -135,29 +119,12 @@ fn system_install_into_a_prefix_is_activated_guarded_and_fully_uninstalled() {
             standin.display()
         ),
     );
-    let conf_path = dir.path().join("system-bus.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let socket = dir.path().join("system_bus_socket");
-    let address = format!("unix:path={}", socket.display());
     let mut env = daemon_env(&dir);
     env.push((
         "SYSTEMD_UNIT_PATH".into(),
         dir.units().display().to_string(),
     ));
-    let bus = NamespacedDaemon::spawn(
-        in_private_run(
-            "dbus-daemon",
-            &[
-                &format!("--config-file={}", conf_path.display()),
-                &format!("--address={address}"),
-                "--nofork",
-            ],
-            &env,
-        ),
-        dir.path().join("system-bus.log"),
-        "dbus-daemon (system)",
-    );
-    wait_for("the system bus socket", TIMEOUT, || socket.exists());
+    let (bus, address) = spawn_private_run_bus(&dir, &conf, &env);
     let mut teardown = Teardown {
         activated: Vec::new(),
     };
@@ -184,7 +151,7 @@ fn system_install_into_a_prefix_is_activated_guarded_and_fully_uninstalled() {
     let log = || read_lossy(&bus.log);
 
     // Before install only the stand-in answers (and no policy lets calls through).
-    let out = driver(
+    let out = bus_driver_call(
         &address,
         "StartServiceByName",
         &[&format!("string:{SYSTEMD1}"), "uint32:0"],

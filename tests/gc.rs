@@ -59,13 +59,9 @@ fn finished_instances_go_unit_files_stay() {
 
 #[test]
 fn failed_transient_units_stay_until_reset_failed() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start_requiring(&[], &["systemd-run"]) else {
         return;
     };
-    if which("systemd-run").is_none() {
-        eprintln!("skipped: systemd-run not installed");
-        return;
-    }
     let run = |args: &[&str]| {
         let mut full = vec!["--user"];
         full.extend_from_slice(args);

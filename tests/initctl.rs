@@ -14,18 +14,7 @@ fn initctl_output_formats_and_exit_codes() {
     let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(
-        jobs.join("sleeper.conf"),
-        "start on started nginx and (deploy ENV=prod or manual-go)\nstop on runlevel [!2345]\nemits ready\nexec /bin/sleep infinity\n",
-    )
-    .unwrap();
-    std::fs::write(
-        jobs.join("boom.conf"),
-        "start on boom\ntask\nexec /bin/false\n",
-    )
-    .unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[("sleeper", "start on started nginx and (deploy ENV=prod or manual-go)\nstop on runlevel [!2345]\nemits ready\nexec /bin/sleep infinity\n"), ("boom", "start on boom\ntask\nexec /bin/false\n")]);
     let unitd = unitd_bin();
     let ic = |args: &[&str]| m.initctl(args);
 
@@ -175,18 +164,13 @@ fn initctl_usage_notify_help_and_sessions() {
     let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(
-        jobs.join("tty.conf"),
-        "instance $TTY\nusage \"tty TTY=<device>\"\nexec /bin/sleep infinity\n",
-    )
-    .unwrap();
-    std::fs::write(
-        jobs.join("plain.conf"),
-        "start on poke\nexec /bin/sleep infinity\n",
-    )
-    .unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[
+        (
+            "tty",
+            "instance $TTY\nusage \"tty TTY=<device>\"\nexec /bin/sleep infinity\n",
+        ),
+        ("plain", "start on poke\nexec /bin/sleep infinity\n"),
+    ]);
     let unitd = unitd_bin();
     let ic = |args: &[&str]| m.initctl(args);
 

@@ -492,48 +492,34 @@ fn system_scope_directories_owned_by_user_with_pidfile_under_run() {
     let bus = TestBus::start(&dir, BusKind::System, &env);
     let units = dir.units().display().to_string();
     let state = dir.state().display().to_string();
-    let mut cmd = std::process::Command::new("unshare");
-    cmd.args([
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
+    let cmd = unshare_script(
         SYSTEM_DIRS_SCRIPT,
-        "sh",
-    ])
-    .arg(unitd_bin())
-    .args([
-        "serve",
-        "--system",
-        "--upstart-p2p",
-        "none",
-        "--bus",
-        bus.address(),
-        "--unit-path",
-        &units,
-        "--state-dir",
-        &state,
-    ])
-    .env_clear()
-    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        unitd_bin().as_os_str(),
+        &[
+            "serve",
+            "--system",
+            "--upstart-p2p",
+            "none",
+            "--bus",
+            bus.address(),
+            "--unit-path",
+            &units,
+            "--state-dir",
+            &state,
+        ],
+        &env,
+    );
     let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
     daemon.wait_for_name(&bus, SYSTEMD1);
     // Root's stock systemctl in the daemon's namespace, over /run/systemd/private.
-    let in_ns = |program: &str, args: &[&str]| {
-        let mut c = std::process::Command::new("nsenter");
-        c.arg(format!("--mount=/proc/{}/ns/mnt", daemon.pid()))
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .env(
-                "PATH",
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            )
-            .env("LANG", "C.UTF-8")
-            .env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent");
-        run_with_timeout(&mut c, &format!("{program} {}", args.join(" ")), TIMEOUT)
-    };
+    let ns_env: Vec<(String, String)> = [
+        ("PATH", STD_PATH),
+        ("LANG", "C.UTF-8"),
+        ("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .to_vec();
+    let in_ns = |program: &str, args: &[&str]| in_mount_ns_of(daemon.pid(), program, args, &ns_env);
     wait_for("/run/systemd/private", TIMEOUT, || {
         in_ns("test", &["-S", "/run/systemd/private"]).code == 0
     });

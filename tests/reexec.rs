@@ -342,23 +342,12 @@ fn system_scope_daemon_reexec() {
         run_with_timeout(&mut cmd, &format!("systemctl {}", args.join(" ")), TIMEOUT)
     };
     // Over /run/systemd/private, inside the daemon's mount namespace.
+    let mut private_env = cenv.clone();
+    private_env.retain(|(k, _)| k != "DBUS_SYSTEM_BUS_ADDRESS");
     let private_systemctl = |args: &[&str]| {
-        let mut cmd = std::process::Command::new("nsenter");
-        cmd.arg(format!("--mount=/proc/{unitd}/ns/mnt"))
-            .arg("systemctl")
-            .arg("--no-pager")
-            .args(args)
-            .env_clear()
-            .envs(
-                cenv.iter()
-                    .filter(|(k, _)| k != "DBUS_SYSTEM_BUS_ADDRESS")
-                    .map(|(k, v)| (k.as_str(), v.as_str())),
-            );
-        run_with_timeout(
-            &mut cmd,
-            &format!("nsenter systemctl {}", args.join(" ")),
-            TIMEOUT,
-        )
+        let mut full = vec!["--no-pager"];
+        full.extend_from_slice(args);
+        in_mount_ns_of(unitd, "systemctl", &full, &private_env)
     };
     let main_pid = || -> u32 {
         expect(
@@ -470,14 +459,9 @@ fn start_job_in_flight_survives_and_completes_after_reexec() {
 
 #[test]
 fn bus_sees_the_name_change_hands_and_reloading_false() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start_requiring(&[], &["dbus-monitor"]) else {
         return;
     };
-    if which("dbus-monitor").is_none() {
-        assert!(!in_ci(), "dbus-monitor is required in CI");
-        eprintln!("skipped: dbus-monitor not installed");
-        return;
-    }
     let log = m.dir.path().join("monitor.log");
     let _monitor = dbus_monitor(
         m.bus.address(),

@@ -20,13 +20,10 @@ fn status_by_pid_and_unit_self() {
         child = child_pid_file.display(),
         me = self_file.display()
     );
-    let Some(m) = UserManager::start(&[("forky.service", unit.as_str())]) else {
+    let Some(m) = UserManager::start_requiring(&[("forky.service", unit.as_str())], &["busctl"])
+    else {
         return;
     };
-    if which("busctl").is_none() {
-        eprintln!("skipped: busctl not installed");
-        return;
-    }
     m.expect(0, &["start", "forky.service"]);
     let main = m.main_pid("forky.service");
     let child: u32 = wait_for_value("child pid written", TIMEOUT, || {
@@ -66,13 +63,9 @@ fn systemd_run(m: &UserManager, args: &[&str]) -> Output {
 
 #[test]
 fn systemd_run_scope_runs_the_command_in_a_scope() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start_requiring(&[], &["systemd-run"]) else {
         return;
     };
-    if which("systemd-run").is_none() {
-        eprintln!("skipped: systemd-run not installed");
-        return;
-    }
     // The client creates the scope with its own PID, reads InvocationID from unit/self, then
     // execs the command itself.
     let out = systemd_run(
@@ -113,12 +106,9 @@ fn systemd_run_scope_runs_the_command_in_a_scope() {
 
 #[test]
 fn a_running_scope_is_a_unit_like_any_other() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start_requiring(&[], &["systemd-run"]) else {
         return;
     };
-    if which("systemd-run").is_none() {
-        return;
-    }
     // Run the client in the background: it stays the scope's process (sleep).
     let mut cmd = in_namespace(
         "systemd-run",

@@ -88,38 +88,14 @@ impl SystemManager {
 
     /// `systemctl ARGS…` as nobody.
     fn systemctl_nobody(&self, args: &[&str]) -> Output {
-        let mut full = vec![
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "systemctl",
-            "--no-pager",
-        ];
-        full.extend_from_slice(args);
-        let mut cmd = in_namespace("setpriv", &full, &self.env());
-        run_with_timeout(
-            &mut cmd,
-            &format!("nobody: systemctl {}", args.join(" ")),
-            TIMEOUT,
-        )
+        systemctl_as_nobody(&self.env(), args)
     }
 
     /// `ARGS…` as root inside the daemon's mount namespace, with no bus address at all.
     fn in_daemon_ns(&self, program: &str, args: &[&str]) -> Output {
-        let ns = format!("--mount=/proc/{}/ns/mnt", self.daemon.pid());
         let mut env = self.env();
         env.retain(|(k, _)| k != "DBUS_SYSTEM_BUS_ADDRESS" && k != "SYSTEMCTL_FORCE_BUS");
-        let mut cmd = Command::new("nsenter");
-        cmd.arg(&ns)
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        run_with_timeout(
-            &mut cmd,
-            &format!("nsenter {program} {}", args.join(" ")),
-            TIMEOUT,
-        )
+        in_mount_ns_of(self.daemon.pid(), program, args, &env)
     }
 
     /// `dbus-send --system --print-reply DEST PATH METHOD ARGS…` as nobody.

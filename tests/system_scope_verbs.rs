@@ -128,17 +128,7 @@ impl System {
     /// `bus`.
     fn in_daemon_ns_with_bus(&self, program: &str, args: &[&str], bus: &str) -> Output {
         let env = system_client_env(&self.dir, bus);
-        let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        run_with_timeout(
-            &mut cmd,
-            &format!("nsenter {program} {}", args.join(" ")),
-            TIMEOUT,
-        )
+        in_mount_ns_of(self.daemon.pid(), program, args, &env)
     }
 
     /// The stock system-scope `systemctl --no-pager ARGS…` over this test's transport.
@@ -175,21 +165,7 @@ impl System {
 
     /// The stock `systemctl --no-pager ARGS…` as nobody, over the bus.
     fn systemctl_nobody(&self, args: &[&str]) -> Output {
-        let env = system_client_env(&self.dir, self.bus.address());
-        let mut full = vec![
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            "systemctl",
-            "--no-pager",
-        ];
-        full.extend_from_slice(args);
-        let mut cmd = in_namespace("setpriv", &full, &env);
-        run_with_timeout(
-            &mut cmd,
-            &format!("nobody: systemctl {}", args.join(" ")),
-            TIMEOUT,
-        )
+        systemctl_as_nobody(&system_client_env(&self.dir, self.bus.address()), args)
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::verbs;
 use common::*;
 
 const SLEEPER: &str = "\
@@ -62,26 +63,11 @@ fn status_shows_loaded_active_running_and_main_pid() {
         return;
     };
     let pid = start_and_main_pid(&m, "sleeper.service", "sleep");
-    let out = m.expect(0, &["status", "sleeper.service"]);
+    let out = verbs::status_shows_running(&m, "sleeper.service", pid);
     let first = out.stdout.lines().next().unwrap_or_default();
     m.check(
         first.contains("sleeper.service - Sleeper for tests"),
         "header is `● sleeper.service - Sleeper for tests`",
-        &out,
-    );
-    m.check(
-        out.stdout.contains("Loaded: loaded"),
-        "Loaded: loaded",
-        &out,
-    );
-    m.check(
-        out.stdout.contains("Active: active (running)"),
-        "Active: active (running)",
-        &out,
-    );
-    m.check(
-        out.stdout.contains(&format!("Main PID: {pid}")),
-        "Main PID: <pid>",
         &out,
     );
 }

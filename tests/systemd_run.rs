@@ -16,13 +16,9 @@ fn run(m: &UserManager, args: &[&str]) -> Output {
 
 #[test]
 fn run_wait_reports_success_and_sees_the_environment() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start_requiring(&[], &["systemd-run"]) else {
         return;
     };
-    if which("systemd-run").is_none() {
-        eprintln!("skipped: systemd-run not installed");
-        return;
-    }
     let file = m.dir.path().join("greeting");
     let script = format!("echo $GREETING > {}", file.display());
     let out = run(
@@ -64,12 +60,9 @@ fn run_wait_reports_success_and_sees_the_environment() {
 
 #[test]
 fn run_wait_returns_the_exit_status() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start_requiring(&[], &["systemd-run"]) else {
         return;
     };
-    if which("systemd-run").is_none() {
-        return;
-    }
     let out = run(&m, &["--wait", "/bin/sh", "-c", "exit 7"]);
     m.check(
         out.code == 7,
@@ -86,12 +79,9 @@ fn run_wait_returns_the_exit_status() {
 
 #[test]
 fn run_in_background_name_clash_and_reload() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = UserManager::start_requiring(&[], &["systemd-run"]) else {
         return;
     };
-    if which("systemd-run").is_none() {
-        return;
-    }
     let out = run(&m, &["--unit=bg", "/bin/sleep", "infinity"]);
     m.check(out.code == 0, "systemd-run without --wait", &out);
     m.check(

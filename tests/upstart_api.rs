@@ -13,14 +13,28 @@ start on started nginx and (deploy ENV=prod or manual-go)
 exec /bin/sleep infinity
 ";
 
+/// The job object `job` has no `_` instance object: its GetAll is an UnknownMethod error.
+#[track_caller]
+fn assert_no_instance(m: &UserManager, job: &str) {
+    let out = m.upstart_send(&[
+        &format!("{job}/_"),
+        "org.freedesktop.DBus.Properties.GetAll",
+        "string:",
+    ]);
+    assert!(
+        out.all()
+            .contains("org.freedesktop.DBus.Error.UnknownMethod"),
+        "{}",
+        out.all()
+    );
+}
+
 #[test]
 fn upstart_api_drives_the_engine() {
     let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(jobs.join("sleeper.conf"), JOB).unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[("sleeper", JOB)]);
 
     let out = m.upstart_send(&[
         "/com/ubuntu/Upstart",
@@ -75,17 +89,7 @@ fn upstart_api_drives_the_engine() {
     assert!(flat.find("/OR").unwrap() < flat.find("/AND").unwrap());
 
     // no instance while stopped
-    let out = m.upstart_send(&[
-        &format!("{job}/_"),
-        "org.freedesktop.DBus.Properties.GetAll",
-        "string:",
-    ]);
-    assert!(
-        out.all()
-            .contains("org.freedesktop.DBus.Error.UnknownMethod"),
-        "{}",
-        out.all()
-    );
+    assert_no_instance(&m, job);
 
     let out = m.upstart_send(&[
         job,
@@ -155,15 +159,5 @@ fn upstart_api_drives_the_engine() {
     assert_eq!(out.code, 0, "{}", out.all());
     m.wait_gone(pid, "sleeper main process");
     assert_eq!(m.show("sleeper.service", "ActiveState"), "inactive");
-    let out = m.upstart_send(&[
-        &format!("{job}/_"),
-        "org.freedesktop.DBus.Properties.GetAll",
-        "string:",
-    ]);
-    assert!(
-        out.all()
-            .contains("org.freedesktop.DBus.Error.UnknownMethod"),
-        "{}",
-        out.all()
-    );
+    assert_no_instance(&m, job);
 }

@@ -11,36 +11,49 @@ use std::time::Duration;
 
 use common::*;
 
+/// The files of a blocking handler job: it touches `entered` when it runs, waits for the test
+/// to create `gate`, then appends a line to `log` (which the blocked job also writes).
+struct Handler {
+    log: std::path::PathBuf,
+    gate: std::path::PathBuf,
+    entered: std::path::PathBuf,
+}
+
+/// Write the handler task `NAME.conf` (`start on START_ON`, appending `echo ECHO` to the log).
+fn gated_handler(m: &UserManager, name: &str, start_on: &str, echo: &str) -> Handler {
+    let dir = m.dir.path();
+    let h = Handler {
+        log: dir.join("log"),
+        gate: dir.join("gate"),
+        entered: dir.join("entered"),
+    };
+    m.write_job(
+        name,
+        &format!(
+            "start on {start_on}\ntask\n\
+             exec /bin/sh -c 'touch {entered}; while [ ! -e {gate} ]; do sleep 0.05; done; echo \"{echo}\" >> {log}'\n",
+            entered = h.entered.display(),
+            gate = h.gate.display(),
+            log = h.log.display()
+        ),
+    );
+    h
+}
+
 #[test]
 fn starting_blocks_the_job_until_its_handlers_finished() {
     let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
-    let dir = m.dir.path().to_path_buf();
-    let log = dir.join("log");
-    let gate = dir.join("gate");
-    let entered = dir.join("entered");
-    let jobs = m.jobs_dir();
-    std::fs::write(
-        jobs.join("foo.conf"),
-        format!(
+    // The handler waits for the test's gate, so foo's progress is observable meanwhile.
+    let Handler { log, gate, entered } = gated_handler(&m, "before", "starting foo", "before $JOB");
+    m.write_job(
+        "foo",
+        &format!(
             "pre-start exec /bin/sh -c 'echo foo-pre-start >> {log}'\nexec /bin/sleep infinity\n",
             log = log.display()
         ),
-    )
-    .unwrap();
-    // The handler waits for the test's gate, so foo's progress is observable meanwhile.
-    std::fs::write(
-        jobs.join("before.conf"),
-        format!(
-            "start on starting foo\ntask\n\
-             exec /bin/sh -c 'touch {entered}; while [ ! -e {gate} ]; do sleep 0.05; done; echo \"before $JOB\" >> {log}'\n",
-            entered = entered.display(),
-            gate = gate.display(),
-            log = log.display()
-        ),
-    )
-    .unwrap();
+    );
     m.expect(0, &["daemon-reload"]);
 
     let out = m.initctl(&["start", "--no-wait", "foo"]);
@@ -74,7 +87,7 @@ fn starting_blocks_the_job_until_its_handlers_finished() {
     let out = m.initctl(&["stop", "foo"]);
     assert_eq!(out.code, 0, "{}", out.all());
     m.wait_gone(pid, "foo");
-    std::fs::remove_file(jobs.join("before.conf")).unwrap();
+    std::fs::remove_file(m.jobs_dir().join("before.conf")).unwrap();
     m.expect(0, &["daemon-reload"]);
     let out = m.initctl(&["start", "foo"]);
     assert_eq!(out.code, 0, "{}", out.all());
@@ -89,30 +102,15 @@ fn stopping_blocks_the_kill_until_its_handlers_finished() {
     let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
-    let dir = m.dir.path().to_path_buf();
-    let log = dir.join("log");
-    let gate = dir.join("gate");
-    let entered = dir.join("entered");
-    let jobs = m.jobs_dir();
-    std::fs::write(
-        jobs.join("bar.conf"),
-        format!(
+    let Handler { log, gate, entered } =
+        gated_handler(&m, "cleanup", "stopping bar", "cleanup $JOB $RESULT");
+    m.write_job(
+        "bar",
+        &format!(
             "exec /bin/sleep infinity\npost-stop exec /bin/sh -c 'echo bar-post-stop >> {log}'\n",
             log = log.display()
         ),
-    )
-    .unwrap();
-    std::fs::write(
-        jobs.join("cleanup.conf"),
-        format!(
-            "start on stopping bar\ntask\n\
-             exec /bin/sh -c 'touch {entered}; while [ ! -e {gate} ]; do sleep 0.05; done; echo \"cleanup $JOB $RESULT\" >> {log}'\n",
-            entered = entered.display(),
-            gate = gate.display(),
-            log = log.display()
-        ),
-    )
-    .unwrap();
+    );
     m.expect(0, &["daemon-reload"]);
     let out = m.initctl(&["start", "bar"]);
     assert_eq!(out.code, 0, "{}", out.all());

@@ -43,9 +43,7 @@ fn upstart_job_is_a_unit_and_a_unit_is_a_job() {
     let Some(m) = upstart_session(&[("crossunit.service", UNIT)], &["dbus-send"]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(jobs.join("crossjob.conf"), JOB).unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[("crossjob", JOB)]);
 
     // Upstart → systemd: Job.Start(wait) over the Upstart API, seen by systemctl.
     let out = m.upstart_send(&[

@@ -19,10 +19,7 @@ fn failed_is_signalled_with_the_exit_status() {
     let Some(m) = upstart_session(&[], &["dbus-send", "dbus-monitor"]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(jobs.join("failer.conf"), FAILER).unwrap();
-    std::fs::write(jobs.join("sleeper.conf"), SLEEPER).unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[("failer", FAILER), ("sleeper", SLEEPER)]);
 
     let log = m.dir.path().join("monitor.log");
     let _monitor = dbus_monitor(
@@ -73,9 +70,7 @@ fn a_newer_command_releases_earlier_waiters() {
     let Some(m) = upstart_session(&[], &["dbus-send"]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(jobs.join("slow.conf"), SLOW).unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[("slow", SLOW)]);
 
     // Start(wait) blocks in pre-start (which never ends by itself)...
     let start_out = m.dir.path().join("start.out");

@@ -15,14 +15,13 @@ fn get_state_and_job_registry_signals() {
     let Some(m) = upstart_session(&[], &["busctl", "dbus-monitor"]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(
-        jobs.join("tty.conf"),
-        "instance $TTY\nstart on spawn\nemits tty-up\nexec /bin/sleep infinity\n",
-    )
-    .unwrap();
-    std::fs::write(jobs.join("old.conf"), "exec /bin/sleep infinity\n").unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[
+        (
+            "tty",
+            "instance $TTY\nstart on spawn\nemits tty-up\nexec /bin/sleep infinity\n",
+        ),
+        ("old", "exec /bin/sleep infinity\n"),
+    ]);
     let out = m.initctl(&["start", "tty", "TTY=tty5"]);
     assert_eq!(out.code, 0, "{}", out.all());
     let pid = m.main_pid("tty@tty5.service");
@@ -102,6 +101,7 @@ fn get_state_and_job_registry_signals() {
     wait_for("dbus-monitor to listen", Duration::from_secs(10), || {
         read_lossy(&monitor_log).contains("NameAcquired")
     });
+    let jobs = m.jobs_dir();
     std::fs::remove_file(jobs.join("old.conf")).unwrap();
     std::fs::write(jobs.join("new-job.conf"), "exec /bin/sleep infinity\n").unwrap();
     let out = m.initctl(&["reload-configuration"]);
@@ -133,18 +133,16 @@ fn check_config_and_enumerated_show_config() {
     let Some(m) = upstart_session(&[], &[]) else {
         return;
     };
-    let jobs = m.jobs_dir();
-    std::fs::write(
-        jobs.join("a.conf"),
-        "start on started nosuchjob and frobnicate\nemits foo\nexec /bin/true\n",
-    )
-    .unwrap();
-    std::fs::write(
-        jobs.join("b.conf"),
-        "start on foo or bar\nstop on stopped a RESULT=ok\nexec /bin/true\n",
-    )
-    .unwrap();
-    m.expect(0, &["daemon-reload"]);
+    m.load_jobs(&[
+        (
+            "a",
+            "start on started nosuchjob and frobnicate\nemits foo\nexec /bin/true\n",
+        ),
+        (
+            "b",
+            "start on foo or bar\nstop on stopped a RESULT=ok\nexec /bin/true\n",
+        ),
+    ]);
 
     let out = m.initctl(&["check-config", "b"]);
     assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.all());

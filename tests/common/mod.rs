@@ -692,18 +692,7 @@ impl TestBus {
 
     /// Call a method of the bus driver with `dbus-send`; `Ok(literal reply)` or `Err(output)`.
     pub fn driver_call(&self, member: &str, args: &[&str]) -> Result<String, Output> {
-        let mut cmd = Command::new("dbus-send");
-        cmd.arg(format!("--bus={}", self.address))
-            .args([
-                "--print-reply=literal",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-            ])
-            .arg(format!("org.freedesktop.DBus.{member}"))
-            .args(args)
-            .env_clear()
-            .env("PATH", STD_PATH);
-        let out = run_with_timeout(&mut cmd, &format!("dbus-send {member}"), TIMEOUT);
+        let out = bus_driver_call(&self.address, member, args);
         if out.code == 0 {
             Ok(out.stdout)
         } else {
@@ -738,6 +727,24 @@ impl TestBus {
             Err(out) => panic!("ListActivatableNames failed:\n{}", out.dump()),
         }
     }
+}
+
+/// Call a method of the bus driver of the bus at `address` with the stock `dbus-send`
+/// (`--print-reply=literal`, only `PATH` in the environment); any exit code, bounded by
+/// [`TIMEOUT`].
+pub fn bus_driver_call(address: &str, member: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new("dbus-send");
+    cmd.arg(format!("--bus={address}"))
+        .args([
+            "--print-reply=literal",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+        ])
+        .arg(format!("org.freedesktop.DBus.{member}"))
+        .args(args)
+        .env_clear()
+        .env("PATH", STD_PATH);
+    run_with_timeout(&mut cmd, &format!("dbus-send {member}"), TIMEOUT)
 }
 
 impl Drop for TestBus {
@@ -823,7 +830,7 @@ pub fn in_private_run(program: &str, args: &[&str], env: &[(String, String)]) ->
 }
 
 /// `unshare -m` running the mount `script`, which then execs `program args…` with exactly `env`.
-fn unshare_script(
+pub fn unshare_script(
     script: &str,
     program: &std::ffi::OsStr,
     args: &[&str],
@@ -836,6 +843,37 @@ fn unshare_script(
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     cmd
+}
+
+/// A system-type `dbus-daemon` with the config text `conf` (written to `system-bus.conf` in
+/// the test directory) listening on `system_bus_socket` there, in [`in_private_run`] (so a
+/// unitd it activates gets a private `/run` and `/var/lib`), with environment `env` and its
+/// log in `system-bus.log`. Returns the bus process and its address once the socket exists
+/// (bounded by [`TIMEOUT`]).
+pub fn spawn_private_run_bus(
+    dir: &TestDir,
+    conf: &str,
+    env: &[(String, String)],
+) -> (NamespacedDaemon, String) {
+    let conf_path = dir.path().join("system-bus.conf");
+    fs::write(&conf_path, conf).unwrap();
+    let socket = dir.path().join("system_bus_socket");
+    let address = format!("unix:path={}", socket.display());
+    let bus = NamespacedDaemon::spawn(
+        in_private_run(
+            "dbus-daemon",
+            &[
+                &format!("--config-file={}", conf_path.display()),
+                &format!("--address={address}"),
+                "--nofork",
+            ],
+            env,
+        ),
+        dir.path().join("system-bus.log"),
+        "dbus-daemon (system)",
+    );
+    wait_for("the system bus socket", TIMEOUT, || socket.exists());
+    (bus, address)
 }
 
 /// A daemon a test started through [`in_namespace`] (or any command), its stdout and stderr in
@@ -972,6 +1010,65 @@ pub fn system_client_env(dir: &TestDir, bus_address: &str) -> Vec<(String, Strin
     env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
     env.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus_address.into()));
     env
+}
+
+/// Whether a test that runs unitd as `nobody` can run here: the real-component environment
+/// ([`RealEnv::check`]), not reference mode, root and `setpriv`. Otherwise prints `skipped: …`
+/// (`RealEnv::check` fails in CI instead) and returns false.
+pub fn nobody_prerequisites() -> bool {
+    if !RealEnv::check() || skip_in_reference_mode("runs unitd") {
+        return false;
+    }
+    if !nix::unistd::getuid().is_root() || which("setpriv").is_none() {
+        eprintln!("skipped: needs root and setpriv to become nobody");
+        return false;
+    }
+    true
+}
+
+/// `setpriv --reuid=nobody --regid=nogroup --clear-groups PROGRAM` (arguments and environment
+/// still to add).
+pub fn as_nobody(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(program);
+    cmd
+}
+
+/// `PROGRAM ARGS…` as root in the mount namespace of process `pid` (`nsenter --mount`), e.g.
+/// a namespaced daemon's, with exactly the environment `env`; any exit code, bounded by
+/// [`TIMEOUT`].
+pub fn in_mount_ns_of(pid: u32, program: &str, args: &[&str], env: &[(String, String)]) -> Output {
+    let mut cmd = Command::new("nsenter");
+    cmd.arg(format!("--mount=/proc/{pid}/ns/mnt"))
+        .arg(program)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    run_with_timeout(
+        &mut cmd,
+        &format!("nsenter {program} {}", args.join(" ")),
+        TIMEOUT,
+    )
+}
+
+/// The stock `systemctl --no-pager ARGS…` as `nobody:nogroup` without supplementary groups
+/// (`setpriv`), in [`in_namespace`] with exactly `env`; any exit code, bounded by [`TIMEOUT`].
+pub fn systemctl_as_nobody(env: &[(String, String)], args: &[&str]) -> Output {
+    let mut full = vec![
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "systemctl",
+        "--no-pager",
+    ];
+    full.extend_from_slice(args);
+    let mut cmd = in_namespace("setpriv", &full, env);
+    run_with_timeout(
+        &mut cmd,
+        &format!("nobody: systemctl {}", args.join(" ")),
+        TIMEOUT,
+    )
 }
 
 /// Environment for stock clients talking to a private session bus.
@@ -1481,6 +1578,24 @@ impl UserManager {
 }
 
 impl UserManager {
+    /// [`UserManager::start`] for a test that also needs the stock clients `tools` (such as
+    /// `dbus-monitor`, `busctl`): `None` after printing `skipped: …` when one is missing
+    /// outside CI; in CI a missing tool fails the test.
+    pub fn start_requiring(units: &[(&str, &str)], tools: &[&str]) -> Option<UserManager> {
+        let m = UserManager::start(units)?;
+        let missing: Vec<&str> = tools
+            .iter()
+            .copied()
+            .filter(|t| which(t).is_none())
+            .collect();
+        if !missing.is_empty() {
+            assert!(!in_ci(), "{} required in CI", missing.join(", "));
+            eprintln!("skipped: {} not installed", missing.join("/"));
+            return None;
+        }
+        Some(m)
+    }
+
     /// The stock `dbus-send --print-reply` calling `org.freedesktop.systemd1.Manager.MEMBER ARGS…`
     /// on the manager object; (exit code, stdout + stderr). Bounded (20 s).
     pub fn manager_call(&self, member: &str, args: &[&str]) -> (i32, String) {

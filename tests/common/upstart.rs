@@ -8,8 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Output, TIMEOUT, UserManager, in_ci, run_with_timeout, skip_in_reference_mode};
-use super::{unitd_bin, which};
+use super::{Output, TIMEOUT, UserManager, run_with_timeout, skip_in_reference_mode, unitd_bin};
 
 /// The well-known name of Upstart's API on the bus.
 pub const UPSTART: &str = "com.ubuntu.Upstart";
@@ -25,18 +24,7 @@ pub fn upstart_session(units: &[(&str, &str)], tools: &[&str]) -> Option<UserMan
     if skip_in_reference_mode("the Upstart API is unitd's") {
         return None;
     }
-    let m = UserManager::start(units)?;
-    let missing: Vec<&str> = tools
-        .iter()
-        .copied()
-        .filter(|t| which(t).is_none())
-        .collect();
-    if !missing.is_empty() {
-        assert!(!in_ci(), "{} required in CI", missing.join(", "));
-        eprintln!("skipped: {} not installed", missing.join("/"));
-        return None;
-    }
-    Some(m)
+    UserManager::start_requiring(units, tools)
 }
 
 impl UserManager {

@@ -310,6 +310,28 @@ pub fn mask_unmask_and_list_unit_files(m: &impl VerbDriver) {
 // ---------------------------------------------------------------------------------------------
 // Lifecycle verbs.
 
+/// `status UNIT` of a running simple service (exit 0): `Loaded: loaded`, `Active: active
+/// (running)` and `Main PID: PID`. Returns the output for further checks.
+pub fn status_shows_running(m: &impl VerbDriver, unit: &str, pid: u32) -> Output {
+    let out = m.expect(0, &["status", unit]);
+    m.check(
+        out.stdout.contains("Loaded: loaded"),
+        "Loaded: loaded",
+        &out,
+    );
+    m.check(
+        out.stdout.contains("Active: active (running)"),
+        "Active: active (running)",
+        &out,
+    );
+    m.check(
+        out.stdout.contains(&format!("Main PID: {pid}")),
+        "Main PID: <pid>",
+        &out,
+    );
+    out
+}
+
 /// `try-restart` of the inactive `unit`: nothing to do, success, still inactive.
 pub fn try_restart_inactive(m: &impl VerbDriver, unit: &str) {
     m.expect(0, &["try-restart", unit]);
