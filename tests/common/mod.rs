@@ -52,6 +52,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub mod init_ns;
+pub mod private_system;
 pub mod upstart;
 pub mod verbs;
 
