@@ -228,20 +228,45 @@ impl Engine {
     /// Listening sockets (`Accept=no`) that activate `svc`, in unit order: their fds go to the
     /// service's main process.
     pub(crate) fn sockets_of_service(&self, svc: UnitId) -> Vec<UnitId> {
-        let name = self.u(svc).name();
-        self.units
-            .iter()
-            .filter(|u| {
-                u.merged_into.is_none()
-                    && matches!(
-                        u.socket.state,
-                        SocketState::Listening | SocketState::Running
-                    )
-                    && matches!(&u.loaded.spec.kind,
-                        KindSpec::Socket(s) if !s.accept && s.service.as_deref() == Some(name))
+        self.triggered_by(self.u(svc))
+            .into_iter()
+            .filter(|&s| {
+                matches!(
+                    self.u(s).socket.state,
+                    SocketState::Listening | SocketState::Running
+                ) && self.socket_spec(s).is_some()
             })
-            .map(|u| u.id)
             .collect()
+    }
+
+    /// The timers and `Accept=no` sockets that start `unit` (systemd's `TriggeredBy=`), in
+    /// unit order. Both kinds are ordered before the unit they trigger (the unit-file
+    /// lowering adds that `Before=`), so only `unit`'s reverse `Before` edges are looked at —
+    /// no scan over every unit on each state change or property read.
+    pub fn triggered_by(&self, u: &super::Unit) -> Vec<UnitId> {
+        let is_me = |n: Option<&str>| {
+            n.is_some_and(|n| n == u.name() || u.loaded.aliases.iter().any(|a| a == n))
+        };
+        let before = super::DepEdge::Reverse(crate::spec::DepKind::Before);
+        let mut out: Vec<UnitId> = u
+            .edges
+            .iter()
+            .filter(|(e, _)| *e == before)
+            .map(|(_, t)| *t)
+            .filter(|t| {
+                let t = self.u(*t);
+                t.merged_into.is_none()
+                    && !t.removed
+                    && match &t.loaded.spec.kind {
+                        KindSpec::Timer(s) => is_me(s.unit.as_deref()),
+                        KindSpec::Socket(s) => !s.accept && is_me(s.service.as_deref()),
+                        _ => false,
+                    }
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// The `Accept=yes` socket `sock` if it is listening (the runtime then accepts one

@@ -548,22 +548,11 @@ impl Engine {
         t.result = TimerResult::Success;
     }
 
-    /// Timers that trigger `unit`. A timer is ordered before the unit it triggers (the
-    /// unit-file lowering adds that `Before=`), so only `unit`'s reverse `Before` edges are
-    /// looked at — no scan over every unit on each state change.
+    /// Timers that trigger `unit` (see [`Engine::triggered_by`]).
     pub fn timers_triggering(&self, unit: UnitId) -> Vec<UnitId> {
-        let u = self.u(unit);
-        self.edge_targets(unit, super::DepEdge::Reverse(crate::spec::DepKind::Before))
+        self.triggered_by(self.u(unit))
             .into_iter()
-            .filter(|t| {
-                let t = self.u(*t);
-                t.merged_into.is_none()
-                    && !t.removed
-                    && matches!(&t.loaded.spec.kind, KindSpec::Timer(s)
-                    if s.unit.as_deref().is_some_and(|n| {
-                        n == u.name() || u.loaded.aliases.iter().any(|a| a == n)
-                    }))
-            })
+            .filter(|t| self.u(*t).is_timer())
             .collect()
     }
 

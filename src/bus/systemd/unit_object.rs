@@ -100,17 +100,10 @@ fn triggers(c: &UnitCtx<'_>) -> Vec<String> {
 
 /// `TriggeredBy`: the timers and `Accept=no` sockets that start this unit.
 fn triggered_by(c: &UnitCtx<'_>) -> Vec<String> {
-    let me = &c.unit.loaded;
-    let is_me =
-        |n: Option<&str>| n.is_some_and(|n| n == me.name || me.aliases.iter().any(|a| a == n));
     c.engine
-        .units()
-        .filter(|u| match &u.loaded.spec.kind {
-            KindSpec::Timer(t) => is_me(t.unit.as_deref()),
-            KindSpec::Socket(s) => !s.accept && is_me(s.service.as_deref()),
-            _ => false,
-        })
-        .map(|u| u.name().to_owned())
+        .triggered_by(c.unit)
+        .into_iter()
+        .map(|t| c.engine.unit(t).name().to_owned())
         .collect()
 }
 
