@@ -222,8 +222,23 @@ impl Engine {
                 unit,
                 token,
                 pid,
+                exec_ok: _,
+            } if self.u(self.resolve(unit)).is_mount() => {
+                self.mount_spawned(self.resolve(unit), token, pid)
+            }
+            Input::Spawned {
+                unit,
+                token,
+                pid,
                 exec_ok,
             } => self.service_spawned(unit, token, pid, exec_ok),
+            Input::SpawnFailed {
+                unit,
+                token,
+                reason,
+            } if self.u(self.resolve(unit)).is_mount() => {
+                self.mount_spawn_failed(self.resolve(unit), token, &reason)
+            }
             Input::SpawnFailed {
                 unit,
                 token,
@@ -234,13 +249,21 @@ impl Engine {
                 status,
                 unit,
                 remaining,
-            } => match unit.map(|u| self.resolve(u)) {
+            } => match self
+                .pids
+                .get(&pid)
+                .copied()
+                .or(unit)
+                .map(|u| self.resolve(u))
+            {
                 Some(u) if self.u(u).is_scope() => self.scope_exited(u, remaining),
+                Some(u) if self.u(u).is_mount() => self.mount_exited(u, pid, status),
                 _ => self.service_exited(pid, status, unit, remaining),
             },
             Input::KillDelivered { unit, remaining } if self.u(self.resolve(unit)).is_scope() => {
                 self.scope_kill_delivered(self.resolve(unit), remaining)
             }
+            Input::KillDelivered { unit, .. } if self.u(self.resolve(unit)).is_mount() => {}
             Input::KillDelivered { unit, remaining } => {
                 self.service_kill_delivered(unit, remaining)
             }
@@ -255,6 +278,9 @@ impl Engine {
                 conditions,
                 asserts,
             } => self.conditions_checked(unit, conditions, asserts),
+            Input::MountPointChecked { unit, mounted } => {
+                self.mount_point_checked(self.resolve(unit), mounted)
+            }
             Input::SocketsOpened { unit, error } => self.sockets_opened(unit, error),
             Input::SocketReady { unit } => self.socket_ready(unit),
             Input::BusNameOwner { name, owned } => self.bus_name_owner(&name, owned),
@@ -313,6 +339,8 @@ impl Engine {
                         self.um(id).service.timer = None;
                         if self.u(id).is_scope() {
                             self.scope_timer_fired(id);
+                        } else if self.u(id).is_mount() {
+                            self.mount_timer_fired(id);
                         } else {
                             self.service_timer_fired(id, kind);
                         }
@@ -356,6 +384,10 @@ impl Engine {
                     u.service.state = ServiceState::Dead;
                 }
                 self.timer_reset_failed(id);
+                if self.u(id).mount.state == super::MountState::Failed {
+                    self.um(id).mount.state = super::MountState::Dead;
+                    self.um(id).mount.result = super::MountResult::Success;
+                }
                 self.set_active_state(id, ActiveState::Inactive, false);
             }
         }
@@ -626,12 +658,17 @@ impl Engine {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }
+            // mount_add_default_dependencies.
+            KindSpec::Mount(m) if !self.cfg.user_scope => {
+                deps.extend(mount_default_dependencies(u.name(), m))
+            }
+            KindSpec::Mount(_) => {}
             // slice_add_default_dependencies, scope_add_default_dependencies.
             KindSpec::Other(_) if u.is_slice() || u.is_scope() => {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }
-            KindSpec::Other(raw) => {
+            KindSpec::Other(_) => {
                 let system = !self.cfg.user_scope;
                 match u.name().rsplit_once('.').map(|(_, t)| t) {
                     // path_add_default_dependencies.
@@ -644,8 +681,6 @@ impl Engine {
                         deps.push((DepKind::Conflicts, shutdown.clone()));
                         deps.push((DepKind::Before, shutdown));
                     }
-                    // mount_add_default_dependencies.
-                    Some("mount") => deps.extend(mount_default_dependencies(u.name(), raw)),
                     // automount_add_default_dependencies.
                     Some("automount") if system => {
                         deps.push((DepKind::Before, "local-fs.target".to_string()));
@@ -741,7 +776,7 @@ impl Engine {
 /// `network-online.target` (which it pulls in) and, unless `nofail`, before
 /// `remote-fs.target`; any other after `local-fs-pre.target` and, unless `nofail`, before
 /// `local-fs.target`; every one stops before `umount.target`, and a tmpfs after `swap.target`.
-fn mount_default_dependencies(name: &str, raw: &crate::spec::RawSection) -> Vec<(DepKind, String)> {
+fn mount_default_dependencies(name: &str, m: &crate::spec::MountSpec) -> Vec<(DepKind, String)> {
     const NETWORK_FS: &[&str] = &[
         "afs",
         "ceph",
@@ -767,16 +802,8 @@ fn mount_default_dependencies(name: &str, raw: &crate::spec::RawSection) -> Vec<
     {
         return Vec::new();
     }
-    let get = |key: &str| {
-        raw.entries
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
-    let fstype = get("Type");
-    let options: Vec<&str> = get("Options").split(',').collect();
+    let fstype = m.fstype.as_str();
+    let options: Vec<&str> = m.options.split(',').collect();
     let network = NETWORK_FS.contains(&fstype.strip_prefix("fuse.").unwrap_or(fstype))
         || options.contains(&"_netdev");
     let nofail = options

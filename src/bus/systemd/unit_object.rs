@@ -136,12 +136,12 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
     }
 }
 
-/// Whether unitd can run jobs for this kind of unit (services, targets, timers, scopes,
+/// Whether unitd can run jobs for this kind of unit (services, targets, timers, mounts, scopes,
 /// slices).
 fn supported_kind(unit: &Unit) -> bool {
     matches!(
         unit.loaded.spec.kind,
-        KindSpec::Service(_) | KindSpec::Target | KindSpec::Timer(_)
+        KindSpec::Service(_) | KindSpec::Target | KindSpec::Timer(_) | KindSpec::Mount(_)
     ) || unit.is_scope()
         || unit.is_slice()
 }
