@@ -1,0 +1,264 @@
+//! Acceptance: `.mount` units (systemd.mount(5)) run by a root system-scope manager, driven by
+//! the stock `systemctl`: a tmpfs mounted by the stock `mount` at a path inside the test
+//! directory (the unit's name is that path, escaped as `systemd-escape --path` does), shown
+//! `active (mounted)`, visible in the manager's mountinfo and gone after `systemctl stop`; a
+//! mount point that is mounted already is taken as is; a mount that fails leaves the unit
+//! `failed` with systemd's result.
+//!
+//! Nothing is ever mounted in the host's mount namespace: the manager runs in its own
+//! `unshare -m --propagation private` namespace (with a private tmpfs on `/run`), and every
+//! mount happens inside it. The test reads the manager's mount table through
+//! `/proc/PID/mountinfo`.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+struct Manager {
+    daemon: NamespacedDaemon,
+    _bus: TestBus,
+    dir: TestDir,
+}
+
+impl Manager {
+    /// A root system manager in a private mount namespace with `units` in its unit path.
+    /// `premount`: a directory (under the test directory) with a tmpfs mounted in the
+    /// namespace before the manager starts.
+    fn start(units: &[(String, String)], premount: &str) -> Option<Manager> {
+        if !RealEnv::check() || skip_in_reference_mode("mount units run unitd") {
+            return None;
+        }
+        if !nix::unistd::getuid().is_root()
+            || which("nsenter").is_none()
+            || !Path::new("/bin/mount").exists()
+        {
+            eprintln!("skipped: needs root, nsenter and /bin/mount");
+            return None;
+        }
+        if !Path::new("/run").is_dir() {
+            eprintln!("skipped: /run missing on the host");
+            return None;
+        }
+        let dir = TestDir::new();
+        for (name, text) in units {
+            dir.write_unit(name, text);
+        }
+        let pre = dir.path().join(premount);
+        fs::create_dir_all(&pre).unwrap();
+        let script = format!(
+            "set -e; \
+             mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/systemd/system; \
+             mount -t tmpfs -o size=1m tmpfs '{}'; \
+             exec \"$@\"",
+            pre.display()
+        );
+        let env = daemon_env(&dir);
+        let bus = TestBus::start(&dir, BusKind::System, &env);
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
+            .arg(unitd_bin())
+            .args([
+                "serve",
+                "--system",
+                "--mark-booted",
+                "--upstart-p2p",
+                "none",
+                "--bus",
+                bus.address(),
+                "--unit-path",
+            ])
+            .arg(dir.units())
+            .arg("--state-dir")
+            .arg(dir.state())
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let daemon =
+            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
+        daemon.wait_for_name(&bus, SYSTEMD1);
+        let m = Manager {
+            daemon,
+            _bus: bus,
+            dir,
+        };
+        wait_for("/run/systemd/private", TIMEOUT, || {
+            m.in_ns("test", &["-S", "/run/systemd/private"]).code == 0
+        });
+        Some(m)
+    }
+
+    /// `program args…` as root in the manager's mount namespace (`systemctl` talks to it
+    /// through `/run/systemd/private`).
+    fn in_ns(&self, program: &str, args: &[&str]) -> Output {
+        let mut env = client_env("unix:path=/nonexistent", &self.dir.xdg());
+        env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
+        env.push((
+            "DBUS_SYSTEM_BUS_ADDRESS".into(),
+            "unix:path=/nonexistent/system_bus_socket".into(),
+        ));
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
+            .arg(program)
+            .args(args)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        run_with_timeout(
+            &mut cmd,
+            &format!("nsenter {program} {}", args.join(" ")),
+            TIMEOUT,
+        )
+    }
+
+    fn systemctl(&self, args: &[&str]) -> Output {
+        let mut full = vec!["--no-pager"];
+        full.extend_from_slice(args);
+        self.in_ns("systemctl", &full)
+    }
+
+    fn show(&self, unit: &str, prop: &str) -> String {
+        let out = self.systemctl(&["show", "-P", prop, unit]);
+        assert_eq!(out.code, 0, "{}", out.dump());
+        out.stdout.trim().to_owned()
+    }
+
+    /// Whether `path` is a mount point in the manager's namespace.
+    fn mounted(&self, path: &Path) -> bool {
+        let text = fs::read_to_string(format!("/proc/{}/mountinfo", self.daemon.pid())).unwrap();
+        mount_points(&text).iter().any(|p| Path::new(p) == path)
+    }
+
+    fn log(&self) -> String {
+        tail(&read_lossy(&self.daemon.log), 40)
+    }
+}
+
+/// Field 5 of each mountinfo line, `\040`-style escapes decoded.
+fn mount_points(mountinfo: &str) -> Vec<String> {
+    mountinfo
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|f| {
+            let mut out = String::new();
+            let mut rest = f;
+            while let Some(i) = rest.find('\\') {
+                out.push_str(&rest[..i]);
+                let code = rest
+                    .get(i + 1..i + 4)
+                    .and_then(|o| u8::from_str_radix(o, 8).ok());
+                match code {
+                    Some(c) => {
+                        out.push(c as char);
+                        rest = &rest[i + 4..];
+                    }
+                    None => {
+                        out.push('\\');
+                        rest = &rest[i + 1..];
+                    }
+                }
+            }
+            out.push_str(rest);
+            out
+        })
+        .collect()
+}
+
+/// The mount unit name of `path`, as unitd computes it — and, where the stock tool is
+/// installed, checked against `systemd-escape --path --suffix=mount`.
+fn unit_name(path: &Path) -> String {
+    let ours = format!(
+        "{}.mount",
+        unitd::spec::path_escape(&path.display().to_string())
+    );
+    if which("systemd-escape").is_some() {
+        let out = run_with_timeout(
+            Command::new("systemd-escape")
+                .args(["--path", "--suffix=mount"])
+                .arg(path),
+            "systemd-escape",
+            TIMEOUT,
+        );
+        assert_eq!(out.stdout.trim(), ours, "{}", out.dump());
+    }
+    ours
+}
+
+#[test]
+fn a_tmpfs_mount_unit_mounts_shows_mounted_and_unmounts() {
+    // The units are named after paths in the test directory: written once it exists, then
+    // loaded with daemon-reload.
+    let Some(m) = Manager::start(&[], "pre") else {
+        return;
+    };
+    let td = m.dir.path().to_path_buf();
+    let data = td.join("mnt/data-1");
+    let name = unit_name(&data);
+    m.dir.write_unit(
+        &name,
+        "[Unit]\nDescription=Test tmpfs\n\n[Mount]\nWhat=tmpfs\nType=tmpfs\n\
+         Options=size=2m,mode=0750,nofail\nDirectoryMode=0711\n",
+    );
+    let pre = td.join("pre");
+    let pre_name = unit_name(&pre);
+    m.dir.write_unit(
+        &pre_name,
+        &format!("[Mount]\nWhat=tmpfs\nWhere={}\nType=tmpfs\n", pre.display()),
+    );
+    let bad = td.join("bad");
+    let bad_name = unit_name(&bad);
+    m.dir
+        .write_unit(&bad_name, "[Mount]\nWhat=/nonexistent/device\nType=ext4\n");
+    let wrong = "mnt-elsewhere.mount";
+    m.dir
+        .write_unit(wrong, "[Mount]\nWhat=tmpfs\nWhere=/mnt/other\n");
+    let out = m.systemctl(&["daemon-reload"]);
+    assert_eq!(out.code, 0, "{}", out.dump());
+
+    // Start: the stock mount runs; the mount point is created with DirectoryMode=.
+    assert!(!m.mounted(&data));
+    let out = m.systemctl(&["start", &name]);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    assert!(
+        m.mounted(&data),
+        "not in the manager's mountinfo\n{}",
+        m.log()
+    );
+    let status = m.systemctl(&["status", &name]);
+    assert!(
+        status.stdout.contains("Active: active (mounted)"),
+        "{}",
+        status.dump()
+    );
+    assert_eq!(m.show(&name, "ActiveState"), "active");
+    assert_eq!(m.show(&name, "SubState"), "mounted");
+    // The host never sees it.
+    let host = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mount_points(&host).iter().any(|p| Path::new(p) == data));
+
+    // Stop: the stock umount runs; the file system is gone.
+    let out = m.systemctl(&["stop", &name]);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    assert!(!m.mounted(&data), "still mounted after stop\n{}", m.log());
+    assert_eq!(m.show(&name, "ActiveState"), "inactive");
+    assert_eq!(m.show(&name, "SubState"), "dead");
+
+    // A mount point in place already is taken as mounted, and stop unmounts it.
+    assert!(m.mounted(&pre));
+    let out = m.systemctl(&["start", &pre_name]);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    assert_eq!(m.show(&pre_name, "SubState"), "mounted");
+    let out = m.systemctl(&["stop", &pre_name]);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    assert!(!m.mounted(&pre));
+
+    // mount fails: the unit is failed, the start job too.
+    let out = m.systemctl(&["start", &bad_name]);
+    assert_ne!(out.code, 0, "{}", out.dump());
+    assert_eq!(m.show(&bad_name, "ActiveState"), "failed");
+    assert_eq!(m.show(&bad_name, "SubState"), "failed");
+
+    // Where= not matching the name: bad-setting, as systemd.
+    assert_eq!(m.show(wrong, "LoadState"), "bad-setting");
+}
