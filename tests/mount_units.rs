@@ -231,8 +231,36 @@ fn a_tmpfs_mount_unit_mounts_shows_mounted_and_unmounts() {
         "{}",
         status.dump()
     );
+    // The Where:/What: lines come from the Mount interface.
+    assert!(
+        status
+            .stdout
+            .contains(&format!("Where: {}", data.display())),
+        "{}",
+        status.dump()
+    );
+    assert!(status.stdout.contains("What: tmpfs"), "{}", status.dump());
     assert_eq!(m.show(&name, "ActiveState"), "active");
     assert_eq!(m.show(&name, "SubState"), "mounted");
+    assert_eq!(m.show(&name, "Result"), "success");
+    assert_eq!(m.show(&name, "Type"), "tmpfs");
+    assert_eq!(m.show(&name, "DirectoryMode"), "0711");
+    assert_eq!(m.show(&name, "ControlPID"), "0");
+    let exec = m.show(&name, "ExecMount");
+    assert!(
+        exec.contains(&format!(
+            "argv[]=/bin/mount tmpfs {} -t tmpfs -o size=2m,mode=0750 ;",
+            data.display()
+        )) && exec.contains("code=exited ; status=0 }"),
+        "{exec}"
+    );
+    // The mount point was created with DirectoryMode=, its missing parent too (the mount
+    // point itself is covered by the tmpfs now; its parent shows the mode).
+    let parent_mode = fs::metadata(td.join("mnt")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&parent_mode.permissions()) & 0o7777,
+        0o711
+    );
     // The host never sees it.
     let host = fs::read_to_string("/proc/self/mountinfo").unwrap();
     assert!(!mount_points(&host).iter().any(|p| Path::new(p) == data));
@@ -249,6 +277,11 @@ fn a_tmpfs_mount_unit_mounts_shows_mounted_and_unmounts() {
     let out = m.systemctl(&["start", &pre_name]);
     assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
     assert_eq!(m.show(&pre_name, "SubState"), "mounted");
+    assert_eq!(
+        m.show(&pre_name, "ExecMount"),
+        "",
+        "mount must not have run"
+    );
     let out = m.systemctl(&["stop", &pre_name]);
     assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
     assert!(!m.mounted(&pre));
@@ -258,6 +291,10 @@ fn a_tmpfs_mount_unit_mounts_shows_mounted_and_unmounts() {
     assert_ne!(out.code, 0, "{}", out.dump());
     assert_eq!(m.show(&bad_name, "ActiveState"), "failed");
     assert_eq!(m.show(&bad_name, "SubState"), "failed");
+    assert_eq!(m.show(&bad_name, "Result"), "exit-code");
+    let out = m.systemctl(&["reset-failed", &bad_name]);
+    assert_eq!(out.code, 0, "{}", out.dump());
+    assert_eq!(m.show(&bad_name, "ActiveState"), "inactive");
 
     // Where= not matching the name: bad-setting, as systemd.
     assert_eq!(m.show(wrong, "LoadState"), "bad-setting");

@@ -27,6 +27,7 @@ pub mod install_verbs;
 pub mod introspect;
 pub mod job_object;
 pub mod manager;
+pub mod mount_object;
 pub mod object_path;
 pub mod properties;
 pub mod sandbox_props;

@@ -132,6 +132,7 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
         Some(UnitType::Slice) => super::slice_object::interface(),
         Some(UnitType::Socket) => super::socket_object::interface(),
         Some(UnitType::Timer) => super::timer_object::interface(),
+        Some(UnitType::Mount) => super::mount_object::interface(),
         Some(t) => target_object::type_interface(t),
     }
 }
