@@ -762,7 +762,7 @@ fn socket_section_is_lowered() {
 fn other_types_keep_their_section_raw() {
     for (name, section) in [
         ("x.path", "Path"),
-        ("-.mount", "Mount"),
+        ("x.automount", "Automount"),
         ("x.slice", "Slice"),
     ] {
         let p = parse(name, &format!("[Unit]\nDescription=d\n[{section}]\nK=v\n"));
