@@ -660,7 +660,7 @@ impl Engine {
             }
             // mount_add_default_dependencies.
             KindSpec::Mount(m) if !self.cfg.user_scope => {
-                deps.extend(mount_default_dependencies(u.name(), m))
+                deps.extend(mount_default_dependencies(m))
             }
             KindSpec::Mount(_) => {}
             // slice_add_default_dependencies, scope_add_default_dependencies.
@@ -769,14 +769,16 @@ impl Engine {
     }
 }
 
-/// systemd's `mount_add_default_dependencies` for the mount unit `name`: nothing for `/`,
-/// `/usr` and `/run/initramfs` (they stay mounted while the system runs); a network file
+/// systemd's `mount_add_default_dependencies` for a mount unit: nothing for an "extrinsic"
+/// mount (`/`, `/usr`, anything below `/run/initramfs`, `/proc`, `/sys` or `/dev`, and
+/// `x-initrd.mount` ones outside an initrd — they stay mounted while the system runs); a network file
 /// system (`Type=` one of systemd's network types, `fuse.` ones included, or the `_netdev`
 /// option) is ordered after `remote-fs-pre.target`, `network.target` and
 /// `network-online.target` (which it pulls in) and, unless `nofail`, before
 /// `remote-fs.target`; any other after `local-fs-pre.target` and, unless `nofail`, before
-/// `local-fs.target`; every one stops before `umount.target`, and a tmpfs after `swap.target`.
-fn mount_default_dependencies(name: &str, m: &crate::spec::MountSpec) -> Vec<(DepKind, String)> {
+/// `local-fs.target` (`x-systemd.automount` ones neither); every one stops before
+/// `umount.target`, and a tmpfs after `swap.target`.
+fn mount_default_dependencies(m: &crate::spec::MountSpec) -> Vec<(DepKind, String)> {
     const NETWORK_FS: &[&str] = &[
         "afs",
         "ceph",
@@ -797,13 +799,23 @@ fn mount_default_dependencies(name: &str, m: &crate::spec::MountSpec) -> Vec<(De
         "lustre",
         "davfs",
     ];
-    let stem = name.strip_suffix(".mount").unwrap_or(name);
-    if stem == "-" || stem == "usr" || stem == "run-initramfs" || stem.starts_with("run-initramfs-")
+    let below = |dir: &str| {
+        m.where_ == dir
+            || m.where_
+                .strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    let options: Vec<&str> = m.options.split(',').collect();
+    if m.where_ == "/"
+        || m.where_ == "/usr"
+        || ["/run/initramfs", "/proc", "/sys", "/dev"]
+            .into_iter()
+            .any(below)
+        || options.contains(&"x-initrd.mount")
     {
         return Vec::new();
     }
     let fstype = m.fstype.as_str();
-    let options: Vec<&str> = m.options.split(',').collect();
     let network = NETWORK_FS.contains(&fstype.strip_prefix("fuse.").unwrap_or(fstype))
         || options.contains(&"_netdev");
     let nofail = options
@@ -817,7 +829,7 @@ fn mount_default_dependencies(name: &str, m: &crate::spec::MountSpec) -> Vec<(De
         ("local-fs-pre.target", "local-fs.target")
     };
     let mut deps = Vec::new();
-    if !nofail {
+    if !nofail && !options.contains(&"x-systemd.automount") {
         deps.push((DepKind::Before, before.to_string()));
     }
     deps.push((DepKind::After, after.to_string()));

@@ -239,6 +239,21 @@ fn default_dependencies_of_mounts() {
 
     add_mount(&mut s, "-.mount", |m| m.fstype = "ext4".into());
     assert!(deps(&s, "-.mount", "Before").is_empty());
+    // Below the API file systems, or x-initrd.mount: none either.
+    add_mount(&mut s, "dev-foo.mount", |_| {});
+    assert!(deps(&s, "dev-foo.mount", "Conflicts").is_empty());
+    add_mount(&mut s, "srv-initrd.mount", |m| {
+        m.options = "x-initrd.mount".into()
+    });
+    assert!(deps(&s, "srv-initrd.mount", "Conflicts").is_empty());
+    // x-systemd.automount: not ordered before local-fs.target.
+    add_mount(&mut s, "srv-auto.mount", |m| {
+        m.options = "x-systemd.automount".into()
+    });
+    assert_eq!(deps(&s, "srv-auto.mount", "Before"), ["umount.target"]);
+    // devel (not below /dev) is not extrinsic.
+    add_mount(&mut s, "devel.mount", |_| {});
+    assert_eq!(deps(&s, "devel.mount", "Conflicts"), ["umount.target"]);
 
     // The user manager adds none.
     let mut u = Sim::with_scope(true);
