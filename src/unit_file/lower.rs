@@ -1983,12 +1983,22 @@ impl Lower<'_> {
                 }
             }
             k if k.starts_with("X-") => {}
+            // Execution, kill and resource-control settings (shared with services): valid for
+            // systemd, not applied to mount/umount by unitd.
+            k if !k.starts_with("Exec")
+                && (table().contains_key(&("Service", k)) || unsupported("Service", k)) =>
+            {
+                self.warn(
+                    e.line,
+                    format!(
+                        "Setting '{k}=' in section '[Mount]' is not supported by unitd for mount \
+                         units, ignoring."
+                    ),
+                )
+            }
             k => self.warn(
                 e.line,
-                format!(
-                    "Unknown key name '{k}' in section 'Mount', ignoring (unitd runs mount \
-                     units without execution, kill or resource-control settings)."
-                ),
+                format!("Unknown key name '{k}' in section 'Mount', ignoring."),
             ),
         }
     }

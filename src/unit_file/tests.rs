@@ -1193,7 +1193,7 @@ fn mount_settings_and_defaults() {
         "srv-a\\x2db.mount",
         "[Mount]\nWhat=tmpfs\nWhere=//srv//a-b/\nType=tmpfs\nOptions=size=%u\n\
          DirectoryMode=0700\nTimeoutSec=0\nSloppyOptions=yes\nLazyUnmount=yes\n\
-         ForceUnmount=true\nReadWriteOnly=1\nDirectoryMode=bogus\nUser=nobody\n",
+         ForceUnmount=true\nReadWriteOnly=1\nDirectoryMode=bogus\nUser=nobody\nBogus=1\n",
     );
     assert_eq!(p.load_state, LoadState::Loaded, "{:#?}", p.diagnostics);
     let KindSpec::Mount(m) = &p.spec.kind else {
@@ -1207,13 +1207,18 @@ fn mount_settings_and_defaults() {
     assert_eq!(m.timeout_usec, USEC_INFINITY);
     assert!(m.sloppy_options && m.lazy_unmount && m.force_unmount && m.read_write_only);
     let msgs = messages(&p);
-    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
     assert!(
         msgs[0].contains(":12:") && msgs[0].contains("bogus"),
         "{msgs:?}"
     );
     assert!(
-        msgs[1].contains(":13:") && msgs[1].contains("'User'"),
+        msgs[1].contains(":13:")
+            && msgs[1].contains("'User=' in section '[Mount]' is not supported"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[2].contains(":14:") && msgs[2].contains("Unknown key name 'Bogus'"),
         "{msgs:?}"
     );
 
