@@ -2,8 +2,11 @@
 //! `/proc/self/mountinfo` on its own can run): a start asks the runtime whether `Where=` is a
 //! mount point already ([`Effect::CheckMountPoint`], which also creates the directory), and
 //! either is `mounted` at once or runs the stock `mount` as the unit's control process; a stop
-//! runs `umount` the same way. The engine never looks at the file system: the runtime answers
-//! with [`super::Input::MountPointChecked`] and reports the control process like any other.
+//! runs `umount` the same way. When the control process is gone, the mount table decides
+//! again, as in systemd: `mount` exiting 0 without a mount is `protocol`, a failed one that
+//! mounted anyway leaves the unit `mounted`, `umount` is repeated while stacked mounts remain.
+//! The engine never looks at the file system: the runtime answers with
+//! [`super::Input::MountPointChecked`] and reports the control process like any other.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +24,9 @@ use super::unit::ExecRun;
 pub const MOUNT_PATH: &str = "/bin/mount";
 /// The `umount` binary systemd runs (util-linux).
 pub const UMOUNT_PATH: &str = "/bin/umount";
+/// How often a stop runs `umount` while `Where=` stays a mount point (systemd's
+/// `RETRY_UMOUNT_MAX`).
+const RETRY_UMOUNT_MAX: u32 = 32;
 
 /// Mount sub-states (the subset of systemd 252's `mount_state_table` unitd enters).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +101,8 @@ pub enum MountResult {
     ExitCode,
     Signal,
     CoreDump,
+    /// `mount` succeeded but nothing is mounted at `Where=`.
+    Protocol,
 }
 
 impl MountResult {
@@ -107,6 +115,7 @@ impl MountResult {
             MountResult::ExitCode => "exit-code",
             MountResult::Signal => "signal",
             MountResult::CoreDump => "core-dump",
+            MountResult::Protocol => "protocol",
         }
     }
 
@@ -135,6 +144,12 @@ pub struct MountRuntime {
     pub(crate) pending: Option<SpawnToken>,
     /// Waiting for [`super::Input::MountPointChecked`].
     pub(crate) checking: bool,
+    /// The control process ended with this result; the check decides what it means.
+    #[serde(default)]
+    pub(crate) settle: Option<MountResult>,
+    /// `umount` runs of this stop so far (stacked mounts are unmounted one by one).
+    #[serde(default)]
+    pub(crate) n_retry_umount: u32,
 }
 
 impl Engine {
@@ -199,6 +214,7 @@ impl Engine {
             MountState::Mounting if self.u(id).mount.checking => {
                 // Nothing runs yet: the answer to the check is ignored.
                 self.um(id).mount.checking = false;
+                self.um(id).mount.settle = None;
                 self.mount_set_state(id, MountState::Dead);
                 Outcome::Pending
             }
@@ -211,7 +227,9 @@ impl Engine {
                 let Some(spec) = self.mount_spec(id).cloned() else {
                     return Outcome::Already;
                 };
-                self.um(id).mount.checking = true;
+                let m = &mut self.um(id).mount;
+                m.checking = true;
+                m.n_retry_umount = 0;
                 self.effects.push_back(Effect::CheckMountPoint {
                     unit: id,
                     path: spec.where_.into(),
@@ -229,6 +247,9 @@ impl Engine {
             return;
         }
         self.um(id).mount.checking = false;
+        if let Some(f) = self.um(id).mount.settle.take() {
+            return self.mount_settle(id, f, mounted);
+        }
         let Some(spec) = self.mount_spec(id).cloned() else {
             return;
         };
@@ -376,50 +397,79 @@ impl Engine {
         self.mount_control_done(id, f);
     }
 
-    /// The control process is gone with result `f`: decide the next state.
+    /// The control process is gone with result `f`: look at the mount table before deciding
+    /// (systemd decides from `/proc/self/mountinfo` too).
     fn mount_control_done(&mut self, id: UnitId, f: MountResult) {
-        let st = self.u(id).mount.state;
+        let Some(path) = self.mount_spec(id).map(|m| m.where_.clone()) else {
+            return;
+        };
+        let m = &mut self.um(id).mount;
+        m.settle = Some(f);
+        m.checking = true;
+        self.effects.push_back(Effect::CheckMountPoint {
+            unit: id,
+            path: path.into(),
+            directory_mode: None,
+        });
+    }
+
+    /// Decide the state after `mount`/`umount` ended with `f`, `mounted` telling whether
+    /// `Where=` is a mount point now (systemd's `mount_sigchld_event`).
+    fn mount_settle(&mut self, id: UnitId, f: MountResult, mounted: bool) {
+        match self.u(id).mount.state {
+            MountState::Mounting if f == MountResult::Success && mounted => {
+                self.mount_enter_mounted(id, f)
+            }
+            MountState::Mounting if f == MountResult::Success => {
+                tracing::warn!(
+                    unit = self.u(id).name(),
+                    "Mount process finished, but there is no mount."
+                );
+                self.mount_enter_dead(id, MountResult::Protocol)
+            }
+            MountState::Unmounting if f == MountResult::Success && mounted => {
+                // Still a mount point: most likely several were stacked; unmount again.
+                if self.u(id).mount.n_retry_umount < RETRY_UMOUNT_MAX {
+                    self.um(id).mount.n_retry_umount += 1;
+                    let Some(spec) = self.mount_spec(id).cloned() else {
+                        return;
+                    };
+                    self.mount_spawn(id, spec.umount_argv(UMOUNT_PATH), spec.timeout_usec, false);
+                } else {
+                    tracing::warn!(
+                        unit = self.u(id).name(),
+                        "Mount still present after {RETRY_UMOUNT_MAX} attempts to unmount, \
+                         giving up."
+                    );
+                    self.mount_enter_mounted(id, f)
+                }
+            }
+            _ if mounted => self.mount_enter_mounted(id, f),
+            _ => self.mount_enter_dead(id, f),
+        }
+    }
+
+    fn mount_enter_mounted(&mut self, id: UnitId, f: MountResult) {
+        if self.u(id).mount.result == MountResult::Success {
+            self.um(id).mount.result = f;
+        }
+        self.mount_set_state(id, MountState::Mounted);
+    }
+
+    fn mount_enter_dead(&mut self, id: UnitId, f: MountResult) {
         if self.u(id).mount.result == MountResult::Success {
             self.um(id).mount.result = f;
         }
         let result = self.u(id).mount.result;
-        match st {
-            MountState::Mounting if result == MountResult::Success => {
-                self.mount_set_state(id, MountState::Mounted)
-            }
-            s if s.mounting() => {
-                tracing::warn!(
-                    unit = self.u(id).name(),
-                    "Failed with result '{}'.",
-                    result.as_str()
-                );
-                self.mount_set_state(id, MountState::Failed)
-            }
-            MountState::Unmounting if f == MountResult::Success => {
-                self.mount_set_state(id, MountState::Dead)
-            }
-            // `umount` failed or was killed: the file system is still mounted (systemd checks
-            // mountinfo; `umount` fails only when it could not unmount).
-            MountState::Unmounting => self.mount_set_state(id, MountState::Mounted),
-            MountState::UnmountingSigterm | MountState::UnmountingSigkill => {
-                // A `mount` killed on behalf of a stop, or a `umount` that timed out.
-                if result == MountResult::Timeout {
-                    self.mount_set_state(id, MountState::Mounted)
-                } else {
-                    self.um(id).mount.checking = true;
-                    let path = self.mount_spec(id).map(|m| m.where_.clone());
-                    if let Some(path) = path {
-                        self.effects.push_back(Effect::CheckMountPoint {
-                            unit: id,
-                            path: path.into(),
-                            directory_mode: None,
-                        });
-                    }
-                    self.um(id).mount.state = MountState::Unmounting;
-                    self.mark_dirty(id);
-                }
-            }
-            _ => {}
+        if result == MountResult::Success {
+            self.mount_set_state(id, MountState::Dead);
+        } else {
+            tracing::warn!(
+                unit = self.u(id).name(),
+                "Failed with result '{}'.",
+                result.as_str()
+            );
+            self.mount_set_state(id, MountState::Failed);
         }
     }
 

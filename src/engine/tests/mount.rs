@@ -48,8 +48,8 @@ fn start_runs_mount_and_stop_runs_umount() {
         ]
     );
     assert_eq!(s.job_result(job), None);
-    s.exit(pid, ExitStatus::Exited(0));
     s.mounted.push("/srv/a-b".into());
+    s.exit(pid, ExitStatus::Exited(0));
     assert_eq!(s.job_result(job), Some(JobResult::Done));
     assert_eq!(s.state("srv-a\\x2db.mount"), ("active", "mounted"));
     let u = s.e.unit(s.id("srv-a\\x2db.mount"));
@@ -61,6 +61,7 @@ fn start_runs_mount_and_stop_runs_umount() {
     assert_eq!(s.state("srv-a\\x2db.mount"), ("deactivating", "unmounting"));
     let (pid, argv) = control(&s, "srv-a\\x2db.mount").unwrap();
     assert_eq!(argv, ["/bin/umount", "/srv/a-b", "-c", "-l"]);
+    s.mounted.clear();
     s.exit(pid, ExitStatus::Exited(0));
     assert_eq!(s.job_result(job), Some(JobResult::Done));
     assert_eq!(s.state("srv-a\\x2db.mount"), ("inactive", "dead"));
@@ -178,8 +179,10 @@ fn a_hanging_mount_times_out_with_sigterm_then_sigkill() {
     assert_eq!(s.job_result(job), Some(JobResult::Failed));
 }
 
+/// A stop while `mount` runs kills it; the mount table decides the outcome (systemd's
+/// `mount_enter_dead_or_mounted`): nothing mounted — failed with `signal`.
 #[test]
-fn a_stop_while_mounting_kills_mount_then_unmounts() {
+fn a_stop_while_mounting_kills_mount() {
     let mut s = Sim::with_scope(false);
     add_mount(&mut s, "mnt-y.mount", |_| {});
     s.start("mnt-y.mount").unwrap();
@@ -190,14 +193,50 @@ fn a_stop_while_mounting_kills_mount_then_unmounts() {
         ("deactivating", "unmounting-sigterm")
     );
     assert_eq!(s.kills, vec![(pid, SIGTERM)]);
-    // mount had finished anyway: the file system is there and umount runs.
-    s.mounted.push("/mnt/y".into());
     s.exit(pid, ExitStatus::Killed(SIGTERM));
-    let (upid, argv) = control(&s, "mnt-y.mount").unwrap();
-    assert_eq!(argv[0], "/bin/umount");
-    s.exit(upid, ExitStatus::Exited(0));
     assert_eq!(s.job_result(job), Some(JobResult::Done));
-    assert_eq!(s.state("mnt-y.mount").0, "inactive");
+    assert_eq!(s.state("mnt-y.mount"), ("failed", "failed"));
+    assert_eq!(
+        s.e.unit(s.id("mnt-y.mount")).mount.result.as_str(),
+        "signal"
+    );
+}
+
+/// `mount` exiting 0 without a mount showing up is `protocol`; `umount` exiting 0 with the
+/// mount point still there (stacked mounts) runs again.
+#[test]
+fn the_mount_table_decides_after_mount_and_umount() {
+    let mut s = Sim::with_scope(false);
+    add_mount(&mut s, "mnt-z.mount", |_| {});
+    let job = s.start("mnt-z.mount").unwrap();
+    let (pid, _) = control(&s, "mnt-z.mount").unwrap();
+    s.exit(pid, ExitStatus::Exited(0));
+    assert_eq!(s.job_result(job), Some(JobResult::Failed));
+    assert_eq!(s.state("mnt-z.mount"), ("failed", "failed"));
+    assert_eq!(
+        s.e.unit(s.id("mnt-z.mount")).mount.result.as_str(),
+        "protocol"
+    );
+
+    let t = s.t();
+    s.e.reset_failed(t, None);
+    s.start("mnt-z.mount").unwrap();
+    let (pid, _) = control(&s, "mnt-z.mount").unwrap();
+    s.mounted.push("/mnt/z".into());
+    s.exit(pid, ExitStatus::Exited(0));
+    assert_eq!(s.state("mnt-z.mount"), ("active", "mounted"));
+    let job = s.stop("mnt-z.mount").unwrap();
+    let (first, _) = control(&s, "mnt-z.mount").unwrap();
+    s.exit(first, ExitStatus::Exited(0));
+    // Still mounted: umount again.
+    let (second, argv) = control(&s, "mnt-z.mount").unwrap();
+    assert_ne!(first, second);
+    assert_eq!(argv[0], "/bin/umount");
+    assert_eq!(s.state("mnt-z.mount"), ("deactivating", "unmounting"));
+    s.mounted.clear();
+    s.exit(second, ExitStatus::Exited(0));
+    assert_eq!(s.job_result(job), Some(JobResult::Done));
+    assert_eq!(s.state("mnt-z.mount"), ("inactive", "dead"));
 }
 
 /// systemd's default dependencies of mount units (system manager only).
