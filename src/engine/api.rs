@@ -106,6 +106,7 @@ impl Engine {
             self.add_edge(id, kind, other);
         }
         self.add_default_target_orderings(id);
+        self.add_mount_hierarchy_dependencies(id);
         if was_stub {
             self.changes.push_back(Change::UnitNew {
                 unit: id,
@@ -765,6 +766,50 @@ impl Engine {
                 continue;
             }
             self.add_edge(target, DepKind::After, unit);
+        }
+    }
+}
+
+impl Engine {
+    /// The loaded mount unit's `Where=`, if `id` is one.
+    fn loaded_mount_where(&self, id: UnitId) -> Option<&str> {
+        let u = self.u(id);
+        match &u.loaded.spec.kind {
+            KindSpec::Mount(m) if u.loaded.load_state == LoadState::Loaded => Some(&m.where_),
+            _ => None,
+        }
+    }
+
+    /// systemd's `mount_add_mount_dependencies` for mount units loaded from files, from both
+    /// sides of `id`: a mount requires and is ordered after the mount units of the paths above
+    /// its `Where=` (`/srv/data` after `/srv`), whichever of them was loaded first.
+    fn add_mount_hierarchy_dependencies(&mut self, id: UnitId) {
+        let Some(me) = self.loaded_mount_where(id).map(str::to_owned) else {
+            return;
+        };
+        let is_below = |child: &str, parent: &str| {
+            parent == "/" && child != "/"
+                || child
+                    .strip_prefix(parent)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
+        let mut pairs = Vec::new();
+        for u in self.units() {
+            if u.id == id {
+                continue;
+            }
+            let Some(other) = self.loaded_mount_where(u.id) else {
+                continue;
+            };
+            if is_below(&me, other) {
+                pairs.push((id, u.id));
+            } else if is_below(other, &me) {
+                pairs.push((u.id, id));
+            }
+        }
+        for (child, parent) in pairs {
+            self.add_edge(child, DepKind::Requires, parent);
+            self.add_edge(child, DepKind::After, parent);
         }
     }
 }

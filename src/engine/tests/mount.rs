@@ -276,8 +276,12 @@ fn default_dependencies_of_mounts() {
         after.contains(&"swap.target".into()) && after.contains(&"remote-fs-pre.target".into())
     );
 
+    // `/` gets none (the mounts above are ordered after it: they lie below it).
     add_mount(&mut s, "-.mount", |m| m.fstype = "ext4".into());
-    assert!(deps(&s, "-.mount", "Before").is_empty());
+    assert!(deps(&s, "-.mount", "Conflicts").is_empty());
+    assert!(deps(&s, "-.mount", "After").is_empty());
+    assert!(!deps(&s, "-.mount", "Before").contains(&"local-fs.target".into()));
+    assert!(deps(&s, "srv-data.mount", "Requires").contains(&"-.mount".into()));
     // Below the API file systems, or x-initrd.mount: none either.
     add_mount(&mut s, "dev-foo.mount", |_| {});
     assert!(deps(&s, "dev-foo.mount", "Conflicts").is_empty());
@@ -298,4 +302,37 @@ fn default_dependencies_of_mounts() {
     let mut u = Sim::with_scope(true);
     add_mount(&mut u, "home-u-m.mount", |_| {});
     assert!(deps(&u, "home-u-m.mount", "Before").is_empty());
+}
+
+/// A mount below another mount's `Where=` requires it and starts after it, in either load
+/// order; unrelated prefixes (`/srv` vs `/srvx`) do not count.
+#[test]
+fn nested_mounts_require_the_mounts_above_them() {
+    let deps = |s: &Sim, n: &str, p: &str| -> Vec<String> {
+        s.e.unit(s.id(n))
+            .dependency_names(&s.e, p)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut s = Sim::with_scope(false);
+    add_mount(&mut s, "srv-a-b.mount", |_| {});
+    add_mount(&mut s, "srv.mount", |_| {});
+    add_mount(&mut s, "srv-a.mount", |_| {});
+    add_mount(&mut s, "srvx.mount", |_| {});
+    let req = deps(&s, "srv-a-b.mount", "Requires");
+    assert!(
+        req.contains(&"srv.mount".into()) && req.contains(&"srv-a.mount".into()),
+        "{req:?}"
+    );
+    assert!(deps(&s, "srv-a-b.mount", "After").contains(&"srv-a.mount".into()));
+    assert_eq!(deps(&s, "srv-a.mount", "Requires"), ["srv.mount"]);
+    assert!(deps(&s, "srvx.mount", "Requires").is_empty());
+    assert!(deps(&s, "srv.mount", "Requires").is_empty());
+
+    // Starting the innermost mounts the outer ones first.
+    s.start("srv-a-b.mount").unwrap();
+    let first = control(&s, "srv.mount");
+    assert!(first.is_some(), "srv.mount is mounted first");
+    assert!(control(&s, "srv-a-b.mount").is_none());
 }
