@@ -3,7 +3,8 @@
 //! directory (the unit's name is that path, escaped as `systemd-escape --path` does), shown
 //! `active (mounted)`, visible in the manager's mountinfo and gone after `systemctl stop`; a
 //! mount point that is mounted already is taken as is; a mount that fails leaves the unit
-//! `failed` with systemd's result.
+//! `failed` with systemd's result; nested mount units mount outside-in and unmount
+//! inside-out.
 //!
 //! Nothing is ever mounted in the host's mount namespace: the manager runs in its own
 //! `unshare -m --propagation private` namespace (with a private tmpfs on `/run`), and every
@@ -298,4 +299,40 @@ fn a_tmpfs_mount_unit_mounts_shows_mounted_and_unmounts() {
 
     // Where= not matching the name: bad-setting, as systemd.
     assert_eq!(m.show(wrong, "LoadState"), "bad-setting");
+}
+
+/// Nested mount units: starting the inner one mounts the outer one first; stopping the outer
+/// one unmounts the inner one first (it requires the outer and is ordered after it).
+#[test]
+fn nested_mount_units_mount_outside_in_and_unmount_inside_out() {
+    let Some(m) = Manager::start(&[], "pre") else {
+        return;
+    };
+    let outer = m.dir.path().join("nest");
+    let inner = outer.join("inner");
+    let (outer_name, inner_name) = (unit_name(&outer), unit_name(&inner));
+    for name in [&outer_name, &inner_name] {
+        m.dir
+            .write_unit(name, "[Mount]\nWhat=tmpfs\nType=tmpfs\nOptions=size=1m\n");
+    }
+    let out = m.systemctl(&["daemon-reload"]);
+    assert_eq!(out.code, 0, "{}", out.dump());
+    // systemctl quotes names with backslashes in list properties: compare unquoted.
+    let requires = m.show(&inner_name, "Requires").replace("\\\\", "\\");
+    assert_eq!(requires.trim_matches('"'), outer_name);
+
+    let out = m.systemctl(&["start", &inner_name]);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    assert!(m.mounted(&outer) && m.mounted(&inner), "{}", m.log());
+    // The inner tmpfs is on top of the outer one (mounted second).
+    let text = fs::read_to_string(format!("/proc/{}/mountinfo", m.daemon.pid())).unwrap();
+    let points = mount_points(&text);
+    let pos = |p: &Path| points.iter().position(|x| Path::new(x) == p).unwrap();
+    assert!(pos(&outer) < pos(&inner), "{points:?}");
+
+    let out = m.systemctl(&["stop", &outer_name]);
+    assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    assert!(!m.mounted(&outer) && !m.mounted(&inner), "{}", m.log());
+    assert_eq!(m.show(&inner_name, "ActiveState"), "inactive");
+    assert_eq!(m.show(&outer_name, "ActiveState"), "inactive");
 }
