@@ -15,13 +15,6 @@ fn an_unprivileged_manager_refuses_other_users_and_groups() {
         return;
     }
     let dir = TestDir::new();
-    let own = |sub: &str| {
-        let p = dir.path().join(sub);
-        std::fs::create_dir_all(&p).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777)).unwrap();
-        p
-    };
-    let (state, xdg, home) = (own("nobody-state"), own("nobody-xdg"), own("nobody-home"));
     dir.write_unit(
         "as-root.service",
         "[Service]\nType=oneshot\nUser=root\nExecStart=/bin/true\n",
@@ -34,20 +27,7 @@ fn an_unprivileged_manager_refuses_other_users_and_groups() {
         "as-self.service",
         "[Service]\nType=oneshot\nUser=nobody\nExecStart=/bin/sh -c 'echo uid=$(id -u)'\n",
     );
-    let run = |unit: &str| {
-        let mut cmd = as_nobody(unitd_bin());
-        cmd.args(["run", "--user", "--unit-path"])
-            .arg(dir.units())
-            .arg("--state-dir")
-            .arg(&state)
-            .arg(unit)
-            .env_clear()
-            .env("PATH", STD_PATH)
-            .env("HOME", &home)
-            .env("XDG_RUNTIME_DIR", &xdg)
-            .env("RUST_LOG", "warn");
-        run_with_timeout(&mut cmd, &format!("nobody: unitd run {unit}"), TIMEOUT)
-    };
+    let run = |unit: &str| unitd_run_as_nobody(&dir, unit);
     let out = run("as-root.service");
     assert_eq!(out.code, 1, "{}", out.dump());
     assert!(

@@ -18,152 +18,9 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::private_system::{PrivateSystemManager, REPORT};
 use common::*;
-
-/// Inside the manager's namespace: the report directory (the test directory's `report/`).
-const REPORT: &str = "/var/lib/unitd-report";
-
-struct Sandboxed {
-    daemon: NamespacedDaemon,
-    _bus: TestBus,
-    dir: TestDir,
-}
-
-impl Sandboxed {
-    /// A root system manager in a private mount namespace, with `units` in its unit path.
-    fn start(units: &[(&str, String)]) -> Option<Sandboxed> {
-        if !RealEnv::check() || skip_in_reference_mode("sandboxing runs unitd") {
-            return None;
-        }
-        if !nix::unistd::getuid().is_root() || which("nsenter").is_none() {
-            eprintln!("skipped: needs root and nsenter");
-            return None;
-        }
-        for d in ["/var/lib", "/var/tmp", "/tmp", "/run"] {
-            if !Path::new(d).is_dir() {
-                // The namespace mounts over it; creating it would write the host.
-                eprintln!("skipped: {d} missing on the host");
-                return None;
-            }
-        }
-        let dir = TestDir::new();
-        fs::create_dir(dir.path().join("report")).unwrap();
-        for (name, text) in units {
-            dir.write_unit(name, text);
-        }
-        let td = dir.path().display().to_string();
-        let script = format!(
-            "set -e; \
-             mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/systemd/system; \
-             mount -t tmpfs -o mode=755 tmpfs /var/lib; \
-             mkdir /var/lib/.unitd-test; mount --bind '{td}' /var/lib/.unitd-test; \
-             mount -t tmpfs -o mode=1777 tmpfs /tmp; mkdir -p '{td}'; \
-             mount --bind /var/lib/.unitd-test '{td}'; \
-             mount -t tmpfs -o mode=1777 tmpfs /var/tmp; \
-             mkdir {REPORT}; mount --bind '{td}/report' {REPORT}; \
-             exec \"$@\""
-        );
-        let env = daemon_env(&dir);
-        let bus = TestBus::start(&dir, BusKind::System, &env);
-        let mut cmd = Command::new("unshare");
-        cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
-            .arg(unitd_bin())
-            .args([
-                "serve",
-                "--system",
-                "--mark-booted",
-                "--upstart-p2p",
-                "none",
-                "--bus",
-                bus.address(),
-                "--unit-path",
-            ])
-            .arg(dir.units())
-            .arg("--state-dir")
-            .arg(dir.state())
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let daemon =
-            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
-        daemon.wait_for_name(&bus, SYSTEMD1);
-        let m = Sandboxed {
-            daemon,
-            _bus: bus,
-            dir,
-        };
-        wait_for("/run/systemd/private", TIMEOUT, || {
-            m.in_ns("test", &["-S", "/run/systemd/private"]).code == 0
-        });
-        Some(m)
-    }
-
-    /// `program args…` as root in the manager's mount namespace (no bus: `systemctl` uses
-    /// `/run/systemd/private`).
-    fn in_ns(&self, program: &str, args: &[&str]) -> Output {
-        let mut env = client_env("unix:path=/nonexistent", &self.dir.xdg());
-        env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-        env.push((
-            "DBUS_SYSTEM_BUS_ADDRESS".into(),
-            "unix:path=/nonexistent/system_bus_socket".into(),
-        ));
-        let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        run_with_timeout(
-            &mut cmd,
-            &format!("nsenter {program} {}", args.join(" ")),
-            TIMEOUT,
-        )
-    }
-
-    fn systemctl(&self, args: &[&str]) -> Output {
-        let mut full = vec!["--no-pager"];
-        full.extend_from_slice(args);
-        self.in_ns("systemctl", &full)
-    }
-
-    #[track_caller]
-    fn start_ok(&self, unit: &str) {
-        let out = self.systemctl(&["start", unit]);
-        assert_eq!(out.code, 0, "{}\n{}", out.dump(), self.log());
-    }
-
-    /// A report a service wrote (`REPORT/name`).
-    #[track_caller]
-    fn report(&self, name: &str) -> String {
-        let p = self.dir.path().join("report").join(name);
-        fs::read_to_string(&p).unwrap_or_else(|e| {
-            panic!(
-                "report {name}: {e}\n{}\n{}",
-                self.systemctl(&["status", "--all"]).all(),
-                self.log()
-            )
-        })
-    }
-
-    /// A path as the manager sees it.
-    fn manager_view(&self, path: &str) -> PathBuf {
-        PathBuf::from(format!(
-            "/proc/{}/root{}",
-            self.daemon.pid(),
-            path.trim_end_matches('/')
-        ))
-    }
-
-    fn log(&self) -> String {
-        tail(&read_lossy(&self.daemon.log), 40)
-    }
-
-    fn td(&self) -> String {
-        self.dir.path().display().to_string()
-    }
-}
 
 /// A oneshot service that stays active, with `body` as its `[Service]` settings.
 fn unit(body: &str) -> String {
@@ -171,7 +28,7 @@ fn unit(body: &str) -> String {
 }
 
 /// The `PrivateTmp=` directories of the manager's `/tmp` and `/var/tmp` for `unit`.
-fn private_dirs(m: &Sandboxed, unit: &str) -> Vec<String> {
+fn private_dirs(m: &PrivateSystemManager, unit: &str) -> Vec<String> {
     let mut v = Vec::new();
     for d in ["/tmp", "/var/tmp"] {
         for e in fs::read_dir(m.manager_view(d)).unwrap() {
@@ -197,7 +54,8 @@ fn private_tmp_is_shared_by_the_unit_invisible_outside_and_removed_on_stop() {
     let other = unit(&format!(
         "PrivateTmp=yes\nExecStart=/bin/sh -c 'ls -A /tmp > {REPORT}/other'"
     ));
-    let Some(m) = Sandboxed::start(&[("ptmp.service", u), ("other.service", other)]) else {
+    let Some(m) = PrivateSystemManager::start(&[("ptmp.service", u), ("other.service", other)])
+    else {
         return;
     };
     m.start_ok("ptmp.service");
@@ -247,7 +105,7 @@ fn protect_system_strict_keeps_only_the_units_own_directories_writable() {
         )
     };
     // The unit text needs the test directory's path: written after the start, then reloaded.
-    let Some(m) = Sandboxed::start(&[]) else {
+    let Some(m) = PrivateSystemManager::start(&[]) else {
         return;
     };
     m.dir.write_unit("strict.service", &unit(&body(&m.td())));
@@ -273,7 +131,7 @@ fn protect_home_hides_or_freezes_home_directories() {
                if test -w /home; then echo home=rw; else echo home=ro; fi >> $r'"
         )
     };
-    let Some(m) = Sandboxed::start(&[
+    let Some(m) = PrivateSystemManager::start(&[
         (
             "hy.service",
             unit(&format!("ProtectHome=yes\n{}", probe("yes"))),
@@ -306,7 +164,7 @@ fn protect_home_hides_or_freezes_home_directories() {
 
 #[test]
 fn read_only_read_write_inaccessible_and_noexec_paths() {
-    let Some(m) = Sandboxed::start(&[]) else {
+    let Some(m) = PrivateSystemManager::start(&[]) else {
         return;
     };
     let td = m.td();
@@ -373,7 +231,7 @@ fn read_only_read_write_inaccessible_and_noexec_paths() {
 
 #[test]
 fn bind_paths_and_temporary_file_systems() {
-    let Some(m) = Sandboxed::start(&[]) else {
+    let Some(m) = PrivateSystemManager::start(&[]) else {
         return;
     };
     let td = m.td();
@@ -416,7 +274,7 @@ fn bind_paths_and_temporary_file_systems() {
 
 #[test]
 fn private_devices_and_private_network() {
-    let Some(m) = Sandboxed::start(&[
+    let Some(m) = PrivateSystemManager::start(&[
         (
             "dev.service",
             unit(&format!(
@@ -493,7 +351,7 @@ fn private_tmp_and_network_namespace_survive_daemon_reexec() {
          ExecReload=/bin/sh -c 'cat /tmp/marker > {REPORT}/reload; \
            readlink /proc/self/ns/net > {REPORT}/net-reload'\n"
     );
-    let Some(m) = Sandboxed::start(&[("keep.service", u)]) else {
+    let Some(m) = PrivateSystemManager::start(&[("keep.service", u)]) else {
         return;
     };
     m.start_ok("keep.service");
@@ -521,7 +379,7 @@ fn private_tmp_and_network_namespace_survive_daemon_reexec() {
 
 #[test]
 fn proc_ipc_hostname_kernel_and_exec_settings() {
-    let Some(m) = Sandboxed::start(&[
+    let Some(m) = PrivateSystemManager::start(&[
         (
             "proc.service",
             unit(&format!(

@@ -30,6 +30,19 @@ fn unitd(args: &[&str]) -> Output {
     )
 }
 
+/// Every line of `expected` is a line of `out` (a `systemctl show`).
+#[track_caller]
+fn assert_lines(out: &Output, expected: &[&str]) {
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    for expected in expected {
+        assert!(
+            lines.contains(expected),
+            "{expected} missing:\n{}",
+            out.stdout
+        );
+    }
+}
+
 /// The `Status:` line of `systemctl status` output, if any.
 fn status_line(out: &Output) -> Option<String> {
     out.stdout
@@ -52,30 +65,9 @@ fn a_system_manager_reports_what_it_cannot_enforce() {
     dir.write_unit("plain.service", PLAIN);
     let env = daemon_env(&dir);
     let bus = TestBus::start(&dir, BusKind::System, &env);
-    let units = dir.units().display().to_string();
     let state = dir.state().display().to_string();
-    let cmd = in_system_namespace(
-        &unitd_bin(),
-        &[
-            "serve",
-            "--system",
-            "--mark-booted",
-            "--upstart-p2p",
-            "none",
-            "--bus",
-            bus.address(),
-            "--unit-path",
-            &units,
-            "--state-dir",
-            &state,
-        ],
-        &env,
-    );
-    let daemon = NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
-    daemon.wait_for_name(&bus, SYSTEMD1);
-    let mut cenv = client_env("unix:path=/nonexistent", &dir.xdg());
-    cenv.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-    cenv.push(("DBUS_SYSTEM_BUS_ADDRESS".into(), bus.address().into()));
+    let daemon = spawn_system_daemon(&dir, &bus, &env, &[]);
+    let mut cenv = system_client_env(&dir, bus.address());
     cenv.push(("SYSTEMCTL_FORCE_BUS".into(), "1".into()));
     let systemctl = |args: &[&str]| {
         let mut full = vec!["--no-pager"];
@@ -236,19 +228,11 @@ fn check_lists_what_is_not_enforced_with_file_and_line() {
 
     // As an unprivileged user: the mount-namespace settings are listed too.
     if root && which("setpriv").is_some() {
-        let bin = unitd_bin().display().to_string();
-        let mut cmd = Command::new("setpriv");
-        cmd.args([
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-            &bin,
-            "check",
-            &file,
-        ])
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("HOME", "/");
+        let mut cmd = as_nobody(unitd_bin());
+        cmd.args(["check", &file])
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("HOME", "/");
         let out = run_with_timeout(&mut cmd, "nobody: unitd check", Duration::from_secs(60));
         assert_eq!(out.code, 0, "{}", out.dump());
         for expected in [
@@ -297,43 +281,40 @@ fn systemctl_show_reports_the_sandbox_properties() {
         "sandboxed.service",
     ]);
     assert_eq!(out.code, 0, "{}", out.dump());
+    assert_lines(
+        &out,
+        &[
+            "SecureBits=0",
+            "CapabilityBoundingSet=cap_chown cap_net_bind_service",
+            "AmbientCapabilities=cap_net_bind_service",
+            "ReadWritePaths=/var/lib/sandboxed -/var/cache/sandboxed",
+            "InaccessiblePaths=/boot",
+            "MountFlags=private",
+            "PrivateTmp=yes",
+            "PrivateDevices=yes",
+            "ProtectClock=no",
+            "ProtectKernelTunables=yes",
+            "ProtectControlGroups=yes",
+            "PrivateNetwork=no",
+            "PrivateUsers=yes",
+            "ProtectHome=read-only",
+            "ProtectSystem=strict",
+            "NoNewPrivileges=yes",
+            "SystemCallArchitectures=native",
+            "SystemCallErrorNumber=13",
+            "LockPersonality=yes",
+            "RestrictAddressFamilies=AF_INET AF_UNIX",
+            "RestrictRealtime=yes",
+            "RestrictNamespaces=cgroup ipc net mnt pid uts",
+            // systemctl prints the option only for recursive bind mounts.
+            "BindPaths=-/srv:/mnt",
+            "BindReadOnlyPaths=/etc/hostname:/run/hostname:rbind",
+            "TemporaryFileSystem=/var/tmp:ro",
+            "ProtectProc=invisible",
+            "ProcSubset=pid",
+        ],
+    );
     let lines: Vec<&str> = out.stdout.lines().collect();
-    for expected in [
-        "SecureBits=0",
-        "CapabilityBoundingSet=cap_chown cap_net_bind_service",
-        "AmbientCapabilities=cap_net_bind_service",
-        "ReadWritePaths=/var/lib/sandboxed -/var/cache/sandboxed",
-        "InaccessiblePaths=/boot",
-        "MountFlags=private",
-        "PrivateTmp=yes",
-        "PrivateDevices=yes",
-        "ProtectClock=no",
-        "ProtectKernelTunables=yes",
-        "ProtectControlGroups=yes",
-        "PrivateNetwork=no",
-        "PrivateUsers=yes",
-        "ProtectHome=read-only",
-        "ProtectSystem=strict",
-        "NoNewPrivileges=yes",
-        "SystemCallArchitectures=native",
-        "SystemCallErrorNumber=13",
-        "LockPersonality=yes",
-        "RestrictAddressFamilies=AF_INET AF_UNIX",
-        "RestrictRealtime=yes",
-        "RestrictNamespaces=cgroup ipc net mnt pid uts",
-        // systemctl prints the option only for recursive bind mounts.
-        "BindPaths=-/srv:/mnt",
-        "BindReadOnlyPaths=/etc/hostname:/run/hostname:rbind",
-        "TemporaryFileSystem=/var/tmp:ro",
-        "ProtectProc=invisible",
-        "ProcSubset=pid",
-    ] {
-        assert!(
-            lines.contains(&expected),
-            "{expected} missing:\n{}",
-            out.stdout
-        );
-    }
     // The filter as systemd reports it: groups resolved to native system-call names.
     let filter = lines
         .iter()
@@ -353,23 +334,20 @@ fn systemctl_show_reports_the_sandbox_properties() {
         "plain.service",
     ]);
     assert_eq!(out.code, 0, "{}", out.dump());
+    assert_lines(
+        &out,
+        &[
+            "MountFlags=",
+            "ProtectSystem=no",
+            "SystemCallFilter=~",
+            // systemd's "kill the process" marker (SECCOMP_ERROR_NUMBER_KILL).
+            "SystemCallErrorNumber=2147483646",
+            "RestrictAddressFamilies=~",
+            "RestrictNamespaces=no",
+            "KeyringMode=inherit",
+        ],
+    );
     let lines: Vec<&str> = out.stdout.lines().collect();
-    for expected in [
-        "MountFlags=",
-        "ProtectSystem=no",
-        "SystemCallFilter=~",
-        // systemd's "kill the process" marker (SECCOMP_ERROR_NUMBER_KILL).
-        "SystemCallErrorNumber=2147483646",
-        "RestrictAddressFamilies=~",
-        "RestrictNamespaces=no",
-        "KeyringMode=inherit",
-    ] {
-        assert!(
-            lines.contains(&expected),
-            "{expected} missing:\n{}",
-            out.stdout
-        );
-    }
     let caps = lines
         .iter()
         .find_map(|l| l.strip_prefix("CapabilityBoundingSet="))

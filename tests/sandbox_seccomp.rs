@@ -16,7 +16,6 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 
 use common::init_ns::{InitNs, prerequisites};
 use common::*;
@@ -36,16 +35,22 @@ fn read(p: &Path) -> String {
 
 const PY: &str = "/usr/bin/python3";
 
-#[test]
-fn user_scope_seccomp_settings_hold_in_real_services() {
-    let Some(m) = UserManager::start(&[]) else {
-        return;
-    };
+/// A user manager, when [`PY`] is there too (missing, it fails in CI).
+fn python_manager() -> Option<UserManager> {
+    let m = UserManager::start(&[])?;
     if !Path::new(PY).exists() {
         assert!(!in_ci(), "{PY} missing");
         eprintln!("skipped: {PY} missing");
-        return;
+        return None;
     }
+    Some(m)
+}
+
+#[test]
+fn user_scope_seccomp_settings_hold_in_real_services() {
+    let Some(m) = python_manager() else {
+        return;
+    };
     let out = m.dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     let o = out.display();
@@ -194,40 +199,16 @@ fn user_scope_seccomp_settings_hold_in_real_services() {
 
 #[test]
 fn an_unprivileged_manager_implies_no_new_privileges() {
-    if !RealEnv::check() || skip_in_reference_mode("runs unitd as nobody") {
-        return;
-    }
-    if !nix::unistd::getuid().is_root() || which("setpriv").is_none() {
-        eprintln!("skipped: needs root and setpriv to become nobody");
+    if !nobody_prerequisites() {
         return;
     }
     let dir = TestDir::new();
-    let own = |sub: &str| {
-        let p = dir.path().join(sub);
-        std::fs::create_dir_all(&p).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777)).unwrap();
-        p
-    };
-    let (state, xdg, home) = (own("nobody-state"), own("nobody-xdg"), own("nobody-home"));
     dir.write_unit(
         "restricted.service",
         "[Service]\nType=oneshot\nRestrictRealtime=yes\nSystemCallFilter=~uname:EPERM\n\
          ExecStart=/bin/sh -c \"grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status; uname || echo uname-refused\"\n",
     );
-    let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(unitd_bin())
-        .args(["run", "--user", "--unit-path"])
-        .arg(dir.units())
-        .arg("--state-dir")
-        .arg(&state)
-        .arg("restricted.service")
-        .env_clear()
-        .env("PATH", STD_PATH)
-        .env("HOME", &home)
-        .env("XDG_RUNTIME_DIR", &xdg)
-        .env("RUST_LOG", "warn");
-    let out = run_with_timeout(&mut cmd, "nobody: unitd run restricted.service", TIMEOUT);
+    let out = unitd_run_as_nobody(&dir, "restricted.service");
     assert_eq!(out.code, 0, "{}", out.dump());
     // `unitd run` prefixes each line of the service's output.
     assert!(out.stdout.contains("NoNewPrivs:\t1"), "{}", out.dump());
@@ -413,14 +394,9 @@ type Case<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, String)]);
 
 #[test]
 fn user_scope_namespace_realtime_suid_personality_hostname_clock_filters() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = python_manager() else {
         return;
     };
-    if !Path::new(PY).exists() {
-        assert!(!in_ci(), "{PY} missing");
-        eprintln!("skipped: {PY} missing");
-        return;
-    }
     let script = m.dir.path().join("ops.py");
     std::fs::write(&script, PROBE_OPS).unwrap();
     let s = script.display();

@@ -7,9 +7,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::verbs::user_manager;
 use common::*;
 
-const WAIT: Duration = Duration::from_secs(30);
+/// Every wait's bound: the harness's (30 s).
+const WAIT: Duration = TIMEOUT;
 
 /// A oneshot service appending a line to `%h/<name>.fired` each time it runs.
 fn marker_service(name: &str) -> String {
@@ -22,21 +24,13 @@ fn fired(m: &UserManager, name: &str) -> usize {
         .count()
 }
 
+/// Wait (bounded by [`WAIT`], the harness timeout `wait_prop` uses) until `show -p PROP UNIT` is
+/// `want`.
 #[track_caller]
 fn wait_show(m: &UserManager, unit: &str, prop: &str, want: &str) {
-    let mut last = String::new();
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::time::Instant::now() < deadline {
-        last = m.show(unit, prop);
-        if last == want {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!(
-        "{unit}: {prop} stayed {last:?}, wanted {want:?}\n--- daemon log ---\n{}",
-        tail(&m.daemon_log(), 60)
-    );
+    m.wait_prop(unit, prop, &format!("{unit}: {prop} to be {want:?}"), |v| {
+        v == want
+    });
 }
 
 #[test]
@@ -53,8 +47,7 @@ fn on_active_sec_fires_and_list_timers_shows_the_timer() {
         ),
         ("later.service", marker_service("later")),
     ];
-    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let Some(m) = UserManager::start(&refs) else {
+    let Some(m) = user_manager(&units) else {
         return;
     };
 
@@ -134,8 +127,7 @@ fn on_calendar_with_a_near_time_fires() {
         ),
         ("cal.service", marker_service("cal")),
     ];
-    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let Some(m) = UserManager::start(&refs) else {
+    let Some(m) = user_manager(&units) else {
         return;
     };
     m.expect(0, &["start", "cal.timer"]);
@@ -171,8 +163,7 @@ fn stopping_a_timer_disarms_it() {
         ),
         ("witness.service", marker_service("witness")),
     ];
-    let refs: Vec<(&str, &str)> = units.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let Some(m) = UserManager::start(&refs) else {
+    let Some(m) = user_manager(&units) else {
         return;
     };
     m.expect(0, &["start", "stopped.timer", "witness.timer"]);

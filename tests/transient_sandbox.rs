@@ -13,10 +13,11 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use common::private_system::{PrivateSystemManager, REPORT};
 use common::*;
 
 fn tools_present() -> bool {
@@ -27,6 +28,22 @@ fn tools_present() -> bool {
         }
     }
     true
+}
+
+/// The user manager, when the clients these tests drive are installed too.
+fn manager() -> Option<UserManager> {
+    let m = UserManager::start(&[])?;
+    tools_present().then_some(m)
+}
+
+/// `out/` in the test directory with `subdirs` in it, and its path as text.
+fn out_dir(m: &UserManager, subdirs: &[&str]) -> (PathBuf, String) {
+    let out_dir = m.dir.path().join("out");
+    for d in [""].iter().chain(subdirs) {
+        fs::create_dir_all(out_dir.join(d)).unwrap();
+    }
+    let o = out_dir.display().to_string();
+    (out_dir, o)
 }
 
 /// `systemd-run --user ARGS…` against the user manager.
@@ -54,6 +71,48 @@ fn start_transient(m: &UserManager, name: &str, props: &str) -> Output {
         "gdbus call StartTransientUnit",
         Duration::from_secs(20),
     )
+}
+
+/// `systemd-run --user --unit=UNIT -p Type=oneshot -p RemainAfterExit=yes -p SETTING…
+/// COMMAND…`.
+fn run_oneshot(m: &UserManager, unit: &str, settings: &[String], command: &[&str]) -> Output {
+    let unit = format!("--unit={unit}");
+    let mut args = vec![
+        unit.as_str(),
+        "-p",
+        "Type=oneshot",
+        "-p",
+        "RemainAfterExit=yes",
+    ];
+    for s in settings {
+        args.extend(["-p", s.as_str()]);
+    }
+    args.extend_from_slice(command);
+    run(m, &args)
+}
+
+/// The same `settings` as a unit file `file` (a oneshot running `/bin/true`), started: the
+/// `props` of `transient` read back identically to the file unit's; returns them.
+#[track_caller]
+fn same_as_file(
+    m: &UserManager,
+    transient: &str,
+    file: &str,
+    settings: &[String],
+    props: &[&str],
+) -> Vec<String> {
+    let mut text =
+        String::from("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
+    for s in settings {
+        text.push_str(s);
+        text.push('\n');
+    }
+    m.write_unit(file, &text);
+    m.expect(0, &["daemon-reload"]);
+    m.expect(0, &["start", file]);
+    let lines = show_all(m, transient, props);
+    assert_eq!(lines, show_all(m, file, props));
+    lines
 }
 
 /// `systemctl show -p P…` of `unit`: the `P=value` lines, sorted.
@@ -107,15 +166,10 @@ const PROPS: &[&str] = &[
 
 #[test]
 fn seccomp_and_no_new_privileges_from_systemd_run_are_enforced_and_read_back() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = manager() else {
         return;
     };
-    if !tools_present() {
-        return;
-    }
-    let out_dir = m.dir.path().join("out");
-    fs::create_dir(&out_dir).unwrap();
-    let o = out_dir.display().to_string();
+    let (out_dir, o) = out_dir(&m, &[]);
     // From inside: the flags the kernel reports, a call of a denied group (chroot to `/`,
     // harmless if it were allowed) and an AF_INET socket (bash's /dev/tcp).
     let script = format!(
@@ -143,21 +197,9 @@ fn seccomp_and_no_new_privileges_from_systemd_run_are_enforced_and_read_back() {
         "SecureBits=keep-caps",
         "KeyringMode=private",
         "ProtectProc=invisible",
-    ];
-    let mut args = vec![
-        "--unit=sec".to_owned(),
-        "-p".into(),
-        "Type=oneshot".into(),
-        "-p".into(),
-        "RemainAfterExit=yes".into(),
-    ];
-    for s in settings {
-        args.push("-p".into());
-        args.push(s.into());
-    }
-    args.extend(["/bin/sh".into(), "-c".into(), script]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&m, &args);
+    ]
+    .map(String::from);
+    let out = run_oneshot(&m, "sec", &settings, &["/bin/sh", "-c", &script]);
     m.check(out.code == 0, "systemd-run with seccomp settings", &out);
     assert_eq!(m.show("sec.service", "ActiveState"), "active");
 
@@ -177,17 +219,7 @@ fn seccomp_and_no_new_privileges_from_systemd_run_are_enforced_and_read_back() {
     }
 
     // The same settings in a unit file read back identically.
-    let mut text =
-        String::from("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
-    for s in settings {
-        text.push_str(s);
-        text.push('\n');
-    }
-    m.write_unit("file.service", &text);
-    m.expect(0, &["daemon-reload"]);
-    m.expect(0, &["start", "file.service"]);
-    let transient = show_all(&m, "sec.service", PROPS);
-    assert_eq!(transient, show_all(&m, "file.service", PROPS));
+    let transient = same_as_file(&m, "sec.service", "file.service", &settings, PROPS);
     for want in [
         "NoNewPrivileges=yes",
         "RestrictAddressFamilies=AF_UNIX",
@@ -278,17 +310,10 @@ const ALL_PROPS: &[&str] = &[
 
 #[test]
 fn every_property_systemd_run_sends_matches_a_unit_file() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = manager() else {
         return;
     };
-    if !tools_present() {
-        return;
-    }
-    let out_dir = m.dir.path().join("out");
-    for d in ["", "ro", "c", "t"] {
-        fs::create_dir_all(out_dir.join(d)).unwrap();
-    }
-    let o = out_dir.display().to_string();
+    let (_, o) = out_dir(&m, &["ro", "c", "t"]);
     // Each value as stock systemd-run converts it (the D-Bus types must match what unitd
     // reads); paths that may not exist carry `-`. A manager running as root enforces the
     // mount settings in the service's own namespace; one that does not reports them.
@@ -327,37 +352,13 @@ fn every_property_systemd_run_sends_matches_a_unit_file() {
         "IPCNamespacePath=/proc/self/ns/ipc".into(),
         "KeyringMode=shared".into(),
     ];
-    let mut args = vec![
-        "--unit=all".to_owned(),
-        "-p".into(),
-        "Type=oneshot".into(),
-        "-p".into(),
-        "RemainAfterExit=yes".into(),
-    ];
-    for s in &settings {
-        args.push("-p".into());
-        args.push(s.clone());
-    }
-    args.push("/bin/true".into());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = run(&m, &args);
+    let out = run_oneshot(&m, "all", &settings, &["/bin/true"]);
     m.check(out.code == 0, "systemd-run with every setting", &out);
 
-    let mut text =
-        String::from("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n");
-    for s in &settings {
-        text.push_str(s);
-        text.push('\n');
-    }
-    m.write_unit("all-file.service", &text);
-    m.expect(0, &["daemon-reload"]);
-    m.expect(0, &["start", "all-file.service"]);
-    let transient = show_all(&m, "all.service", ALL_PROPS);
-    assert_eq!(transient, show_all(&m, "all-file.service", ALL_PROPS));
+    let transient = same_as_file(&m, "all.service", "all-file.service", &settings, ALL_PROPS);
     for want in [
         "ProtectHome=read-only".to_owned(),
         "MountFlags=slave".into(),
-        // systemctl prints a recursive bind with `:rbind`, a non-recursive one without.
         // systemctl prints a recursive bind with `:rbind`, a non-recursive one without.
         format!("BindPaths=-{o}/missing-src:{o}/b"),
         format!("BindReadOnlyPaths={o}/c:{o}/c:rbind"),
@@ -386,12 +387,9 @@ fn every_property_systemd_run_sends_matches_a_unit_file() {
 
 #[test]
 fn later_assignments_replace_like_systemd() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = manager() else {
         return;
     };
-    if !tools_present() {
-        return;
-    }
     // systemd stores a capability mask or namespace mask as sent: the last -p wins.
     let out = run(
         &m,
@@ -440,12 +438,9 @@ fn later_assignments_replace_like_systemd() {
 
 #[test]
 fn bad_values_and_types_get_systemds_errors() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = manager() else {
         return;
     };
-    if !tools_present() {
-        return;
-    }
     for (setting, message) in [
         (
             "ProtectSystem=bogus",
@@ -583,34 +578,16 @@ fn bad_values_and_types_get_systemds_errors() {
 
 #[test]
 fn protect_system_in_a_user_manager_starts_and_is_reported() {
-    let Some(m) = UserManager::start(&[]) else {
+    let Some(m) = manager() else {
         return;
     };
-    if !tools_present() {
-        return;
-    }
-    let out_dir = m.dir.path().join("out");
-    fs::create_dir(&out_dir).unwrap();
-    let o = out_dir.display().to_string();
-    let rw = format!("ReadWritePaths={o}");
+    let (out_dir, o) = out_dir(&m, &[]);
+    let settings = [
+        "ProtectSystem=strict".to_owned(),
+        format!("ReadWritePaths={o}"),
+    ];
     let script = format!("if test -w /usr; then echo writable; else echo read-only; fi > {o}/usr");
-    let out = run(
-        &m,
-        &[
-            "--unit=strict",
-            "-p",
-            "ProtectSystem=strict",
-            "-p",
-            &rw,
-            "-p",
-            "Type=oneshot",
-            "-p",
-            "RemainAfterExit=yes",
-            "/bin/sh",
-            "-c",
-            &script,
-        ],
-    );
+    let out = run_oneshot(&m, "strict", &settings, &["/bin/sh", "-c", &script]);
     m.check(out.code == 0, "systemd-run -p ProtectSystem=strict", &out);
     assert_eq!(m.show("strict.service", "ActiveState"), "active");
     assert_eq!(m.show("strict.service", "ProtectSystem"), "strict");
@@ -637,141 +614,16 @@ fn protect_system_in_a_user_manager_starts_and_is_reported() {
     m.expect(0, &["stop", "strict.service"]);
 }
 
-/// Inside the system manager's namespace: the report directory (the test directory's
-/// `report/`).
-const REPORT: &str = "/var/lib/unitd-report";
-
-/// A root system manager in a private mount namespace where `/run`, `/var/lib`, `/tmp` and
-/// `/var/tmp` are private tmpfs (the test directory is bound back at its own path inside the
-/// private `/tmp`); clients run in that namespace through `nsenter`.
-struct SystemManager {
-    daemon: NamespacedDaemon,
-    _bus: TestBus,
-    dir: TestDir,
-}
-
-impl SystemManager {
-    fn start() -> Option<SystemManager> {
-        if !RealEnv::check() || skip_in_reference_mode("sandboxing runs unitd") {
-            return None;
-        }
-        if !nix::unistd::getuid().is_root() || which("nsenter").is_none() {
-            eprintln!("skipped: needs root and nsenter");
-            return None;
-        }
-        for d in ["/var/lib", "/var/tmp", "/tmp", "/run"] {
-            if !Path::new(d).is_dir() {
-                eprintln!("skipped: {d} missing on the host");
-                return None;
-            }
-        }
-        let dir = TestDir::new();
-        fs::create_dir(dir.path().join("report")).unwrap();
-        let td = dir.path().display().to_string();
-        let script = format!(
-            "set -e; \
-             mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/systemd/system; \
-             mount -t tmpfs -o mode=755 tmpfs /var/lib; \
-             mkdir /var/lib/.unitd-test; mount --bind '{td}' /var/lib/.unitd-test; \
-             mount -t tmpfs -o mode=1777 tmpfs /tmp; mkdir -p '{td}'; \
-             mount --bind /var/lib/.unitd-test '{td}'; \
-             mount -t tmpfs -o mode=1777 tmpfs /var/tmp; \
-             mkdir {REPORT}; mount --bind '{td}/report' {REPORT}; \
-             exec \"$@\""
-        );
-        let env = daemon_env(&dir);
-        let bus = TestBus::start(&dir, BusKind::System, &env);
-        let mut cmd = Command::new("unshare");
-        cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
-            .arg(unitd_bin())
-            .args([
-                "serve",
-                "--system",
-                "--mark-booted",
-                "--upstart-p2p",
-                "none",
-                "--bus",
-                bus.address(),
-                "--unit-path",
-            ])
-            .arg(dir.units())
-            .arg("--state-dir")
-            .arg(dir.state())
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let daemon =
-            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
-        daemon.wait_for_name(&bus, SYSTEMD1);
-        let m = SystemManager {
-            daemon,
-            _bus: bus,
-            dir,
-        };
-        wait_for("/run/systemd/private", TIMEOUT, || {
-            m.in_ns("test", &["-S", "/run/systemd/private"]).code == 0
-        });
-        Some(m)
-    }
-
-    /// `program args…` as root in the manager's mount namespace (clients use
-    /// `/run/systemd/private`).
-    fn in_ns(&self, program: &str, args: &[&str]) -> Output {
-        let mut env = client_env("unix:path=/nonexistent", &self.dir.xdg());
-        env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-        env.push((
-            "DBUS_SYSTEM_BUS_ADDRESS".into(),
-            "unix:path=/nonexistent/system_bus_socket".into(),
-        ));
-        let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        run_with_timeout(
-            &mut cmd,
-            &format!("nsenter {program} {}", args.join(" ")),
-            TIMEOUT,
-        )
-    }
-
-    fn show(&self, unit: &str, prop: &str) -> String {
-        let out = self.in_ns(
-            "systemctl",
-            &["--no-pager", "show", "-p", prop, "--value", unit],
-        );
-        assert_eq!(out.code, 0, "{}", out.dump());
-        out.stdout.trim().to_owned()
-    }
-
-    #[track_caller]
-    fn report(&self, name: &str) -> String {
-        let p = self.dir.path().join("report").join(name);
-        fs::read_to_string(&p).unwrap_or_else(|e| {
-            panic!(
-                "report {name}: {e}\n{}\n{}",
-                self.in_ns("systemctl", &["--no-pager", "status", "--all"])
-                    .all(),
-                self.log()
-            )
-        })
-    }
-
-    fn log(&self) -> String {
-        tail(&read_lossy(&self.daemon.log), 40)
-    }
-}
-
 #[test]
 fn mount_settings_from_systemd_run_are_enforced_by_a_system_manager() {
     if which("systemd-run").is_none() {
         eprintln!("skipped: systemd-run not installed");
         return;
     }
-    let Some(m) = SystemManager::start() else {
+    let Some(m) = PrivateSystemManager::start(&[]) else {
         return;
     };
-    let td = m.dir.path().display().to_string();
+    let td = m.td();
     // The test directory is under /tmp, which PrivateTmp= hides: the service's paths are in
     // the report directory (`REPORT` inside the namespace).
     let report = m.dir.path().join("report");
@@ -846,6 +698,6 @@ fn mount_settings_from_systemd_run_are_enforced_by_a_system_manager() {
         format!("{REPORT}/src:{REPORT}/dst:rbind")
     );
     assert_eq!(m.show("mounts.service", "StatusText"), "");
-    let out = m.in_ns("systemctl", &["--no-pager", "stop", "mounts.service"]);
+    let out = m.systemctl(&["stop", "mounts.service"]);
     assert_eq!(out.code, 0, "{}", out.dump());
 }

@@ -47,6 +47,7 @@ use crate::spec::sandbox::{
 };
 
 use super::handover::HandedFd;
+use super::spawn::high_fd;
 
 /// Exit code of a failed mount/IPC/UTS namespace set-up (`226/NAMESPACE`).
 pub const EXIT_NAMESPACE: i32 = 226;
@@ -1153,19 +1154,6 @@ fn loopback_up() -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Move `fd` to a number ≥ 3, close-on-exec (so the child's stdio set-up never replaces it).
-fn high_fd(fd: OwnedFd) -> std::io::Result<OwnedFd> {
-    if fd.as_raw_fd() > 2 {
-        return Ok(fd);
-    }
-    // SAFETY: F_DUPFD_CLOEXEC on an fd we own returns a new fd we then own.
-    let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
-    if n < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(unsafe { OwnedFd::from_raw_fd(n) })
 }
 
 fn io_errno(e: &std::io::Error) -> i32 {

@@ -368,7 +368,7 @@ pub(crate) struct Prepared {
 }
 
 /// Move `fd` to a number ≥ 3 (so dup2 onto 0–2 never clobbers a source), close-on-exec.
-fn high_fd(fd: OwnedFd) -> std::io::Result<OwnedFd> {
+pub(crate) fn high_fd(fd: OwnedFd) -> std::io::Result<OwnedFd> {
     if fd.as_raw_fd() > 2 {
         return Ok(fd);
     }

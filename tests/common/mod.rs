@@ -52,6 +52,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub mod init_ns;
+pub mod private_system;
 pub mod upstart;
 pub mod verbs;
 
@@ -1033,6 +1034,32 @@ pub fn as_nobody(program: impl AsRef<std::ffi::OsStr>) -> Command {
     cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
         .arg(program);
     cmd
+}
+
+/// `unitd run --user UNIT` as `nobody` ([`as_nobody`]) with the test's `units/`, and a state
+/// directory, `HOME` and `XDG_RUNTIME_DIR` it can write (`nobody-state`, `nobody-home`,
+/// `nobody-xdg` in the test directory, mode 0777, created if missing); `PATH` is
+/// [`STD_PATH`], `RUST_LOG=warn`, nothing else. Any exit code, bounded by [`TIMEOUT`].
+pub fn unitd_run_as_nobody(dir: &TestDir, unit: &str) -> Output {
+    let own = |sub: &str| {
+        let p = dir.path().join(sub);
+        fs::create_dir_all(&p).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o777)).unwrap();
+        p
+    };
+    let (state, xdg, home) = (own("nobody-state"), own("nobody-xdg"), own("nobody-home"));
+    let mut cmd = as_nobody(unitd_bin());
+    cmd.args(["run", "--user", "--unit-path"])
+        .arg(dir.units())
+        .arg("--state-dir")
+        .arg(&state)
+        .arg(unit)
+        .env_clear()
+        .env("PATH", STD_PATH)
+        .env("HOME", &home)
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .env("RUST_LOG", "warn");
+    run_with_timeout(&mut cmd, &format!("nobody: unitd run {unit}"), TIMEOUT)
 }
 
 /// `PROGRAM ARGS…` as root in the mount namespace of process `pid` (`nsenter --mount`), e.g.
