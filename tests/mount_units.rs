@@ -7,8 +7,7 @@
 //! inside-out.
 //!
 //! Nothing is ever mounted in the host's mount namespace: the manager runs in its own
-//! `unshare -m --propagation private` namespace (with a private tmpfs on `/run`), and every
-//! mount happens inside it. The test reads the manager's mount table through
+//! private mount namespace (`common::private_system`), and every mount happens inside it. The test reads the manager's mount table through
 //! `/proc/PID/mountinfo`.
 
 mod common;
@@ -17,112 +16,28 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use common::private_system::PrivateSystemManager;
 use common::*;
 
-struct Manager {
-    daemon: NamespacedDaemon,
-    _bus: TestBus,
-    dir: TestDir,
+/// The shared private-namespace system manager, plus what these tests read.
+struct Manager(PrivateSystemManager);
+
+impl std::ops::Deref for Manager {
+    type Target = PrivateSystemManager;
+    fn deref(&self) -> &PrivateSystemManager {
+        &self.0
+    }
 }
 
 impl Manager {
-    /// A root system manager in a private mount namespace with `units` in its unit path.
-    /// `premount`: a directory (under the test directory) with a tmpfs mounted in the
-    /// namespace before the manager starts.
-    fn start(units: &[(String, String)], premount: &str) -> Option<Manager> {
-        if !RealEnv::check() || skip_in_reference_mode("mount units run unitd") {
+    /// The manager (no units yet: they are named after paths in its test directory, written
+    /// later and loaded with `daemon-reload`); `None` where the environment cannot run it.
+    fn start() -> Option<Manager> {
+        if !Path::new("/bin/mount").exists() {
+            eprintln!("skipped: needs /bin/mount");
             return None;
         }
-        if !nix::unistd::getuid().is_root()
-            || which("nsenter").is_none()
-            || !Path::new("/bin/mount").exists()
-        {
-            eprintln!("skipped: needs root, nsenter and /bin/mount");
-            return None;
-        }
-        if !Path::new("/run").is_dir() {
-            eprintln!("skipped: /run missing on the host");
-            return None;
-        }
-        let dir = TestDir::new();
-        for (name, text) in units {
-            dir.write_unit(name, text);
-        }
-        let pre = dir.path().join(premount);
-        fs::create_dir_all(&pre).unwrap();
-        let script = format!(
-            "set -e; \
-             mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/systemd/system; \
-             mount -t tmpfs -o size=1m tmpfs '{}'; \
-             exec \"$@\"",
-            pre.display()
-        );
-        let env = daemon_env(&dir);
-        let bus = TestBus::start(&dir, BusKind::System, &env);
-        let mut cmd = Command::new("unshare");
-        cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
-            .arg(unitd_bin())
-            .args([
-                "serve",
-                "--system",
-                "--mark-booted",
-                "--upstart-p2p",
-                "none",
-                "--bus",
-                bus.address(),
-                "--unit-path",
-            ])
-            .arg(dir.units())
-            .arg("--state-dir")
-            .arg(dir.state())
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let daemon =
-            NamespacedDaemon::spawn(cmd, dir.path().join("unitd.log"), "unitd serve --system");
-        daemon.wait_for_name(&bus, SYSTEMD1);
-        let m = Manager {
-            daemon,
-            _bus: bus,
-            dir,
-        };
-        wait_for("/run/systemd/private", TIMEOUT, || {
-            m.in_ns("test", &["-S", "/run/systemd/private"]).code == 0
-        });
-        Some(m)
-    }
-
-    /// `program args…` as root in the manager's mount namespace (`systemctl` talks to it
-    /// through `/run/systemd/private`).
-    fn in_ns(&self, program: &str, args: &[&str]) -> Output {
-        let mut env = client_env("unix:path=/nonexistent", &self.dir.xdg());
-        env.retain(|(k, _)| k != "DBUS_SESSION_BUS_ADDRESS" && k != "XDG_RUNTIME_DIR");
-        env.push((
-            "DBUS_SYSTEM_BUS_ADDRESS".into(),
-            "unix:path=/nonexistent/system_bus_socket".into(),
-        ));
-        let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--mount=/proc/{}/ns/mnt", self.daemon.pid()))
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        run_with_timeout(
-            &mut cmd,
-            &format!("nsenter {program} {}", args.join(" ")),
-            TIMEOUT,
-        )
-    }
-
-    fn systemctl(&self, args: &[&str]) -> Output {
-        let mut full = vec!["--no-pager"];
-        full.extend_from_slice(args);
-        self.in_ns("systemctl", &full)
-    }
-
-    fn show(&self, unit: &str, prop: &str) -> String {
-        let out = self.systemctl(&["show", "-P", prop, unit]);
-        assert_eq!(out.code, 0, "{}", out.dump());
-        out.stdout.trim().to_owned()
+        PrivateSystemManager::start(&[]).map(Manager)
     }
 
     /// Whether `path` is a mount point in the manager's namespace.
@@ -131,8 +46,13 @@ impl Manager {
         mount_points(&text).iter().any(|p| Path::new(p) == path)
     }
 
-    fn log(&self) -> String {
-        tail(&read_lossy(&self.daemon.log), 40)
+    /// Write `units` and `daemon-reload`.
+    fn load(&self, units: &[(&str, String)]) {
+        for (name, text) in units {
+            self.dir.write_unit(name, text);
+        }
+        let out = self.systemctl(&["daemon-reload"]);
+        assert_eq!(out.code, 0, "{}", out.dump());
     }
 }
 
@@ -190,32 +110,38 @@ fn unit_name(path: &Path) -> String {
 fn a_tmpfs_mount_unit_mounts_shows_mounted_and_unmounts() {
     // The units are named after paths in the test directory: written once it exists, then
     // loaded with daemon-reload.
-    let Some(m) = Manager::start(&[], "pre") else {
+    let Some(m) = Manager::start() else {
         return;
     };
     let td = m.dir.path().to_path_buf();
     let data = td.join("mnt/data-1");
     let name = unit_name(&data);
-    m.dir.write_unit(
-        &name,
-        "[Unit]\nDescription=Test tmpfs\n\n[Mount]\nWhat=tmpfs\nType=tmpfs\n\
-         Options=size=2m,mode=0750,nofail\nDirectoryMode=0711\n",
-    );
+    // A tmpfs mounted in the namespace before its unit starts.
     let pre = td.join("pre");
-    let pre_name = unit_name(&pre);
-    m.dir.write_unit(
-        &pre_name,
-        &format!("[Mount]\nWhat=tmpfs\nWhere={}\nType=tmpfs\n", pre.display()),
-    );
-    let bad = td.join("bad");
-    let bad_name = unit_name(&bad);
-    m.dir
-        .write_unit(&bad_name, "[Mount]\nWhat=/nonexistent/device\nType=ext4\n");
-    let wrong = "mnt-elsewhere.mount";
-    m.dir
-        .write_unit(wrong, "[Mount]\nWhat=tmpfs\nWhere=/mnt/other\n");
-    let out = m.systemctl(&["daemon-reload"]);
+    fs::create_dir(&pre).unwrap();
+    let pre_s = pre.display().to_string();
+    let out = m.in_ns("mount", &["-t", "tmpfs", "-o", "size=1m", "tmpfs", &pre_s]);
     assert_eq!(out.code, 0, "{}", out.dump());
+    let pre_name = unit_name(&pre);
+    let bad_name = unit_name(&td.join("bad"));
+    let wrong = "mnt-elsewhere.mount";
+    m.load(&[
+        (
+            &name,
+            "[Unit]\nDescription=Test tmpfs\n\n[Mount]\nWhat=tmpfs\nType=tmpfs\n\
+             Options=size=2m,mode=0750,nofail\nDirectoryMode=0711\n"
+                .into(),
+        ),
+        (
+            &pre_name,
+            format!("[Mount]\nWhat=tmpfs\nWhere={pre_s}\nType=tmpfs\n"),
+        ),
+        (
+            &bad_name,
+            "[Mount]\nWhat=/nonexistent/device\nType=ext4\n".into(),
+        ),
+        (wrong, "[Mount]\nWhat=tmpfs\nWhere=/mnt/other\n".into()),
+    ]);
 
     // Start: the stock mount runs; the mount point is created with DirectoryMode=.
     assert!(!m.mounted(&data));
@@ -305,18 +231,14 @@ fn a_tmpfs_mount_unit_mounts_shows_mounted_and_unmounts() {
 /// one unmounts the inner one first (it requires the outer and is ordered after it).
 #[test]
 fn nested_mount_units_mount_outside_in_and_unmount_inside_out() {
-    let Some(m) = Manager::start(&[], "pre") else {
+    let Some(m) = Manager::start() else {
         return;
     };
     let outer = m.dir.path().join("nest");
     let inner = outer.join("inner");
     let (outer_name, inner_name) = (unit_name(&outer), unit_name(&inner));
-    for name in [&outer_name, &inner_name] {
-        m.dir
-            .write_unit(name, "[Mount]\nWhat=tmpfs\nType=tmpfs\nOptions=size=1m\n");
-    }
-    let out = m.systemctl(&["daemon-reload"]);
-    assert_eq!(out.code, 0, "{}", out.dump());
+    let text = "[Mount]\nWhat=tmpfs\nType=tmpfs\nOptions=size=1m\n".to_string();
+    m.load(&[(&outer_name, text.clone()), (&inner_name, text)]);
     // systemctl quotes names with backslashes in list properties: compare unquoted.
     let requires = m.show(&inner_name, "Requires").replace("\\\\", "\\");
     assert_eq!(requires.trim_matches('"'), outer_name);
