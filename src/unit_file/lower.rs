@@ -70,7 +70,11 @@ impl<'a> Lower<'a> {
         ctx: &'a SpecifierContext,
     ) -> Lower<'a> {
         let mut unit = UnitSpec::default_for(name);
-        if matches!(name.unit_type(), UnitType::Scope | UnitType::Device) {
+        // systemd's `scope_init`, `device_init`, `mount_init`: isolating leaves them alone.
+        if matches!(
+            name.unit_type(),
+            UnitType::Scope | UnitType::Device | UnitType::Mount
+        ) {
             unit.ignore_on_isolate = true;
         }
         Lower {

@@ -1233,6 +1233,13 @@ fn mount_settings_and_defaults() {
     };
     assert_eq!(m.where_, "/dev/hugepages");
     assert_eq!(m.timeout_usec, 90 * USEC_PER_SEC);
+    // Mount units are left alone by isolate unless they say otherwise.
+    assert!(p.spec.ignore_on_isolate);
+    let p = parse(
+        "mnt-x.mount",
+        "[Unit]\nIgnoreOnIsolate=no\n[Mount]\nWhat=tmpfs\n",
+    );
+    assert!(!p.spec.ignore_on_isolate);
     assert_eq!(m.directory_mode, 0o755);
 }
 
