@@ -40,10 +40,20 @@ fn talk(sock: &Path) -> String {
 /// private socket and answers calls (it owns the name and the socket before it has restored
 /// its state; calls wait in the queue until then).
 #[track_caller]
-fn wait_back(m: &UserManager, pid: u32) {
+/// The manager's connection on the bus before a reexec: [`wait_back`] waits for another one.
+fn owner(m: &UserManager) -> String {
+    m.bus.name_owner(SYSTEMD1).expect("unitd owns its name")
+}
+
+/// Wait until the re-executed manager — same `pid`, but a bus connection other than `before`
+/// (the old one may still own the name for a moment after `systemctl daemon-reexec`
+/// returns, exactly as with systemd) — owns its name and answers.
+fn wait_back(m: &UserManager, pid: u32, before: &str) {
     let private = m.dir.xdg().join("systemd/private");
     wait_for("unitd back on the bus and the private socket", WAIT, || {
-        m.bus.connection_pid(SYSTEMD1) == Some(pid) && UnixStream::connect(&private).is_ok()
+        m.bus.name_owner(SYSTEMD1).is_some_and(|o| o != before)
+            && m.bus.connection_pid(SYSTEMD1) == Some(pid)
+            && UnixStream::connect(&private).is_ok()
     });
     let out = m.systemctl(&["show", "-p", "Version", "--value"]);
     m.check(out.code == 0, "the re-executed manager answers", &out);
@@ -155,11 +165,12 @@ fn daemon_reexec_keeps_services_and_their_state() {
         "the forking service's MainPID is its worker"
     );
     let unitd = m.daemon_pid().expect("spawned daemon");
+    let owner_before = owner(&m);
     let echo_before = kept(&m, "echo.socket");
 
     let out = m.systemctl(&["daemon-reexec"]);
     m.check(out.code == 0, "daemon-reexec exits 0", &out);
-    wait_back(&m, unitd);
+    wait_back(&m, unitd, &owner_before);
     let mut m = m;
     assert!(m.daemon_running(), "unitd is still running");
     assert_eq!(m.daemon_pid(), Some(unitd), "same unitd PID");
@@ -250,6 +261,7 @@ fn daemon_reexec_twice_and_logs_keep_flowing() {
     let unitd = m.daemon_pid().unwrap();
     let log = m.dir.state().join("logs").join("chatty.service.log");
     for round in 0..2 {
+        let before = owner(&m);
         // Round 0 over the private socket (systemctl --user's default: the connection is
         // reset), round 1 over the bus (dbus-daemon answers NoReply); both count as success.
         let out = if round == 0 {
@@ -266,7 +278,7 @@ fn daemon_reexec_twice_and_logs_keep_flowing() {
             )
         };
         m.check(out.code == 0, "daemon-reexec exits 0", &out);
-        wait_back(&m, unitd);
+        wait_back(&m, unitd, &before);
         assert!(pid_alive(pid), "round {round}: the service survives");
         assert_eq!(m.main_pid("chatty.service"), pid);
     }
@@ -292,9 +304,10 @@ fn bus_activated_manager_reconnects_to_its_starter_bus() {
     m.expect(0, &["start", "sleeper.service"]);
     let pid = m.main_pid("sleeper.service");
     let unitd = m.daemon_pid().expect("activated unitd");
+    let before = owner(&m);
     let out = m.systemctl(&["daemon-reexec"]);
     m.check(out.code == 0, "daemon-reexec exits 0", &out);
-    wait_back(&m, unitd);
+    wait_back(&m, unitd, &before);
     assert_eq!(m.main_pid("sleeper.service"), pid);
     assert_eq!(m.show("sleeper.service", "SubState"), "running");
     m.expect(0, &["stop", "sleeper.service"]);
@@ -383,18 +396,23 @@ fn system_scope_daemon_reexec() {
     );
     assert!(out.stderr.contains("ccess denied"), "{}", out.dump());
 
-    let wait_back = || {
+    // The old image may own the name for a moment after daemon-reexec returns: wait for
+    // another connection (same PID) to own it.
+    let wait_back = |before: &str| {
         wait_for("system unitd back on the bus", WAIT, || {
-            bus.connection_pid(SYSTEMD1) == Some(unitd)
+            bus.name_owner(SYSTEMD1).is_some_and(|o| o != before)
+                && bus.connection_pid(SYSTEMD1) == Some(unitd)
                 && private_systemctl(&["is-system-running"]).code == 0
         });
     };
+    let before = bus.name_owner(SYSTEMD1).expect("unitd owns its name");
     expect(systemctl(&["daemon-reexec"]), 0);
-    wait_back();
+    wait_back(&before);
     assert!(pid_alive(unitd), "same unitd process");
     assert_eq!(main_pid(), pid);
+    let before = bus.name_owner(SYSTEMD1).expect("unitd owns its name");
     expect(private_systemctl(&["daemon-reexec"]), 0);
-    wait_back();
+    wait_back(&before);
     assert_eq!(main_pid(), pid);
     let out = expect(private_systemctl(&["is-active", "sleeper.service"]), 0);
     assert_eq!(out.stdout.trim(), "active");
@@ -431,9 +449,10 @@ fn start_job_in_flight_survives_and_completes_after_reexec() {
         &jobs,
     );
     let unitd = m.daemon_pid().unwrap();
+    let before = owner(&m);
     let out = m.systemctl(&["daemon-reexec"]);
     m.check(out.code == 0, "daemon-reexec exits 0", &out);
-    wait_back(&m, unitd);
+    wait_back(&m, unitd, &before);
     assert_eq!(m.show("slow.service", "SubState"), "start");
     let jobs = m.expect(0, &["list-jobs"]);
     m.check(
@@ -478,10 +497,11 @@ fn bus_sees_the_name_change_hands_and_reloading_false() {
         read_lossy(&log).contains("member=Reloading")
     });
     let unitd = m.daemon_pid().unwrap();
+    let before = owner(&m);
     let seen = read_lossy(&log).len();
     let out = m.systemctl(&["daemon-reexec"]);
     m.check(out.code == 0, "daemon-reexec exits 0", &out);
-    wait_back(&m, unitd);
+    wait_back(&m, unitd, &before);
     let after = || read_lossy(&log)[seen..].to_string();
     // Leftovers of the priming reloads may come first; what matters is the sequence around
     // the hand-over of the name.
@@ -497,12 +517,12 @@ fn bus_sees_the_name_change_hands_and_reloading_false() {
     // Like systemd: the old image announces Reloading(true), the name changes hands (released
     // by the old image, taken by the new one), and the new image announces Reloading(false).
     let (handover, done) = reloading_after_handover(&text).unwrap();
-    let before = &text[..handover];
-    let starting = before
+    let prior = &text[..handover];
+    let starting = prior
         .rfind("member=Reloading")
         .expect("Reloading(true) before the exec");
     assert!(
-        before[starting..]
+        prior[starting..]
             .lines()
             .nth(1)
             .is_some_and(|l| l.trim() == "boolean true"),
@@ -636,8 +656,10 @@ fn subscriptions_and_unit_references_survive_reexec() {
     assert!(loaded(&m, "tmpl@held.service"), "the reference keeps it");
 
     let unitd = m.daemon_pid().unwrap();
+
+    let before = owner(&m);
     m.expect(0, &["daemon-reexec"]);
-    wait_back(&m, unitd);
+    wait_back(&m, unitd, &before);
     // The new image collects garbage: another unreferenced instance goes…
     assert_eq!(m.show("tmpl@probe.service", "LoadState"), "loaded");
     wait_for("garbage collected after the reexec", WAIT, || {
@@ -670,8 +692,9 @@ fn subscriptions_and_unit_references_survive_reexec() {
 
     // A client that disconnects after a reexec still releases its references.
     assert_eq!(client.call("ref tmpl@again.service"), "ok");
+    let before = owner(&m);
     m.expect(0, &["daemon-reexec"]);
-    wait_back(&m, unitd);
+    wait_back(&m, unitd, &before);
     assert!(loaded(&m, "tmpl@again.service"));
     drop(client);
     wait_for("references released when the client left", WAIT, || {

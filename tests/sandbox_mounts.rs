@@ -360,10 +360,15 @@ fn private_tmp_and_network_namespace_survive_daemon_reexec() {
     });
     let dirs = private_dirs(&m, "keep.service");
     assert_eq!(dirs.len(), 2, "{dirs:?}");
+    let name = "org.freedesktop.systemd1";
+    let before = m.bus().name_owner(name).expect("unitd owns its name");
     let out = m.systemctl(&["daemon-reexec"]);
     assert_eq!(out.code, 0, "{}\n{}", out.dump(), m.log());
+    // The old image may still answer for a moment after daemon-reexec returns: wait for the
+    // new one's bus connection first.
     wait_for("the re-executed manager answers", TIMEOUT, || {
-        m.systemctl(&["is-active", "keep.service"]).stdout.trim() == "active"
+        m.bus().name_owner(name).is_some_and(|o| o != before)
+            && m.systemctl(&["is-active", "keep.service"]).stdout.trim() == "active"
     });
     // Processes spawned after the reexec join the same /tmp and network namespace.
     let out = m.systemctl(&["reload", "keep.service"]);

@@ -709,6 +709,14 @@ impl TestBus {
         }
     }
 
+    /// The unique name of the connection owning `name`, if any.
+    pub fn name_owner(&self, name: &str) -> Option<String> {
+        let reply = self
+            .driver_call("GetNameOwner", &[&format!("string:{name}")])
+            .ok()?;
+        Some(reply.trim().to_string()).filter(|o| o.starts_with(':'))
+    }
+
     /// PID of the connection owning `name`, if any.
     pub fn connection_pid(&self, name: &str) -> Option<u32> {
         let reply = self
