@@ -34,7 +34,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 pub use compare::{CompareOp, compare_versions, fnmatch, parse_size};
-pub use probe::{CgroupInfo, detect_container, detect_virtualization, native_architecture};
+pub use probe::{
+    CgroupInfo, detect_container, detect_virtualization, mount_points, native_architecture,
+};
 
 use crate::spec::Condition;
 use compare::{Escapes, parse_boolean, split_words};

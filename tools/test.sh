@@ -28,6 +28,11 @@ declare -A providers=(
     [gcc]=gcc
     [pkg-config]=pkg-config
     [nsenter]=util-linux
+    # tests/mount_units.rs: mount units run the stock mount/umount; names checked with
+    # systemd-escape.
+    [mount]=mount
+    [umount]=mount
+    [systemd-escape]=systemd
     [dbus-monitor]=dbus-bin
     [dbus-units]=dbus
     # tests/corpus.rs: loopback up in the service namespaces, syslog probe, apt for the corpus.

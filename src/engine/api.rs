@@ -106,6 +106,7 @@ impl Engine {
             self.add_edge(id, kind, other);
         }
         self.add_default_target_orderings(id);
+        self.add_mount_hierarchy_dependencies(id);
         if was_stub {
             self.changes.push_back(Change::UnitNew {
                 unit: id,
@@ -222,8 +223,23 @@ impl Engine {
                 unit,
                 token,
                 pid,
+                exec_ok: _,
+            } if self.u(self.resolve(unit)).is_mount() => {
+                self.mount_spawned(self.resolve(unit), token, pid)
+            }
+            Input::Spawned {
+                unit,
+                token,
+                pid,
                 exec_ok,
             } => self.service_spawned(unit, token, pid, exec_ok),
+            Input::SpawnFailed {
+                unit,
+                token,
+                reason,
+            } if self.u(self.resolve(unit)).is_mount() => {
+                self.mount_spawn_failed(self.resolve(unit), token, &reason)
+            }
             Input::SpawnFailed {
                 unit,
                 token,
@@ -234,13 +250,21 @@ impl Engine {
                 status,
                 unit,
                 remaining,
-            } => match unit.map(|u| self.resolve(u)) {
+            } => match self
+                .pids
+                .get(&pid)
+                .copied()
+                .or(unit)
+                .map(|u| self.resolve(u))
+            {
                 Some(u) if self.u(u).is_scope() => self.scope_exited(u, remaining),
+                Some(u) if self.u(u).is_mount() => self.mount_exited(u, pid, status),
                 _ => self.service_exited(pid, status, unit, remaining),
             },
             Input::KillDelivered { unit, remaining } if self.u(self.resolve(unit)).is_scope() => {
                 self.scope_kill_delivered(self.resolve(unit), remaining)
             }
+            Input::KillDelivered { unit, .. } if self.u(self.resolve(unit)).is_mount() => {}
             Input::KillDelivered { unit, remaining } => {
                 self.service_kill_delivered(unit, remaining)
             }
@@ -255,6 +279,9 @@ impl Engine {
                 conditions,
                 asserts,
             } => self.conditions_checked(unit, conditions, asserts),
+            Input::MountPointChecked { unit, mounted } => {
+                self.mount_point_checked(self.resolve(unit), mounted)
+            }
             Input::SocketsOpened { unit, error } => self.sockets_opened(unit, error),
             Input::SocketReady { unit } => self.socket_ready(unit),
             Input::BusNameOwner { name, owned } => self.bus_name_owner(&name, owned),
@@ -313,6 +340,8 @@ impl Engine {
                         self.um(id).service.timer = None;
                         if self.u(id).is_scope() {
                             self.scope_timer_fired(id);
+                        } else if self.u(id).is_mount() {
+                            self.mount_timer_fired(id);
                         } else {
                             self.service_timer_fired(id, kind);
                         }
@@ -356,6 +385,10 @@ impl Engine {
                     u.service.state = ServiceState::Dead;
                 }
                 self.timer_reset_failed(id);
+                if self.u(id).mount.state == super::MountState::Failed {
+                    self.um(id).mount.state = super::MountState::Dead;
+                    self.um(id).mount.result = super::MountResult::Success;
+                }
                 self.set_active_state(id, ActiveState::Inactive, false);
             }
         }
@@ -626,12 +659,17 @@ impl Engine {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }
+            // mount_add_default_dependencies.
+            KindSpec::Mount(m) if !self.cfg.user_scope => {
+                deps.extend(mount_default_dependencies(m))
+            }
+            KindSpec::Mount(_) => {}
             // slice_add_default_dependencies, scope_add_default_dependencies.
             KindSpec::Other(_) if u.is_slice() || u.is_scope() => {
                 deps.push((DepKind::Conflicts, shutdown.clone()));
                 deps.push((DepKind::Before, shutdown));
             }
-            KindSpec::Other(raw) => {
+            KindSpec::Other(_) => {
                 let system = !self.cfg.user_scope;
                 match u.name().rsplit_once('.').map(|(_, t)| t) {
                     // path_add_default_dependencies.
@@ -644,8 +682,6 @@ impl Engine {
                         deps.push((DepKind::Conflicts, shutdown.clone()));
                         deps.push((DepKind::Before, shutdown));
                     }
-                    // mount_add_default_dependencies.
-                    Some("mount") => deps.extend(mount_default_dependencies(u.name(), raw)),
                     // automount_add_default_dependencies.
                     Some("automount") if system => {
                         deps.push((DepKind::Before, "local-fs.target".to_string()));
@@ -734,14 +770,60 @@ impl Engine {
     }
 }
 
-/// systemd's `mount_add_default_dependencies` for the mount unit `name`: nothing for `/`,
-/// `/usr` and `/run/initramfs` (they stay mounted while the system runs); a network file
+impl Engine {
+    /// The loaded mount unit's `Where=`, if `id` is one.
+    fn loaded_mount_where(&self, id: UnitId) -> Option<&str> {
+        let u = self.u(id);
+        match &u.loaded.spec.kind {
+            KindSpec::Mount(m) if u.loaded.load_state == LoadState::Loaded => Some(&m.where_),
+            _ => None,
+        }
+    }
+
+    /// systemd's `mount_add_mount_dependencies` for mount units loaded from files, from both
+    /// sides of `id`: a mount requires and is ordered after the mount units of the paths above
+    /// its `Where=` (`/srv/data` after `/srv`), whichever of them was loaded first.
+    fn add_mount_hierarchy_dependencies(&mut self, id: UnitId) {
+        let Some(me) = self.loaded_mount_where(id).map(str::to_owned) else {
+            return;
+        };
+        let is_below = |child: &str, parent: &str| {
+            parent == "/" && child != "/"
+                || child
+                    .strip_prefix(parent)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        };
+        let mut pairs = Vec::new();
+        for u in self.units() {
+            if u.id == id {
+                continue;
+            }
+            let Some(other) = self.loaded_mount_where(u.id) else {
+                continue;
+            };
+            if is_below(&me, other) {
+                pairs.push((id, u.id));
+            } else if is_below(other, &me) {
+                pairs.push((u.id, id));
+            }
+        }
+        for (child, parent) in pairs {
+            self.add_edge(child, DepKind::Requires, parent);
+            self.add_edge(child, DepKind::After, parent);
+        }
+    }
+}
+
+/// systemd's `mount_add_default_dependencies` for a mount unit: nothing for an "extrinsic"
+/// mount (`/`, `/usr`, anything below `/run/initramfs`, `/proc`, `/sys` or `/dev`, and
+/// `x-initrd.mount` ones outside an initrd — they stay mounted while the system runs); a network file
 /// system (`Type=` one of systemd's network types, `fuse.` ones included, or the `_netdev`
 /// option) is ordered after `remote-fs-pre.target`, `network.target` and
 /// `network-online.target` (which it pulls in) and, unless `nofail`, before
 /// `remote-fs.target`; any other after `local-fs-pre.target` and, unless `nofail`, before
-/// `local-fs.target`; every one stops before `umount.target`, and a tmpfs after `swap.target`.
-fn mount_default_dependencies(name: &str, raw: &crate::spec::RawSection) -> Vec<(DepKind, String)> {
+/// `local-fs.target` (`x-systemd.automount` ones neither); every one stops before
+/// `umount.target`, and a tmpfs after `swap.target`.
+fn mount_default_dependencies(m: &crate::spec::MountSpec) -> Vec<(DepKind, String)> {
     const NETWORK_FS: &[&str] = &[
         "afs",
         "ceph",
@@ -762,21 +844,23 @@ fn mount_default_dependencies(name: &str, raw: &crate::spec::RawSection) -> Vec<
         "lustre",
         "davfs",
     ];
-    let stem = name.strip_suffix(".mount").unwrap_or(name);
-    if stem == "-" || stem == "usr" || stem == "run-initramfs" || stem.starts_with("run-initramfs-")
+    let below = |dir: &str| {
+        m.where_ == dir
+            || m.where_
+                .strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('/'))
+    };
+    let options: Vec<&str> = m.options.split(',').collect();
+    if m.where_ == "/"
+        || m.where_ == "/usr"
+        || ["/run/initramfs", "/proc", "/sys", "/dev"]
+            .into_iter()
+            .any(below)
+        || options.contains(&"x-initrd.mount")
     {
         return Vec::new();
     }
-    let get = |key: &str| {
-        raw.entries
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
-    let fstype = get("Type");
-    let options: Vec<&str> = get("Options").split(',').collect();
+    let fstype = m.fstype.as_str();
     let network = NETWORK_FS.contains(&fstype.strip_prefix("fuse.").unwrap_or(fstype))
         || options.contains(&"_netdev");
     let nofail = options
@@ -790,7 +874,7 @@ fn mount_default_dependencies(name: &str, raw: &crate::spec::RawSection) -> Vec<
         ("local-fs-pre.target", "local-fs.target")
     };
     let mut deps = Vec::new();
-    if !nofail {
+    if !nofail && !options.contains(&"x-systemd.automount") {
         deps.push((DepKind::Before, before.to_string()));
     }
     deps.push((DepKind::After, after.to_string()));

@@ -2,7 +2,7 @@
 //! effects), [`Effect`]s the engine asks the runtime to carry out (spawn, kill, read a PID file),
 //! and [`Change`]s observers (the D-Bus façades) turn into signals.
 //!
-//! Effects that need an answer (`Spawn`, `Kill`, `GuessMainPid`, `ReadPidFile`) are answered by
+//! Effects that need an answer (`Spawn`, `Kill`, `GuessMainPid`, `ReadPidFile`, …) are answered by
 //! the runtime with the matching `Input` right after it carries the effect out, before any
 //! other input is fed.
 
@@ -117,6 +117,14 @@ pub enum Effect {
     /// Read the `Persistent=` stamp of timer `name` (its modification time), creating it
     /// when missing. Answer: [`Input::TimerStampRead`].
     ReadTimerStamp { unit: UnitId, name: String },
+    /// Whether `path` is a mount point now (the runtime reads `/proc/self/mountinfo`); when
+    /// it is not and `directory_mode` is given, create it (and its parents) with that mode
+    /// first, as systemd does before mounting. Answer: [`Input::MountPointChecked`].
+    CheckMountPoint {
+        unit: UnitId,
+        path: PathBuf,
+        directory_mode: Option<u32>,
+    },
     /// Set the `Persistent=` stamp of timer `name` to `realtime` (µs since the epoch),
     /// creating it when missing. No answer.
     TouchTimerStamp { name: String, realtime: u64 },
@@ -194,6 +202,8 @@ pub enum Input {
     /// Reply to [`Effect::ReadTimerStamp`]: the stamp's time (realtime µs), `None` when the
     /// timer never ran.
     TimerStampRead { unit: UnitId, realtime: Option<u64> },
+    /// Reply to [`Effect::CheckMountPoint`]: whether the path is a mount point.
+    MountPointChecked { unit: UnitId, mounted: bool },
     /// Reply to [`Effect::CheckConditions`]: per check, whether it holds (negation applied),
     /// in the order they were given.
     ConditionsChecked {

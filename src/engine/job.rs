@@ -164,6 +164,7 @@ impl Engine {
             // A slice has no processes of its own: active once started, like a target.
             KindSpec::Other(_) if self.u(unit).is_slice() => self.simple_start(unit),
             KindSpec::Timer(_) => self.timer_start(unit),
+            KindSpec::Mount(_) => self.mount_start(unit),
             KindSpec::Other(_) => {
                 // The unit stays inactive (not failed), the job ends `unsupported`, which fails
                 // jobs that require it — systemd's result for a type it cannot run here (a swap
@@ -195,6 +196,7 @@ impl Engine {
             KindSpec::Service(_) => self.service_stop(unit),
             KindSpec::Socket(_) => self.socket_stop(unit),
             KindSpec::Timer(_) => self.timer_stop(unit),
+            KindSpec::Mount(_) => self.mount_stop(unit),
             _ if self.u(unit).is_scope() => self.scope_stop(unit),
             _ => {
                 if self.u(unit).active_state.is_inactive_or_failed() {

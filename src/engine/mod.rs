@@ -8,7 +8,7 @@
 //!
 //! Layout: `api.rs` public operations; `transaction.rs` job expansion, merging and ordering;
 //! `job.rs` running and finishing jobs; `service.rs` the service state machine (systemd's
-//! `service_enter_*` naming); `scope.rs` scope units; `socket.rs` socket units; `timer.rs` timer units; `unit.rs` the per-unit record; `gc.rs` garbage collection; `snapshot.rs` the serializable runtime state (daemon-reexec);
+//! `service_enter_*` naming); `scope.rs` scope units; `socket.rs` socket units; `timer.rs` timer units; `mount.rs` mount units; `unit.rs` the per-unit record; `gc.rs` garbage collection; `snapshot.rs` the serializable runtime state (daemon-reexec);
 //! `types.rs` the vocabulary.
 
 mod api;
@@ -17,6 +17,7 @@ pub mod events;
 mod gc;
 pub mod io;
 mod job;
+pub mod mount;
 pub mod notify;
 mod scope;
 mod service;
@@ -39,6 +40,7 @@ pub use io::{
     Change, Effect, FdStoreOp, Input, KillRequest, ProcessRole, SpawnRequest, SpawnToken,
 };
 pub use job::Job;
+pub use mount::{MountResult, MountRuntime, MountState};
 pub use scope::{SCOPE_STOP_TIMEOUT_USEC, ScopeRuntime, ScopeState};
 pub use snapshot::{EngineSnapshot, RestoreError, SNAPSHOT_VERSION};
 pub use socket::{SocketResult, SocketRuntime, SocketState};

@@ -55,6 +55,10 @@ struct Sim {
     removed_dirs: Vec<(UnitId, Vec<std::path::PathBuf>)>,
     /// Simulated `Persistent=` timer stamps (realtime µs), by timer name.
     stamps: HashMap<String, u64>,
+    /// Simulated mount table: paths that are mount points.
+    mounted: Vec<std::path::PathBuf>,
+    /// Mount points created on request: (path, mode).
+    mkdirs: Vec<(std::path::PathBuf, u32)>,
 }
 
 fn cmd(line: &str) -> ExecCommand {
@@ -93,6 +97,8 @@ impl Sim {
             removed_dirs: Vec::new(),
             others_kills: Vec::new(),
             stamps: HashMap::new(),
+            mounted: Vec::new(),
+            mkdirs: Vec::new(),
         };
         // The targets every unit's default dependencies refer to.
         for t in ["basic.target", "shutdown.target", "sysinit.target"] {
@@ -319,6 +325,18 @@ impl Sim {
                     }
                     Effect::TouchTimerStamp { name, realtime } => {
                         self.stamps.insert(name, realtime);
+                    }
+                    Effect::CheckMountPoint {
+                        unit,
+                        path,
+                        directory_mode,
+                    } => {
+                        let mounted = self.mounted.contains(&path);
+                        if let (false, Some(mode)) = (mounted, directory_mode) {
+                            self.mkdirs.push((path, mode));
+                        }
+                        self.e
+                            .handle_input(t, Input::MountPointChecked { unit, mounted });
                     }
                     Effect::RemovePidFile { .. } | Effect::ForgetProcesses { .. } => {}
                 }
@@ -1279,6 +1297,7 @@ mod notify;
 mod notify_reload;
 
 mod gc;
+mod mount;
 mod scope;
 mod timer;
 

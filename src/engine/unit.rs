@@ -172,6 +172,9 @@ pub struct Unit {
     /// Timer state (default for other types).
     #[serde(default)]
     pub timer: super::timer::TimerRuntime,
+    /// Mount state (default for other types).
+    #[serde(default)]
+    pub mount: super::mount::MountRuntime,
     /// Target and other non-service units: whether active.
     pub(crate) simple_active: bool,
     /// Resolved dependency edges (forward and reverse), by kind.
@@ -260,6 +263,7 @@ impl Unit {
             scope: Default::default(),
             socket: Default::default(),
             timer: Default::default(),
+            mount: Default::default(),
             simple_active: false,
             edges: Vec::new(),
             refs: 0,
@@ -280,6 +284,7 @@ impl Unit {
             crate::spec::KindSpec::Service(_) => self.service.state.as_str(),
             crate::spec::KindSpec::Socket(_) => self.socket.state.as_str(),
             crate::spec::KindSpec::Timer(_) => self.timer.state.as_str(),
+            crate::spec::KindSpec::Mount(_) => self.mount.state.as_str(),
             _ if self.is_scope() => self.scope.state.as_str(),
             _ => {
                 if self.simple_active {
@@ -336,6 +341,11 @@ impl Unit {
     /// Whether this is a timer unit.
     pub fn is_timer(&self) -> bool {
         matches!(self.loaded.spec.kind, crate::spec::KindSpec::Timer(_))
+    }
+
+    /// Whether this is a mount unit.
+    pub fn is_mount(&self) -> bool {
+        matches!(self.loaded.spec.kind, crate::spec::KindSpec::Mount(_))
     }
 
     /// Whether this is a service unit.

@@ -886,6 +886,20 @@ impl Manager {
                     self.unwatch_socket(*unit);
                     self.supervisor.execute(&effect)
                 }
+                Effect::CheckMountPoint {
+                    unit,
+                    path,
+                    directory_mode,
+                } => {
+                    let mounted = super::mounts::is_mount_point(path);
+                    if let (false, Some(mode)) = (mounted, directory_mode) {
+                        super::mounts::create_mount_point(path, *mode);
+                    }
+                    Some(Input::MountPointChecked {
+                        unit: *unit,
+                        mounted,
+                    })
+                }
                 Effect::ReadTimerStamp { unit, name } => Some(Input::TimerStampRead {
                     unit: *unit,
                     realtime: super::timers::read_stamp(&self.settings.state_dir, name),

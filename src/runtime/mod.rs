@@ -17,6 +17,7 @@
 pub mod builtin;
 pub mod init;
 pub mod manager;
+pub mod mounts;
 pub mod reexec;
 pub mod timers;
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use unit_name::{UnitName, UnitNameError, UnitType};
+pub use unit_name::{UnitName, UnitNameError, UnitType, path_escape};
 
 /// "No limit" for every `*USec` value, systemd's `USEC_INFINITY`.
 pub const USEC_INFINITY: u64 = u64::MAX;
@@ -321,7 +321,9 @@ pub enum KindSpec {
     Socket(Box<SocketSpec>),
     /// `.timer` (`[Timer]`, systemd.timer(5)).
     Timer(Box<TimerSpec>),
-    /// `.path`, `.mount`, `.slice`, `.scope`, `.device`, `.swap`, `.automount`: loaded and
+    /// `.mount` (`[Mount]`, systemd.mount(5)).
+    Mount(Box<MountSpec>),
+    /// `.path`, `.slice`, `.scope`, `.device`, `.swap`, `.automount`: loaded and
     /// listed; behaviour arrives with later issues.
     Other(RawSection),
 }
@@ -334,8 +336,94 @@ impl KindSpec {
             UnitType::Target => KindSpec::Target,
             UnitType::Socket => KindSpec::Socket(Box::default()),
             UnitType::Timer => KindSpec::Timer(Box::default()),
+            UnitType::Mount => KindSpec::Mount(Box::default()),
             _ => KindSpec::Other(RawSection::default()),
         }
+    }
+}
+
+/// `[Mount]` settings (systemd.mount(5)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountSpec {
+    /// `What=`: the device, file or pseudo file system to mount (empty when unset).
+    pub what: String,
+    /// `Where=`, normalized; the lowering derives it from the unit name when unset.
+    pub where_: String,
+    /// `Type=` (empty: `mount` detects it).
+    pub fstype: String,
+    /// `Options=` as written (comma-separated).
+    pub options: String,
+    /// `SloppyOptions=` (`mount -s`).
+    pub sloppy_options: bool,
+    /// `LazyUnmount=` (`umount -l`).
+    pub lazy_unmount: bool,
+    /// `ForceUnmount=` (`umount -f`).
+    pub force_unmount: bool,
+    /// `ReadWriteOnly=` (`mount -w`).
+    pub read_write_only: bool,
+    /// `DirectoryMode=` of mount points created at start (default 0755).
+    pub directory_mode: u32,
+    /// `TimeoutSec=` for `mount`/`umount` (default 90 s; 0 means infinity).
+    pub timeout_usec: u64,
+}
+
+impl Default for MountSpec {
+    fn default() -> Self {
+        MountSpec {
+            what: String::new(),
+            where_: String::new(),
+            fstype: String::new(),
+            options: String::new(),
+            sloppy_options: false,
+            lazy_unmount: false,
+            force_unmount: false,
+            read_write_only: false,
+            directory_mode: 0o755,
+            timeout_usec: 90 * USEC_PER_SEC,
+        }
+    }
+}
+
+impl MountSpec {
+    /// `Options=` without the entries `mount` must not see (`nofail`, `noauto`, `auto`, as
+    /// systemd filters them), comma-joined.
+    pub fn mount_options(&self) -> String {
+        self.options
+            .split(',')
+            .filter(|o| !o.is_empty() && !matches!(*o, "nofail" | "noauto" | "auto"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The `mount` command line systemd runs: `What Where [-s] [-w] [-t Type] [-o Options]`.
+    pub fn mount_argv(&self, mount: &str) -> Vec<String> {
+        let mut argv = vec![mount.to_owned(), self.what.clone(), self.where_.clone()];
+        if self.sloppy_options {
+            argv.push("-s".into());
+        }
+        if self.read_write_only {
+            argv.push("-w".into());
+        }
+        if !self.fstype.is_empty() {
+            argv.extend(["-t".into(), self.fstype.clone()]);
+        }
+        let opts = self.mount_options();
+        if !opts.is_empty() {
+            argv.extend(["-o".into(), opts]);
+        }
+        argv
+    }
+
+    /// The `umount` command line systemd runs: `Where -c [-f] [-l]`.
+    pub fn umount_argv(&self, umount: &str) -> Vec<String> {
+        let mut argv = vec![umount.to_owned(), self.where_.clone(), "-c".into()];
+        if self.force_unmount {
+            argv.push("-f".into());
+        }
+        if self.lazy_unmount {
+            argv.push("-l".into());
+        }
+        argv
     }
 }
 

@@ -235,6 +235,27 @@ pub fn unescape(s: &str, path: bool) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// systemd's `unit_name_from_path` without the suffix: the path normalized (`//` and a
+/// trailing `/` dropped), its leading `/` removed, `/` written as `-` and every byte that is
+/// not ASCII alphanumeric, `:`, `_` or a non-leading `.` as `\xHH`; `/` itself is `-`.
+pub fn path_escape(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    if parts.is_empty() {
+        return "-".into();
+    }
+    let joined = parts.join("/");
+    let mut out = String::with_capacity(joined.len());
+    for (i, b) in joined.bytes().enumerate() {
+        match b {
+            b'/' => out.push('-'),
+            b'.' if i > 0 => out.push('.'),
+            b if b.is_ascii_alphanumeric() || b == b':' || b == b'_' => out.push(b as char),
+            b => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +278,17 @@ mod tests {
             Err(UnitNameError::TooLong)
         );
         assert_eq!(UnitName::new("@x.service"), Err(UnitNameError::Malformed));
+    }
+
+    #[test]
+    fn escapes_paths() {
+        assert_eq!(path_escape("/"), "-");
+        assert_eq!(path_escape("/dev/hugepages"), "dev-hugepages");
+        assert_eq!(path_escape("//tmp/a-b/.x y/"), "tmp-a\\x2db-.x\\x20y");
+        assert_eq!(
+            path_escape("/sys/fs/fuse/connections"),
+            "sys-fs-fuse-connections"
+        );
     }
 
     #[test]

@@ -302,7 +302,8 @@ impl Supervisor {
             Effect::CheckConditions { .. }
             | Effect::WatchSockets { .. }
             | Effect::ReadTimerStamp { .. }
-            | Effect::TouchTimerStamp { .. } => None,
+            | Effect::TouchTimerStamp { .. }
+            | Effect::CheckMountPoint { .. } => None,
         }
     }
 

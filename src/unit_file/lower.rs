@@ -59,6 +59,8 @@ pub(crate) struct Lower<'a> {
     sandbox_state: sandbox::State,
     /// `[Timer]` settings (timer units only).
     timer: crate::spec::TimerSpec,
+    /// `[Mount]` settings (mount units only).
+    mount: crate::spec::MountSpec,
 }
 
 impl<'a> Lower<'a> {
@@ -68,7 +70,11 @@ impl<'a> Lower<'a> {
         ctx: &'a SpecifierContext,
     ) -> Lower<'a> {
         let mut unit = UnitSpec::default_for(name);
-        if matches!(name.unit_type(), UnitType::Scope | UnitType::Device) {
+        // systemd's `scope_init`, `device_init`, `mount_init`: isolating leaves them alone.
+        if matches!(
+            name.unit_type(),
+            UnitType::Scope | UnitType::Device | UnitType::Mount
+        ) {
             unit.ignore_on_isolate = true;
         }
         Lower {
@@ -93,6 +99,7 @@ impl<'a> Lower<'a> {
             socket: SocketSpec::default(),
             sandbox_state: sandbox::State::default(),
             timer: crate::spec::TimerSpec::default(),
+            mount: crate::spec::MountSpec::default(),
         }
     }
 
@@ -274,6 +281,10 @@ impl<'a> Lower<'a> {
             self.apply_timer(e);
             return;
         }
+        if section == "Mount" && self.name.unit_type() == UnitType::Mount {
+            self.apply_mount(e);
+            return;
+        }
         // The own section of a type whose behaviour is not implemented yet: keep it raw.
         self.raw.entries.push((e.key.clone(), e.value.clone()));
     }
@@ -290,6 +301,7 @@ impl<'a> Lower<'a> {
             UnitType::Target => KindSpec::Target,
             UnitType::Socket => KindSpec::Socket(Box::new(self.finish_socket())),
             UnitType::Timer => KindSpec::Timer(Box::new(self.finish_timer())),
+            UnitType::Mount => KindSpec::Mount(Box::new(self.finish_mount(verify))),
             _ => KindSpec::Other(std::mem::take(&mut self.raw)),
         };
         self.unit.kind = kind;
@@ -1899,6 +1911,145 @@ impl Lower<'_> {
         }
         spec
     }
+}
+
+// [Mount] (systemd.mount(5)).
+
+/// systemd's API file systems (`mount_point_is_api`): the manager sets them up itself, a mount
+/// unit for them is refused.
+const API_MOUNT_POINTS: &[&str] = &[
+    "/proc",
+    "/sys",
+    "/dev",
+    "/dev/shm",
+    "/dev/pts",
+    "/run",
+    "/sys/kernel/security",
+    "/sys/fs/smackfs",
+    "/sys/fs/cgroup",
+    "/sys/fs/cgroup/unified",
+    "/sys/fs/cgroup/systemd",
+    "/sys/fs/pstore",
+    "/sys/firmware/efi/efivars",
+    "/sys/fs/bpf",
+    "/proc/sys/fs/binfmt_misc",
+];
+
+impl Lower<'_> {
+    /// Apply one `[Mount]` entry.
+    fn apply_mount(&mut self, e: &Entry) {
+        match e.key.as_str() {
+            "What" | "Type" | "Options" => {
+                let Some(v) = self.expand_or_warn(e, &e.value.clone()) else {
+                    return;
+                };
+                let m = &mut self.mount;
+                match e.key.as_str() {
+                    "What" => m.what = v,
+                    "Type" => m.fstype = v,
+                    _ => m.options = v,
+                }
+            }
+            "Where" => {
+                let Some(v) = self.expand_or_warn(e, &e.value.clone()) else {
+                    return;
+                };
+                if v.is_empty() {
+                    self.mount.where_.clear();
+                } else if !v.starts_with('/') {
+                    self.warn(
+                        e.line,
+                        format!("Path '{v}' is not absolute, ignoring: {}", e.value),
+                    );
+                } else {
+                    self.mount.where_ = normalize_path(&v);
+                }
+            }
+            "DirectoryMode" => match parse_mode(&e.value) {
+                Some(m) => self.mount.directory_mode = m,
+                None => self.invalid(e, "mode"),
+            },
+            "TimeoutSec" => {
+                if let Some(v) = self.time_or_warn(e, parse_sec_fix_0) {
+                    self.mount.timeout_usec = v;
+                }
+            }
+            "SloppyOptions" | "LazyUnmount" | "ForceUnmount" | "ReadWriteOnly" => {
+                let Some(v) = self.bool_or_warn(e) else {
+                    return;
+                };
+                let m = &mut self.mount;
+                match e.key.as_str() {
+                    "SloppyOptions" => m.sloppy_options = v,
+                    "LazyUnmount" => m.lazy_unmount = v,
+                    "ForceUnmount" => m.force_unmount = v,
+                    _ => m.read_write_only = v,
+                }
+            }
+            k if k.starts_with("X-") => {}
+            // Execution, kill and resource-control settings (shared with services): valid for
+            // systemd, not applied to mount/umount by unitd.
+            k if !k.starts_with("Exec")
+                && (table().contains_key(&("Service", k)) || unsupported("Service", k)) =>
+            {
+                self.warn(
+                    e.line,
+                    format!(
+                        "Setting '{k}=' in section '[Mount]' is not supported by unitd for mount \
+                         units, ignoring."
+                    ),
+                )
+            }
+            k => self.warn(
+                e.line,
+                format!("Unknown key name '{k}' in section 'Mount', ignoring."),
+            ),
+        }
+    }
+
+    /// systemd's `mount_add_extras` and `mount_verify`: `Where=` defaults to the path the
+    /// name stands for and must match it; API file systems are refused; `What=` is required.
+    fn finish_mount(&mut self, verify: bool) -> crate::spec::MountSpec {
+        let mut spec = std::mem::take(&mut self.mount);
+        if spec.where_.is_empty() {
+            match crate::unit_file::specifier::path_unescape(self.name.stem()) {
+                Some(p) => spec.where_ = p,
+                None => {
+                    self.error(0, "Failed to derive Where= from the unit name.".into());
+                    return spec;
+                }
+            }
+        }
+        if !verify {
+            return spec;
+        }
+        if crate::spec::path_escape(&spec.where_) != self.name.stem() {
+            self.error(
+                0,
+                "Where= setting doesn't match unit name. Refusing.".into(),
+            );
+        } else if API_MOUNT_POINTS.contains(&spec.where_.as_str()) {
+            self.error(
+                0,
+                format!(
+                    "Cannot create mount unit for API file system {}. Refusing.",
+                    spec.where_
+                ),
+            );
+        } else if spec.what.is_empty() && self.fragment.is_some() {
+            self.error(0, "What= setting is missing. Refusing.".into());
+        }
+        spec
+    }
+}
+
+/// `path_simplify`: drop empty and `.` components and a trailing `/`.
+fn normalize_path(p: &str) -> String {
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
 }
 
 /// Parse the address of a `Listen*=` line (systemd's `socket_address_parse`, the forms unitd

@@ -762,7 +762,7 @@ fn socket_section_is_lowered() {
 fn other_types_keep_their_section_raw() {
     for (name, section) in [
         ("x.path", "Path"),
-        ("-.mount", "Mount"),
+        ("x.automount", "Automount"),
         ("x.slice", "Slice"),
     ] {
         let p = parse(name, &format!("[Unit]\nDescription=d\n[{section}]\nK=v\n"));
@@ -1184,5 +1184,98 @@ fn timer_without_values_is_refused() {
     assert_eq!(
         timer(&p).calendar[0].to_normalized(),
         "*-*-* 00:00:00 Europe/Berlin"
+    );
+}
+
+#[test]
+fn mount_settings_and_defaults() {
+    let p = parse(
+        "srv-a\\x2db.mount",
+        "[Mount]\nWhat=tmpfs\nWhere=//srv//a-b/\nType=tmpfs\nOptions=size=%u\n\
+         DirectoryMode=0700\nTimeoutSec=0\nSloppyOptions=yes\nLazyUnmount=yes\n\
+         ForceUnmount=true\nReadWriteOnly=1\nDirectoryMode=bogus\nUser=nobody\nBogus=1\n",
+    );
+    assert_eq!(p.load_state, LoadState::Loaded, "{:#?}", p.diagnostics);
+    let KindSpec::Mount(m) = &p.spec.kind else {
+        panic!("not a mount: {:?}", p.spec.kind)
+    };
+    assert_eq!(m.what, "tmpfs");
+    assert_eq!(m.where_, "/srv/a-b");
+    assert_eq!(m.fstype, "tmpfs");
+    assert!(m.options.starts_with("size="), "{}", m.options);
+    assert_eq!(m.directory_mode, 0o700);
+    assert_eq!(m.timeout_usec, USEC_INFINITY);
+    assert!(m.sloppy_options && m.lazy_unmount && m.force_unmount && m.read_write_only);
+    let msgs = messages(&p);
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert!(
+        msgs[0].contains(":12:") && msgs[0].contains("bogus"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].contains(":13:")
+            && msgs[1].contains("'User=' in section '[Mount]' is not supported"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[2].contains(":14:") && msgs[2].contains("Unknown key name 'Bogus'"),
+        "{msgs:?}"
+    );
+
+    // Where= defaults to the path of the name; the default timeout is 90 s.
+    let p = parse(
+        "dev-hugepages.mount",
+        "[Mount]\nWhat=hugetlbfs\nType=hugetlbfs\n",
+    );
+    assert_eq!(p.load_state, LoadState::Loaded, "{:#?}", p.diagnostics);
+    let KindSpec::Mount(m) = &p.spec.kind else {
+        panic!()
+    };
+    assert_eq!(m.where_, "/dev/hugepages");
+    assert_eq!(m.timeout_usec, 90 * USEC_PER_SEC);
+    // Mount units are left alone by isolate unless they say otherwise.
+    assert!(p.spec.ignore_on_isolate);
+    let p = parse(
+        "mnt-x.mount",
+        "[Unit]\nIgnoreOnIsolate=no\n[Mount]\nWhat=tmpfs\n",
+    );
+    assert!(!p.spec.ignore_on_isolate);
+    assert_eq!(m.directory_mode, 0o755);
+}
+
+#[test]
+fn bad_mount_settings_refuse_the_unit() {
+    for (name, text, msg) in [
+        (
+            "mnt-a.mount",
+            "[Mount]\nWhat=tmpfs\nWhere=/mnt/b\n",
+            "Where= setting doesn't match unit name. Refusing.",
+        ),
+        (
+            "mnt-a.mount",
+            "[Mount]\nWhere=/mnt/a\n",
+            "What= setting is missing. Refusing.",
+        ),
+        (
+            "proc.mount",
+            "[Mount]\nWhat=proc\nType=proc\n",
+            "Cannot create mount unit for API file system /proc. Refusing.",
+        ),
+    ] {
+        let p = parse(name, text);
+        assert_eq!(p.load_state, LoadState::BadSetting, "{text}");
+        assert!(
+            messages(&p).iter().any(|m| m.contains(msg)),
+            "{text}: {:?}",
+            messages(&p)
+        );
+    }
+    // A relative Where= is ignored with a warning (the name's path is used).
+    let p = parse("mnt-a.mount", "[Mount]\nWhat=tmpfs\nWhere=mnt/a\n");
+    assert_eq!(p.load_state, LoadState::Loaded);
+    assert!(
+        messages(&p)[0].contains("is not absolute"),
+        "{:?}",
+        messages(&p)
     );
 }

@@ -131,6 +131,7 @@ pub fn served_interfaces() -> Vec<InterfaceDesc> {
         super::service_object::interface(),
         super::socket_object::interface(),
         super::timer_object::interface(),
+        super::mount_object::interface(),
         super::scope_object::interface(),
         super::slice_object::interface(),
         super::job_object::interface(),

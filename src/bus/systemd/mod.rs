@@ -17,7 +17,7 @@
 //! Layout: [`object_path`] (escaping), [`errors`] (error names and wording), [`properties`]
 //! (ordered `a{sv}`, property descriptors), [`introspect`] (XML from the member tables),
 //! `dispatch` (routing, generic interfaces), [`manager`], [`unit_object`],
-//! [`service_object`], [`socket_object`], [`timer_object`], [`scope_object`], [`slice_object`], [`target_object`], [`job_object`] (one module per D-Bus object kind),
+//! [`service_object`], [`socket_object`], [`timer_object`], [`mount_object`], [`scope_object`], [`slice_object`], [`target_object`], [`job_object`] (one module per D-Bus object kind),
 //! `signals` (Changes → messages), [`install_verbs`] (install methods), [`transient`] (`StartTransientUnit`), [`unit_file_state`], [`host`], [`glob`].
 
 pub mod errors;
@@ -27,6 +27,7 @@ pub mod install_verbs;
 pub mod introspect;
 pub mod job_object;
 pub mod manager;
+pub mod mount_object;
 pub mod object_path;
 pub mod properties;
 pub mod sandbox_props;

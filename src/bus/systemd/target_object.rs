@@ -36,8 +36,8 @@ pub fn type_interface(t: UnitType) -> InterfaceDesc {
     }
 }
 
-/// Every type interface without members (all but `Service`, `Socket`, `Timer`, `Scope` and
-/// `Slice`).
+/// Every type interface without members (all but `Service`, `Socket`, `Timer`, `Mount`,
+/// `Scope` and `Slice`).
 pub fn type_interfaces() -> Vec<InterfaceDesc> {
     UnitType::ALL
         .into_iter()
@@ -47,6 +47,7 @@ pub fn type_interfaces() -> Vec<InterfaceDesc> {
                 UnitType::Service
                     | UnitType::Socket
                     | UnitType::Timer
+                    | UnitType::Mount
                     | UnitType::Scope
                     | UnitType::Slice
             )
@@ -69,6 +70,6 @@ mod tests {
                 "{name} vs {suffix}"
             );
         }
-        assert_eq!(type_interfaces().len(), 6);
+        assert_eq!(type_interfaces().len(), 5);
     }
 }

@@ -125,16 +125,17 @@ pub fn type_interface_desc(unit: &Unit) -> InterfaceDesc {
         Some(UnitType::Slice) => super::slice_object::interface(),
         Some(UnitType::Socket) => super::socket_object::interface(),
         Some(UnitType::Timer) => super::timer_object::interface(),
+        Some(UnitType::Mount) => super::mount_object::interface(),
         Some(t) => target_object::type_interface(t),
     }
 }
 
-/// Whether unitd can run jobs for this kind of unit (services, targets, timers, scopes,
+/// Whether unitd can run jobs for this kind of unit (services, targets, timers, mounts, scopes,
 /// slices).
 fn supported_kind(unit: &Unit) -> bool {
     matches!(
         unit.loaded.spec.kind,
-        KindSpec::Service(_) | KindSpec::Target | KindSpec::Timer(_)
+        KindSpec::Service(_) | KindSpec::Target | KindSpec::Timer(_) | KindSpec::Mount(_)
     ) || unit.is_scope()
         || unit.is_slice()
 }

@@ -5,8 +5,8 @@
 use super::*;
 use crate::spec::{Condition, RawSection};
 
-/// A unit of a type the engine has no runtime for (`KindSpec::Other`), with `[Mount]`-style
-/// settings and `conditions`.
+/// A unit of a type the engine has no runtime for (`KindSpec::Other`), with raw settings and
+/// `conditions`.
 fn add_other(
     s: &mut Sim,
     name: &str,
@@ -180,74 +180,16 @@ fn default_dependencies_of_services_sockets_targets_slices_scopes() {
     assert!(!has(&deps_of(&u, "d.service", "After"), "sysinit.target"));
 }
 
-/// Path, mount and automount units (which unitd loads but does not run) get systemd's default
-/// dependencies, so the boot graph is ordered as under systemd.
+/// Path and automount units (which unitd loads but does not run) get systemd's default
+/// dependencies, so the boot graph is ordered as under systemd (mounts: `tests/mount.rs`).
 #[test]
-fn default_dependencies_of_paths_mounts_automounts() {
+fn default_dependencies_of_paths_automounts() {
     let mut s = Sim::with_scope(false);
     add_other(&mut s, "p.path", &[], &[], true, vec![]);
     assert_eq!(deps_of(&s, "p.path", "Requires"), ["sysinit.target"]);
     let before = deps_of(&s, "p.path", "Before");
     assert!(has(&before, "paths.target") && has(&before, "shutdown.target"));
     assert!(has(&deps_of(&s, "p.path", "After"), "sysinit.target"));
-
-    add_other(
-        &mut s,
-        "srv-data.mount",
-        &[],
-        &[("What", "/dev/sdb1"), ("Type", "ext4")],
-        true,
-        vec![],
-    );
-    let before = deps_of(&s, "srv-data.mount", "Before");
-    assert!(has(&before, "local-fs.target") && has(&before, "umount.target"));
-    assert!(has(
-        &deps_of(&s, "srv-data.mount", "After"),
-        "local-fs-pre.target"
-    ));
-    assert_eq!(
-        deps_of(&s, "srv-data.mount", "Conflicts"),
-        ["umount.target"]
-    );
-    assert!(deps_of(&s, "srv-data.mount", "Requires").is_empty());
-
-    add_other(
-        &mut s,
-        "mnt-nfs.mount",
-        &[],
-        &[("Type", "nfs4"), ("Options", "ro,nofail")],
-        true,
-        vec![],
-    );
-    let after = deps_of(&s, "mnt-nfs.mount", "After");
-    for t in [
-        "remote-fs-pre.target",
-        "network.target",
-        "network-online.target",
-    ] {
-        assert!(has(&after, t), "{t}: {after:?}");
-    }
-    assert_eq!(
-        deps_of(&s, "mnt-nfs.mount", "Wants"),
-        ["network-online.target"]
-    );
-    // nofail: not before remote-fs.target.
-    assert_eq!(deps_of(&s, "mnt-nfs.mount", "Before"), ["umount.target"]);
-
-    add_other(
-        &mut s,
-        "tmp.mount",
-        &[],
-        &[("What", "tmpfs"), ("Type", "tmpfs"), ("Options", "_netdev")],
-        true,
-        vec![],
-    );
-    let after = deps_of(&s, "tmp.mount", "After");
-    assert!(has(&after, "swap.target") && has(&after, "remote-fs-pre.target"));
-
-    // `/` and `/usr` get none.
-    add_other(&mut s, "-.mount", &[], &[("Type", "ext4")], true, vec![]);
-    assert!(deps_of(&s, "-.mount", "Before").is_empty());
 
     add_other(&mut s, "proc-x.automount", &[], &[], true, vec![]);
     let before = deps_of(&s, "proc-x.automount", "Before");
@@ -263,7 +205,7 @@ fn unsupported_types_check_conditions_first_and_never_pretend_to_run() {
     let mut s = Sim::with_scope(false);
     add_other(
         &mut s,
-        "skipped.mount",
+        "skipped.path",
         &[],
         &[],
         false,
@@ -271,31 +213,31 @@ fn unsupported_types_check_conditions_first_and_never_pretend_to_run() {
     );
     add_other(
         &mut s,
-        "runnable.mount",
+        "runnable.path",
         &[],
         &[],
         false,
         vec![path_exists("/exists")],
     );
-    let job = s.start("skipped.mount").unwrap();
+    let job = s.start("skipped.path").unwrap();
     assert_eq!(s.job_result(job), Some(JobResult::Done));
-    let u = s.e.unit(s.id("skipped.mount"));
+    let u = s.e.unit(s.id("skipped.path"));
     assert!(!u.condition_result);
     assert_eq!(u.condition_states, vec![-1]);
-    assert_eq!(s.state("skipped.mount"), ("inactive", "dead"));
+    assert_eq!(s.state("skipped.path"), ("inactive", "dead"));
 
-    let job = s.start("runnable.mount").unwrap();
+    let job = s.start("runnable.path").unwrap();
     assert_eq!(s.job_result(job), Some(JobResult::Unsupported));
-    assert!(s.e.unit(s.id("runnable.mount")).condition_result);
-    assert_eq!(s.state("runnable.mount"), ("inactive", "dead"));
+    assert!(s.e.unit(s.id("runnable.path")).condition_result);
+    assert_eq!(s.state("runnable.path"), ("inactive", "dead"));
     assert_eq!(s.e.n_failed_units(), 0);
 
     add_target_with(
         &mut s,
         "wants.target",
         &[
-            (DepKind::Wants, "runnable.mount"),
-            (DepKind::Wants, "skipped.mount"),
+            (DepKind::Wants, "runnable.path"),
+            (DepKind::Wants, "skipped.path"),
         ],
         true,
     );
@@ -307,8 +249,8 @@ fn unsupported_types_check_conditions_first_and_never_pretend_to_run() {
         &mut s,
         "requires.target",
         &[
-            (DepKind::Requires, "runnable.mount"),
-            (DepKind::After, "runnable.mount"),
+            (DepKind::Requires, "runnable.path"),
+            (DepKind::After, "runnable.path"),
         ],
         true,
     );
