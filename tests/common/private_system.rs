@@ -3,7 +3,9 @@
 //! back at its own path inside the private `/tmp`, and its `report/` at [`REPORT`]); stock
 //! clients reach it through `/run/systemd/private` with `nsenter`. Nothing a service does
 //! there can write the host: every writable path is the test directory or those tmpfs.
-//! Shared by tests/sandbox_mounts.rs and tests/transient_sandbox.rs.
+//! unitd runs from a copy in the private `/run`: the checkout (and so the built binary) may
+//! itself live under `/tmp`, which the private `/tmp` hides (CI clones under `/tmp`).
+//! Shared by tests/sandbox_mounts.rs, tests/transient_sandbox.rs and tests/mount_units.rs.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -55,13 +57,14 @@ impl PrivateSystemManager {
         let script = format!(
             "set -e; \
              mount -t tmpfs -o mode=755 tmpfs /run; mkdir -p /run/systemd/system; \
+             mkdir -m 700 /run/unitd-test; cp \"$1\" /run/unitd-test/unitd; shift; \
              mount -t tmpfs -o mode=755 tmpfs /var/lib; \
              mkdir /var/lib/.unitd-test; mount --bind '{td}' /var/lib/.unitd-test; \
              mount -t tmpfs -o mode=1777 tmpfs /tmp; mkdir -p '{td}'; \
              mount --bind /var/lib/.unitd-test '{td}'; \
              mount -t tmpfs -o mode=1777 tmpfs /var/tmp; \
              mkdir {REPORT}; mount --bind '{td}/report' {REPORT}; \
-             exec \"$@\""
+             exec /run/unitd-test/unitd \"$@\""
         );
         let env = daemon_env(&dir);
         let bus = TestBus::start(&dir, BusKind::System, &env);
