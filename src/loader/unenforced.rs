@@ -28,7 +28,19 @@ pub fn unenforced_keys(loaded: &LoadedUnit, enforcer: Enforcer) -> Vec<String> {
 /// [`unenforced_keys`] of a unit's settings.
 pub fn spec_unenforced_keys(spec: &UnitSpec, enforcer: Enforcer) -> Vec<String> {
     match &spec.kind {
-        KindSpec::Service(s) => s.exec.sandbox.unenforced(enforcer),
+        KindSpec::Service(s) => {
+            let mut keys = s.exec.sandbox.unenforced(enforcer);
+            // A [Unit] dependency, but a sandboxing promise: sharing /tmp and the network
+            // and IPC namespaces with another unit is not implemented.
+            if spec
+                .deps
+                .iter()
+                .any(|(k, _)| *k == crate::spec::DepKind::JoinsNamespaceOf)
+            {
+                keys.push("JoinsNamespaceOf=".to_owned());
+            }
+            keys
+        }
         _ => Vec::new(),
     }
 }
@@ -106,6 +118,20 @@ mod tests {
             diagnostics: Vec::new(),
             spec,
         }
+    }
+
+    #[test]
+    fn joins_namespace_of_is_reported() {
+        let mut loaded = service(Sandbox::default(), LoadState::Loaded);
+        assert!(unenforced_keys(&loaded, enforcer_for_uid(0)).is_empty());
+        loaded
+            .spec
+            .deps
+            .push((crate::spec::DepKind::JoinsNamespaceOf, "bar.service".into()));
+        assert_eq!(
+            unenforced_keys(&loaded, enforcer_for_uid(0)),
+            ["JoinsNamespaceOf="]
+        );
     }
 
     #[test]
