@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::spec::calendar::ZoneOffsets;
+use crate::spec::calendar::{ZoneOffsets, civil_from_days, days_from_civil};
 
 /// Where named zones' TZif files live.
 const ZONEINFO: &str = "/usr/share/zoneinfo";
@@ -439,28 +439,9 @@ fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (month 1–12).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The (UTC) year of `t` seconds since the epoch.
 fn civil_year(t: i64) -> i64 {
-    let days = t.div_euclid(86_400);
-    let mut y = 1970 + days.div_euclid(365);
-    while days_from_civil(y, 1, 1) > days {
-        y -= 1;
-    }
-    while days_from_civil(y + 1, 1, 1) <= days {
-        y += 1;
-    }
-    y
+    civil_from_days(t.div_euclid(86_400)).0
 }
 
 /// The day (days since the epoch) a rule names in `year`.
