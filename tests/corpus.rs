@@ -368,20 +368,7 @@ impl Box_ {
 
     /// Run `program args…` inside the namespaces with a plain client environment.
     fn run(&self, program: &str, args: &[&str]) -> Output {
-        let pid = self.pid.to_string();
-        let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", &pid, "-p", "-m", "-n", "--"])
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .env("PATH", STD_PATH)
-            .env("LANG", "C.UTF-8")
-            .env("SYSTEMD_COLORS", "0")
-            .env("SYSTEMD_PAGER", "")
-            .env("TERM", "dumb")
-            .env("COLUMNS", "500")
-            .env("SYSTEMCTL_FORCE_BUS", "1");
-        run_with_timeout(&mut cmd, &format!("{program} {}", args.join(" ")), TIMEOUT)
+        common::init_ns::nsenter_client(self.pid, program, args, true, &[], TIMEOUT)
     }
 
     /// Stock `systemctl --no-pager ARGS…` in the namespace, over the system bus.
@@ -417,28 +404,10 @@ impl Box_ {
 
     /// The processes of the namespace: (PID inside, argv).
     fn processes(&self) -> Vec<(u32, String)> {
-        let Ok(ns) = fs::read_link(format!("/proc/{}/ns/pid", self.pid)) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-                continue;
-            };
-            if fs::read_link(format!("/proc/{pid}/ns/pid")).ok().as_ref() != Some(&ns) {
-                continue;
-            }
-            let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) else {
-                continue;
-            };
-            let ns_pid = status
-                .lines()
-                .find_map(|l| l.strip_prefix("NSpid:"))
-                .and_then(|l| l.split_whitespace().last())
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(0);
-            out.push((ns_pid, proc_cmdline(pid).join(" ")));
-        }
+        let mut out: Vec<(u32, String)> = common::init_ns::ns_processes(self.pid)
+            .into_iter()
+            .map(|(pid, _, ns_pid)| (ns_pid, proc_cmdline(pid).join(" ")))
+            .collect();
         out.sort();
         out
     }

@@ -198,6 +198,35 @@ pub fn ns_processes(init: u32) -> Vec<(u32, char, u32)> {
     out
 }
 
+/// `program args…` entered into the PID, mount and network namespaces of `pid` with a plain
+/// client environment (`C.UTF-8`, no colours or pager, wide columns), over the bus
+/// (`SYSTEMCTL_FORCE_BUS=1`) when `force_bus`, plus `env`; any exit code, bounded by `timeout`.
+pub fn nsenter_client(
+    pid: u32,
+    program: &str,
+    args: &[&str],
+    force_bus: bool,
+    env: &[(String, String)],
+    timeout: Duration,
+) -> Output {
+    let pid = pid.to_string();
+    let mut cmd = Command::new("nsenter");
+    cmd.args(["-t", &pid, "-p", "-m", "-n", "--"])
+        .arg(program)
+        .args(args)
+        .env_clear()
+        .env("PATH", STD_PATH)
+        .env("LANG", "C.UTF-8")
+        .env("SYSTEMD_COLORS", "0")
+        .env("SYSTEMD_PAGER", "")
+        .env("TERM", "dumb")
+        .env("COLUMNS", "500")
+        // Over the bus, not the private socket /run/systemd/private.
+        .env("SYSTEMCTL_FORCE_BUS", if force_bus { "1" } else { "0" })
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    run_with_timeout(&mut cmd, &format!("{program} {}", args.join(" ")), timeout)
+}
+
 impl InitNs {
     /// Write the units (`(name, text)`; `enable` ones are linked into
     /// `multi-user.target.wants/`), link Debian's dbus units, start `unitd init` and wait
@@ -306,22 +335,7 @@ impl InitNs {
         env: &[(String, String)],
         timeout: Duration,
     ) -> Output {
-        let pid = self.pid.to_string();
-        let mut cmd = Command::new("nsenter");
-        cmd.args(["-t", &pid, "-p", "-m", "-n", "--"])
-            .arg(program)
-            .args(args)
-            .env_clear()
-            .env("PATH", STD_PATH)
-            .env("LANG", "C.UTF-8")
-            .env("SYSTEMD_COLORS", "0")
-            .env("SYSTEMD_PAGER", "")
-            .env("TERM", "dumb")
-            .env("COLUMNS", "500")
-            // Over the bus, not the private socket /run/systemd/private.
-            .env("SYSTEMCTL_FORCE_BUS", if force_bus { "1" } else { "0" })
-            .envs(env.iter().map(|(k, v)| (k, v)));
-        run_with_timeout(&mut cmd, &format!("{program} {}", args.join(" ")), timeout)
+        nsenter_client(self.pid, program, args, force_bus, env, timeout)
     }
 
     /// Stock `systemctl --no-pager ARGS…` (system scope) in the namespace.
