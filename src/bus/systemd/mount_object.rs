@@ -16,6 +16,7 @@ use crate::spec::{KindSpec, MountSpec};
 
 use super::introspect::{InterfaceDesc, infos};
 use super::properties::{PropDesc, Value, prop, vb, vs, vt, vu};
+use super::service_object::{ExecTuple, exec_tuple};
 use super::unit_object::UnitCtx;
 
 /// Interface name.
@@ -29,8 +30,6 @@ pub struct MountCtx<'a> {
     /// The `[Mount]` settings.
     pub spec: &'a MountSpec,
 }
-
-type ExecTuple = (String, Vec<String>, bool, u64, u64, u64, u64, u32, i32, i32);
 
 impl<'a> MountCtx<'a> {
     /// The mount view of a unit, if it is a loaded mount.
@@ -48,20 +47,7 @@ impl<'a> MountCtx<'a> {
     /// `a(sasbttttuii)` of one command run (empty before the first run).
     fn exec(run: Option<&(Vec<String>, ExecRun)>) -> Option<Value> {
         let v: Vec<ExecTuple> = run
-            .map(|(argv, r)| {
-                (
-                    argv[0].clone(),
-                    argv.clone(),
-                    false,
-                    r.start.realtime,
-                    r.start.monotonic,
-                    r.exit.realtime,
-                    r.exit.monotonic,
-                    r.pid,
-                    r.code,
-                    r.status,
-                )
-            })
+            .map(|(argv, r)| exec_tuple(&argv[0], argv, false, r))
             .into_iter()
             .collect();
         Some(Variant::from(v))

@@ -83,18 +83,11 @@ impl<'a> ServiceCtx<'a> {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let r = self.run(phase, i);
-                (
-                    c.path.clone(),
-                    c.argv.clone(),
+                exec_tuple(
+                    &c.path,
+                    &c.argv,
                     c.flags.ignore_failure,
-                    r.start.realtime,
-                    r.start.monotonic,
-                    r.exit.realtime,
-                    r.exit.monotonic,
-                    r.pid,
-                    r.code,
-                    r.status,
+                    &self.run(phase, i),
                 )
             })
             .collect();
@@ -137,7 +130,29 @@ impl<'a> ServiceCtx<'a> {
     }
 }
 
-type ExecTuple = (String, Vec<String>, bool, u64, u64, u64, u64, u32, i32, i32);
+/// One element of systemd's `a(sasbttttuii)` command-status arrays (`ExecStart`, `ExecMount`…).
+pub(super) type ExecTuple = (String, Vec<String>, bool, u64, u64, u64, u64, u32, i32, i32);
+
+/// The [`ExecTuple`] of a command (`path`, `argv`, ignore-failure) and its last run `r`.
+pub(super) fn exec_tuple(
+    path: &str,
+    argv: &[String],
+    ignore_failure: bool,
+    r: &ExecRun,
+) -> ExecTuple {
+    (
+        path.to_owned(),
+        argv.to_vec(),
+        ignore_failure,
+        r.start.realtime,
+        r.start.monotonic,
+        r.exit.realtime,
+        r.exit.monotonic,
+        r.pid,
+        r.code,
+        r.status,
+    )
+}
 type ExecExTuple = (
     String,
     Vec<String>,
