@@ -29,6 +29,7 @@ use super::values::{
 use super::words::{WordFlags, extract_word, split_words};
 
 mod sandbox;
+pub use sandbox::is_sandbox_key;
 
 /// A setter applies one entry.
 type Setter = fn(&mut Lower<'_>, &Entry);

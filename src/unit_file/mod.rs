@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::spec::{Diagnostic, LoadState, Severity, UnitName, UnitSpec, UnitType};
 
-pub use lower::parse_listen;
+pub use lower::{is_sandbox_key, parse_listen};
 pub use specifier::{SpecifierContext, SpecifierError, SpecifierSet};
 
 /// The result of parsing one unit (fragment plus drop-ins).

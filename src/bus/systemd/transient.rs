@@ -192,39 +192,6 @@ const SANDBOX_BOOLS: &[&str] = &[
     "MountAPIVFS",
 ];
 
-/// The other sandboxing properties a transient service takes.
-const SANDBOX_KEYS: &[&str] = &[
-    "ProtectSystem",
-    "ProtectHome",
-    "ProtectProc",
-    "ProcSubset",
-    "KeyringMode",
-    "ReadWritePaths",
-    "ReadOnlyPaths",
-    "InaccessiblePaths",
-    "ExecPaths",
-    "NoExecPaths",
-    "ReadWriteDirectories",
-    "ReadOnlyDirectories",
-    "InaccessibleDirectories",
-    "BindPaths",
-    "BindReadOnlyPaths",
-    "TemporaryFileSystem",
-    "MountFlags",
-    "CapabilityBoundingSet",
-    "AmbientCapabilities",
-    "SecureBits",
-    "SystemCallFilter",
-    "SystemCallLog",
-    "SystemCallErrorNumber",
-    "SystemCallArchitectures",
-    "RestrictAddressFamilies",
-    "RestrictNamespaces",
-    "RestrictFileSystems",
-    "NetworkNamespacePath",
-    "IPCNamespacePath",
-];
-
 /// Sandboxing properties systemd stores as sent (a later assignment replaces an earlier one)
 /// whose unit-file lines would merge instead: earlier lines of the key are dropped.
 const REPLACING: &[&str] = &[
@@ -233,9 +200,10 @@ const REPLACING: &[&str] = &[
     "RestrictNamespaces",
 ];
 
-/// Whether `key` is a sandboxing property of a transient service.
+/// Whether `key` is a sandboxing property of a transient service: the sandboxing keys of a
+/// unit file (the parser's own list), plus the boolean-typed ones.
 fn is_sandbox_property(key: &str) -> bool {
-    SANDBOX_BOOLS.contains(&key) || SANDBOX_KEYS.contains(&key)
+    SANDBOX_BOOLS.contains(&key) || unit_file::is_sandbox_key(key)
 }
 
 /// systemd's answer to a value its setter rejects (`Invalid X setting: V`).

@@ -140,8 +140,9 @@ pub(super) fn register(
     }
 }
 
-/// Whether `key` is one of the sandboxing keys this module lowers.
-pub(super) fn is_sandbox_key(key: &str) -> bool {
+/// Whether `key` is one of the sandboxing keys this module lowers (the exec-context keys of
+/// [`crate::spec::sandbox::Sandbox`]).
+pub fn is_sandbox_key(key: &str) -> bool {
     BOOLS.contains(&key)
         || PATH_LISTS.contains(&key)
         || NOT_IMPLEMENTED.contains(&key)
