@@ -48,12 +48,17 @@ pub mod exit {
 const SECBIT_KEEP_CAPS: u32 = 1 << 4;
 
 /// The highest capability the kernel knows (`/proc/sys/kernel/cap_last_cap`; 40 if unreadable).
+/// Read once: it is fixed for the running kernel, and spawns with capability settings would
+/// otherwise read it every time.
 pub fn cap_last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .filter(|n| *n < 64)
-        .unwrap_or(40)
+    static LAST: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *LAST.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|n| *n < 64)
+            .unwrap_or(40)
+    })
 }
 
 /// What happens to the capability sets (root managers only).
